@@ -1,0 +1,212 @@
+"""Entry: ``liangshai`` command-line interface.
+
+The only module that prints and chooses exit codes: 0 success, 1 content
+errors, 2 usage errors. Messages are Chinese; a content or configuration
+problem never produces a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import LiangshaiError, Problem, Severity
+
+EXIT_OK = 0
+EXIT_CONTENT = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese usage errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        translated = (
+            message.replace("the following arguments are required", "缺少必需的参数")
+            .replace("unrecognized arguments", "无法识别的参数")
+            .replace("invalid choice", "无效的选项")
+            .replace("expected one argument", "需要一个值")
+            .replace("argument", "参数")
+        )
+        self.print_usage(sys.stderr)
+        print(f"liangshai: 用法错误：{translated}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{value}”格式不对，应当写成 YYYY-MM-DD，例如 2026-06-30") from None
+
+
+def _site(value: str) -> Path:
+    return Path(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="liangshai", description="晾晒：党组织工作公开晾晒网站生成器")
+    sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+
+    b = sub.add_parser("build", help="生成网站")
+    b.add_argument("site", nargs="?", default=".", type=_site, help="站点文件夹（默认当前文件夹）")
+    b.add_argument("-o", "--out", type=Path, default=None, help="输出文件夹（默认 站点/build）")
+    b.add_argument("--drafts", action="store_true", help="包含草稿")
+    b.add_argument("--as-of", type=_date, default=None, help="统计截止日期 YYYY-MM-DD（默认今天）")
+    b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
+
+    c = sub.add_parser("check", help="只检查内容，不生成网站")
+    c.add_argument("site", nargs="?", default=".", type=_site)
+    c.add_argument("--drafts", action="store_true", help="也检查草稿是否能发布")
+
+    n = sub.add_parser("new", help="新建一篇文章")
+    n.add_argument("site", nargs="?", default=".", type=_site)
+    n.add_argument("--unit", required=True, help="单位文件夹名，例如 jixie")
+    n.add_argument("--section", required=True, help="栏目，例如 支部生活")
+    n.add_argument("--meeting", default=None, help="会议类型，例如 支部委员会")
+    n.add_argument("--branch", default=None, help="支部编号，例如 jx-jg1")
+    n.add_argument("--title", default=None, help="标题")
+
+    s = sub.add_parser("stats", help="在终端输出对标数据")
+    s.add_argument("site", nargs="?", default=".", type=_site)
+    s.add_argument("--year", type=int, default=None)
+    s.add_argument("--as-of", type=_date, default=None)
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    sv = sub.add_parser("serve", help="本地预览：保存即重新生成并刷新浏览器")
+    sv.add_argument("site", nargs="?", default=".", type=_site)
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--drafts", action="store_true")
+    sv.add_argument("--open", action="store_true", help="打开浏览器")
+    sv.add_argument("-o", "--out", type=Path, default=None)
+
+    pb = sub.add_parser("publish", help="发布到网站服务器目录（原子切换）")
+    pb.add_argument("site", nargs="?", default=".", type=_site)
+    pb.add_argument("--to", required=True, type=Path, help="网站根目录 WEBROOT")
+    pb.add_argument("--keep", type=int, default=5, help="保留最近几个版本（默认 5）")
+    pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
+    pb.add_argument("--as-of", type=_date, default=None)
+    return p
+
+
+def print_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None:
+    for p in problems:
+        if quiet and p.severity is not Severity.ERROR:
+            continue
+        print(p.format(), file=sys.stderr if p.is_error else sys.stdout)
+
+
+def _summary(problems: Sequence[Problem]) -> str:
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = sum(1 for p in problems if p.severity is Severity.WARNING)
+    return f"{errors} 个错误，{warnings} 个警告"
+
+
+def _check_site(site: Path) -> int | None:
+    if not site.is_dir():
+        print(f"liangshai: 找不到站点文件夹：{site}", file=sys.stderr)
+        return EXIT_USAGE
+    return None
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import Builder, BuildOptions
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of)).build()
+    print_problems(result.problems, quiet=args.quiet)
+    if not result.ok:
+        print(f"生成失败：{_summary(result.problems)}。输出文件夹保持上次成功生成的内容。", file=sys.stderr)
+        return EXIT_CONTENT
+    out = BuildOptions(args.site, args.out).output
+    if not args.quiet:
+        print(f"已生成 {out}：{result.outputs} 个文件，渲染 {len(result.rendered)} 页，写入 {len(result.written)} 个，删除 {len(result.deleted)} 个，用时 {result.seconds:.2f} 秒（{_summary(result.problems)}）。")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .build import Builder, BuildOptions
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    problems = Builder(BuildOptions(args.site, drafts=True)).check()
+    print_problems(problems)
+    if any(p.is_error for p in problems):
+        print(f"检查未通过：{_summary(problems)}。", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"检查通过：{_summary(problems)}。")
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .newpost import NewPostError, create_post
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    try:
+        path = create_post(args.site, unit=args.unit, section=args.section, meeting=args.meeting, branch=args.branch, title=args.title)
+    except NewPostError as exc:
+        print(f"liangshai new: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LiangshaiError as exc:
+        print_problems(exc.problems)
+        return EXIT_CONTENT
+    print(path)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .stats import run_stats
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    return run_stats(args.site, args.year, args.as_of, args.format)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import run_serve
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    return run_serve(args.site, host=args.host, port=args.port, drafts=args.drafts, open_browser=args.open, out=args.out)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import run_publish
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    return run_publish(args.site, args.to, keep=args.keep, rollback=args.rollback, as_of=args.as_of)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    handler = {
+        "build": cmd_build,
+        "check": cmd_check,
+        "new": cmd_new,
+        "stats": cmd_stats,
+        "serve": cmd_serve,
+        "publish": cmd_publish,
+    }[args.command]
+    try:
+        return handler(args)
+    except LiangshaiError as exc:
+        print_problems(exc.problems)
+        return EXIT_CONTENT
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Model stage: the plain, frozen types every later stage reads.
+
+Types only, no behaviour that touches disk. A `Post` is complete when it is
+made: parse builds it in one go, nothing is filled in later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .config import SiteConfig
+
+
+@dataclass(frozen=True)
+class Branch:
+    id: str
+    name: str
+    kind: str  # 教职工 | 学生 | 离退休
+    groups: bool = True
+    exempt: tuple[str, ...] = ()  # meeting keys
+
+
+@dataclass(frozen=True)
+class Unit:
+    slug: str
+    name: str
+    kind: str
+    order: int
+    branches: tuple[Branch, ...]
+    source: str  # content/<slug>/_unit.toml, relative to the site
+
+    def branch(self, word: str) -> Branch | None:
+        for b in self.branches:
+            if word in (b.id, b.name):
+                return b
+        return None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str  # file name as published
+    source: str  # path relative to the site
+    size: int
+    kind: str  # "PDF 文档", "图片", ...
+
+
+@dataclass(frozen=True)
+class Post:
+    unit: str  # unit slug
+    slug: str
+    source: str  # path relative to the site, e.g. content/jixie/2026/a.md
+    title: str
+    date: dt.datetime  # aware, in the site timezone
+    has_time: bool
+    section: str  # section key
+    meetings: tuple[str, ...]  # meeting keys
+    branch: str | None  # branch id
+    category: str | None
+    tags: tuple[str, ...]
+    attachments: tuple[Attachment, ...]
+    draft: bool
+    summary: str
+    body: str  # Markdown source
+    body_line: int  # line of the first body line in the file
+    bundle: bool
+    privacy_ok: tuple[str, ...] = ()
+    extra_files: tuple[Attachment, ...] = ()  # bundle resources referenced from the body
+
+    @property
+    def day(self) -> dt.date:
+        return self.date.date()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.unit, self.slug)
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    toc: str  # "" when the post is too short for a table of contents
+    text: str  # plain text, for summaries and search
+    links: tuple[str, ...] = ()  # relative targets the body references
+
+
+@dataclass(frozen=True)
+class History:
+    """What git says about each content file (paths relative to the site)."""
+
+    available: bool
+    reason: str  # why not available, in Chinese ("" when available)
+    first_added: tuple[tuple[str, dt.datetime], ...] = ()
+    last_changed: tuple[tuple[str, dt.datetime], ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteModel:
+    config: SiteConfig
+    units: tuple[Unit, ...]
+    posts: tuple[Post, ...]  # published posts, newest first
+    bodies: dict[str, RenderedBody] = field(hash=False, compare=False)  # by post source
+    history: History = History(False, "未读取")
+    as_of: dt.date = dt.date(1970, 1, 1)
+
+    def unit(self, slug: str) -> Unit:
+        return next(u for u in self.units if u.slug == slug)

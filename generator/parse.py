@@ -1,0 +1,594 @@
+"""Parse stage: bytes + path → `Unit` / `Post`, or located problems.
+
+Pure functions: they take the file's bytes, its site-relative path and the
+facts the load stage gathered (which files exist, their sizes) and return a
+value plus a list of `Problem`s. Nothing here reads the disk.
+
+Front-matter is composed (not constructed) with PyYAML so that every value
+keeps its line and stays the text the author typed: ``title: NO`` is the text
+"NO", ``010`` stays "010", ``10:30`` is never sixty-base minutes. Each field is
+then interpreted by us, with a Chinese message when it cannot be.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import frontmatter
+import yaml
+
+from .config import GROUP_MEETING_KEY, SiteConfig
+from .errors import Kind, Problem, choices_text, closest, error, info, warning
+from .model import Attachment, Branch, Post, Unit
+from .privacy import RULES, scan
+
+UNIT_FILE = "_unit.toml"
+BRANCH_KINDS = ("教职工", "学生", "离退休")
+
+# canonical key -> accepted spellings
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "标题"),
+    "date": ("date", "日期"),
+    "section": ("section", "栏目"),
+    "meeting": ("meeting", "会议", "meetings"),
+    "branch": ("branch", "支部"),
+    "category": ("category", "分类"),
+    "tags": ("tags", "标签"),
+    "attachments": ("attachments", "附件"),
+    "draft": ("draft", "草稿"),
+    "summary": ("summary", "摘要"),
+    "privacy_ok": ("privacy_ok", "隐私确认"),
+}
+_ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
+_FIELD_LABEL = {
+    "title": "标题 title",
+    "date": "日期 date",
+    "section": "栏目 section",
+}
+
+_DATE_RE = re.compile(
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_TRUE = {"true", "yes", "on", "是", "1"}
+_FALSE = {"false", "no", "off", "否", "0"}
+_SLUG_RE = re.compile(r"^[\w\-.]+$")
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the load stage knows about a file under content/ (no bytes)."""
+
+    size: int
+    escapes: bool = False  # a symlink (or inside one) that leads out of its unit folder
+
+
+def detect_encoding_name(raw: bytes) -> str | None:
+    """A Chinese name for the encoding non-UTF-8 bytes most likely use."""
+    for codec, label in (("gb18030", "GBK/GB18030"), ("big5", "Big5"), ("utf-16", "UTF-16")):
+        try:
+            raw.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return label
+    return None
+
+
+def decode(raw: bytes, relpath: str) -> tuple[str | None, list[Problem]]:
+    """UTF-8 (a BOM is accepted and dropped) or a clear error naming the likely encoding."""
+    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
+        return None, [error(relpath, 1, "文件是 UTF-16 编码，请另存为 UTF-8 编码（记事本“另存为”时选择 UTF-8）。")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        guess = detect_encoding_name(raw)
+        looks = f"看起来是 {guess} 编码" if guess else "含有无法识别的字节"
+        return None, [error(relpath, line, f"文件不是 UTF-8 编码（{looks}）。请用编辑器另存为 UTF-8 编码后再提交。")]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [error(relpath, line, "文件含有空字符（\\0），不像是文本文件。请检查是否误把其他格式的文件改成了 .md。")]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+# ---------------------------------------------------------------------------
+# _unit.toml
+
+
+def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple[Unit | None, list[Problem]]:
+    problems: list[Problem] = []
+    text, probs = decode(raw, relpath)
+    if text is None:
+        return None, probs
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        line = int(m.group(1)) if m else 1
+        return None, [error(relpath, line, f"TOML 语法错误：{exc}。请检查引号、等号（=）和方括号是否成对。", Kind.CONFIG)]
+    lines = text.splitlines()
+
+    def line_of(key: str, nth: int = 0) -> int:
+        seen = -1
+        in_branch = False
+        for no, raw_line in enumerate(lines, 1):
+            s = raw_line.strip()
+            if s.startswith("[[branches]]"):
+                seen += 1
+                in_branch = True
+                if key == "[[branches]]" and seen == nth:
+                    return no
+                continue
+            want_branch = nth >= 0 and key.startswith("branches.")
+            k = key.split(".", 1)[-1]
+            if re.match(rf"^{re.escape(k)}\s*=", s):
+                if want_branch and in_branch and seen == nth:
+                    return no
+                if not want_branch and not in_branch:
+                    return no
+        return 1
+
+    def bad(line: int, msg: str) -> None:
+        problems.append(error(relpath, line, msg, Kind.CONFIG))
+
+    allowed = {"name", "kind", "order", "branches"}
+    for key in data:
+        if key not in allowed:
+            hint = closest(key, sorted(allowed))
+            bad(line_of(key), f"未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(allowed))}。")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        bad(line_of("name"), "缺少单位名称 name，例如 name = \"机械工程学院党委\"。")
+        name = slug
+    kind = data.get("kind", "二级党组织")
+    if not isinstance(kind, str) or not kind.strip():
+        bad(line_of("kind"), "kind 应当是文字，例如 kind = \"教学单位\"。")
+        kind = "二级党组织"
+    order = data.get("order", 1000)
+    if isinstance(order, bool) or not isinstance(order, int):
+        bad(line_of("order"), f"order 应当是整数（排序用），例如 order = 10，现在是 {order!r}。")
+        order = 1000
+    branches: list[Branch] = []
+    raw_branches = data.get("branches", [])
+    if not isinstance(raw_branches, list) or not all(isinstance(b, dict) for b in raw_branches):
+        bad(line_of("branches"), "支部应当写成若干个 [[branches]] 段。")
+        raw_branches = []
+    meeting_words = [m.name for m in config.meetings]
+    for i, b in enumerate(raw_branches):
+        bline = line_of("[[branches]]", i)
+        bkeys = {"id", "name", "kind", "groups", "exempt"}
+        for key in b:
+            if key not in bkeys:
+                hint = closest(key, sorted(bkeys))
+                bad(line_of(f"branches.{key}", i), f"[[branches]] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(bkeys))}。")
+        bid, bname = b.get("id"), b.get("name")
+        if not isinstance(bid, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", bid):
+            bad(line_of("branches.id", i), f"第 {i + 1} 个支部的 id 应当由字母、数字、- 组成，例如 id = \"jx-jg1\"；它用于网址。")
+            continue
+        if not isinstance(bname, str) or not bname.strip():
+            bad(line_of("branches.name", i), f"支部 {bid} 缺少名称 name，例如 name = \"第一教工党支部\"。")
+            continue
+        bkind = b.get("kind", "教职工")
+        if bkind not in BRANCH_KINDS:
+            bad(line_of("branches.kind", i), f"支部 {bid} 的类型 kind “{bkind}” 无效，可选：{choices_text(BRANCH_KINDS)}。")
+            continue
+        groups = b.get("groups", True)
+        if not isinstance(groups, bool):
+            bad(line_of("branches.groups", i), f"支部 {bid} 的 groups 应当是 true 或 false（是否设有党小组）。")
+            continue
+        exempt_raw = b.get("exempt", [])
+        if not isinstance(exempt_raw, list) or not all(isinstance(e, str) for e in exempt_raw):
+            bad(line_of("branches.exempt", i), f"支部 {bid} 的 exempt 应当是会议名称列表，例如 exempt = [\"党小组会\"]。")
+            continue
+        exempt: list[str] = []
+        for word in exempt_raw:
+            m = config.meeting(word)
+            if m is None:
+                bad(line_of("branches.exempt", i), f"支部 {bid} 的 exempt 中“{word}”不是已配置的会议，可选：{choices_text(meeting_words)}。")
+            else:
+                exempt.append(m.key)
+        if any(x.id == bid for x in branches):
+            bad(bline, f"支部 id “{bid}” 重复了：同一单位内每个支部的 id 必须唯一。")
+            continue
+        if not groups and GROUP_MEETING_KEY not in exempt:
+            exempt.append(GROUP_MEETING_KEY)
+        branches.append(Branch(bid, bname.strip(), bkind, groups, tuple(sorted(set(exempt)))))
+    if problems:
+        return None, problems
+    return Unit(slug, name.strip(), kind.strip(), order, tuple(branches), relpath), []
+
+
+# ---------------------------------------------------------------------------
+# posts
+
+
+def post_slug(relpath: str) -> tuple[str, bool]:
+    """Slug of a post and whether it is a bundle (``<slug>/index.md``)."""
+    parts = relpath.split("/")
+    if parts[-1] == "index.md" and len(parts) >= 4:  # content/<unit>/<slug>/index.md at least
+        return parts[-2], True
+    return posixpath.splitext(parts[-1])[0], False
+
+
+def _precheck_lines(fm_lines: list[str], relpath: str) -> list[Problem]:
+    """Mistakes YAML reports cryptically: tabs and full-width colons."""
+    problems: list[Problem] = []
+    for no, line in enumerate(fm_lines, 2):
+        if line.startswith("\t") or re.match(r"^ *\t", line):
+            problems.append(error(relpath, no, "这一行用 Tab 键缩进了。YAML 只允许用空格缩进，请把 Tab 换成两个空格。"))
+        m = re.match(r"^\s*([^\s:：#][^:：]*?)\s*：", line)
+        if m and ":" not in line.split("：", 1)[0]:
+            key = m.group(1)
+            problems.append(error(relpath, no, f"“{key}”后面用了全角冒号“：”。字段名和值之间要用半角冒号加空格，例如“{key}: …”。"))
+    return problems
+
+
+def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[Problem]]:
+    try:
+        node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 2) if mark else 2
+        what = (exc.problem or "").strip()
+        hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来。"
+        if "duplicate" in what:
+            hint = ""
+        return None, [error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）。{hint}")]
+    except yaml.YAMLError as exc:
+        return None, [error(relpath, 2, f"front-matter 的 YAML 格式有误：{exc}")]
+    if node is None:
+        return None, [error(relpath, 1, "front-matter 是空的：至少需要 title（标题）、date（日期）、section（栏目）三个字段。")]
+    if not isinstance(node, yaml.MappingNode):
+        return None, [error(relpath, node.start_mark.line + 2, "front-matter 应当是“字段: 值”的形式，每行一个字段，例如“title: 支部委员会会议纪要”。")]
+    return node, []
+
+
+def _text(node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return None
+
+
+def _list(node: yaml.Node) -> list[yaml.Node]:
+    """A scalar or a sequence, as a list of nodes (an empty scalar is an empty list)."""
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.ScalarNode):
+        if node.value == "" or (node.tag.endswith(":null") and node.style is None and node.value in ("", "~", "null", "Null", "NULL")):
+            return []
+        # "a, b" or "a、b" in one scalar is a common way to write two items.
+        parts = [p.strip() for p in re.split(r"[,，、]", node.value) if p.strip()]
+        if len(parts) > 1:
+            return [yaml.ScalarNode("tag:yaml.org,2002:str", p, node.start_mark, node.end_mark) for p in parts]
+        return [node]
+    return [node]
+
+
+def parse_date(value: str, tz: dt.tzinfo) -> tuple[dt.datetime | None, bool, str | None]:
+    """(aware datetime, has_time, error message)."""
+    m = _DATE_RE.match(unicodedata.normalize("NFKC", value.strip()))
+    if not m:
+        return None, False, f"日期“{value}”的格式不对，应当写成 2026-03-05 或 2026-03-05 14:30。"
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    hh = int(m.group(4)) if m.group(4) else 0
+    mm = int(m.group(5)) if m.group(5) else 0
+    ss = int(m.group(6)) if m.group(6) else 0
+    try:
+        dt.date(y, mo, d)
+    except ValueError:
+        if 1 <= mo <= 12:
+            import calendar
+
+            days = calendar.monthrange(y, mo)[1]
+            return None, False, f"日期“{value}”不存在：{y}年{mo}月只有 {days} 天。"
+        return None, False, f"日期“{value}”不存在：月份应当在 1 到 12 之间。"
+    if not (0 <= hh <= 23 and 0 <= mm <= 59 and 0 <= ss <= 59):
+        return None, False, f"日期“{value}”中的时间不存在，时间应当在 00:00 到 23:59 之间。"
+    zone = tz
+    if m.group(7):
+        off = m.group(7)
+        if off == "Z":
+            zone = dt.timezone.utc
+        else:
+            sign = 1 if off[0] == "+" else -1
+            digits = off[1:].replace(":", "")
+            zone = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    when = dt.datetime(y, mo, d, hh, mm, ss, tzinfo=zone).astimezone(tz)
+    return when, bool(m.group(4)), None
+
+
+def _attachment_kind(name: str) -> str:
+    ext = posixpath.splitext(name)[1].lower()
+    return {
+        ".pdf": "PDF 文档",
+        ".doc": "Word 文档",
+        ".docx": "Word 文档",
+        ".xls": "Excel 表格",
+        ".xlsx": "Excel 表格",
+        ".ppt": "PPT 演示文稿",
+        ".pptx": "PPT 演示文稿",
+        ".jpg": "图片",
+        ".jpeg": "图片",
+        ".png": "图片",
+        ".gif": "图片",
+        ".webp": "图片",
+        ".zip": "压缩包",
+        ".txt": "文本",
+    }.get(ext, "文件")
+
+
+def resolve_relative(base_dir: str, target: str) -> str | None:
+    """Join a post-relative reference; None when it is absolute or escapes upward past content/."""
+    if target.startswith("/") or target.startswith("\\") or re.match(r"^[A-Za-z]:", target) or "\\" in target:
+        return None
+    joined = posixpath.normpath(posixpath.join(base_dir, target))
+    return joined
+
+
+def parse_post(
+    raw: bytes,
+    relpath: str,
+    unit: Unit,
+    config: SiteConfig,
+    files: dict[str, FileFacts],
+) -> tuple[Post | None, list[Problem]]:
+    """Parse one post. ``files`` maps site-relative paths of files in content/ to their facts."""
+    text, problems = decode(raw, relpath)
+    if text is None:
+        return None, problems
+    handler = frontmatter.YAMLHandler()
+    if not text.strip():
+        return None, [error(relpath, 1, "文件是空的。一篇文章以 --- 开头的 front-matter（title、date、section 等）开始，然后是正文。")]
+    if not handler.detect(text) or not text.startswith("---"):
+        first = text.lstrip("\n").split("\n", 1)[0]
+        hint = ""
+        if re.match(r"^\s*(title|标题|date|日期)\s*[:：]", first):
+            hint = "看起来字段写了，但缺少第一行的“---”。"
+        return None, [error(relpath, 1, f"缺少 front-matter。{hint}文件第一行应当是“---”，接着写 title（标题）、date（日期）、section（栏目）等字段，再用一行“---”结束，然后是正文。")]
+    lines = text.split("\n")
+    close = next((i for i in range(1, len(lines)) if re.match(r"^-{3,}\s*$", lines[i])), None)
+    if close is None:
+        return None, [error(relpath, 1, "front-matter 没有结束：字段写完后要另起一行写“---”，然后才是正文。")]
+    fm_lines = lines[1:close]
+    body_line = close + 2
+    body = "\n".join(lines[close + 1 :])
+    # python-frontmatter's own splitter agrees with ours; we keep ours for line numbers.
+
+    problems = _precheck_lines(fm_lines, relpath)
+    if problems:
+        return None, problems
+    node, problems = _compose("\n".join(fm_lines), relpath)
+    if node is None:
+        return None, problems
+
+    fields: dict[str, tuple[yaml.Node, int, str]] = {}  # field -> (value node, line, key as written)
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 2
+        key = _text(key_node)
+        if key is None:
+            problems.append(error(relpath, line, "字段名应当是文字，例如“title”。"))
+            continue
+        key = key.strip()
+        field = _ALIAS_TO_FIELD.get(key) or _ALIAS_TO_FIELD.get(key.lower())
+        if field is None:
+            hint = closest(key, sorted(_ALIAS_TO_FIELD))
+            known = "、".join(f"{a[1]} {a[0]}" if len(a) > 1 else a[0] for a in FIELD_ALIASES.values())
+            problems.append(
+                warning(relpath, line, f"未知的字段“{key}”，已忽略" + (f"；是不是“{hint}”？" if hint else "。") + f"可用的字段：{known}。")
+            )
+            continue
+        if field in fields:
+            first_line = fields[field][1]
+            problems.append(error(relpath, line, f"字段“{key}”重复了（第 {first_line} 行已经写过“{fields[field][2]}”）。每个字段只能写一次，请删掉其中一个。"))
+            continue
+        fields[field] = (value_node, line, key)
+
+    def scalar(field: str) -> tuple[str | None, int]:
+        if field not in fields:
+            return None, 0
+        n, line, key = fields[field]
+        value = _text(n)
+        if value is None:
+            problems.append(error(relpath, line, f"“{key}”应当是一段文字，不能是列表或多个字段。"))
+        return value, line
+
+    # title
+    title, tline = scalar("title")
+    if "title" not in fields:
+        problems.append(error(relpath, 1, "缺少标题：请在 front-matter 中加上“title: 文章标题”。"))
+    elif title is not None and not title.strip():
+        problems.append(error(relpath, tline, "标题 title 是空的，请填写文章标题。"))
+    # date
+    date_value, dline = scalar("date")
+    when, has_time = None, False
+    if "date" not in fields:
+        problems.append(error(relpath, 1, "缺少日期：请在 front-matter 中加上“date: 2026-03-05”（可带时间，如 2026-03-05 14:30）。"))
+    elif date_value is not None:
+        if not date_value.strip():
+            problems.append(error(relpath, dline, "日期 date 是空的，应当写成 2026-03-05 或 2026-03-05 14:30。"))
+        else:
+            when, has_time, msg = parse_date(date_value, config.tz)
+            if msg:
+                problems.append(error(relpath, dline, msg))
+    # section
+    section_value, sline = scalar("section")
+    section_key = None
+    valid_sections = [s.name for s in config.sections]
+    if "section" not in fields:
+        problems.append(error(relpath, 1, f"缺少栏目：请在 front-matter 中加上“section: 栏目名”，可选：{choices_text(valid_sections)}。"))
+    elif section_value is not None:
+        s = config.section(section_value.strip())
+        if s is None:
+            hint = closest(section_value.strip(), valid_sections + [x.key for x in config.sections])
+            problems.append(error(relpath, sline, f"栏目“{section_value}”不存在" + (f"，是不是“{hint}”？" if hint else "。") + f"可选：{choices_text(valid_sections)}。"))
+        else:
+            section_key = s.key
+    # meetings
+    meeting_keys: list[str] = []
+    mline = 0
+    valid_meetings = [m.name for m in config.meetings]
+    if "meeting" in fields:
+        n, mline, key = fields["meeting"]
+        for item in _list(n):
+            word = _text(item)
+            iline = item.start_mark.line + 2
+            if word is None:
+                problems.append(error(relpath, iline, f"会议应当是会议名称或名称列表，可选：{choices_text(valid_meetings)}。"))
+                continue
+            m = config.meeting(word.strip())
+            if m is None:
+                hint = closest(word.strip(), valid_meetings)
+                problems.append(error(relpath, iline, f"会议类型“{word}”不存在" + (f"，是不是“{hint}”？" if hint else "。") + f"可选：{choices_text(valid_meetings)}。"))
+            elif m.key not in meeting_keys:
+                meeting_keys.append(m.key)
+    # branch
+    branch_id = None
+    branch_value, bline = scalar("branch")
+    valid_branches = [f"{b.id}（{b.name}）" for b in unit.branches]
+    if branch_value is not None and branch_value.strip():
+        b = unit.branch(branch_value.strip())
+        if b is None:
+            problems.append(error(relpath, bline, f"支部“{branch_value}”不在 {unit.source} 中。可选：{choices_text(valid_branches)}。"))
+        else:
+            branch_id = b.id
+    branch_level = [k for k in meeting_keys if config.meeting_by_key(k).level == "branch"]
+    if branch_level and branch_id is None and (branch_value is None or not branch_value.strip()):
+        names = "、".join(config.meeting_by_key(k).name for k in branch_level)
+        problems.append(error(relpath, mline, f"“{names}”是支部的会议，请用“branch: 支部编号”写明是哪个支部。可选：{choices_text(valid_branches)}。"))
+    # category
+    category = None
+    cat_value, cline = scalar("category")
+    if cat_value is not None and cat_value.strip():
+        if cat_value.strip() not in config.categories:
+            hint = closest(cat_value.strip(), config.categories)
+            problems.append(error(relpath, cline, f"分类“{cat_value}”不存在" + (f"，是不是“{hint}”？" if hint else "。") + f"可选：{choices_text(config.categories)}。"))
+        else:
+            category = cat_value.strip()
+    # tags
+    tags: list[str] = []
+    if "tags" in fields:
+        for item in _list(fields["tags"][0]):
+            t = _text(item)
+            if t is None or not t.strip():
+                problems.append(error(relpath, item.start_mark.line + 2, "标签 tags 应当是文字列表，例如“tags: [三会一课, 学习贯彻]”。"))
+            elif t.strip() not in tags:
+                tags.append(t.strip())
+    # draft
+    draft = False
+    draft_value, drline = scalar("draft")
+    if draft_value is not None:
+        v = draft_value.strip().lower()
+        if v in _TRUE:
+            draft = True
+        elif v not in _FALSE and v != "":
+            problems.append(error(relpath, drline, f"草稿 draft 应当是 true（是草稿，不发布）或 false，现在是“{draft_value}”。"))
+    # summary
+    summary_value, _ = scalar("summary")
+    summary = (summary_value or "").strip()
+    # privacy_ok
+    privacy_ok: list[str] = []
+    if "privacy_ok" in fields:
+        for item in _list(fields["privacy_ok"][0]):
+            t = _text(item)
+            if t:
+                privacy_ok.append(t.strip())
+
+    # attachments
+    slug, bundle = post_slug(relpath)
+    base_dir = posixpath.dirname(relpath)
+    unit_dir = posixpath.dirname(unit.source)
+    attachments: list[Attachment] = []
+    if "attachments" in fields:
+        for item in _list(fields["attachments"][0]):
+            name = _text(item)
+            aline = item.start_mark.line + 2
+            if name is None or not name.strip():
+                problems.append(error(relpath, aline, "附件 attachments 应当是文件名列表，例如“attachments: [签到表.pdf]”，路径相对于本文件。"))
+                continue
+            name = name.strip()
+            target = resolve_relative(base_dir, name)
+            if target is None or not (target + "/").startswith(unit_dir + "/") or target == unit_dir:
+                problems.append(error(relpath, aline, f"附件“{name}”不在本单位的文件夹 {unit_dir}/ 里。附件要放在文章旁边，用相对路径引用，不能用 .. 跳出单位文件夹或写绝对路径。"))
+                continue
+            facts = files.get(target)
+            if facts is None:
+                siblings = sorted(posixpath.basename(p) for p in files if posixpath.dirname(p) == base_dir and not p.endswith(".md"))
+                hint = closest(posixpath.basename(name), siblings)
+                problems.append(
+                    error(relpath, aline, f"附件“{name}”不存在（应在 {target}）" + (f"，是不是“{hint}”？" if hint else "。") + (f"同一文件夹中的文件：{choices_text(siblings)}。" if siblings else ""))
+                )
+                continue
+            if facts.escapes:
+                problems.append(error(relpath, aline, f"附件“{name}”是指向单位文件夹以外的链接（symlink），不能发布。请把文件本身复制进来。"))
+                continue
+            if target.endswith(".md"):
+                problems.append(error(relpath, aline, f"附件“{name}”是一篇文章（.md），不能作为附件。"))
+                continue
+            pub = posixpath.basename(target)
+            if any(a.name == pub for a in attachments):
+                if any(a.source == target for a in attachments):
+                    continue
+                problems.append(error(relpath, aline, f"两个附件同名“{pub}”，发布后会互相覆盖，请改名其中一个。"))
+                continue
+            attachments.append(Attachment(pub, target, facts.size, _attachment_kind(pub)))
+
+    # slug
+    if not _SLUG_RE.match(slug) or slug.startswith("."):
+        problems.append(error(relpath, 1, f"文件名“{slug}”不能用作网址：只能含字母、数字、汉字、- 和 _，不要有空格或 # ? % & 等符号。请重命名文件。"))
+
+    # privacy and secrecy scan over the whole file (front-matter lines included)
+    problems.extend(_privacy_problems(text, relpath, config, tuple(privacy_ok)))
+
+    if any(p.is_error for p in problems) or when is None or section_key is None or title is None:
+        return None, problems
+    post = Post(
+        unit=unit.slug,
+        slug=slug,
+        source=relpath,
+        title=title.strip(),
+        date=when,
+        has_time=has_time,
+        section=section_key,
+        meetings=tuple(meeting_keys),
+        branch=branch_id,
+        category=category,
+        tags=tuple(tags),
+        attachments=tuple(attachments),
+        draft=draft,
+        summary=summary,
+        body=body,
+        body_line=body_line,
+        bundle=bundle,
+        privacy_ok=tuple(privacy_ok),
+    )
+    return post, problems
+
+
+def _privacy_problems(text: str, relpath: str, config: SiteConfig, acknowledged: tuple[str, ...]) -> list[Problem]:
+    out: list[Problem] = []
+    ack = set(acknowledged)
+    for f in scan(text, config.privacy.allow):
+        label, default = RULES[f.rule]
+        level = config.privacy.severity_of(f.rule, default)
+        if level == "off":
+            continue
+        if f.match in ack or unicodedata.normalize("NFKC", f.match) in ack:
+            out.append(info(relpath, f.line, f"已确认公开：{label}“{f.masked}”（front-matter 中 privacy_ok 已列出）。", Kind.PRIVACY))
+            continue
+        if f.rule == "secret":
+            msg = f"发现涉密标识“{f.masked}”。带有此类标识的材料须经人工审核后才能公开；确认可以公开时，在 front-matter 中写“privacy_ok: [\"{f.match}\"]”。"
+        else:
+            msg = (
+                f"发现{label}“{f.masked}”。个人信息不能公开，请删除或打码（例如 138****5678）；"
+                f"如确属可公开的号码，在 front-matter 中写“privacy_ok: [\"{f.match}\"]”，或由管理员加入 site.toml 的 [privacy] allow。"
+            )
+        make = error if level == "error" else warning
+        out.append(make(relpath, f.line, msg, Kind.PRIVACY, f.column))
+    return out

@@ -1,0 +1,334 @@
+"""Plan stage: the site model → every output, each with its full template context.
+
+`plan_pages` is the one function that decides what a page's template sees; the
+page's fingerprint is a hash of exactly that context plus the templates it
+uses (see `fingerprint`), so a template can never see an untracked value and
+an unchanged fingerprint means unchanged bytes. Contexts are plain JSON data.
+Pure: no disk, no Jinja.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import urls
+from .config import SiteConfig
+from .markup import excerpt
+from .model import Post, RenderedBody, SiteModel, Unit
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    template: str
+    context: dict[str, Any]
+    owner: str  # what claims this path (a source file or "站点"), for collision messages
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """An output copied from a source file or given as bytes."""
+
+    path: str
+    owner: str
+    source: Path | None = None
+    data: bytes | None = None
+
+
+def fingerprint(template_hash: str, context: dict[str, Any]) -> str:
+    h = hashlib.sha256(template_hash.encode())
+    h.update(json.dumps(context, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+    return h.hexdigest()
+
+
+def size_text(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def date_text(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+class Planner:
+    """Builds page contexts from one SiteModel. Holds only derived, read-only data."""
+
+    def __init__(self, model: SiteModel, assets: dict[str, str], compare_pages: list[PageSpec] | None = None):
+        self.m = model
+        self.cfg: SiteConfig = model.config
+        self.assets = assets
+        self.units = {u.slug: u for u in model.units}
+        self.section_names = {s.key: s.name for s in self.cfg.sections}
+        self.meeting_names = {m.key: m.name for m in self.cfg.meetings}
+        self.summaries: dict[str, dict[str, Any]] = {p.source: self._summary(p) for p in model.posts}
+        self.last_changed = dict(model.history.last_changed)
+
+    # -- shared pieces --------------------------------------------------
+
+    def _summary(self, p: Post) -> dict[str, Any]:
+        unit = self.units[p.unit]
+        body = self.m.bodies.get(p.source)
+        branch = unit.branch(p.branch) if p.branch else None
+        return {
+            "title": p.title,
+            "url": urls.post(p.unit, p.slug),
+            "date": p.day.isoformat(),
+            "date_text": date_text(p.day),
+            "unit": p.unit,
+            "unit_name": unit.name,
+            "section": p.section,
+            "section_name": self.section_names[p.section],
+            "meetings": [self.meeting_names[k] for k in p.meetings],
+            "branch": p.branch,
+            "branch_name": branch.name if branch else None,
+            "category": p.category,
+            "excerpt": p.summary or excerpt(body.text if body else "", 90),
+            "draft": p.draft,
+        }
+
+    def base(self, path: str, title: str, crumbs: list[tuple[str, str | None]] | None = None, root: str | None = None) -> dict[str, Any]:
+        return {
+            "root": urls.root_of(path) if root is None else root,
+            "path": path,
+            "page_title": title,
+            "site": {
+                "title": self.cfg.title,
+                "sections": [{"name": s.name, "key": s.key, "url": urls.section(s.key)} for s in self.cfg.sections],
+            },
+            "assets": self.assets,
+            "crumbs": [{"name": n, "url": u} for n, u in (crumbs or [])],
+            "as_of": self.m.as_of.isoformat(),
+        }
+
+    def _paginate(self, base_folder: str, posts: list[Post], title: str, ctx_extra: dict[str, Any], crumbs, owner: str, template: str = "list.html") -> list[PageSpec]:
+        size = self.cfg.page_size
+        pages = max(1, math.ceil(len(posts) / size))
+        out = []
+        for n in range(1, pages + 1):
+            path = urls.paged(base_folder, n)
+            ctx = self.base(path, title if n == 1 else f"{title}（第 {n} 页）", crumbs)
+            ctx.update(ctx_extra)
+            ctx["heading"] = title
+            ctx["posts"] = [self.summaries[p.source] for p in posts[(n - 1) * size : n * size]]
+            ctx["total"] = len(posts)
+            ctx["pager"] = {
+                "page": n,
+                "pages": pages,
+                "prev": urls.paged(base_folder, n - 1) if n > 1 else None,
+                "next": urls.paged(base_folder, n + 1) if n < pages else None,
+                "first": urls.paged(base_folder, 1),
+                "links": [{"n": k, "url": urls.paged(base_folder, k)} for k in range(1, pages + 1)],
+            }
+            out.append(PageSpec(path, template, ctx, owner))
+        return out
+
+    # -- pages ----------------------------------------------------------
+
+    def plan(self) -> list[PageSpec]:
+        pages: list[PageSpec] = [self.home(), self.not_found()]
+        for u in self.m.units:
+            pages.extend(self.unit_pages(u))
+        pages.extend(self.post_pages())
+        for s in self.cfg.sections:
+            posts = [p for p in self.m.posts if p.section == s.key]
+            pages.extend(self._paginate(f"sections/{s.key}", posts, f"{s.name}（全校）", {"intro": f"全校各单位的{s.name}，按时间由新到旧排列。"}, [(s.name, None)], "站点"))
+        pages.extend(self.tag_pages())
+        pages.extend(self.archive_pages())
+        return pages
+
+    def home(self) -> PageSpec:
+        ctx = self.base(urls.HOME, self.cfg.title)
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        counts = defaultdict(int)
+        last: dict[str, str] = {}
+        for p in self.m.posts:
+            counts[p.unit] += 1
+            last.setdefault(p.unit, p.day.isoformat())
+        for u in self.m.units:
+            groups[u.kind].append({"name": u.name, "url": urls.unit(u.slug), "posts": counts[u.slug], "branches": len(u.branches), "last": last.get(u.slug)})
+        ctx["unit_groups"] = [{"kind": k, "units": v} for k, v in groups.items()]
+        ctx["columns"] = [
+            {
+                "name": s.name,
+                "key": s.key,
+                "url": urls.section(s.key),
+                "posts": [self.summaries[p.source] for p in self.m.posts if p.section == s.key][: self.cfg.latest],
+            }
+            for s in self.cfg.sections
+        ]
+        ctx["totals"] = {"units": len(self.m.units), "branches": sum(len(u.branches) for u in self.m.units), "posts": len(self.m.posts)}
+        ctx["page_title"] = self.cfg.title
+        return PageSpec(urls.HOME, "home.html", ctx, "站点")
+
+    def not_found(self) -> PageSpec:
+        # Served at any depth by the web server: links must be root-absolute.
+        ctx = self.base(urls.NOT_FOUND, "页面不存在", root=self.cfg.base_path)
+        return PageSpec(urls.NOT_FOUND, "404.html", ctx, "站点")
+
+    def unit_pages(self, u: Unit) -> list[PageSpec]:
+        posts = [p for p in self.m.posts if p.unit == u.slug]
+        crumbs = [(u.name, None)]
+        ctx = self.base(urls.unit(u.slug), u.name, crumbs)
+        by_branch = defaultdict(int)
+        for p in posts:
+            if p.branch:
+                by_branch[p.branch] += 1
+        ctx["unit"] = self._unit_info(u)
+        ctx["branches"] = [{"id": b.id, "name": b.name, "kind": b.kind, "url": urls.branch(u.slug, b.id), "posts": by_branch[b.id]} for b in u.branches]
+        ctx["columns"] = []
+        for s in self.cfg.sections:
+            col = [p for p in posts if p.section == s.key]
+            ctx["columns"].append(
+                {
+                    "name": s.name,
+                    "key": s.key,
+                    "url": urls.unit_section(u.slug, s.key),
+                    "total": len(col),
+                    "last": col[0].day.isoformat() if col else None,
+                    "posts": [self.summaries[p.source] for p in col[: self.cfg.latest]],
+                }
+            )
+        ctx["compare_url"] = urls.compare_unit(self.m.as_of.year, u.slug)
+        ctx["total"] = len(posts)
+        out = [PageSpec(urls.unit(u.slug), "unit.html", ctx, u.source)]
+        for s in self.cfg.sections:
+            col = [p for p in posts if p.section == s.key]
+            out.extend(
+                self._paginate(
+                    f"{u.slug}/{s.key}", col, f"{u.name} · {s.name}", {"unit": self._unit_info(u)}, [(u.name, urls.unit(u.slug)), (s.name, None)], u.source
+                )
+            )
+        for b in u.branches:
+            out.append(self.branch_page(u, b.id, [p for p in posts if p.branch == b.id]))
+        return out
+
+    def _unit_info(self, u: Unit) -> dict[str, Any]:
+        return {"slug": u.slug, "name": u.name, "kind": u.kind, "url": urls.unit(u.slug)}
+
+    def branch_page(self, u: Unit, branch_id: str, posts: list[Post]) -> PageSpec:
+        b = u.branch(branch_id)
+        assert b is not None
+        path = urls.branch(u.slug, b.id)
+        ctx = self.base(path, b.name, [(u.name, urls.unit(u.slug)), (b.name, None)])
+        ctx["unit"] = self._unit_info(u)
+        ctx["branch"] = {"id": b.id, "name": b.name, "kind": b.kind, "groups": b.groups, "exempt": [self.meeting_names[k] for k in b.exempt]}
+        groups = []
+        for m in self.cfg.meetings:
+            if m.level != "branch":
+                continue
+            rows = [self.summaries[p.source] for p in posts if m.key in p.meetings]
+            groups.append({"name": m.name, "key": m.key, "exempt": m.key in b.exempt, "posts": rows})
+        ctx["meetings"] = groups
+        ctx["others"] = [self.summaries[p.source] for p in posts if not any(self.cfg.meeting_by_key(k).level == "branch" for k in p.meetings)]
+        ctx["total"] = len(posts)
+        return PageSpec(path, "branch.html", ctx, u.source)
+
+    def post_pages(self) -> list[PageSpec]:
+        out = []
+        by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
+        for p in self.m.posts:
+            by_column[(p.unit, p.section)].append(p)
+        for col in by_column.values():
+            for i, p in enumerate(col):
+                newer = col[i - 1] if i > 0 else None
+                older = col[i + 1] if i + 1 < len(col) else None
+                out.append(self.post_page(p, newer, older))
+        return out
+
+    def post_page(self, p: Post, newer: Post | None, older: Post | None) -> PageSpec:
+        u = self.units[p.unit]
+        path = urls.post(p.unit, p.slug)
+        section_name = self.section_names[p.section]
+        ctx = self.base(path, p.title, [(u.name, urls.unit(u.slug)), (section_name, urls.unit_section(u.slug, p.section)), (p.title, None)])
+        body = self.m.bodies[p.source]
+        s = dict(self.summaries[p.source])
+        s["datetime"] = p.date.isoformat()
+        s["time"] = p.date.strftime("%H:%M") if p.has_time else None
+        s["tags"] = [{"name": t, "url": urls.tag(t)} for t in p.tags]
+        s["branch_url"] = urls.branch(p.unit, p.branch) if p.branch else None
+        s["section_url"] = urls.unit_section(p.unit, p.section)
+        s["unit_url"] = urls.unit(p.unit)
+        s["attachments"] = [
+            {"name": a.name, "url": urls.post_file(p.unit, p.slug, a.name), "kind": a.kind, "size": size_text(a.size)} for a in p.attachments
+        ]
+        changed = self.last_changed.get(p.source)
+        s["changed"] = changed.date().isoformat() if changed else None
+        s["changed_text"] = date_text(changed.date()) if changed else None
+        ctx["post"] = s
+        ctx["body"] = body.html
+        ctx["toc"] = body.toc
+        ctx["newer"] = self.summaries[newer.source] if newer else None
+        ctx["older"] = self.summaries[older.source] if older else None
+        return PageSpec(path, "post.html", ctx, p.source)
+
+    def tag_pages(self) -> list[PageSpec]:
+        tags: dict[str, list[Post]] = defaultdict(list)
+        display: dict[str, str] = {}
+        for p in self.m.posts:
+            for t in p.tags:
+                key = urls.tag_slug(t)
+                display.setdefault(key, t)
+                tags[key].append(p)
+        index = self.base(urls.TAGS, "标签", [("标签", None)])
+        index["tags"] = [{"name": display[k], "url": urls.tag(display[k]), "count": len(v)} for k, v in sorted(tags.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+        out = [PageSpec(urls.TAGS, "tags.html", index, "站点")]
+        for key, posts in sorted(tags.items()):
+            name = display[key]
+            out.extend(self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点"))
+        return out
+
+    def archive_pages(self) -> list[PageSpec]:
+        by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
+        for p in self.m.posts:
+            by_month[(p.day.year, p.day.month)].append(p)
+        years: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for (y, mo), posts in sorted(by_month.items(), reverse=True):
+            years[y].append((mo, len(posts)))
+        index = self.base(urls.ARCHIVE, "归档", [("归档", None)])
+        index["years"] = [
+            {"year": y, "url": urls.archive_year(y), "total": sum(c for _, c in months), "months": [{"month": mo, "count": c, "url": urls.archive_month(y, mo)} for mo, c in months]}
+            for y, months in years.items()
+        ]
+        out = [PageSpec(urls.ARCHIVE, "archive.html", index, "站点")]
+        for y, months in years.items():
+            path = urls.archive_year(y)
+            ctx = self.base(path, f"{y}年归档", [("归档", urls.ARCHIVE), (f"{y}年", None)])
+            ctx["year"] = y
+            ctx["months"] = [
+                {"month": mo, "count": c, "url": urls.archive_month(y, mo), "posts": [self.summaries[p.source] for p in by_month[(y, mo)]]} for mo, c in months
+            ]
+            out.append(PageSpec(path, "archive_year.html", ctx, "站点"))
+            for mo, _ in months:
+                out.extend(
+                    self._paginate(
+                        f"archive/{y}/{mo:02d}", by_month[(y, mo)], f"{y}年{mo}月", {}, [("归档", urls.ARCHIVE), (f"{y}年", path), (f"{mo}月", None)], "站点"
+                    )
+                )
+        return out
+
+
+def file_specs(model: SiteModel, site_dir: Path) -> list[FileSpec]:
+    """Attachments and body resources, copied beside their post's page."""
+    out = []
+    for p in model.posts:
+        for a in (*p.attachments, *p.extra_files):
+            out.append(FileSpec(urls.post_file(p.unit, p.slug, a.name), p.source, source=site_dir / a.source))
+    return out
+
+
+def sort_posts(posts: list[Post]) -> list[Post]:
+    """Newest first; ties broken by unit and slug so output is deterministic."""
+    return sorted(posts, key=lambda p: (-p.date.timestamp(), p.unit, p.slug))
+
+
+__all__ = ["PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "sort_posts", "RenderedBody"]

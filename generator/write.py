@@ -1,0 +1,131 @@
+"""Write stage: staged, write-if-changed, atomic output.
+
+Changed files are first written to a staging folder inside the output (same
+filesystem), and only when every page rendered are they moved into place with
+``os.replace``; a failed or interrupted build therefore never leaves a file
+half-written, and a build that fails before `commit` leaves the previous output
+untouched. Unchanged bytes are not rewritten, so their mtime is kept (nginx
+caches and rsync stay warm). Outputs the previous build produced but this one
+does not are deleted; files liangshai never wrote are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+STAGING = ".liangshai-staging"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: tuple[str, ...]
+    unchanged: int
+    deleted: tuple[str, ...]
+
+
+def safe_join(out_dir: Path, rel: str) -> Path:
+    """``out_dir / rel``, refusing anything that would land outside the output."""
+    if rel.startswith("/") or "\\" in rel or any(part in ("..", "") for part in rel.split("/")):
+        raise ValueError(f"非法的输出路径：{rel}")
+    return out_dir / rel
+
+
+class Writer:
+    def __init__(self, out_dir: Path):
+        self.out = out_dir
+        self.staging = out_dir / STAGING
+        self._staged: list[str] = []
+        self._unchanged = 0
+        if self.staging.exists():
+            shutil.rmtree(self.staging)  # left by an interrupted build: never trusted
+
+    def put(self, rel: str, data: bytes, *, known_same: bool = False) -> bool:
+        """Stage ``data`` for ``rel`` unless the file already holds exactly these bytes."""
+        target = safe_join(self.out, rel)
+        if known_same or _same_bytes(target, data):
+            self._unchanged += 1
+            return False
+        staged = self.staging / rel
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+        self._staged.append(rel)
+        return True
+
+    def put_file(self, rel: str, source: Path) -> bool:
+        target = safe_join(self.out, rel)
+        try:
+            st_t, st_s = target.stat(), source.stat()
+            if st_t.st_size == st_s.st_size and _same_file_bytes(target, source):
+                self._unchanged += 1
+                return False
+        except FileNotFoundError:
+            pass
+        staged = self.staging / rel
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staged)
+        self._staged.append(rel)
+        return True
+
+    def abort(self) -> None:
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        self._staged.clear()
+
+    def commit(self, planned: set[str], previous: set[str]) -> WriteReport:
+        """Move staged files into place, then delete outputs no longer planned."""
+        for rel in self._staged:
+            target = self.out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(self.staging / rel, target)
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        deleted = []
+        for rel in sorted(previous - planned):
+            try:
+                target = safe_join(self.out, rel)
+            except ValueError:
+                continue
+            if target.is_file() or target.is_symlink():
+                target.unlink()
+                deleted.append(rel)
+                _prune_empty_dirs(target.parent, self.out)
+        return WriteReport(tuple(self._staged), self._unchanged, tuple(deleted))
+
+
+def _same_bytes(target: Path, data: bytes) -> bool:
+    try:
+        if target.stat().st_size != len(data):
+            return False
+        return target.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
+
+
+def _same_file_bytes(a: Path, b: Path) -> bool:
+    with a.open("rb") as fa, b.open("rb") as fb:
+        while True:
+            x, y = fa.read(1 << 16), fb.read(1 << 16)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def _prune_empty_dirs(folder: Path, stop: Path) -> None:
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
