@@ -1,0 +1,157 @@
+"""Shared fixtures: a site factory, CLI runners and real git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+UNIT_TOML = textwrap.dedent(
+    """\
+    name = "机械工程学院党委"
+    kind = "教学单位"
+    order = 10
+    [[branches]]
+    id = "jx-jg1"
+    name = "机械工程学院第一教工党支部"
+    kind = "教职工"
+    [[branches]]
+    id = "jx-xs1"
+    name = "机械工程学院本科生党支部"
+    kind = "学生"
+    groups = false
+    """
+)
+
+
+def post_text(title: str = "支部委员会会议纪要", date: str = "2026-03-05", section: str = "支部生活", body: str = "正文。", **extra: object) -> str:
+    """Markdown with front-matter; extra keys are written as given (lists in flow style)."""
+    lines = ["---", f"title: {title}", f"date: {date}", f"section: {section}"]
+    for key, value in extra.items():
+        if isinstance(value, (list, tuple)):
+            value = "[" + ", ".join(str(v) for v in value) + "]"
+        lines.append(f"{key}: {value}")
+    lines += ["---", body, ""]
+    return "\n".join(lines)
+
+
+def write_site(root: Path, files: dict[str, str | bytes], *, config: str | None = None, unit: bool = True) -> Path:
+    """Write a site: ``files`` maps site-relative paths to text or bytes.
+
+    With ``unit=True`` a default unit ``content/jx/_unit.toml`` is added unless given.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        (root / "site.toml").write_text(config, encoding="utf-8")
+    if unit and "content/jx/_unit.toml" not in files:
+        files = {"content/jx/_unit.toml": UNIT_TOML, **files}
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes], *, config: str | None = None, unit: bool = True, name: str | None = None) -> Path:
+        return write_site(tmp_path / (name or f"site{next(counter)}"), files, config=config, unit=unit)
+
+    return make
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``python -m generator`` in a subprocess (exit codes, stderr, no traceback)."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+
+
+def git(repo: Path, *args: str, date: str | None = None) -> str:
+    """Run git in ``repo``; ``date`` (ISO 8601 with offset) sets author and committer dates."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "测试", "GIT_AUTHOR_EMAIL": "t@example.edu.cn", "GIT_COMMITTER_NAME": "测试", "GIT_COMMITTER_EMAIL": "t@example.edu.cn"}
+    if date:
+        env["GIT_AUTHOR_DATE"] = date
+        env["GIT_COMMITTER_DATE"] = date
+    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env, check=True)
+    return out.stdout
+
+
+def git_init(repo: Path) -> None:
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "commit.gpgsign", "false")
+
+
+def commit_all(repo: Path, message: str, date: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message, date=date)
+
+
+CHROMIUM = os.environ.get("LIANGSHAI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Debian Chromium driven by Playwright (no browser download).
+
+    Skips with a clear reason when Chromium or Playwright is missing; CI installs
+    both (see .ci/run), so there it always runs.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"需要 Debian 的 chromium（{CHROMIUM} 不存在）：apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("需要 Playwright：pip install playwright")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
