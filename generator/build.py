@@ -195,6 +195,8 @@ class Builder:
 
     def _plan(self, model: SiteModel) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
         from .compare import compare_outputs
+        from .feeds import feed_outputs
+        from .search import search_outputs
 
         theme = resolve_theme(self.site_dir, model.config.theme)
         assets, asset_specs = self._assets(theme)
@@ -204,6 +206,11 @@ class Builder:
         pages.extend(compare_pages)
         files = [*asset_specs, *file_specs(model, self.site_dir), *compare_files]
         problems: list[Problem] = []
+        for extra in (feed_outputs, search_outputs):
+            more_pages, more_files, more_problems = extra(model, planner)
+            pages.extend(more_pages)
+            files.extend(more_files)
+            problems.extend(more_problems)
         claims: dict[str, list[str]] = defaultdict(list)
         for spec in (*pages, *files):
             claims[urls.collision_key(spec.path)].append(f"{spec.owner}（{spec.path}）")
@@ -262,6 +269,9 @@ class Builder:
         previous = load_state(out)
         report = writer.commit(planned, previous)
         save_state(out, planned)
+        from .search import index_output
+
+        problems.extend(index_output(out, any(p.endswith(".html") for p in (*report.written, *report.deleted))))
         return BuildResult(
             sort_problems(problems),
             rendered=tuple(rendered),
