@@ -3,29 +3,45 @@
 `build` and `serve` both call `Builder.build`; there is no second rendering
 path. The builder collects problems from every stage and writes nothing when
 any of them is an error, so a failed build leaves the previous output as it was.
+
+Incremental by construction: a post whose file stamp, settings and referenced
+files are unchanged is taken from the saved state without being read; a page
+is rendered only when its fingerprint (its whole template context plus its
+templates) differs from the one saved; only changed bytes are written. A cold
+build parses and renders on every core (fork workers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Iterable
 
 from . import urls
 from .config import SiteConfig, load_config
 from .errors import ConfigError, Kind, LiangshaiError, Problem, ThemeError, error, sort_problems
 from .history import read_history
-from .markup import MarkupRenderer
+from .markup import MARKUP_VERSION, MarkupRenderer
 from .model import Post, RenderedBody, SiteModel, Unit
 from .parse import UNIT_FILE, FileFacts, parse_post, parse_unit
-from .plan import FileSpec, PageSpec, Planner, file_specs, sort_posts
-from .sources import discover
-from .theme import make_env, resolve_theme, theme_error
+from .plan import FileSpec, PageSpec, Planner, file_specs, fingerprint, sort_posts
+from .sources import Sources, discover
+from .state import BodyStore, BuildState, CachedPost, clear_state, load_state, save_state
+from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer
+
+# Bump when parsing rules change in a way the saved state must not survive.
+PARSER_VERSION = "1"
+# Below these counts a process pool costs more than it saves.
+PARALLEL_PARSE_MIN = 400
+PARALLEL_RENDER_MIN = 600
+EXCERPT_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,7 @@ class BuildOptions:
     out_dir: Path | None = None
     drafts: bool = False
     as_of: dt.date | None = None
+    jobs: int | None = None  # worker processes; None = the machine's cores
 
     @property
     def output(self) -> Path:
@@ -48,6 +65,7 @@ class BuildResult:
     deleted: tuple[str, ...] = ()
     outputs: int = 0
     seconds: float = 0.0
+    parsed: tuple[str, ...] = ()  # sources read and parsed (not taken from the state)
     model: SiteModel | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -71,10 +89,112 @@ def resolve_as_of(option: dt.date | None, config: SiteConfig) -> dt.date:
 
 @dataclass(frozen=True)
 class Loaded:
-    """Everything the parse and model stages produced (no HTML pages yet)."""
+    """What the parse and model stages produced (no HTML pages yet)."""
 
     model: SiteModel | None
     problems: tuple[Problem, ...]
+    cache: dict[str, CachedPost] = field(default_factory=dict)
+    fresh_html: dict[str, str] = field(default_factory=dict)  # body digest → HTML rendered in this run
+    parsed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One post's parse + body render, as returned by a worker."""
+
+    rel: str
+    post: Post | None
+    body: RenderedBody | None
+    problems: tuple[Problem, ...]
+
+
+def _hash(*parts: object) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(repr(p).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _deps(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) -> tuple[tuple[str, tuple[int, bool] | None], ...]:
+    """The files a cached parse depends on, with the facts it saw."""
+    paths = {a.source for a in (*post.attachments, *post.extra_files)}
+    if body is not None:
+        paths.update(body.links)
+    out = []
+    for p in sorted(paths):
+        f = files.get(p)
+        out.append((p, (f.size, f.escapes) if f else None))
+    return tuple(out)
+
+
+def _deps_hold(deps: Iterable[tuple[str, tuple[int, bool] | None]], files: dict[str, FileFacts]) -> bool:
+    for path, facts in deps:
+        f = files.get(path)
+        if (None if f is None else (f.size, f.escapes)) != facts:
+            return False
+    return True
+
+
+# -- worker side (fork): parse and render bodies --------------------------------
+
+_WORKER: dict[str, Any] = {}  # set once per worker process by _init_worker, never mutated after
+
+
+def _init_worker(site_dir: Path, config: SiteConfig, units: dict[str, Unit], files: dict[str, FileFacts], drafts: bool) -> None:
+    _WORKER.update(site_dir=site_dir, config=config, units=units, files=files, drafts=drafts, markup=MarkupRenderer())
+
+
+def _parse_worker(rels: list[str]) -> list[_Parsed]:
+    w = _WORKER
+    return [_parse_one(rel, w["site_dir"], w["config"], w["units"], w["files"], w["drafts"], w["markup"]) for rel in rels]
+
+
+def _parse_one(rel: str, site_dir: Path, config: SiteConfig, units: dict[str, Unit], files: dict[str, FileFacts], drafts: bool, markup: MarkupRenderer) -> _Parsed:
+    unit = units[rel.split("/")[1]]
+    try:
+        raw = (site_dir / rel).read_bytes()
+    except OSError as exc:
+        return _Parsed(rel, None, None, (error(rel, 1, f"无法读取文件：{exc.strerror}。"),))
+    post, problems = parse_post(raw, rel, unit, config, files)
+    if post is None:
+        return _Parsed(rel, None, None, tuple(problems))
+    post = replace(post, digest=hashlib.sha256(raw).hexdigest())
+    body = None
+    if drafts or not post.draft:
+        rendered, resources, probs = markup.render(post, files)
+        problems.extend(probs)
+        digest = _hash(MARKUP_VERSION, post.source, post.body, tuple(sorted(files.get(l) is not None for l in rendered.links)))
+        body = replace(rendered, digest=digest)
+        if resources:
+            post = replace(post, extra_files=resources)
+    return _Parsed(rel, replace(post, body=""), body, tuple(problems))
+
+
+def _map_parallel(func, chunks: list[list[Any]], jobs: int, initializer=None, initargs: tuple = ()) -> list[Any]:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+        return [item for part in pool.map(func, chunks) for item in part]
+
+
+# -- worker side (fork): render pages ----------------------------------------------
+
+_RENDER_JOB: dict[str, Any] = {}  # filled by the parent just before forking; read-only in children
+
+
+def _render_worker(indices: list[int]) -> list[tuple[str, bool, Problem | None]]:
+    job = _RENDER_JOB
+    store: BodyStore = job["store"]
+    store.forget_connection()  # never share a SQLite connection across fork
+    return [_render_one(job["pages"][i], job["env"], job["writer"]) for i in indices]
+
+
+def _render_one(spec: PageSpec, env, writer: Writer) -> tuple[str, bool, Problem | None]:
+    try:
+        html = env.get_template(spec.template).render(spec.context)
+    except Exception as exc:  # any template failure becomes a located ThemeError
+        return spec.path, False, theme_error(exc, spec.template).problems[0]
+    return spec.path, writer.put(spec.path, html.encode("utf-8")), None
 
 
 class Builder:
@@ -91,9 +211,14 @@ class Builder:
             self._markup = MarkupRenderer()
         return self._markup
 
+    @property
+    def jobs(self) -> int:
+        return max(1, self.options.jobs or os.cpu_count() or 1)
+
     # -- parse + model --------------------------------------------------
 
-    def load(self) -> Loaded:
+    def load(self, state: BuildState | None = None) -> Loaded:
+        state = state or BuildState()
         problems: list[Problem] = []
         try:
             config = load_config(self.site_dir)
@@ -101,84 +226,125 @@ class Builder:
             return Loaded(None, exc.problems)
         sources = discover(self.site_dir)
         problems.extend(sources.problems)
+        units, unit_problems = self._units(config, sources)
+        problems.extend(unit_problems)
 
+        settings = _hash(PARSER_VERSION, MARKUP_VERSION, config)
+        contexts = {slug: _hash(settings, u) for slug, u in units.items()}
+        results: list[_Parsed] = []
+        cache: dict[str, CachedPost] = {}
+        todo: list[str] = []
+        for rel in sources.posts:
+            slug = rel.split("/")[1]
+            if slug not in units:
+                continue  # its unit folder already has an error
+            hit = state.posts.get(rel)
+            st = sources.stamps[rel]
+            if (
+                hit is not None
+                and hit.stamp == (st.size, st.mtime_ns)
+                and hit.context == contexts[slug]
+                and _deps_hold(hit.deps, sources.files)
+                and (hit.body is not None or (hit.post.draft and not self.options.drafts))
+            ):
+                results.append(_Parsed(rel, hit.post, hit.body, hit.problems))
+                cache[rel] = hit
+            else:
+                todo.append(rel)
+        results.extend(self._parse_many(todo, config, units, sources.files))
+
+        fresh_html: dict[str, str] = {}
+        posts: list[Post] = []
+        bodies: dict[str, RenderedBody] = {}
+        for r in results:
+            problems.extend(r.problems)
+            if r.post is None:
+                continue
+            if r.rel in todo:
+                st = sources.stamps[r.rel]
+                body = r.body
+                if body is not None:
+                    fresh_html[body.digest] = body.html
+                    body = replace(body, html="", text=body.text[:EXCERPT_CHARS])
+                cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], _deps(r.post, r.body, sources.files), r.post, r.problems, body)
+            posts.append(r.post)
+            if r.body is not None:
+                bodies[r.rel] = replace(r.body, html="")
+        for rel in cache:
+            if cache[rel].body is not None:
+                bodies[rel] = cache[rel].body  # type: ignore[assignment]
+
+        kept, slug_problems = self._unique_slugs(posts, config)
+        problems.extend(slug_problems)
+        published = [p for p in kept if self.options.drafts or not p.draft]
+
+        history = read_history(self.site_dir, config.tz)
+        model = SiteModel(
+            config=config,
+            units=tuple(sorted(units.values(), key=lambda u: (u.order, u.slug))),
+            posts=tuple(sort_posts(published)),
+            bodies=bodies,
+            history=history,
+            as_of=resolve_as_of(self.options.as_of, config),
+        )
+        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo))
+
+    def _units(self, config: SiteConfig, sources: Sources) -> tuple[dict[str, Unit], list[Problem]]:
+        problems: list[Problem] = []
         units: dict[str, Unit] = {}
+        reserved = {urls.collision_key(r) for r in urls.RESERVED_TOP}
         for slug in sources.units:
             rel = f"content/{slug}/{UNIT_FILE}"
-            if slug in urls.RESERVED_TOP or urls.collision_key(slug) in {urls.collision_key(r) for r in urls.RESERVED_TOP}:
+            if urls.collision_key(slug) in reserved:
                 problems.append(error(rel, 1, f"单位文件夹名“{slug}”与网站自身的页面路径冲突（保留名：{'、'.join(urls.RESERVED_TOP)}），请改名。"))
                 continue
             unit, probs = parse_unit((self.site_dir / rel).read_bytes(), rel, slug, config)
             problems.extend(probs)
             if unit:
                 units[slug] = unit
+        return units, problems
 
-        posts: list[Post] = []
-        for rel in sources.posts:
-            unit_slug = rel.split("/")[1]
-            unit = units.get(unit_slug)
-            if unit is None:
-                continue  # its unit folder already has an error
-            try:
-                raw = (self.site_dir / rel).read_bytes()
-            except OSError as exc:
-                problems.append(error(rel, 1, f"无法读取文件：{exc.strerror}。"))
-                continue
-            post, probs = parse_post(raw, rel, unit, config, sources.files)
-            problems.extend(probs)
-            if post is not None:
-                posts.append(post)
+    def _parse_many(self, todo: list[str], config: SiteConfig, units: dict[str, Unit], files: dict[str, FileFacts]) -> list[_Parsed]:
+        if self.jobs > 1 and len(todo) >= PARALLEL_PARSE_MIN:
+            n = self.jobs * 4
+            chunks = [todo[i::n] for i in range(n)]
+            return _map_parallel(_parse_worker, chunks, self.jobs, _init_worker, (self.site_dir, config, units, files, self.options.drafts))
+        return [_parse_one(rel, self.site_dir, config, units, files, self.options.drafts, self.markup) for rel in todo]
 
-        # one slug per unit: two files would publish to one page
+    def _unique_slugs(self, posts: list[Post], config: SiteConfig) -> tuple[list[Post], list[Problem]]:
+        """One slug per unit: two files would publish to one page."""
+        problems: list[Problem] = []
         seen: dict[tuple[str, str], Post] = {}
         kept: list[Post] = []
-        for p in posts:
+        reserved = {*urls.RESERVED_UNIT, *(s.key for s in config.sections)}
+        for p in sorted(posts, key=lambda p: p.source):
             key = (p.unit, urls.collision_key(p.slug))
             if key in seen:
                 other = seen[key]
-                problems.append(
-                    error(p.source, 1, f"文章网址名“{p.slug}”与 {other.source} 重复：同一单位内文件名（文章包则为文件夹名）不能相同，请改名其中一个。")
-                )
+                problems.append(error(p.source, 1, f"文章网址名“{p.slug}”与 {other.source} 重复：同一单位内文件名（文章包则为文件夹名）不能相同，请改名其中一个。"))
                 continue
-            if p.slug in urls.RESERVED_UNIT or p.slug in {s.key for s in config.sections}:
-                problems.append(error(p.source, 1, f"文件名“{p.slug}”与单位页面的栏目或支部网址冲突（保留名：{'、'.join([*urls.RESERVED_UNIT, *(s.key for s in config.sections)])}），请改名。"))
+            if urls.collision_key(p.slug) in {urls.collision_key(r) for r in reserved}:
+                problems.append(error(p.source, 1, f"文件名“{p.slug}”与单位页面的栏目或支部网址冲突（保留名：{'、'.join(sorted(reserved))}），请改名。"))
                 continue
             seen[key] = p
             kept.append(p)
-
-        published = [p for p in kept if self.options.drafts or not p.draft]
-        bodies: dict[str, RenderedBody] = {}
-        final: list[Post] = []
-        for p in published:
-            body, resources, probs = self.markup.render(p, sources.files)
-            problems.extend(probs)
-            bodies[p.source] = body
-            final.append(replace(p, extra_files=resources) if resources else p)
-
-        history = read_history(self.site_dir, config.tz)
-        as_of = resolve_as_of(self.options.as_of, config)
-        model = SiteModel(
-            config=config,
-            units=tuple(sorted(units.values(), key=lambda u: (u.order, u.slug))),
-            posts=tuple(sort_posts(final)),
-            bodies=bodies,
-            history=history,
-            as_of=as_of,
-        )
-        return Loaded(model, sort_problems(problems))
+        return kept, problems
 
     def check(self) -> tuple[Problem, ...]:
         loaded = self.load()
         if loaded.model is None:
             return loaded.problems
         problems = list(loaded.problems)
-        _, _, probs = self._plan(loaded.model)
+        try:
+            _, _, probs, _ = self._plan(loaded.model)
+        except LiangshaiError as exc:
+            probs = list(exc.problems)
         problems.extend(probs)
         return sort_problems(problems)
 
     # -- plan -----------------------------------------------------------
 
-    def _assets(self, theme) -> tuple[dict[str, str], list[FileSpec]]:
+    def _assets(self, theme: Theme) -> tuple[dict[str, str], list[FileSpec]]:
         assets: dict[str, str] = {}
         specs: list[FileSpec] = []
         for name, path in theme.static_files().items():
@@ -193,14 +359,14 @@ class Builder:
             specs.append(FileSpec(out, "主题", data=data))
         return assets, specs
 
-    def _plan(self, model: SiteModel) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
+    def _plan(self, model: SiteModel, body_loader=None) -> tuple[list[PageSpec], list[FileSpec], list[Problem], Theme]:
         from .compare import compare_outputs
         from .feeds import feed_outputs
         from .search import search_outputs
 
         theme = resolve_theme(self.site_dir, model.config.theme)
         assets, asset_specs = self._assets(theme)
-        planner = Planner(model, assets)
+        planner = Planner(model, assets, body_loader)
         pages = planner.plan()
         compare_pages, compare_files = compare_outputs(model, planner)
         pages.extend(compare_pages)
@@ -214,73 +380,112 @@ class Builder:
         claims: dict[str, list[str]] = defaultdict(list)
         for spec in (*pages, *files):
             claims[urls.collision_key(spec.path)].append(f"{spec.owner}（{spec.path}）")
-        for key, owners in sorted(claims.items()):
+        for owners in claims.values():
             if len(owners) > 1:
-                first = owners[0].split("（")[0]
-                where = first if first.startswith("content/") else (owners[1].split("（")[0] if owners[1].startswith("content/") else "content")
-                problems.append(error(where, 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(sorted(set(owners)))}。请给其中一个改名。"))
-        return pages, files, problems
+                sources = sorted({o.split("（")[0] for o in owners if o.startswith("content/")}) or ["content"]
+                problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(sorted(set(owners)))}。请给其中一个改名。"))
+        return pages, files, problems, theme
 
     # -- build ----------------------------------------------------------
 
     def build(self) -> BuildResult:
         start = time.perf_counter()
-        loaded = self.load()
+        out = self.options.output
+        state = load_state(out)
+        loaded = self.load(state)
         if loaded.model is None:
             return BuildResult(loaded.problems, seconds=time.perf_counter() - start)
         model = loaded.model
         problems = list(loaded.problems)
+        store = BodyStore(out)
+        by_source = {p.source: p for p in model.posts}
+
+        def body_html(post: Post) -> str:
+            body = model.bodies[post.source]
+            html = loaded.fresh_html.get(body.digest)
+            if html is None:
+                html = store.get(body.digest)
+            if html is None:  # not in the store (deleted or corrupt): render again from the source
+                again = _parse_one(post.source, self.site_dir, model.config, {u.slug: u for u in model.units}, discover(self.site_dir).files, True, self.markup)
+                html = again.body.html if again.body else ""
+            return html
+
         try:
-            pages, files, probs = self._plan(model)
+            pages, files, probs, theme = self._plan(model, body_html)
         except LiangshaiError as exc:
-            return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model)
+            return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
         problems.extend(probs)
         if any(p.is_error for p in problems):
-            return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model)
+            return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
 
-        out = self.options.output
-        out.mkdir(parents=True, exist_ok=True)
-        writer = Writer(out)
-        theme = resolve_theme(self.site_dir, model.config.theme)
         env = make_env(theme)
-        rendered: list[str] = []
         try:
-            for spec in pages:
-                try:
-                    html = env.get_template(spec.template).render(spec.context)
-                except Exception as exc:  # any template failure becomes a located ThemeError
-                    raise theme_error(exc, spec.template) from None
-                writer.put(spec.path, html.encode("utf-8"))
-                rendered.append(spec.path)
+            template_hashes = {t: theme.template_source_hash(env, referenced_templates(env, t)) for t in sorted({p.template for p in pages})}
+        except Exception as exc:
+            return BuildResult(sort_problems([*problems, *theme_error(exc, "?").problems]), seconds=time.perf_counter() - start, model=model)
+        out.mkdir(parents=True, exist_ok=True)
+        fingerprints = {spec.path: fingerprint(template_hashes[spec.template], spec.context) for spec in pages}
+        todo = [spec for spec in pages if state.pages.get(spec.path) != fingerprints[spec.path] or not (out / spec.path).is_file()]
+
+        writer = Writer(out)
+        store.put_many(sorted(loaded.fresh_html.items()))
+        try:
+            written_pages, render_problems = self._render(todo, env, writer, store)
+            if render_problems:
+                writer.abort()
+                return BuildResult(sort_problems([*problems, *render_problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
+            file_keys: dict[str, str] = {}
             for f in files:
                 if f.data is not None:
-                    writer.put(f.path, f.data)
-                elif f.source is not None:
-                    writer.put_file(f.path, f.source)
-        except ThemeError as exc:
-            writer.abort()
-            return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model)
+                    key = "d:" + hashlib.sha256(f.data).hexdigest()
+                    same = state.files.get(f.path) == key and (out / f.path).is_file()
+                    writer.put(f.path, f.data, known_same=same)
+                else:
+                    assert f.source is not None
+                    st = f.source.stat()
+                    key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}"
+                    if state.files.get(f.path) == key and (out / f.path).is_file():
+                        writer.put(f.path, b"", known_same=True)
+                    else:
+                        writer.put_file(f.path, f.source)
+                file_keys[f.path] = key
         except BaseException:
             writer.abort()
             raise
-        from .state import load_state, save_state
-
-        planned = {s.path for s in pages} | {f.path for f in files}
-        previous = load_state(out)
-        report = writer.commit(planned, previous)
-        save_state(out, planned)
+        # From here the output changes: first withdraw the state that vouches for the old files.
+        clear_state(out)
+        planned = set(fingerprints) | set(file_keys)
+        report = writer.commit(planned, state.outputs)
+        save_state(out, BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items()))))
+        store.keep_only({b.digest for b in model.bodies.values()})
+        store.close()
         from .search import index_output
 
         problems.extend(index_output(out, any(p.endswith(".html") for p in (*report.written, *report.deleted))))
         return BuildResult(
             sort_problems(problems),
-            rendered=tuple(rendered),
+            rendered=tuple(spec.path for spec in todo),
             written=report.written,
             deleted=report.deleted,
             outputs=len(planned),
             seconds=time.perf_counter() - start,
+            parsed=loaded.parsed,
             model=model,
         )
+
+    def _render(self, todo: list[PageSpec], env, writer: Writer, store: BodyStore) -> tuple[list[str], list[Problem]]:
+        if self.jobs > 1 and len(todo) >= PARALLEL_RENDER_MIN:
+            _RENDER_JOB.update(pages=todo, env=env, writer=writer, store=store)
+            try:
+                n = self.jobs * 4
+                results = _map_parallel(_render_worker, [list(range(i, len(todo), n)) for i in range(n)], self.jobs)
+            finally:
+                _RENDER_JOB.clear()
+            writer.adopt(sorted(path for path, written, _ in results if written))
+        else:
+            results = [_render_one(spec, env, writer) for spec in todo]
+        problems = [p for _, _, p in results if p is not None]
+        return [path for path, written, _ in results if written], problems[:1] if problems else []
 
 
 __all__ = ["Builder", "BuildOptions", "BuildResult", "Kind", "FileFacts"]

@@ -66,6 +66,7 @@ class Post:
     bundle: bool
     privacy_ok: tuple[str, ...] = ()
     extra_files: tuple[Attachment, ...] = ()  # bundle resources referenced from the body
+    digest: str = ""  # hash of the source file's bytes (set by the builder)
 
     @property
     def day(self) -> dt.date:
@@ -78,10 +79,11 @@ class Post:
 
 @dataclass(frozen=True)
 class RenderedBody:
-    html: str
+    html: str  # "" when not loaded (the builder fetches it from the body cache by digest)
     toc: str  # "" when the post is too short for a table of contents
     text: str  # plain text, for summaries and search
-    links: tuple[str, ...] = ()  # relative targets the body references
+    links: tuple[str, ...] = ()  # site-relative targets the body references (existing or not)
+    digest: str = ""  # identifies the HTML: hash of the Markdown source and settings
 
 
 @dataclass(frozen=True)

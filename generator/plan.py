@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import urls
 from .config import SiteConfig
@@ -42,9 +42,69 @@ class FileSpec:
     data: bytes | None = None
 
 
+class Node:
+    """A read-only record shared by many page contexts (a post summary).
+
+    Templates read it like a dict or an object; fingerprints see its digest,
+    computed once, so hashing a list page costs one string per post rather
+    than re-serialising every summary on every page.
+    """
+
+    __slots__ = ("_data", "digest")
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = data
+        self.digest = hashlib.sha256(_dumps(data).encode()).hexdigest()
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class BodyRef:
+    """A post body in a page context: hashed by its digest, loaded only when rendered."""
+
+    __slots__ = ("digest", "_load")
+
+    def __init__(self, digest: str, load: Callable[[], str]):
+        self.digest = digest
+        self._load = load
+
+    def __html__(self) -> str:
+        return self._load()
+
+    def __str__(self) -> str:
+        return self._load()
+
+
+def _by_digest(obj: object) -> str:
+    if isinstance(obj, (Node, BodyRef)):
+        return "#" + obj.digest
+    raise TypeError(f"page contexts hold plain data only, not {type(obj).__name__}")
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_by_digest)
+
+
 def fingerprint(template_hash: str, context: dict[str, Any]) -> str:
+    """Hash of exactly what the template sees, plus the templates it uses."""
     h = hashlib.sha256(template_hash.encode())
-    h.update(json.dumps(context, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+    h.update(_dumps(context).encode())
     return h.hexdigest()
 
 
@@ -63,21 +123,21 @@ def date_text(d: dt.date) -> str:
 class Planner:
     """Builds page contexts from one SiteModel. Holds only derived, read-only data."""
 
-    def __init__(self, model: SiteModel, assets: dict[str, str], compare_pages: list[PageSpec] | None = None):
+    def __init__(self, model: SiteModel, assets: dict[str, str], body_loader: Callable[[Post], str] | None = None):
         self.m = model
+        self.body_loader = body_loader
         self.cfg: SiteConfig = model.config
         self.assets = assets
         self.units = {u.slug: u for u in model.units}
         self.section_names = {s.key: s.name for s in self.cfg.sections}
         self.meeting_names = {m.key: m.name for m in self.cfg.meetings}
-        self.summaries: dict[str, dict[str, Any]] = {p.source: self._summary(p) for p in model.posts}
+        self.summaries: dict[str, Node] = {p.source: Node(self._summary(p)) for p in model.posts}
         self.last_changed = dict(model.history.last_changed)
 
     # -- shared pieces --------------------------------------------------
 
     def _summary(self, p: Post) -> dict[str, Any]:
         unit = self.units[p.unit]
-        body = self.m.bodies.get(p.source)
         branch = unit.branch(p.branch) if p.branch else None
         return {
             "title": p.title,
@@ -92,9 +152,13 @@ class Planner:
             "branch": p.branch,
             "branch_name": branch.name if branch else None,
             "category": p.category,
-            "excerpt": p.summary or excerpt(body.text if body else "", 90),
             "draft": p.draft,
         }
+
+    def excerpt(self, p: Post, length: int = 90) -> str:
+        """The post's summary, or the start of its text (for feeds and search, not lists)."""
+        body = self.m.bodies.get(p.source)
+        return p.summary or excerpt(body.text if body else "", length)
 
     def base(self, path: str, title: str, crumbs: list[tuple[str, str | None]] | None = None, root: str | None = None) -> dict[str, Any]:
         return {
@@ -107,7 +171,6 @@ class Planner:
             },
             "assets": self.assets,
             "crumbs": [{"name": n, "url": u} for n, u in (crumbs or [])],
-            "as_of": self.m.as_of.isoformat(),
         }
 
     def _paginate(self, base_folder: str, posts: list[Post], title: str, ctx_extra: dict[str, Any], crumbs, owner: str, template: str = "list.html") -> list[PageSpec]:
@@ -251,7 +314,7 @@ class Planner:
         section_name = self.section_names[p.section]
         ctx = self.base(path, p.title, [(u.name, urls.unit(u.slug)), (section_name, urls.unit_section(u.slug, p.section)), (p.title, None)])
         body = self.m.bodies[p.source]
-        s = dict(self.summaries[p.source])
+        s = self.summaries[p.source].as_dict()
         s["datetime"] = p.date.isoformat()
         s["time"] = p.date.strftime("%H:%M") if p.has_time else None
         s["tags"] = [{"name": t, "url": urls.tag(t)} for t in p.tags]
@@ -265,11 +328,18 @@ class Planner:
         s["changed"] = changed.date().isoformat() if changed else None
         s["changed_text"] = date_text(changed.date()) if changed else None
         ctx["post"] = s
-        ctx["body"] = body.html
+        ctx["body"] = self.body_ref(p)
         ctx["toc"] = body.toc
         ctx["newer"] = self.summaries[newer.source] if newer else None
         ctx["older"] = self.summaries[older.source] if older else None
         return PageSpec(path, "post.html", ctx, p.source)
+
+    def body_ref(self, p: Post) -> BodyRef | str:
+        """The body as the post page sees it; a BodyRef when the builder loads HTML lazily."""
+        body = self.m.bodies[p.source]
+        if self.body_loader is None:
+            return body.html
+        return BodyRef(body.digest, lambda: self.body_loader(p))  # type: ignore[misc]
 
     def tag_pages(self) -> list[PageSpec]:
         tags: dict[str, list[Post]] = defaultdict(list)

@@ -1,30 +1,147 @@
-"""Write stage: the build state saved next to the output.
+"""Write stage: the persistent build state saved next to the output.
 
-Versioned JSON. A missing, unreadable or older state means "nothing is known":
-the next build renders everything and prunes nothing it did not write itself.
+Two files inside the output folder, both hidden (never published or served):
+
+- ``.liangshai-state.pickle`` — versioned: each source's stamp and content hash
+  with its parsed post and problems, each output's fingerprint or stamp. It is
+  a cache we wrote ourselves; a missing, unreadable, corrupt or older state is
+  simply empty, so the next build is a full one, never a wrong one.
+- ``.liangshai-bodies.sqlite`` — rendered body HTML keyed by the body digest
+  (Markdown source + Markdown/sanitiser settings), so a template edit re-renders
+  pages without re-running Markdown.
+
+The state is removed before outputs are moved into place and saved after, so
+a build interrupted half-way leaves no state that could vouch for a file it
+did not finish.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import pickle
+import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import Problem
+from .model import Post, RenderedBody
 from .write import atomic_write
 
-STATE_FILE = ".liangshai-state.json"
-STATE_VERSION = 1
+STATE_FILE = ".liangshai-state.pickle"
+BODIES_FILE = ".liangshai-bodies.sqlite"
+STATE_VERSION = 3
+LEGACY_FILES = (".liangshai-state.json",)
 
 
-def load_state(out_dir: Path) -> set[str]:
+@dataclass(frozen=True)
+class CachedPost:
+    """A parsed post, valid while its stamp, context and dependencies are unchanged."""
+
+    stamp: tuple[int, int]  # size, mtime_ns
+    context: str  # hash of site.toml settings + the unit file + parser versions
+    deps: tuple[tuple[str, tuple[int, bool] | None], ...]  # referenced files and their facts
+    post: Post  # with body "" (the source is re-read when the body is needed)
+    problems: tuple[Problem, ...]
+    body: RenderedBody | None  # html "" (fetched from the body store), None when not rendered
+
+
+@dataclass(frozen=True)
+class BuildState:
+    pages: dict[str, str] = field(default_factory=dict)  # output path → fingerprint
+    files: dict[str, str] = field(default_factory=dict)  # output path → source stamp / data hash
+    posts: dict[str, CachedPost] = field(default_factory=dict)  # source path → cached parse
+
+    @property
+    def outputs(self) -> set[str]:
+        return set(self.pages) | set(self.files)
+
+
+def load_state(out_dir: Path) -> BuildState:
     try:
-        data = json.loads((out_dir / STATE_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or not isinstance(data.get("outputs"), list):
-        return set()
-    return {p for p in data["outputs"] if isinstance(p, str)}
+        with (out_dir / STATE_FILE).open("rb") as fh:
+            version, state = pickle.load(fh)
+    except Exception:  # missing, truncated, or from another version of the code: start afresh
+        return BuildState()
+    if version != STATE_VERSION or not isinstance(state, BuildState):
+        return BuildState()
+    return state
 
 
-def save_state(out_dir: Path, outputs: set[str]) -> None:
-    data = {"version": STATE_VERSION, "outputs": sorted(outputs)}
-    atomic_write(out_dir / STATE_FILE, json.dumps(data, ensure_ascii=False, indent=0).encode("utf-8"))
+def clear_state(out_dir: Path) -> None:
+    for name in (STATE_FILE, *LEGACY_FILES):
+        try:
+            (out_dir / name).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def save_state(out_dir: Path, state: BuildState) -> None:
+    atomic_write(out_dir / STATE_FILE, pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class BodyStore:
+    """Rendered body HTML by digest, in one SQLite file next to the output."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / BODIES_FILE
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            except sqlite3.DatabaseError:  # a corrupt cache is thrown away, never trusted
+                if self._db is not None:
+                    self._db.close()
+                os.unlink(self.path)
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        return self._db
+
+    def get(self, digest: str) -> str | None:
+        try:
+            row = self._conn().execute("SELECT html FROM bodies WHERE digest = ?", (digest,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return row[0] if row else None
+
+    def put_many(self, items: list[tuple[str, str]]) -> None:
+        if not items:
+            return
+        db = self._conn()
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO bodies (digest, html) VALUES (?, ?)", items)
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass
+
+    def keep_only(self, digests: set[str]) -> None:
+        """Drop bodies no post uses any more (only when they clearly outnumber the live ones)."""
+        db = self._conn()
+        try:
+            (count,) = db.execute("SELECT COUNT(*) FROM bodies").fetchone()
+            if count <= len(digests) * 1.5 + 100:
+                return
+            db.execute("BEGIN")
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS live (digest TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM live")
+            db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((d,) for d in digests))
+            db.execute("DELETE FROM bodies WHERE digest NOT IN (SELECT digest FROM live)")
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            pass
+
+    def forget_connection(self) -> None:
+        """In a forked child: drop the parent's connection without touching it."""
+        self._db = None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

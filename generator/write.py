@@ -69,6 +69,10 @@ class Writer:
         self._staged.append(rel)
         return True
 
+    def adopt(self, rels: list[str]) -> None:
+        """Record files that worker processes staged with their copy of this writer."""
+        self._staged.extend(r for r in rels if r not in set(self._staged))
+
     def abort(self) -> None:
         if self.staging.exists():
             shutil.rmtree(self.staging)
