@@ -1,0 +1,107 @@
+"""Entry: ``liangshai stats`` — the comparison numbers in the terminal.
+
+Loads the site exactly as ``build`` does (`Builder.load`, drafts excluded) and
+prints the numbers the comparison pages show, made by the same functions as
+the CSV and ``data/compare.json`` (`compare.csv_text`, `compare.year_data`), so
+the terminal, the pages and the data file agree. Problems go to stderr so the
+CSV/JSON on stdout stays machine-readable; content errors print no numbers
+(a wrong number is worse than none) and return 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import unicodedata
+from pathlib import Path
+
+from .compare import csv_text, data_file, dumps, num_text, pct_text
+from .errors import sort_problems
+from .metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
+from .model import SiteModel
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
+
+
+def table_text(ym: YearMetrics, model: SiteModel) -> str:
+    cfg = model.config
+    lines = [
+        f"{ym.year}年对标（数据截至 {ym.reference.isoformat()}；覆盖率 ≥ {num_text(cfg.compare.green * 100)}% 达标，"
+        f"≥ {num_text(cfg.compare.yellow * 100)}% 预警；栏目超过 {cfg.compare.stale_days} 天未更新标 *）"
+    ]
+    if not model.history.available:
+        lines.append(f"公开时滞未知：{model.history.reason}")
+    elif cfg.compare.lag_since:
+        lines.append(f"{cfg.compare.lag_since.isoformat()} 之前首次提交的记录不计入公开时滞。")
+    head = ["单位", "已公开/应公开", "覆盖率%", "等级", "时滞中位", "时滞P90", "样本"]
+    head += [f"{s.name}距今" for s in cfg.sections]
+    head += ["发布", "最近发布"]
+    rows = [head]
+    for u in ym.units:
+        lag = u.lag
+        row = [
+            u.name,
+            f"{u.cadence.met}/{u.cadence.due}",
+            pct_text(u.cadence.rate) or "—",
+            BAND_TEXT[u.band],
+            "未知" if lag is None else (num_text(lag.median) or "—"),
+            "未知" if lag is None else (num_text(lag.p90) or "—"),
+            "—" if lag is None else str(lag.count),
+        ]
+        row += [("—" if f.days is None else str(f.days)) + ("*" if f.stale else "") for f in u.freshness]
+        row += [str(u.posts), u.last_post.isoformat() if u.last_post else "—"]
+        rows.append(row)
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(head))]
+    for n, r in enumerate(rows):
+        lines.append("  ".join(_pad(c, widths[i], right=(n > 0 and i > 0 and i != 3)) for i, c in enumerate(r)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    missed = [(u, s) for u in ym.units for s in u.cadence.missed]
+    lines.append("")
+    lines.append(f"未公开：{len(missed)} 条（逐条见对标页面各单位详情，或 --format json 的 missed）。")
+    return "\n".join(lines) + "\n"
+
+
+def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str) -> int:
+    from .build import BuildOptions, Builder
+
+    loaded = Builder(BuildOptions(site, as_of=as_of)).load()
+    problems = list(loaded.problems)
+    model = loaded.model
+    if model is not None:
+        problems.extend(lag_warnings(model))
+    problems_sorted = sort_problems(problems)
+    for p in problems_sorted:
+        print(p.format(), file=sys.stderr)
+    errors = sum(1 for p in problems_sorted if p.is_error)
+    if model is None or errors:
+        print(f"内容有 {errors} 个错误，未输出对标数据：请先改正上面的错误（错误的记录不计入会使数字失真）。", file=sys.stderr)
+        return EXIT_CONTENT
+    cm = compute(model)
+    wanted = model.as_of.year if year is None else year
+    ym = cm.year(wanted)
+    if ym is None:
+        years = "、".join(str(y.year) for y in cm.years)
+        print(f"liangshai stats: 没有 {wanted} 年的对标数据（数据截至 {model.as_of.isoformat()}），可选年份：{years}。", file=sys.stderr)
+        return EXIT_USAGE
+    if fmt == "json":
+        data = data_file(cm, model)
+        data["years"] = {str(wanted): data["years"][str(wanted)]}
+        sys.stdout.write(dumps(data))
+    elif fmt == "csv":
+        sys.stdout.write(csv_text(ym, model.config))
+    else:
+        sys.stdout.write(table_text(ym, model))
+    return EXIT_OK
+
+
+__all__ = ["run_stats", "table_text"]
