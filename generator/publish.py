@@ -23,7 +23,9 @@ How one publish goes, all under an exclusive ``flock`` on the lock file:
 5. a new symlink ``current.tmp-…`` → ``releases/<name>`` is renamed over
    ``current`` (``rename(2)`` is atomic: a reader resolves either the old
    release or the new one, never a mix, and never nothing);
-6. releases beyond ``--keep`` are deleted, oldest first, never the current one.
+6. releases beyond ``--keep`` are deleted, oldest first, never the new current
+   one (``--keep 1`` deletes the previous release at once: nothing to roll
+   back to, so 2 or more is the sensible minimum).
 
 Release names sort in publishing order: the timestamp is UTC to the second and
 is moved forward by a second when it would not be later than the newest
@@ -382,8 +384,10 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None) -> int
         (webroot / RELEASES).mkdir(mode=0o755, exist_ok=True)
         existing = list_releases(webroot)
         name = release_name(dt.datetime.now(dt.timezone.utc), digest, existing)
-        kept = releases_to_keep([*existing, name], keep, current)
-        carry_from = [webroot / RELEASES / n for n in sorted(kept, reverse=True) if n != name]
+        kept = releases_to_keep([*existing, name], keep, name)
+        # the previous current too, even when --keep is about to delete it: pages
+        # it served a moment ago must still find their stylesheet after the switch
+        carry_from = [webroot / RELEASES / n for n in sorted(kept | ({current} if current else set()), reverse=True) if n != name]
         incoming = webroot / RELEASES / f"{INCOMING_PREFIX}{name}"
         manifest, stats = assemble_release(
             build, files, incoming, previous if prev_manifest is not None else None, prev_manifest.files if prev_manifest else {}, carry_from
@@ -400,7 +404,7 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None) -> int
     removed = prune(webroot, kept)
     note = f"，其中 {stats.reused} 个与上一版本相同（硬链接）" if stats.reused else ""
     print(f"已发布 {RELEASES}/{name}：{len(files)} 个文件{note}；current 已切换到新版本。")
-    if current:
+    if current and current not in removed:
         print(f"上一版本 {RELEASES}/{current} 仍然保留，需要时运行 liangshai publish --to {webroot} --rollback 回退。")
     if removed:
         print(f"按 --keep {keep} 删除了旧版本：{'、'.join(removed)}。")
