@@ -25,13 +25,19 @@ RULES: dict[str, tuple[str, str]] = {
 SECRET_MARKERS = ("绝密", "机密", "秘密", "★", "内部资料", "注意保密", "征求意见稿")
 
 _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_SEP = r"[ \-]?"
-_DATE8 = r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+# A number is never part of a longer number, a word, or a masked form: "*" next to
+# the digits means somebody already masked it (110105********002X, 138****5678).
+_LEFT = r"(?<![0-9A-Za-z*])"
+_RIGHT = r"(?![0-9A-Za-z*])"
+_S = r"[ \-]?"  # one optional separator where people group digits (after NFKC)
+_DATE8 = rf"(?:18|19|20)\d{{2}}{_S}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _DATE6 = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-_ID18 = re.compile(rf"(?<![0-9A-Za-z])[1-9]\d{{5}}{_DATE8}\d{{3}}[0-9Xx](?![0-9A-Za-z])")
-_ID15 = re.compile(rf"(?<![0-9A-Za-z])[1-9]\d{{5}}{_DATE6}\d{{3}}(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:(?:\+|00)86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?![0-9A-Za-z])")
-_CARD = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){15,18}(?![0-9A-Za-z])")
+# 6-digit area, birth date, sequence, check: written solid or grouped 6-8-4 / 6-4-4-4.
+_ID18 = re.compile(rf"{_LEFT}[1-9]\d{{5}}{_S}{_DATE8}{_S}\d{{3}}[0-9Xx]{_RIGHT}")
+_ID15 = re.compile(rf"{_LEFT}[1-9]\d{{5}}{_S}{_DATE6}{_S}\d{{3}}{_RIGHT}")
+# +86 / 0086 / 86 / (+86) prefix, then 1[3-9] and 9 more digits with optional separators.
+_MOBILE = re.compile(rf"(?<![0-9A-Za-z*+])(?:\(?(?:\+|00)?86\)?[ \-]?)?1[3-9]\d(?:[ \-]?\d){{8}}{_RIGHT}")
+_CARD = re.compile(rf"{_LEFT}\d(?:[ \-]?\d){{15,18}}{_RIGHT}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _digits(s: str) -> str:
-    return re.sub(r"\D", "", s.replace("x", "X")) + ("X" if s[-1:] in "xX" else "")
+    """The digits of an ID-shaped match, with a final x/X check character kept (upper case)."""
+    return re.sub(r"\D", "", s) + ("X" if s[-1:] in ("x", "X") else "")
 
 
 def mask(s: str) -> str:
@@ -93,7 +100,9 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
     """Every finding in ``text``; ``allow`` holds public numbers never to report."""
     allowed = {re.sub(r"\D", "", unicodedata.normalize("NFKC", a)) for a in allow}
     findings: list[Finding] = []
-    for no, raw in enumerate(text.splitlines(), first_line):
+    # Only "\n" ends a line: str.splitlines() would also split at \x0b, \x1c or
+    # U+2028 and make every later line number disagree with the editor's.
+    for no, raw in enumerate(text.split("\n"), first_line):
         if not raw:
             continue
         norm, index = _normalise(raw)
@@ -109,14 +118,21 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
             taken.append((start, end))
             findings.append(Finding(rule, no, index[start] + 1, original, mask(m.group()) if masked else m.group()))
 
-        for m in _ID18.finditer(norm):
-            add("id18" if id18_valid(m.group().upper()) else "id18-invalid", m)
-        for m in _ID15.finditer(norm):
-            add("id15", m)
+        ids = [(m, _digits(m.group())) for m in _ID18.finditer(norm)]
+        for m, digits in ids:
+            if id18_valid(digits):
+                add("id18", m)
+        # A Luhn-valid card outranks an ID-shaped number whose check character is
+        # wrong: the card reading is the more likely one, and it is an error.
         for m in _CARD.finditer(norm):
             digits = re.sub(r"\D", "", m.group())
             if 16 <= len(digits) <= 19 and luhn_valid(digits):
                 add("bankcard", m)
+        for m, digits in ids:
+            if not id18_valid(digits):
+                add("id18-invalid", m)
+        for m in _ID15.finditer(norm):
+            add("id15", m)
         for m in _MOBILE.finditer(norm):
             add("mobile", m)
         for marker in SECRET_MARKERS:
