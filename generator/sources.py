@@ -3,17 +3,22 @@
 Finds unit folders, their ``_unit.toml``, every post (``*.md`` at any depth)
 and every other file (attachments), with sizes and modification stamps.
 Symlinks are never followed out of a unit folder: a link that leads outside is
-recorded so the parse stage can refuse to publish it. Reads no file contents
-(the builder reads bytes only for what it needs to parse).
+recorded so the parse stage can refuse to publish it. Only regular files with
+UTF-8, printable names are taken; anything else is a located error. The only
+contents read here are the texts of PDF and DOCX files (`attachments.read_document`,
+memoised), so the parse stage can scan them for personal data without touching
+the disk; post bytes are read by the builder.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .attachments import DOCUMENT_EXTENSIONS, extension, read_document
 from .errors import Problem, error, warning
 from .parse import UNIT_FILE, FileFacts
 
@@ -24,6 +29,25 @@ _IGNORED = re.compile(r"(^\.|^~|~$|\.swp$|\.swx$|\.tmp$|^#.*#$|^\.#|^Thumbs\.db$
 
 def ignored_name(name: str) -> bool:
     return bool(_IGNORED.search(name))
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file or folder name cannot be published, or None when it can."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        # os.fsdecode kept undecodable bytes as surrogates: a zip made on a
+        # Chinese Windows PC and unpacked here has GBK names.
+        return "文件名不是 UTF-8 编码（常见于在 Windows 上用 GBK 编码打包的压缩文件），请在本机重新命名这个文件"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "文件名含有换行等控制字符，请重新命名这个文件"
+    return None
+
+
+def _shown(name: str) -> str:
+    """A printable form of a name that may carry undecodable bytes or control characters."""
+    raw = os.fsencode(name).decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else "?" for c in raw)
 
 
 @dataclass(frozen=True)
@@ -54,9 +78,13 @@ def discover(site_dir: Path) -> Sources:
         return Sources(site_dir, (), (), {}, {}, (error(CONTENT, 1, f"找不到 {CONTENT}/ 文件夹：站点文件夹 {site_dir} 中应当有 content/，每个单位一个子文件夹。"),))
 
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        rel = f"{CONTENT}/{entry.name}"
         if ignored_name(entry.name):
             continue
+        why = _name_problem(entry.name)
+        if why is not None:
+            problems.append(error(f"{CONTENT}/{_shown(entry.name)}", 1, why + "。"))
+            continue
+        rel = f"{CONTENT}/{entry.name}"
         if entry.is_file(follow_symlinks=False):
             if entry.name.endswith(".md"):
                 problems.append(error(rel, 1, "文章不能直接放在 content/ 下，要放进所属单位的文件夹，例如 content/jixie/。"))
@@ -72,10 +100,22 @@ def discover(site_dir: Path) -> Sources:
                 error(rel, 1, f"文件夹 {rel}/ 缺少 {UNIT_FILE}：每个单位文件夹都要有 {UNIT_FILE}，写明 name（单位名称）、kind（类型）和 [[branches]]（支部）。")
             )
             continue
+        unit_file = Path(entry.path) / UNIT_FILE
+        if unit_file.is_symlink():
+            target = unit_file.resolve()
+            if not (unit_real in target.parents):
+                problems.append(error(f"{rel}/{UNIT_FILE}", 1, f"{UNIT_FILE} 是指向单位文件夹以外的链接（symlink），不能读取。请放入真实的文件。"))
+                continue
         units.append(entry.name)
-        for dirpath, dirnames, filenames in os.walk(entry.path, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not ignored_name(d))
+        walk_errors: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(entry.path, followlinks=False, onerror=walk_errors.append):
             reldir = Path(dirpath).relative_to(site_dir).as_posix()
+            for d in list(dirnames):
+                why = _name_problem(d)
+                if why is not None:
+                    dirnames.remove(d)
+                    problems.append(error(f"{_shown(reldir)}/{_shown(d)}", 1, why.replace("文件", "文件夹", 1).replace("这个文件", "这个文件夹") + "。"))
+            dirnames[:] = sorted(d for d in dirnames if not ignored_name(d))
             for d in list(dirnames):
                 full = Path(dirpath) / d
                 if full.is_symlink():
@@ -89,6 +129,10 @@ def discover(site_dir: Path) -> Sources:
             for name in sorted(filenames):
                 if ignored_name(name):
                     continue
+                why = _name_problem(name)
+                if why is not None:
+                    problems.append(error(f"{_shown(reldir)}/{_shown(name)}", 1, why + "。"))
+                    continue
                 rel_file = f"{reldir}/{name}"
                 full = Path(dirpath) / name
                 try:
@@ -96,17 +140,27 @@ def discover(site_dir: Path) -> Sources:
                 except OSError:
                     problems.append(error(rel_file, 1, "这是一个失效的链接（symlink），指向的文件不存在。"))
                     continue
+                if not stat.S_ISREG(st.st_mode):
+                    # a FIFO or device would hang or break the build when read
+                    problems.append(error(rel_file, 1, "这不是普通文件（可能是管道或设备文件），不能发布，请删除。"))
+                    continue
                 escapes = False
                 if full.is_symlink():
                     target = full.resolve()
                     escapes = not (unit_real in target.parents)
                 if name == UNIT_FILE and reldir == rel:
                     continue
-                files[rel_file] = FileFacts(st.st_size, escapes)
+                text = None
+                if not escapes and extension(name) in DOCUMENT_EXTENSIONS:
+                    text = read_document(full, st.st_size, st.st_mtime_ns)
+                files[rel_file] = FileFacts(st.st_size, escapes, text)
                 stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
                 if name.endswith(".md"):
                     if escapes:
                         problems.append(error(rel_file, 1, "这篇文章是指向单位文件夹以外的链接（symlink），不能发布。"))
                         continue
                     posts.append(rel_file)
+        for exc in walk_errors:
+            where = Path(exc.filename).relative_to(site_dir).as_posix() if exc.filename else rel
+            problems.append(error(_shown(where), 1, f"无法读取这个文件夹（{exc.strerror}），其中的文章没有检查。请检查文件夹权限。"))
     return Sources(site_dir, tuple(units), tuple(sorted(posts)), files, stamps, tuple(problems))
