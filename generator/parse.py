@@ -17,16 +17,19 @@ import posixpath
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import unquote
 
 import frontmatter
 import yaml
 
+from . import attachments as att
 from .config import GROUP_MEETING_KEY, SiteConfig
-from .errors import Kind, Problem, choices_text, closest, error, info, warning
+from .errors import Kind, Problem, Severity, choices_text, closest, error, info, warning
 from .model import Attachment, Branch, Post, Unit
-from .privacy import RULES, scan
+from .privacy import RULES, SECRET_MARKERS, scan
+from .urls import collision_key
 
 UNIT_FILE = "_unit.toml"
 BRANCH_KINDS = ("教职工", "学生", "离退休")
@@ -62,12 +65,29 @@ _FALSE = {"false", "no", "off", "否", "0"}
 _SLUG_RE = re.compile(r"^[\w\-.]+$")
 
 
+# Longest values that still make sense on a page; beyond them a value is a paste accident.
+MAX_TITLE = 200
+MAX_SUMMARY = 1000
+MAX_TAG = 40
+# Tags a value may carry: YAML's own implicit types and an explicit !!str. Anything
+# else (!!python/object, !!binary, !custom) asks a loader to build an object.
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Line breaks YAML (and Python's str.splitlines) count but editors and our line
+# numbers do not; decode() turns them into "\n" so every stage counts alike.
+_EXTRA_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
+_BREAKS_RE = re.compile("|".join(re.escape(k) for k in _EXTRA_BREAKS))
+
+
 @dataclass(frozen=True)
 class FileFacts:
     """What the load stage knows about a file under content/ (no bytes)."""
 
     size: int
     escapes: bool = False  # a symlink (or inside one) that leads out of its unit folder
+    # The text inside a PDF/DOCX, read by the load stage for the privacy scan;
+    # None for other files (and for facts made without reading, e.g. in tests).
+    text: att.DocumentText | None = None
 
 
 def detect_encoding_name(raw: bytes) -> str | None:
@@ -81,10 +101,23 @@ def detect_encoding_name(raw: bytes) -> str | None:
     return None
 
 
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a BOM: ASCII-range text has a NUL in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return even.count(0) > len(even) * 0.3 or odd.count(0) > len(odd) * 0.3
+
+
 def decode(raw: bytes, relpath: str) -> tuple[str | None, list[Problem]]:
-    """UTF-8 (a BOM is accepted and dropped) or a clear error naming the likely encoding."""
-    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
-        return None, [error(relpath, 1, "文件是 UTF-16 编码，请另存为 UTF-8 编码（记事本“另存为”时选择 UTF-8）。")]
+    """UTF-8 (a BOM is accepted and dropped) or a clear error naming the likely encoding.
+
+    Line ends are unified to "\n" (CRLF, CR, U+2028, U+2029, NEL) so that YAML,
+    the privacy scan and the messages all count lines the way an editor does.
+    """
+    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff") or _looks_utf16(raw):
+        return None, [error(relpath, 1, "文件是 UTF-16 编码，请另存为 UTF-8 编码（记事本“另存为”时在“编码”中选择 UTF-8）。")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -95,7 +128,7 @@ def decode(raw: bytes, relpath: str) -> tuple[str | None, list[Problem]]:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [error(relpath, line, "文件含有空字符（\\0），不像是文本文件。请检查是否误把其他格式的文件改成了 .md。")]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    return _BREAKS_RE.sub(lambda m: _EXTRA_BREAKS[m.group()], text), []
 
 
 # ---------------------------------------------------------------------------
@@ -210,20 +243,28 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
 
 
 def post_slug(relpath: str) -> tuple[str, bool]:
-    """Slug of a post and whether it is a bundle (``<slug>/index.md``)."""
+    """Slug of a post and whether it is a bundle (``<slug>/index.md``).
+
+    The slug is NFC-normalised: a Mac writes file names decomposed (NFD), and the
+    same name must give the same URL, and collide with its composed twin.
+    """
     parts = relpath.split("/")
     if parts[-1] == "index.md" and len(parts) >= 4:  # content/<unit>/<slug>/index.md at least
-        return parts[-2], True
-    return posixpath.splitext(parts[-1])[0], False
+        return unicodedata.normalize("NFC", parts[-2]), True
+    return unicodedata.normalize("NFC", posixpath.splitext(parts[-1])[0]), False
 
 
 def _precheck_lines(fm_lines: list[str], relpath: str) -> list[Problem]:
-    """Mistakes YAML reports cryptically: tabs and full-width colons."""
+    """Mistakes YAML reports cryptically: tabs and full-width colons.
+
+    Only consulted when YAML itself fails, so a block scalar that legitimately
+    holds "时间：3月5日" or a tab is never flagged.
+    """
     problems: list[Problem] = []
     for no, line in enumerate(fm_lines, 2):
         if line.startswith("\t") or re.match(r"^ *\t", line):
             problems.append(error(relpath, no, "这一行用 Tab 键缩进了。YAML 只允许用空格缩进，请把 Tab 换成两个空格。"))
-        m = re.match(r"^\s*([^\s:：#][^:：]*?)\s*：", line)
+        m = re.match(r"^\s*([^\s:：#\-][^:：]*?)\s*：", line)
         if m and ":" not in line.split("：", 1)[0]:
             key = m.group(1)
             problems.append(error(relpath, no, f"“{key}”后面用了全角冒号“：”。字段名和值之间要用半角冒号加空格，例如“{key}: …”。"))
@@ -234,26 +275,57 @@ def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[
     try:
         node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
+        pre = _precheck_lines(fm_text.split("\n"), relpath)
+        if pre:
+            return None, pre
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 2) if mark else 2
         what = (exc.problem or "").strip()
-        hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来。"
+        hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来；方括号 [ ] 和花括号 { } 要成对。"
         if "duplicate" in what:
             hint = ""
+        elif "alias" in what or "anchor" in what:
+            hint = "“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。"
         return None, [error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）。{hint}")]
+    except RecursionError:
+        # PyYAML composes nested lists recursively: [[[[…]]]] thousands deep.
+        return None, [error(relpath, 2, "front-matter 嵌套的层数太多（方括号 [ 或花括号 { 套了上百层），无法读取。字段的值只能是文字或文字列表。")]
     except yaml.YAMLError as exc:
-        return None, [error(relpath, 2, f"front-matter 的 YAML 格式有误：{exc}")]
+        pre = _precheck_lines(fm_text.split("\n"), relpath)
+        if pre:
+            return None, pre
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        what = getattr(exc, "reason", None) or type(exc).__name__
+        return None, [error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）：含有 YAML 不允许的字符，请删除这一行中的不可见字符。")]
     if node is None:
         return None, [error(relpath, 1, "front-matter 是空的：至少需要 title（标题）、date（日期）、section（栏目）三个字段。")]
     if not isinstance(node, yaml.MappingNode):
+        pre = _precheck_lines(fm_text.split("\n"), relpath)
+        if pre:
+            return None, pre
         return None, [error(relpath, node.start_mark.line + 2, "front-matter 应当是“字段: 值”的形式，每行一个字段，例如“title: 支部委员会会议纪要”。")]
     return node, []
 
 
+def _is_null(node: yaml.Node) -> bool:
+    """``~``, ``null`` or nothing, written without quotes: the author left the value empty."""
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.style is None
+
+
 def _text(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.ScalarNode):
-        return str(node.value)
+        return "" if _is_null(node) else str(node.value)
     return None
+
+
+def _tag_text(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _bad_tag(node: yaml.Node) -> str | None:
+    """The explicit YAML tag of ``node`` as the author wrote it, when we do not accept it."""
+    return None if node.tag in _PLAIN_TAGS else _tag_text(node.tag)
 
 
 def _list(node: yaml.Node) -> list[yaml.Node]:
@@ -261,7 +333,7 @@ def _list(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.ScalarNode):
-        if node.value == "" or (node.tag.endswith(":null") and node.style is None and node.value in ("", "~", "null", "Null", "NULL")):
+        if node.value == "" or _is_null(node):
             return []
         # "a, b" or "a、b" in one scalar is a common way to write two items.
         parts = [p.strip() for p in re.split(r"[,，、]", node.value) if p.strip()]
@@ -326,10 +398,63 @@ def _attachment_kind(name: str) -> str:
 
 def resolve_relative(base_dir: str, target: str) -> str | None:
     """Join a post-relative reference; None when it is absolute or escapes upward past content/."""
-    if target.startswith("/") or target.startswith("\\") or re.match(r"^[A-Za-z]:", target) or "\\" in target:
-        return None
+    path, _ = confine(base_dir, target, "content")
+    return path
+
+
+def confine(base_dir: str, target: str, inside: str) -> tuple[str | None, str | None]:
+    """Resolve ``target`` (as written, relative to ``base_dir``) and keep it under ``inside``.
+
+    Returns (site-relative path, None) or (None, why not, in Chinese). Windows
+    paths, drive letters, UNC shares, absolute paths and ``..`` that climbs out
+    of ``inside`` are all refused, each with its own explanation.
+    """
+    if re.match(r"^[A-Za-z]:[\\/]", target) or target.startswith("\\\\"):
+        return None, "是 Windows 电脑上的路径（如 C:\\… 或 \\\\服务器\\…），网站上无法访问"
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", target):
+        return None, "是网址而不是文件"
+    if target.startswith("/"):
+        return None, "是绝对路径（以 / 开头）"
+    if "\\" in target:
+        return None, "用了反斜杠“\\”分隔文件夹，请改用“/”"
     joined = posixpath.normpath(posixpath.join(base_dir, target))
-    return joined
+    if not (joined + "/").startswith(inside.rstrip("/") + "/") or joined == inside.rstrip("/"):
+        where = " content 文件夹" if inside == "content" else f"本单位的文件夹 {inside}/"
+        return None, f"用“..”跳出了{where}"
+    return joined, None
+
+
+# Markdown links and images, reference definitions and raw HTML href/src: the
+# documents a body may publish, found without rendering it (parse stays cheap).
+_BODY_REF_RE = re.compile(
+    r"\]\(\s*<?([^)\s>]+)"  # [text](target) and ![alt](target)
+    r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"  # [id]: target
+    r"|(?:href|src)\s*=\s*[\"']?([^\"'\s>]+)",  # raw HTML
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _body_documents(body: str, base_dir: str, unit_dir: str, files: dict[str, FileFacts]) -> list[str]:
+    out: list[str] = []
+    for m in _BODY_REF_RE.finditer(body):
+        ref = unquote(next(g for g in m.groups() if g is not None)).split("#", 1)[0].split("?", 1)[0]
+        if att.extension(ref) not in att.DOCUMENT_EXTENSIONS:
+            continue
+        path, _ = confine(base_dir, ref, unit_dir)
+        if path is not None and path in files and path not in out:
+            out.append(path)
+    return out
+
+
+def lookup_file(files: dict[str, FileFacts], target: str) -> tuple[str, FileFacts] | None:
+    """The file at ``target``, also when it and the front-matter differ only in Unicode form."""
+    if target in files:
+        return target, files[target]
+    nfc = unicodedata.normalize("NFC", target)
+    for path, facts in files.items():
+        if unicodedata.normalize("NFC", path) == nfc:
+            return path, facts
+    return None
 
 
 def parse_post(
@@ -361,9 +486,6 @@ def parse_post(
     body = "\n".join(lines[close + 1 :])
     # python-frontmatter's own splitter agrees with ours; we keep ours for line numbers.
 
-    problems = _precheck_lines(fm_lines, relpath)
-    if problems:
-        return None, problems
     node, problems = _compose("\n".join(fm_lines), relpath)
     if node is None:
         return None, problems
@@ -388,23 +510,48 @@ def parse_post(
             first_line = fields[field][1]
             problems.append(error(relpath, line, f"字段“{key}”重复了（第 {first_line} 行已经写过“{fields[field][2]}”）。每个字段只能写一次，请删掉其中一个。"))
             continue
+        bad_nodes = [value_node, *(value_node.value if isinstance(value_node, yaml.SequenceNode) else [])]
+        bad = next(((n, t) for n in bad_nodes if (t := _bad_tag(n))), None)
+        if bad is not None:
+            problems.append(
+                error(relpath, bad[0].start_mark.line + 2, f"“{key}”的值带有 YAML 标签“{bad[1]}”，不支持。请去掉“{bad[1]}”，直接写文字（需要时用引号括起来）。")
+            )
+            continue
         fields[field] = (value_node, line, key)
 
-    def scalar(field: str) -> tuple[str | None, int]:
+    def clean(value: str, key: str, line: int, multiline: bool = False) -> str | None:
+        """A value without invisible control characters (or an error naming the first one)."""
+        allowed = "\n\t" if multiline else ""
+        bad = next((c for c in _CONTROL_RE.findall(value) if c not in allowed), None)
+        if bad is None:
+            return value
+        problems.append(error(relpath, line, f"“{key}”中含有不可见的控制字符（U+{ord(bad):04X}），可能是从其他软件复制时带进来的，请删除后重新输入。"))
+        return None
+
+    def scalar(field: str, multiline: bool = False) -> tuple[str | None, int]:
         if field not in fields:
             return None, 0
         n, line, key = fields[field]
         value = _text(n)
         if value is None:
             problems.append(error(relpath, line, f"“{key}”应当是一段文字，不能是列表或多个字段。"))
-        return value, line
+            return None, line
+        return clean(value, key, n.start_mark.line + 2, multiline), line
 
     # title
     title, tline = scalar("title")
     if "title" not in fields:
         problems.append(error(relpath, 1, "缺少标题：请在 front-matter 中加上“title: 文章标题”。"))
-    elif title is not None and not title.strip():
-        problems.append(error(relpath, tline, "标题 title 是空的，请填写文章标题。"))
+    elif title is not None:
+        if not title.strip():
+            problems.append(error(relpath, tline, "标题 title 是空的，请填写文章标题。"))
+            title = None
+        elif "\n" in title.strip():
+            problems.append(error(relpath, tline, "标题 title 应当写在一行内；“|”或“>”开头的多行写法不能用于标题。"))
+            title = None
+        elif len(title.strip()) > MAX_TITLE:
+            problems.append(error(relpath, tline, f"标题 title 有 {len(title.strip())} 个字，太长了（最多 {MAX_TITLE} 个字）。较长的说明请写在 summary（摘要）或正文里。"))
+            title = None
     # date
     date_value, dline = scalar("date")
     when, has_time = None, False
@@ -476,8 +623,13 @@ def parse_post(
     if "tags" in fields:
         for item in _list(fields["tags"][0]):
             t = _text(item)
+            iline = item.start_mark.line + 2
             if t is None or not t.strip():
-                problems.append(error(relpath, item.start_mark.line + 2, "标签 tags 应当是文字列表，例如“tags: [三会一课, 学习贯彻]”。"))
+                problems.append(error(relpath, iline, "标签 tags 应当是文字列表，例如“tags: [三会一课, 学习贯彻]”。"))
+            elif clean(t, "标签 tags", iline) is None:
+                continue
+            elif len(t.strip()) > MAX_TAG:
+                problems.append(error(relpath, iline, f"标签“{t.strip()[:20]}…”有 {len(t.strip())} 个字，太长了（每个标签最多 {MAX_TAG} 个字）。多个标签请用逗号分开，例如“tags: [三会一课, 学习贯彻]”。"))
             elif t.strip() not in tags:
                 tags.append(t.strip())
     # draft
@@ -488,22 +640,32 @@ def parse_post(
         if v in _TRUE:
             draft = True
         elif v not in _FALSE and v != "":
-            problems.append(error(relpath, drline, f"草稿 draft 应当是 true（是草稿，不发布）或 false，现在是“{draft_value}”。"))
+            problems.append(error(relpath, drline, f"草稿 draft 应当是 true（是草稿，不发布）或 false，现在是“{draft_value}”。可选：true、false、yes、no、是、否。"))
     # summary
-    summary_value, _ = scalar("summary")
+    summary_value, suline = scalar("summary", multiline=True)
     summary = (summary_value or "").strip()
-    # privacy_ok
+    if len(summary) > MAX_SUMMARY:
+        problems.append(error(relpath, suline, f"摘要 summary 有 {len(summary)} 个字，太长了（最多 {MAX_SUMMARY} 个字）。摘要是列表页上的一两句话，详细内容请写在正文里。"))
+    # privacy_ok: the exact strings this post acknowledges as public
     privacy_ok: list[str] = []
+    ack_lines: dict[str, int] = {}
+    ok_lines: set[int] = set()
     if "privacy_ok" in fields:
-        for item in _list(fields["privacy_ok"][0]):
+        n_ok = fields["privacy_ok"][0]
+        ok_lines.update(range(n_ok.start_mark.line + 2, n_ok.end_mark.line + 3))
+        for item in _list(n_ok):
             t = _text(item)
-            if t:
+            if t is None:
+                problems.append(error(relpath, item.start_mark.line + 2, "隐私确认 privacy_ok 应当是文字列表，每项是文中确认可以公开的原文，例如“privacy_ok: [\"0571-88880000\"]”。"))
+            elif t.strip():
                 privacy_ok.append(t.strip())
+                ack_lines.setdefault(t.strip(), item.start_mark.line + 2)
 
     # attachments
     slug, bundle = post_slug(relpath)
     base_dir = posixpath.dirname(relpath)
     unit_dir = posixpath.dirname(unit.source)
+    page_key = collision_key(f"{unit.slug}/{slug}/index.html")
     attachments: list[Attachment] = []
     if "attachments" in fields:
         for item in _list(fields["attachments"][0]):
@@ -513,29 +675,46 @@ def parse_post(
                 problems.append(error(relpath, aline, "附件 attachments 应当是文件名列表，例如“attachments: [签到表.pdf]”，路径相对于本文件。"))
                 continue
             name = name.strip()
-            target = resolve_relative(base_dir, name)
-            if target is None or not (target + "/").startswith(unit_dir + "/") or target == unit_dir:
-                problems.append(error(relpath, aline, f"附件“{name}”不在本单位的文件夹 {unit_dir}/ 里。附件要放在文章旁边，用相对路径引用，不能用 .. 跳出单位文件夹或写绝对路径。"))
-                continue
-            facts = files.get(target)
-            if facts is None:
-                siblings = sorted(posixpath.basename(p) for p in files if posixpath.dirname(p) == base_dir and not p.endswith(".md"))
-                hint = closest(posixpath.basename(name), siblings)
+            target, why = confine(base_dir, name, unit_dir)
+            if target is None:
                 problems.append(
-                    error(relpath, aline, f"附件“{name}”不存在（应在 {target}）" + (f"，是不是“{hint}”？" if hint else "。") + (f"同一文件夹中的文件：{choices_text(siblings)}。" if siblings else ""))
+                    error(relpath, aline, f"附件“{name}”{why}，不在本单位的文件夹 {unit_dir}/ 里。附件要放在文章旁边，用相对于本文件的路径引用，例如“签到表.pdf”或“附件/签到表.pdf”；不能用 .. 跳出单位文件夹或写绝对路径。")
                 )
                 continue
+            found = lookup_file(files, target)
+            if found is None:
+                siblings = sorted(posixpath.basename(p) for p in files if posixpath.dirname(p) == posixpath.dirname(target) and not p.endswith(".md"))
+                same_case = [x for x in siblings if x.casefold() == posixpath.basename(target).casefold()]
+                hint = same_case[0] if same_case else closest(posixpath.basename(name), siblings)
+                what = f"，文件夹里有“{hint}”，大小写不一致" if same_case else (f"，是不是“{hint}”？" if hint else "。")
+                problems.append(
+                    error(relpath, aline, f"附件“{name}”不存在（应在 {target}）" + what + (f"同一文件夹中的文件：{choices_text(siblings)}。" if siblings else ""))
+                )
+                continue
+            target, facts = found
             if facts.escapes:
                 problems.append(error(relpath, aline, f"附件“{name}”是指向单位文件夹以外的链接（symlink），不能发布。请把文件本身复制进来。"))
                 continue
             if target.endswith(".md"):
-                problems.append(error(relpath, aline, f"附件“{name}”是一篇文章（.md），不能作为附件。"))
+                problems.append(error(relpath, aline, f"附件“{name}”是一篇文章（.md），不能作为附件。要引用另一篇文章，请在正文里写链接，例如 [标题]({name})。"))
                 continue
-            pub = posixpath.basename(target)
-            if any(a.name == pub for a in attachments):
-                if any(a.source == target for a in attachments):
+            pub = unicodedata.normalize("NFC", posixpath.basename(target))
+            out_path = f"{unit.slug}/{slug}/{pub}"
+            if collision_key(out_path) == page_key:
+                problems.append(
+                    error(relpath, aline, f"两个输出使用同一路径（不区分大小写）：附件 {target}（{out_path}）与文章页面 {unit.slug}/{slug}/index.html。请给附件改名。")
+                )
+                continue
+            if att.is_active(pub):
+                problems.append(
+                    error(relpath, aline, f"附件“{name}”是网页或脚本类文件（{att.extension(pub)}），发布后会在本站运行，不能作为附件。请转换为 PDF 再附上，可用的附件类型如 PDF、Word、Excel、PPT、图片、压缩包。")
+                )
+                continue
+            clash = next((a for a in attachments if collision_key(a.name) == collision_key(pub)), None)
+            if clash is not None:
+                if clash.source == target:
                     continue
-                problems.append(error(relpath, aline, f"两个附件同名“{pub}”，发布后会互相覆盖，请改名其中一个。"))
+                problems.append(error(relpath, aline, f"两个附件同名“{pub}”（{clash.source} 与 {target}，不区分大小写），发布后会互相覆盖，请改名其中一个。"))
                 continue
             attachments.append(Attachment(pub, target, facts.size, _attachment_kind(pub)))
 
@@ -543,8 +722,21 @@ def parse_post(
     if not _SLUG_RE.match(slug) or slug.startswith("."):
         problems.append(error(relpath, 1, f"文件名“{slug}”不能用作网址：只能含字母、数字、汉字、- 和 _，不要有空格或 # ? % & 等符号。请重命名文件。"))
 
-    # privacy and secrecy scan over the whole file (front-matter lines included)
-    problems.extend(_privacy_problems(text, relpath, config, tuple(privacy_ok)))
+    # privacy and secrecy scan over the whole file (front-matter lines included),
+    # then over the text of every PDF/DOCX this post publishes.
+    used: set[str] = set()
+    problems.extend(privacy_problems(text, relpath, config, tuple(privacy_ok), skip_lines=ok_lines, used=used))
+    documents = [a.source for a in attachments]
+    documents += [d for d in _body_documents(body, base_dir, unit_dir, files) if d not in documents]
+    for doc in documents:
+        facts = files.get(doc)
+        if facts is not None and facts.text is not None and not facts.escapes:
+            problems.extend(document_problems(doc, facts.text, config, tuple(privacy_ok), used=used))
+    for entry, line in ack_lines.items():
+        if entry not in used:
+            problems.append(
+                warning(relpath, line, f"privacy_ok 中的“{entry}”在本文和附件中都没有找到，请删除这一项；它应当逐字写出检查报告的那段原文（例如手机号要和正文中的写法完全一致）。", Kind.PRIVACY)
+            )
 
     if any(p.is_error for p in problems) or when is None or section_key is None or title is None:
         return None, problems
@@ -571,24 +763,81 @@ def parse_post(
     return post, problems
 
 
-def _privacy_problems(text: str, relpath: str, config: SiteConfig, acknowledged: tuple[str, ...]) -> list[Problem]:
+# ---------------------------------------------------------------------------
+# privacy and secrecy findings → problems
+
+
+def _acknowledged(match: str, ack: set[str]) -> str | None:
+    """The privacy_ok entry that names this match exactly (or in its NFKC form)."""
+    for candidate in (match, unicodedata.normalize("NFKC", match)):
+        if candidate in ack:
+            return candidate
+    return None
+
+
+def privacy_problems(
+    text: str,
+    relpath: str,
+    config: SiteConfig,
+    acknowledged: tuple[str, ...] = (),
+    *,
+    skip_lines: set[int] | frozenset[int] = frozenset(),
+    used: set[str] | None = None,
+    where: str = "",
+    first_line: int = 1,
+) -> list[Problem]:
+    """Scan ``text`` and turn each finding into a located problem (masked, never the number itself).
+
+    ``skip_lines`` are lines not to report (the privacy_ok entries themselves);
+    ``used`` collects the acknowledgements that matched something; ``where``
+    prefixes messages about an attachment ("PDF 文档第 2 页："); ``first_line``
+    is the number of the first line of ``text``.
+    """
     out: list[Problem] = []
     ack = set(acknowledged)
-    for f in scan(text, config.privacy.allow):
+    for f in scan(text, config.privacy.allow, first_line):
+        if f.line in skip_lines:
+            continue
         label, default = RULES[f.rule]
         level = config.privacy.severity_of(f.rule, default)
         if level == "off":
             continue
-        if f.match in ack or unicodedata.normalize("NFKC", f.match) in ack:
-            out.append(info(relpath, f.line, f"已确认公开：{label}“{f.masked}”（front-matter 中 privacy_ok 已列出）。", Kind.PRIVACY))
+        hit = _acknowledged(f.match, ack)
+        if hit is not None:
+            if used is not None:
+                used.add(hit)
+            out.append(Problem(relpath, f.line, f"{where}已确认公开：{label}“{f.masked}”（front-matter 中 privacy_ok 已列出）。", Severity.INFO, Kind.PRIVACY, f.column))
             continue
+        ok_hint = f"在 front-matter 中写“privacy_ok: [\"{f.match}\"]”" if "\"" not in f.match else "在 front-matter 的 privacy_ok 中逐字写出这段原文"
         if f.rule == "secret":
-            msg = f"发现涉密标识“{f.masked}”。带有此类标识的材料须经人工审核后才能公开；确认可以公开时，在 front-matter 中写“privacy_ok: [\"{f.match}\"]”。"
+            msg = f"{where}发现涉密标识“{f.masked}”。带有此类标识（{'、'.join(SECRET_MARKERS)}）的材料须经人工审核后才能公开；确认可以公开时，{ok_hint}。"
         else:
             msg = (
-                f"发现{label}“{f.masked}”。个人信息不能公开，请删除或打码（例如 138****5678）；"
-                f"如确属可公开的号码，在 front-matter 中写“privacy_ok: [\"{f.match}\"]”，或由管理员加入 site.toml 的 [privacy] allow。"
+                f"{where}发现{label}“{f.masked}”。个人信息不能公开，请删除或打码（例如 138****5678、110105********002X）；"
+                f"如确属可公开的号码，{ok_hint}，或由管理员加入 site.toml 的 [privacy] allow。"
             )
         make = error if level == "error" else warning
         out.append(make(relpath, f.line, msg, Kind.PRIVACY, f.column))
+    return out
+
+
+def document_problems(
+    relpath: str,
+    doc: att.DocumentText,
+    config: SiteConfig,
+    acknowledged: tuple[str, ...] = (),
+    *,
+    used: set[str] | None = None,
+) -> list[Problem]:
+    """Findings inside an attachment's text; ``line`` is the page (PDF) or paragraph (Word)."""
+    out: list[Problem] = []
+    for number, part in enumerate(doc.parts, 1):
+        # one page or paragraph is one "line" of the attachment: its text is flattened
+        flat = part.replace("\n", " ")
+        for p in privacy_problems(flat, relpath, config, acknowledged, used=used, where=f"{doc.kind}第 {number} {doc.part}：", first_line=number):
+            out.append(replace(p, column=None))  # a column in extracted text points nowhere useful
+    if doc.problem is not None:
+        out.append(warning(relpath, 1, f"{doc.kind}{doc.problem}，未能自动检查其中的个人信息和涉密标识，请人工核对后再发布。", Kind.PRIVACY))
+    elif doc.empty:
+        out.append(info(relpath, 1, f"{doc.kind}中没有可提取的文字（可能是扫描件或图片），未能自动检查其中的个人信息，请人工核对。", Kind.PRIVACY))
     return out
