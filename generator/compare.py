@@ -214,6 +214,8 @@ def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str) 
     for u in ym.units:
         bands[u.band] += 1
     ctx["bands"] = [{"band": b, "text": BAND_TEXT[b], "count": n} for b, n in bands.items()]
+    ctx["uncommitted"] = sum(u.lag.uncommitted for u in ym.units if u.lag is not None)
+    ctx["negative"] = sum(len(u.lag.negative) for u in ym.units if u.lag is not None)
     ctx["cadence_meetings"] = [
         {"name": m.name, "every": EVERY_TEXT[m.every], "level": LEVEL_TEXT[m.level]} for m in cfg.meetings if m.every is not None
     ]

@@ -491,6 +491,8 @@ def lag_site(root: Path) -> Path:
     c = lambda title, date, **kw: post_text(title, date, meeting="支部委员会", branch="b1", **kw)  # noqa: E731
     # migrated in bulk before lag_since: not measured (would be 5 days)
     commit_files(site, {"content/u/_unit.toml": LAG_UNIT, "content/u/2026/m.md": c("一月", "2026-01-10")}, "2026-01-15T10:00:00+08:00")
+    # committed 00:10 on 1 February in Shanghai (31 January in UTC): the lag_since day itself is measured, 2 days
+    commit_files(site, {"content/u/2026/s.md": c("一月末", "2026-01-30")}, "2026-02-01T00:10:00+08:00")
     # 9 days; r-old.md: 4 days, later renamed; a notice without a meeting is never measured
     commit_files(
         site,
@@ -527,15 +529,15 @@ def test_lag_from_git_history(tmp_path: Path) -> None:
     site = lag_site(tmp_path / "site")
     result, data = build(site, tmp_path / "out", "2026-04-30")
     u = data["years"]["2026"]["units"]["u"]
-    # measured: t 1, r-new 4, a 9, e 10 → median (4 + 9) / 2, p90 = ceil(3.6) = 4th = 10
-    assert u["lag_days"] == {"count": 4, "median": 6.5, "p90": 10}
+    # measured: t 1, s 2, r-new 4, a 9, e 10 → median 4, p90 = ceil(4.5) = 5th = 10
+    assert u["lag_days"] == {"count": 5, "median": 4.0, "p90": 10}
     assert u["lag_excluded"] == {"negative": 1, "before_lag_since": 1, "uncommitted": 1}
-    # counted: m a r-new n0 t neg e w (d draft, f future)
-    assert u["posts"] == 8
-    assert u["by_meeting"] == {"支部委员会": 7}
-    assert u["by_section"] == counts(ZERO_SECTIONS, 支部生活=7, 通知公告=1)
+    # counted: m s a r-new n0 t neg e w (d draft, f future)
+    assert u["posts"] == 9
+    assert u["by_meeting"] == {"支部委员会": 8}
+    assert u["by_section"] == counts(ZERO_SECTIONS, 支部生活=8, 通知公告=1)
     assert u["by_category"] == ZERO_CATEGORIES
-    # Jan m, Feb a r, Mar t neg, Apr e w (30 April is the as-of date: April is over)
+    # Jan m s, Feb a r, Mar t neg, Apr e w (30 April is the as-of date: April is over)
     assert u["cadence"] == {"due": 4, "met": 4, "rate": 1.0}
     assert u["missed"] == []
     assert u["last_post"] == "2026-04-25"
@@ -552,7 +554,7 @@ def test_lag_from_git_history(tmp_path: Path) -> None:
     assert json.loads(stats.stdout)["years"]["2026"] == data["years"]["2026"]
 
     detail = (tmp_path / "out" / "compare" / "2026" / "u" / "index.html").read_text(encoding="utf-8")
-    assert "content/u/2026/neg.md" in detail and "中位数 6.5 天，P90 10 天（4 条记录）" in detail
+    assert "content/u/2026/neg.md" in detail and "中位数 4 天，P90 10 天（5 条记录）" in detail
     assert "1 条记录在 2026-02-01 之前首次提交" in detail
 
 
@@ -563,8 +565,8 @@ def test_lag_without_lag_since_and_after_commit(tmp_path: Path) -> None:
     commit_all(site, "提交 w", "2026-04-27T08:00:00+08:00")  # w.md: 2 days
     _, data = build(site, tmp_path / "out", "2026-04-30")
     u = data["years"]["2026"]["units"]["u"]
-    # 1 2 4 5 9 10 → median 4.5, p90 = ceil(5.4) = 6th = 10
-    assert u["lag_days"] == {"count": 6, "median": 4.5, "p90": 10}
+    # t 1, s 2, w 2, r-new 4, m 5, a 9, e 10 → median 4, p90 = ceil(6.3) = 7th = 10
+    assert u["lag_days"] == {"count": 7, "median": 4.0, "p90": 10}
     assert u["lag_excluded"] == {"negative": 1, "before_lag_since": 0, "uncommitted": 0}
     assert data["lag_since"] is None
 
