@@ -605,6 +605,41 @@ def test_no_git_and_shallow_clone_give_no_lag(tmp_path: Path) -> None:
         assert stats.returncode == 0 and "公开时滞未知" in stats.stdout and why in stats.stdout
 
 
+def test_site_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
+    """History paths are relative to the site, not to the repository root."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git_init(repo)
+    site = write_site(
+        repo / "sites" / "dangjian",
+        {"content/u/_unit.toml": LAG_UNIT, "content/u/2026/a.md": post_text("三月支委会", "2026-03-01", meeting="支部委员会", branch="b1")},
+        config=LAG_CONFIG.replace("lag_since = 2026-02-01\n", ""),
+        unit=False,
+    )
+    write_site(repo, {"README.md": "站点在 sites/dangjian。"}, unit=False)
+    commit_all(repo, "导入", "2026-03-04T09:00:00+08:00")
+    _, data = build(site, tmp_path / "out", "2026-03-31")
+    u = data["years"]["2026"]["units"]["u"]
+    assert u["lag_days"] == {"count": 1, "median": 3.0, "p90": 3}
+    assert u["cadence"] == {"due": 3, "met": 1, "rate": 1 / 3}
+    assert u["missed"] == missed(("b1", "支部委员会", "2026-01"), ("b1", "支部委员会", "2026-02"))
+    assert (u["posts"], u["last_post"]) == (1, "2026-03-01")
+
+
+def test_stats_refuses_numbers_when_content_has_errors(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path / "site",
+        {"content/u/_unit.toml": LAG_UNIT, "content/u/2026/bad.md": post_text("坏日期", "2026-02-30", meeting="支部委员会", branch="b1")},
+        config=LAG_CONFIG,
+        unit=False,
+    )
+    for fmt in ("table", "json"):
+        res = run_cli("stats", str(site), "--as-of", "2026-03-31", "--format", fmt)
+        assert res.returncode == 1
+        assert res.stdout == ""
+        assert "content/u/2026/bad.md" in res.stderr and "未输出对标数据" in res.stderr
+
+
 def test_default_meetings_groups_false_and_exempt(tmp_path: Path) -> None:
     """The built-in cadence (DOMAIN.md) with the conftest unit: groups = false drops 党小组会."""
     site = write_site(
