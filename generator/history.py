@@ -60,10 +60,12 @@ def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
     for chunk in log.stdout.decode("utf-8", "replace").split("\x01"):
         if not chunk.strip():
             continue
-        head, _, rest = chunk.partition("\n")
-        when = dt.datetime.fromtimestamp(int(head.strip()), tz)
-        tokens = [t.lstrip("\n") for t in rest.split("\x00")]
-        tokens = [t for t in tokens if t != ""]
+        # With -z the header "<ct>" ends with NUL, then a newline, then NUL-separated
+        # status/path fields; without changes (e.g. an empty commit) nothing follows.
+        fields = [t.strip("\n") for t in chunk.split("\x00")]
+        fields = [t for t in fields if t != ""]
+        when = dt.datetime.fromtimestamp(int(fields[0]), tz)
+        tokens = fields[1:]
         i = 0
         while i < len(tokens):
             status = tokens[i]
