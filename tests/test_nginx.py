@@ -150,6 +150,20 @@ def check_page(page, server, path: str, *, status: int = 200, prefix: str = "/")
     return rec
 
 
+def check_search(page, server, path: str, prefix: str = "/") -> None:
+    rec = check_page(page, server, path, prefix=prefix)
+    page.fill("#search-q", "主题党日")
+    page.press("#search-q", "Enter")
+    page.wait_for_selector("#search-results li", timeout=20000)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#search-results li").count() >= 1
+    assert page.evaluate("window.__csp") == [], f"{path}: 搜索违反 CSP"
+    assert not rec.errors and rec.console_errors() == [], f"{path}: {rec.errors} {rec.console_errors()}"
+    origin = f"http://127.0.0.1:{server.port}"
+    assert all(u.startswith(origin + prefix) for u in rec.requests), [u for u in rec.requests if not u.startswith(origin + prefix)]
+    assert any("/pagefind/" in u for u in rec.requests), "搜索没有加载 Pagefind 索引"
+
+
 def test_headers_cache_gzip_and_hidden_files(server, demo):
     _, release = demo
     status, h, body = server.get("/", {"Accept-Encoding": "gzip"})
@@ -224,6 +238,10 @@ def test_demo_site_in_chromium_behind_nginx(server, demo, page):
     if page.locator("table[data-sortable]").count():
         assert page.locator("table[data-sortable] th button.sort").count() >= 1, "site.js 没有运行"
 
+    # site search (Pagefind: WebAssembly under script-src 'self' 'wasm-unsafe-eval')
+    if (release / "search" / "index.html").exists():
+        check_search(page, server, "/search/")
+
     # the 404 page: status 404 and the theme's content, styles and links working from any depth
     check_page(page, server, "/no/such/deep/page/", status=404)
     assert "页面不存在" in page.locator("h1").inner_text()
@@ -242,6 +260,8 @@ def test_demo_site_under_a_sub_path(server, demo, page):
     page.locator("header.site-header a.brand").click()
     page.wait_for_load_state("load")
     assert urllib.parse.urlsplit(page.url).path.startswith("/sub/")
+    if (release / "search" / "index.html").exists():
+        check_search(page, server, "/sub/search/", prefix="/sub/")
     status, h, body = server.get("/sub/no-such-page/")
     assert status == 404 and "页面不存在".encode() in body
 
