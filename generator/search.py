@@ -1,18 +1,248 @@
-"""Plan + write stage: the search page and the Pagefind index (stub, see issue 8)."""
+"""Plan + write stage: the search page and the Pagefind index.
+
+Plan: `search_outputs` gives the page ``search/index.html``; its script
+(``search.js``) loads Pagefind's JS API from ``<root>pagefind/pagefind.js``, so
+search works offline and under any sub-path. The page's context holds the
+display order of the filter values (units, columns, meeting types as the site
+configures them), nothing per post.
+
+Write: `index_output` runs after the output is committed. It indexes the built
+HTML with Pagefind's extended binary (it segments Chinese), which reads only
+what the post template marks with ``data-pagefind-body`` / ``-meta`` /
+``-filter``. The index is written to a scratch folder and then synced into
+``pagefind/``: content-hashed files first, the entry file last, stale files
+removed, unchanged files left alone (their mtime too). No HTML changed → no
+work at all.
+"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
-from .errors import Problem
+from . import urls
+from .errors import Kind, Problem, error, warning
 from .model import SiteModel
 from .plan import FileSpec, PageSpec, Planner
 
+BUNDLE = "pagefind"
+SCRATCH = ".liangshai-pagefind"
+ENTRY = "pagefind-entry.json"
+
 
 def search_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
-    return [], [], []
+    cfg = model.config
+    ctx = planner.base(urls.SEARCH, "搜索", [("搜索", None)])
+    ctx["filter_order"] = {
+        "unit": [u.name for u in model.units],
+        "column": [s.name for s in cfg.sections],
+        "meeting": [m.name for m in cfg.meetings],
+    }
+    return [PageSpec(urls.SEARCH, "search.html", ctx, "站点")], [], []
+
+
+def pagefind_binary() -> Path | None:
+    """The extended Pagefind binary (Chinese segmentation) from the pagefind[extended] wheel."""
+    override = os.environ.get("PAGEFIND_BINARY_PATH")
+    if override:
+        return Path(override)
+    try:
+        from pagefind_bin_extended import get_executable
+    except ImportError:
+        return None
+    try:
+        return get_executable()
+    except FileNotFoundError:
+        return None
 
 
 def index_output(out_dir: Path, changed: bool) -> list[Problem]:
     """Run after the output is committed; ``changed`` is False when no HTML changed."""
-    return []
+    if not changed and (out_dir / BUNDLE / ENTRY).is_file():
+        return []
+    binary = pagefind_binary()
+    if binary is None:
+        return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
+    scratch = out_dir / SCRATCH
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    cmd = [str(binary), "--site", str(out_dir), "--output-path", str(scratch), "--keep-index-url", "--silent"]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return [error("site.toml", 1, f"无法运行 Pagefind（{binary}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)]
+    if run.returncode != 0 or not (scratch / ENTRY).is_file():
+        shutil.rmtree(scratch, ignore_errors=True)
+        detail = (run.stderr or run.stdout).strip().splitlines()[-5:]
+        return [error("site.toml", 1, f"Pagefind 建立搜索索引失败（退出码 {run.returncode}）：{' / '.join(detail) or '无输出'}。搜索索引没有更新。", Kind.CONFIG)]
+    problems: list[Problem] = []
+    try:
+        canonicalize(scratch)
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        problems.append(warning("site.toml", 1, f"无法整理 Pagefind 的筛选索引（{exc}），搜索仍然可用，但 pagefind/ 里的几个文件每次生成可能不同。请使用 pyproject.toml 中写明的 Pagefind 版本。", Kind.CONFIG))
+    sync_dir(scratch, out_dir / BUNDLE, last=ENTRY)
+    shutil.rmtree(scratch)
+    return problems
+
+
+def sync_dir(src: Path, dst: Path, last: str) -> None:
+    """Make ``dst`` hold exactly ``src``'s files, rewriting only files whose bytes differ.
+
+    ``last`` (the entry file naming the hashed index) is replaced after every
+    other new file is in place, and stale files are removed after it, so a
+    reader never sees an entry pointing at a missing file.
+    """
+    new = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+    dst.mkdir(parents=True, exist_ok=True)
+    for rel in sorted(new, key=lambda r: r == last):
+        target = dst / rel
+        if target.is_file() and target.stat().st_size == (src / rel).stat().st_size and target.read_bytes() == (src / rel).read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src / rel, target)
+    keep = set(new)
+    for path in sorted(dst.rglob("*"), reverse=True):
+        rel = path.relative_to(dst).as_posix()
+        if path.is_file() and rel not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+# -- determinism ------------------------------------------------------------------
+#
+# Pagefind 1.5 writes its filter indexes from a hash map, so the order of the
+# filters and of their values (and with it the files' hashed names, the meta
+# index naming them and the entry file) changes from run to run. Everything
+# else it writes is stable. `canonicalize` sorts both orders and renames the
+# files after their new content, so the same site gives the same bytes.
+# The files are gzip("pagefind_dcd" + CBOR); the CBOR items used are unsigned
+# and negative integers, byte and text strings, arrays and simple values.
+
+DCD = b"pagefind_dcd"
+
+
+class _Simple(bytes):
+    """A CBOR simple value or float, kept as its encoded bytes."""
+
+
+def _cbor_item(data: bytes, i: int) -> tuple[object, int]:
+    major, info = data[i] >> 5, data[i] & 31
+    start, i = i, i + 1
+    if major == 7:
+        size = 0 if info < 24 else {24: 1, 25: 2, 26: 4, 27: 8}[info]
+        return _Simple(data[start : i + size]), i + size
+    if info < 24:
+        n = info
+    elif info <= 27:
+        width = 1 << (info - 24)
+        n, i = int.from_bytes(data[i : i + width], "big"), i + width
+    else:
+        raise ValueError(f"CBOR 不定长或保留的头部 {data[start]:#x}")
+    if major == 0:
+        return n, i
+    if major == 1:
+        return -1 - n, i
+    if major == 2:
+        return bytes(data[i : i + n]), i + n
+    if major == 3:
+        return data[i : i + n].decode("utf-8"), i + n
+    if major == 4:
+        items = []
+        for _ in range(n):
+            item, i = _cbor_item(data, i)
+            items.append(item)
+        return items, i
+    raise ValueError(f"CBOR 类型 {major} 不在预期之内")
+
+
+def cbor_decode(data: bytes) -> object:
+    value, end = _cbor_item(data, 0)
+    if end != len(data):
+        raise ValueError("CBOR 数据后有多余字节")
+    return value
+
+
+def _cbor_head(major: int, n: int) -> bytes:
+    if n < 24:
+        return bytes([major << 5 | n])
+    for info, width in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * width):
+            return bytes([major << 5 | info]) + n.to_bytes(width, "big")
+    raise ValueError("CBOR 整数过大")
+
+
+def cbor_encode(value: object) -> bytes:
+    if isinstance(value, _Simple):
+        return bytes(value)
+    if isinstance(value, bool):
+        raise TypeError("bool")
+    if isinstance(value, int):
+        return _cbor_head(0, value) if value >= 0 else _cbor_head(1, -1 - value)
+    if isinstance(value, bytes):
+        return _cbor_head(2, len(value)) + value
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _cbor_head(3, len(raw)) + raw
+    if isinstance(value, list):
+        return _cbor_head(4, len(value)) + b"".join(cbor_encode(v) for v in value)
+    raise TypeError(type(value).__name__)
+
+
+def _read_dcd(path: Path) -> object:
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(DCD):
+        raise ValueError(f"{path.name} 不是 Pagefind 数据文件")
+    return cbor_decode(data[len(DCD) :])
+
+
+def _dcd_file(lang: str, value: object, taken: set[str]) -> tuple[str, bytes]:
+    """``value`` as a Pagefind data file: (name after its content, gzip bytes)."""
+    data = DCD + cbor_encode(value)
+    digest = hashlib.sha256(data).hexdigest()
+    n = 7
+    while f"{lang}_{digest[:n]}" in taken:
+        n += 1
+    taken.add(f"{lang}_{digest[:n]}")
+    return f"{lang}_{digest[:n]}", gzip.compress(data, mtime=0)
+
+
+def canonicalize(bundle: Path) -> None:
+    """Sort Pagefind's filter indexes in ``bundle`` and rename them (and the meta index) by content.
+
+    Everything is read and checked before the first file changes, so an
+    unexpected format leaves Pagefind's own (working) output as it was.
+    """
+    entry = json.loads((bundle / ENTRY).read_text("utf-8"))
+    writes: dict[Path, bytes] = {}
+    removes: list[Path] = []
+    for lang, info in entry["languages"].items():
+        meta_path = bundle / f"pagefind.{info['hash']}.pf_meta"
+        meta = _read_dcd(meta_path)
+        if not (isinstance(meta, list) and len(meta) >= 4 and isinstance(meta[3], list)):
+            raise ValueError(f"{meta_path.name} 的结构不在预期之内")
+        taken: set[str] = set()
+        renamed = []
+        for name, old in sorted(meta[3], key=lambda f: f[0]):
+            path = bundle / "filter" / f"{old}.pf_filter"
+            index = _read_dcd(path)
+            if not (isinstance(index, list) and len(index) == 2 and index[0] == name and isinstance(index[1], list)):
+                raise ValueError(f"{path.name} 的结构不在预期之内")
+            new, data = _dcd_file(lang, [name, sorted(index[1], key=lambda v: v[0])], taken)
+            removes.append(path)
+            writes[bundle / "filter" / f"{new}.pf_filter"] = data
+            renamed.append([name, new])
+        meta[3] = renamed
+        info["hash"], data = _dcd_file(lang, meta, set())
+        removes.append(meta_path)
+        writes[bundle / f"pagefind.{info['hash']}.pf_meta"] = data
+    for path in removes:
+        path.unlink()
+    for path, data in writes.items():
+        path.write_bytes(data)
+    (bundle / ENTRY).write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

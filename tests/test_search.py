@@ -1,0 +1,284 @@
+"""Search: the search page, the Pagefind index (what it holds, when it is rebuilt), links.
+
+The Pagefind attributes live in the theme's post.html and the header search box
+in base.html. Until those edits are in the bundled theme, `with_search_theme`
+writes them into a site-level override (themes/default/templates/) by applying
+exactly the edits listed in THEME_EDITS, so the tests exercise the same markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from conftest import REPO, post_text, write_site
+from generator import search
+from generator.build import Builder, BuildOptions
+
+BUNDLED = REPO / "themes" / "default" / "templates"
+
+# template → (marker that says the edits are already in the bundled file, [(old, new), ...])
+THEME_EDITS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "post.html": (
+        "data-pagefind-body",
+        [
+            ('<article class="post">', '<article class="post" data-pagefind-body>'),
+            (
+                "<h1>{{ post.title }}</h1>",
+                '<h1 data-pagefind-meta="title">{{ post.title }}</h1>\n'
+                '    {% set terms = ([post.title, post.unit_name] + post.meetings)|join(" ") %}\n'
+                '    <span hidden data-pagefind-meta="terms:{% for n in (1, 2, 3) %}{% for i in range(terms|length - n + 1) %}{{ terms[i:i + n] }} {% endfor %}{% endfor %}"></span>',
+            ),
+            ('<dl class="post-meta">', '<dl class="post-meta" data-pagefind-ignore>'),
+            (
+                '<a href="{{ root }}{{ post.unit_url|u }}">{{ post.unit_name }}</a>',
+                '<a href="{{ root }}{{ post.unit_url|u }}" data-pagefind-meta="unit" data-pagefind-filter="unit">{{ post.unit_name }}</a>',
+            ),
+            (
+                '<a href="{{ root }}{{ post.section_url|u }}">{{ post.section_name }}</a>',
+                '<a href="{{ root }}{{ post.section_url|u }}" data-pagefind-meta="column" data-pagefind-filter="column">{{ post.section_name }}</a>',
+            ),
+            (
+                '<time datetime="{{ post.datetime }}">',
+                '<time datetime="{{ post.datetime }}" data-pagefind-meta="date:{{ post.date }}" data-pagefind-sort="date:{{ post.date }}" data-pagefind-filter="year:{{ post.date[:4] }}">',
+            ),
+            (
+                "<dd>{{ post.meetings|join('、') }}</dd>",
+                '<dd>{% for m in post.meetings %}<span data-pagefind-filter="meeting">{{ m }}</span>{% if not loop.last %}、{% endif %}{% endfor %}</dd>',
+            ),
+        ],
+    ),
+    "base.html": (
+        'role="search"',
+        [
+            (
+                "    </nav>\n  </div>\n</header>",
+                "    </nav>\n"
+                '    <form class="site-search" role="search" action="{{ root }}search/index.html" method="get">\n'
+                '      <label class="sr-only" for="site-search-q">搜索全站文章</label>\n'
+                '      <input id="site-search-q" type="search" name="q" placeholder="搜索全站" autocomplete="off">\n'
+                '      <button type="submit">搜索</button>\n'
+                "    </form>\n"
+                "  </div>\n</header>",
+            ),
+        ],
+    ),
+}
+
+
+def with_search_theme(site: Path) -> Path:
+    """Write the THEME_EDITS into ``site``'s theme override unless the bundled theme has them."""
+    for name, (marker, edits) in THEME_EDITS.items():
+        text = (BUNDLED / name).read_text("utf-8")
+        if marker in text:
+            continue
+        for old, new in edits:
+            assert text.count(old) == 1, f"{name} changed: {old!r} is not there once; update THEME_EDITS"
+            text = text.replace(old, new)
+        target = site / "themes" / "default" / "templates" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return site
+
+
+POSTS = {
+    "content/jx/2026/weiyuanhui-3.md": post_text(
+        "第一教工党支部召开3月支部委员会", "2026-03-12 14:30", "支部生活", "会议研究了发展党员工作和主题党日安排。",
+        meeting="支部委员会", branch="jx-jg1",
+    ),
+    "content/jx/2025/dangke.md": post_text(
+        "本科生党支部开展主题党日暨党课", "2025-11-20", "支部生活", "## 党课\n\n学习党史，重温入党誓词。",
+        meeting=["主题党日", "党课"], branch="jx-xs1",
+    ),
+    "content/jx/2026/tongzhi.md": post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法。"),
+}
+
+
+def build(site: Path, out: Path, env: dict[str, str] | None = None):
+    old = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        return Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31))).build()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def fragments(out: Path) -> dict[str, dict]:
+    """Pagefind's per-page records (gzip, 'pagefind_dcd' + JSON), by page URL."""
+    pages = {}
+    for f in (out / "pagefind" / "fragment").iterdir():
+        data = gzip.decompress(f.read_bytes())
+        assert data.startswith(b"pagefind_dcd")
+        record = json.loads(data[len(b"pagefind_dcd") :])
+        pages[record["url"]] = record
+    return pages
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("search")
+    site = with_search_theme(write_site(root / "site", dict(POSTS)))
+    out = root / "out"
+    result = build(site, out)
+    assert result.ok, [p.format() for p in result.problems]
+    return result, site, out
+
+
+def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
+    result, _, out = built
+    html = (out / "search/index.html").read_text("utf-8")
+    assert '<html lang="zh-CN">' in html and "<h1>搜索</h1>" in html
+    form = re.search(r'<form class="search-form" id="search-form" action="([^"]+)" method="get" role="search" data-root="([^"]*)" data-order="([^"]+)">', html)
+    assert form and form.group(1) == "../search/index.html" and form.group(2) == "../"
+    order = json.loads(form.group(3).replace("&#34;", '"').replace("&quot;", '"'))
+    assert order["unit"] == ["机械工程学院党委"]
+    assert order["column"] == ["通知公告", "党建动态", "支部生活", "特色阵地"]
+    assert order["meeting"][:2] == ["支部党员大会", "支部委员会"]
+    script = re.search(r'<script src="\.\./(assets/search\.[0-9a-f]{10}\.js)" defer></script>', html)
+    assert script and (out / script.group(1)).is_file()
+    assert '<input id="search-q" name="q" type="search"' in html
+    # the CSP: no inline script, no style attribute, no inline style element
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and "<style" not in html
+    # search.js finds Pagefind at <root>pagefind/pagefind.js
+    assert (out / "search" / form.group(2) / "pagefind" / "pagefind.js").resolve().is_file()
+
+
+def test_search_js_uses_only_the_api_and_no_inline_styles() -> None:
+    js = (REPO / "themes/default/static/search.js").read_text("utf-8")
+    assert 'import(new URL(root + "pagefind/pagefind.js", location.href).href)' in js
+    assert ".style" not in js and "innerHTML" not in js and "eval(" not in js
+
+
+def test_index_holds_only_posts_with_their_metadata_and_filters(built) -> None:
+    result, _, out = built
+    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text("utf-8"))
+    assert list(entry["languages"]) == ["zh-cn"]
+    assert entry["languages"]["zh-cn"]["page_count"] == len(result.model.posts) == 3
+    pages = fragments(out)
+    assert sorted(pages) == sorted(f"/jx/{p.slug}/index.html" for p in result.model.posts)
+    rec = pages["/jx/dangke/index.html"]
+    assert rec["meta"]["title"] == "本科生党支部开展主题党日暨党课"
+    assert (rec["meta"]["unit"], rec["meta"]["column"], rec["meta"]["date"]) == ("机械工程学院党委", "支部生活", "2025-11-20")
+    assert rec["filters"] == {"unit": ["机械工程学院党委"], "column": ["支部生活"], "year": ["2025"], "meeting": ["主题党日", "党课"]}
+    # the Chinese n-grams of title, unit and meetings (see search.js: ranking across segmenters)
+    terms = rec["meta"]["terms"].split()
+    assert {"党", "党课", "主题", "主题党", "机械工", "本科生"} <= set(terms)
+    # body indexed (segmented with zero-width spaces), the metadata list and navigation are not
+    content = rec["content"].replace("\u200b", "")
+    assert "学习党史" in content and "重温入党誓词" in content
+    assert "单位" not in content and "较新" not in content and "较早" not in content and "首页" not in content
+    assert "filters" in pages["/jx/tongzhi/index.html"] and "meeting" not in pages["/jx/tongzhi/index.html"]["filters"]
+
+
+def test_every_relative_link_resolves(built) -> None:
+    _, _, out = built
+    missing = []
+    for page in out.rglob("*.html"):
+        rel = page.relative_to(out).as_posix()
+        html = page.read_text("utf-8")
+        for attr, url in re.findall(r'\b(href|src|action)="([^"]*)"', html):
+            parts = urlsplit(url)
+            if parts.scheme or url.startswith(("#", "mailto:", "/")) or not parts.path:
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file():
+                missing.append(f"{rel}: {attr}={url}")
+    assert not missing, missing[:20]
+
+
+def test_second_build_without_changes_does_not_reindex(built, tmp_path: Path) -> None:
+    _, site, out = built
+    before = {p: p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()}
+    # a binary that cannot run would be an error: so nothing was run
+    result = build(site, out, env={"PAGEFIND_BINARY_PATH": str(tmp_path / "missing-pagefind")})
+    assert result.ok, [p.format() for p in result.problems]
+    assert not [p for p in result.written if p.endswith(".html")]
+    assert {p: p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()} == before
+    assert search.index_output(out, False) == []
+
+
+def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> None:
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    old = tree(out / "pagefind")
+    mtimes = {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()}
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
+    (site / "content/jx/2026/weiyuanhui-3.md").unlink()
+    result = build(site, out)
+    assert result.ok
+    new = tree(out / "pagefind")
+    assert new != old
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert new == tree(clean / "pagefind"), "incremental index differs from a clean build's (stale or missing files)"
+    assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
+    # files whose bytes did not change were not rewritten
+    for rel in ("pagefind/pagefind.js", "pagefind/wasm.unknown.pagefind"):
+        assert (out / rel).stat().st_mtime_ns == mtimes[rel]
+    assert not (out / search.SCRATCH).exists()
+
+
+def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    result = build(site, tmp_path / "out", env={"PAGEFIND_BINARY_PATH": str(tmp_path / "nope")})
+    [p] = [p for p in result.errors]
+    assert (p.path, p.line) == ("site.toml", 1) and "无法运行 Pagefind" in p.message and "搜索索引没有更新" in p.message
+    failing = tmp_path / "fail.sh"
+    failing.write_text("#!/bin/sh\necho 'Error: disk full' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    result = build(site, tmp_path / "out2", env={"PAGEFIND_BINARY_PATH": str(failing)})
+    [p] = [p for p in result.errors]
+    assert "Pagefind 建立搜索索引失败（退出码 3）：Error: disk full" in p.message
+    assert not (tmp_path / "out2" / search.SCRATCH).exists()
+
+
+def test_unexpected_index_format_leaves_pagefind_output_alone(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    (bundle / "filter").mkdir(parents=True)
+    (bundle / search.ENTRY).write_text('{"languages":{"zh-cn":{"hash":"zh-cn_x"}}}')
+    (bundle / "pagefind.zh-cn_x.pf_meta").write_bytes(gzip.compress(search.DCD + search.cbor_encode(["1.9", [], [], "not a list"])))
+    before = tree(bundle)
+    with pytest.raises(ValueError):
+        search.canonicalize(bundle)
+    assert tree(bundle) == before
+
+
+def test_cbor_round_trip() -> None:
+    value = ["1.5.2", [["zh-cn_95413ad", 18], ["x", 2**40]], [-1, -300, b"\x00\xff", "党课", []], search._Simple(b"\xf6")]
+    assert search.cbor_decode(search.cbor_encode(value)) == value
+
+
+def test_extended_binary_is_used() -> None:
+    binary = search.pagefind_binary()
+    assert binary is not None and binary.name == "pagefind_extended"
+
+
+def test_sync_dir_replaces_changed_files_and_removes_stale(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    for folder, files in ((src, {"a": "1", "d/b": "2", "entry": "new"}), (dst, {"a": "1", "d/b": "old", "d/stale": "x", "gone/c": "y", "entry": "old"})):
+        for rel, text in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+    keep = (dst / "a").stat().st_mtime_ns
+    search.sync_dir(src, dst, last="entry")
+    assert {k: v.decode() for k, v in tree(dst).items()} == {"a": "1", "d/b": "2", "entry": "new"}
+    assert (dst / "a").stat().st_mtime_ns == keep
+    assert not (dst / "gone").exists()
+    shutil.rmtree(src)
