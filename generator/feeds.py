@@ -1,11 +1,167 @@
-"""Plan stage: Atom feeds, sitemap.xml and robots.txt (stub, see issue 8)."""
+"""Plan stage: Atom feeds, ``sitemap.xml`` and ``robots.txt``.
+
+Feeds and the sitemap need absolute URLs, so they are made only when
+``[site] base_url`` is set; without it the build leaves them out and says so
+once, as a warning on ``site.toml``. ``robots.txt`` is always made.
+
+Every byte here comes from the model: a feed's ``updated`` is its newest
+entry's date (the site's ``as_of`` day only for a feed with no entries), never
+the wall clock, so the same input gives the same files. Pure: no disk, no Jinja.
+"""
 
 from __future__ import annotations
 
-from .errors import Problem
-from .model import SiteModel
+import datetime as dt
+import xml.etree.ElementTree as ET
+from urllib.parse import urljoin
+
+from . import urls
+from .errors import Kind, Problem, warning
+from .markup import excerpt
+from .model import Post, SiteModel
 from .plan import FileSpec, PageSpec, Planner
 
+# Output paths (reserved in urls.RESERVED_TOP / RESERVED_UNIT).
+FEED = "atom.xml"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+FEED_SIZE = 20
+SUMMARY_LENGTH = 140
 
-def feed_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
-    return [], [], []
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+NO_BASE_URL = (
+    "没有设置 [site] base_url，已跳过 Atom 订阅源（atom.xml）和 sitemap.xml：它们需要完整网址。"
+    "请在 site.toml 的 [site] 段写上网站的访问地址，例如 base_url = \"http://dangjian.example.edu.cn/\"。"
+)
+
+
+def unit_feed(slug: str) -> str:
+    return f"{slug}/{FEED}"
+
+
+def section_feed(key: str) -> str:
+    return f"sections/{key}/{FEED}"
+
+
+def absolute(base_url: str, path: str) -> str:
+    """``path`` (an output path) as an absolute URL under ``base_url``."""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return urljoin(base, urls.href(path))
+
+
+def feed_outputs(model: SiteModel, planner: Planner, pages: list[PageSpec] | None = None) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
+    """Feeds, sitemap and robots.txt.
+
+    ``pages`` are every HTML page of the build, for the sitemap; when the caller
+    does not pass them they are planned again here (the same pure functions).
+    """
+    cfg = model.config
+    if not cfg.base_url:
+        return [], [FileSpec(ROBOTS, "站点", data=robots_txt(None))], [warning("site.toml", 1, NO_BASE_URL, Kind.CONFIG)]
+
+    if pages is None:
+        pages = _all_pages(model, planner)
+    files = [FileSpec(ROBOTS, "站点", data=robots_txt(absolute(cfg.base_url, SITEMAP)))]
+    files.append(FileSpec(SITEMAP, "站点", data=sitemap_xml(model, [p.path for p in pages])))
+
+    files.append(FileSpec(FEED, "站点", data=atom_feed(model, planner, FEED, urls.HOME, cfg.title, model.posts)))
+    for u in model.units:
+        posts = [p for p in model.posts if p.unit == u.slug]
+        files.append(FileSpec(unit_feed(u.slug), u.source, data=atom_feed(model, planner, unit_feed(u.slug), urls.unit(u.slug), f"{u.name} - {cfg.title}", posts)))
+    for s in cfg.sections:
+        posts = [p for p in model.posts if p.section == s.key]
+        files.append(FileSpec(section_feed(s.key), "站点", data=atom_feed(model, planner, section_feed(s.key), urls.section(s.key), f"{s.name}（全校） - {cfg.title}", posts)))
+    return [], files, []
+
+
+def _all_pages(model: SiteModel, planner: Planner) -> list[PageSpec]:
+    from .compare import compare_outputs
+    from .search import search_outputs
+
+    pages = planner.plan()
+    pages.extend(compare_outputs(model, planner)[0])
+    pages.extend(search_outputs(model, planner)[0])
+    return pages
+
+
+# -- Atom -------------------------------------------------------------------------
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def atom_feed(model: SiteModel, planner: Planner, path: str, html_path: str, title: str, posts: list[Post] | tuple[Post, ...]) -> bytes:
+    """An Atom 1.0 feed of the newest ``FEED_SIZE`` of ``posts`` (already newest first)."""
+    cfg = model.config
+    posts = list(posts)[:FEED_SIZE]
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "zh-CN"})
+    _sub(feed, "id", absolute(cfg.base_url, path))
+    _sub(feed, "title", title)
+    if posts:
+        updated = max(p.date for p in posts)
+    else:
+        updated = dt.datetime.combine(model.as_of, dt.time(), cfg.tz)
+    _sub(feed, "updated", updated.isoformat())
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=absolute(cfg.base_url, path))
+    _sub(feed, "link", rel="alternate", type="text/html", href=absolute(cfg.base_url, html_path))
+    author = _sub(feed, "author")
+    _sub(author, "name", cfg.title)
+    _sub(feed, "generator", "liangshai")
+    for p in posts:
+        url = absolute(cfg.base_url, urls.post(p.unit, p.slug))
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", url)
+        _sub(entry, "title", p.title)
+        _sub(entry, "updated", p.date.isoformat())
+        _sub(entry, "published", p.date.isoformat())
+        _sub(entry, "link", rel="alternate", type="text/html", href=url)
+        unit_author = _sub(entry, "author")
+        _sub(unit_author, "name", planner.units[p.unit].name)
+        _sub(entry, "category", term=planner.section_names[p.section])
+        for key in p.meetings:
+            _sub(entry, "category", term=planner.meeting_names[key])
+        body = model.bodies.get(p.source)
+        _sub(entry, "summary", p.summary or excerpt(body.text if body else "", SUMMARY_LENGTH), type="text")
+    return _xml(feed)
+
+
+# -- sitemap and robots -----------------------------------------------------------
+
+
+def sitemap_xml(model: SiteModel, paths: list[str]) -> bytes:
+    """Every HTML page but 404.html, sorted; a post's ``lastmod`` is its last change (git) or its date."""
+    cfg = model.config
+    lastmod: dict[str, str] = {}
+    changed = dict(model.history.last_changed)
+    for p in model.posts:
+        when = changed.get(p.source)
+        lastmod[urls.post(p.unit, p.slug)] = max(p.day, when.date()).isoformat() if when else p.day.isoformat()
+    ET.register_namespace("", SITEMAP_NS)
+    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for path in sorted(set(paths)):
+        if not path.endswith(".html") or path == urls.NOT_FOUND:
+            continue
+        url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = absolute(cfg.base_url, path)
+        if path in lastmod:
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod[path]
+    return _xml(root)
+
+
+def robots_txt(sitemap_url: str | None) -> bytes:
+    lines = ["User-agent: *", "Allow: /"]
+    if sitemap_url:
+        lines += ["", f"Sitemap: {sitemap_url}"]
+    return ("\n".join(lines) + "\n").encode("utf-8")
