@@ -347,6 +347,8 @@ def _clean_webp(data: bytes) -> bytes:
         if kind not in (b"EXIF", b"XMP "):
             chunks.append(bytearray(data[pos:end]))
         pos = end
+    if not chunks or pos + 1 < n:
+        raise _Malformed  # truncated or padded with garbage: not a WebP we understand
     for c in chunks:
         if c[:4] == b"VP8X" and len(c) > 8:
             c[8] &= ~(0x08 | 0x04) & 0xFF  # clear the "has EXIF" and "has XMP" flags

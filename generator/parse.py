@@ -812,8 +812,9 @@ def privacy_problems(
         if f.rule == "secret":
             msg = f"{where}发现涉密标识“{f.masked}”。带有此类标识（{'、'.join(SECRET_MARKERS)}）的材料须经人工审核后才能公开；确认可以公开时，{ok_hint}。"
         else:
+            gap = " " if label[:1].isdigit() else ""  # 发现 18 位…, 发现手机号码
             msg = (
-                f"{where}发现{label}“{f.masked}”。个人信息不能公开，请删除或打码（例如 138****5678、110105********002X）；"
+                f"{where}发现{gap}{label}“{f.masked}”。个人信息不能公开，请删除或打码（例如 138****5678、110105********002X）；"
                 f"如确属可公开的号码，{ok_hint}，或由管理员加入 site.toml 的 [privacy] allow。"
             )
         make = error if level == "error" else warning

@@ -113,10 +113,18 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
             if any(s < end and start < e for s, e in taken):
                 return
             original = raw[index[start] : index[end - 1] + 1]
-            if rule != "secret" and re.sub(r"\D", "", m.group()) in allowed:
+            digits = re.sub(r"\D", "", m.group())
+            if rule != "secret" and digits in allowed:
                 return
             taken.append((start, end))
-            findings.append(Finding(rule, no, index[start] + 1, original, mask(m.group()) if masked else m.group()))
+            if rule == "mobile":
+                # the number without +86 / separators: 138****8000, however it was written
+                shown = mask(digits[-11:])
+            elif masked:
+                shown = mask(_digits(m.group()) if rule.startswith("id") else digits)
+            else:
+                shown = m.group()
+            findings.append(Finding(rule, no, index[start] + 1, original, shown))
 
         ids = [(m, _digits(m.group())) for m in _ID18.finditer(norm)]
         for m, digits in ids:
