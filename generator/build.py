@@ -362,6 +362,7 @@ class Builder:
     def _plan(self, model: SiteModel, body_loader=None) -> tuple[list[PageSpec], list[FileSpec], list[Problem], Theme]:
         from .compare import compare_outputs
         from .feeds import feed_outputs
+        from .metrics import lag_warnings
         from .search import search_outputs
 
         theme = resolve_theme(self.site_dir, model.config.theme)
@@ -372,6 +373,7 @@ class Builder:
         pages.extend(compare_pages)
         files = [*asset_specs, *file_specs(model, self.site_dir), *compare_files]
         problems: list[Problem] = []
+        problems.extend(lag_warnings(model))
         for extra in (feed_outputs, search_outputs):
             more_pages, more_files, more_problems = extra(model, planner)
             pages.extend(more_pages)

@@ -330,8 +330,10 @@ class Planner:
         ctx["post"] = s
         ctx["body"] = self.body_ref(p)
         ctx["toc"] = body.toc
-        ctx["newer"] = self.summaries[newer.source] if newer else None
-        ctx["older"] = self.summaries[older.source] if older else None
+        # Neighbours carry only what the link shows, so a date edit of one post
+        # does not re-render the posts beside it.
+        ctx["newer"] = {"title": newer.title, "url": urls.post(newer.unit, newer.slug)} if newer else None
+        ctx["older"] = {"title": older.title, "url": urls.post(older.unit, older.slug)} if older else None
         return PageSpec(path, "post.html", ctx, p.source)
 
     def body_ref(self, p: Post) -> BodyRef | str:

@@ -11,6 +11,7 @@ does not are deleted; files liangshai never wrote are left alone.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Writer:
         self.staging = out_dir / STAGING
         self._staged: list[str] = []
         self._unchanged = 0
+        self._staging_made = False
         if self.staging.exists():
             shutil.rmtree(self.staging)  # left by an interrupted build: never trusted
 
@@ -48,9 +50,7 @@ class Writer:
         if known_same or _same_bytes(target, data):
             self._unchanged += 1
             return False
-        staged = self.staging / rel
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(data)
+        self._stage_path(rel).write_bytes(data)
         self._staged.append(rel)
         return True
 
@@ -63,20 +63,27 @@ class Writer:
                 return False
         except FileNotFoundError:
             pass
-        staged = self.staging / rel
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, staged)
+        shutil.copyfile(source, self._stage_path(rel))
         self._staged.append(rel)
         return True
 
+    def _stage_path(self, rel: str) -> Path:
+        """A flat staging name per output: no directory tree to create and remove again."""
+        if not self._staging_made:
+            self.staging.mkdir(parents=True, exist_ok=True)
+            self._staging_made = True
+        return self.staging / staged_name(rel)
+
     def adopt(self, rels: list[str]) -> None:
         """Record files that worker processes staged with their copy of this writer."""
-        self._staged.extend(r for r in rels if r not in set(self._staged))
+        known = set(self._staged)
+        self._staged.extend(r for r in rels if r not in known)
 
     def abort(self) -> None:
         if self.staging.exists():
             shutil.rmtree(self.staging)
         self._staged.clear()
+        self._staging_made = False
 
     def commit(self, planned: set[str], previous: set[str]) -> WriteReport:
         """Move staged files into place, then delete outputs no longer planned."""
@@ -85,7 +92,7 @@ class Writer:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
-            os.replace(self.staging / rel, target)
+            os.replace(self.staging / staged_name(rel), target)
         if self.staging.exists():
             shutil.rmtree(self.staging)
         deleted = []
@@ -99,6 +106,10 @@ class Writer:
                 deleted.append(rel)
                 _prune_empty_dirs(target.parent, self.out)
         return WriteReport(tuple(self._staged), self._unchanged, tuple(deleted))
+
+
+def staged_name(rel: str) -> str:
+    return hashlib.sha1(rel.encode("utf-8")).hexdigest()
 
 
 def _same_bytes(target: Path, data: bytes) -> bool:

@@ -1,0 +1,274 @@
+"""Incremental builds: exactly the right pages re-render, and the bytes equal a clean build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import post_text, write_site
+from generator import write as write_module
+from generator.build import Builder, BuildOptions
+
+AS_OF = dt.date(2026, 6, 30)
+
+BASE: dict[str, str | bytes] = {
+    "content/jx/2026/a.md": post_text("三月支部委员会", "2026-03-05", "支部生活", "## 议题\n\n学习。", meeting="支部委员会", branch="jx-jg1", tags=["学习"]),
+    "content/jx/2026/b.md": post_text("三月主题党日", "2026-03-10", "支部生活", "参观。", meeting="主题党日", branch="jx-jg1"),
+    "content/jx/2026/c.md": post_text("四月通知", "2026-04-01", "通知公告", "请参加。"),
+    "content/jx/2026/d/index.md": post_text("特色阵地项目", "2026-05-01", "特色阵地", "进展。", attachments=["x.pdf"]),
+    "content/jx/2026/d/x.pdf": b"%PDF-1.4 first\n",
+}
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith(".liangshai")}
+
+
+def clean_build(site: Path, out: Path) -> dict[str, bytes]:
+    if out.exists():
+        shutil.rmtree(out)
+    result = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    assert result.ok, [p.format() for p in result.problems]
+    return tree(out)
+
+
+@pytest.fixture
+def warm(tmp_path: Path):
+    site = write_site(tmp_path / "site", dict(BASE))
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    first = builder.build()
+    assert first.ok, [p.format() for p in first.problems]
+    return site, out, builder
+
+
+def edit(site: Path, rel: str, old: str, new: str) -> None:
+    path = site / rel
+    text = path.read_text("utf-8")
+    assert old in text, (old, rel)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def changed_pages(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {p for p in set(before) | set(after) if p.endswith(".html") and before.get(p) != after.get(p)}
+
+
+def rebuild_and_compare(site: Path, out: Path, builder: Builder, tmp_path: Path) -> tuple[set[str], set[str]]:
+    before = tree(out)
+    result = builder.build()
+    assert result.ok, [p.format() for p in result.problems]
+    after = tree(out)
+    assert after == clean_build(site, tmp_path / "clean"), "incremental output differs from a clean build"
+    return set(result.rendered), changed_pages(before, after)
+
+
+LISTS_OF_A = {
+    "index.html", "jx/index.html", "jx/branch-life/index.html", "sections/branch-life/index.html", "jx/branch/jx-jg1/index.html",
+    "tags/学习/index.html", "archive/2026/index.html", "archive/2026/03/index.html",
+}
+
+
+def test_noop_rebuild_renders_nothing_and_parses_nothing(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    mtimes = {p: (out / p).stat().st_mtime_ns for p in tree(out)}
+    result = builder.build()
+    assert result.ok and result.rendered == () and result.written == () and result.parsed == ()
+    assert {p: (out / p).stat().st_mtime_ns for p in tree(out)} == mtimes
+    # a fresh builder (a new process) reads the state from disk and does no more work
+    result = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    assert result.rendered == () and result.parsed == ()
+
+
+def test_body_edit_renders_only_its_page(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert rendered == changed == {"jx/c/index.html"}
+
+
+def test_title_edit_renders_the_post_its_lists_and_neighbours(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 三月支部委员会会议纪要")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert rendered == changed
+    assert rendered == LISTS_OF_A | {"jx/a/index.html", "jx/b/index.html"}
+
+
+COMPARE_ALL = {"compare/index.html", "compare/2026/index.html", "compare/2026/jx/index.html"}
+
+
+@pytest.mark.parametrize(
+    "old,new,expected",
+    [
+        # a date edit moves the post between month archives; the unit's activity sparkline changes
+        ("date: 2026-03-05", "date: 2026-02-05", {"archive/2026/02/index.html", "archive/index.html", "compare/2026/jx/index.html"}),
+        # the branch grid moves a met slot from one branch to the other; the unit totals stay
+        ("branch: jx-jg1", "branch: jx-xs1", {"jx/branch/jx-xs1/index.html", "compare/2026/jx/index.html"}),
+        # a second meeting type changes the counted numbers everywhere in the comparison index
+        ("meeting: 支部委员会", "meeting: [支部委员会, 党课]", COMPARE_ALL),
+        # a new column: both columns' lists, and b loses its older neighbour
+        ("section: 支部生活", "section: 党建动态", {"jx/news/index.html", "sections/news/index.html", "jx/b/index.html", *COMPARE_ALL}),
+    ],
+    ids=["date", "branch", "meeting", "section"],
+)
+def test_metadata_edits_render_the_post_its_lists_and_the_index(warm, tmp_path: Path, old: str, new: str, expected: set[str]) -> None:
+    site, out, builder = warm
+    edit(site, "content/jx/2026/a.md", old, new)
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert changed <= rendered
+    assert rendered == LISTS_OF_A | {"jx/a/index.html"} | expected
+
+
+def test_new_post_and_deleted_post(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    (site / "content/jx/2026/e.md").write_text(post_text("五月通知", "2026-05-20", "通知公告", "新通知。"), encoding="utf-8")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert "jx/e/index.html" in rendered and "jx/c/index.html" in rendered  # c gains a newer neighbour
+    assert {"index.html", "jx/index.html", "jx/notices/index.html", "sections/notices/index.html", "archive/2026/05/index.html"} <= rendered
+    assert "jx/a/index.html" not in rendered and "jx/d/index.html" not in rendered
+    (site / "content/jx/2026/e.md").unlink()
+    result = builder.build()
+    assert result.ok and "jx/e/index.html" in result.deleted and not (out / "jx/e").exists()
+    assert tree(out) == clean_build(site, tmp_path / "clean2")
+
+
+def test_attachment_edit_copies_only_the_file(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    (site / "content/jx/2026/d/x.pdf").write_bytes(b"%PDF-1.4 second version, longer\n")
+    result = builder.build()
+    assert result.ok
+    assert set(result.written) == {"jx/d/x.pdf", "jx/d/index.html"}  # the page shows the size
+    assert (out / "jx/d/x.pdf").read_bytes().startswith(b"%PDF-1.4 second")
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+
+
+def test_template_edit_renders_pages_using_it(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    tpl = site / "themes/default/templates/tags.html"
+    tpl.parent.mkdir(parents=True)
+    tpl.write_text('{% extends "base.html" %}{% block main %}<h1>全部标签</h1>{% endblock %}\n', encoding="utf-8")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert rendered == changed == {"tags/index.html"}
+    assert "全部标签" in (out / "tags/index.html").read_text("utf-8")
+
+
+def test_site_toml_edit(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    (site / "site.toml").write_text('[site]\ntitle = "机械学院党建公开"\n', encoding="utf-8")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    html_pages = {p for p in tree(out) if p.endswith(".html")}
+    assert rendered == changed == html_pages  # the title is on every page
+    result = builder.build()
+    assert result.rendered == () and result.parsed == ()
+
+
+def test_corrupt_or_old_state_means_full_build(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    (out / ".liangshai-state.pickle").write_bytes(b"not a pickle")
+    result = builder.build()
+    assert result.ok and len(result.parsed) == 4 and len(result.rendered) == len([p for p in tree(out) if p.endswith(".html")])
+    assert result.written == ()  # same bytes: nothing rewritten
+    (out / ".liangshai-bodies.sqlite").write_bytes(b"garbage" * 100)
+    edit(site, "content/jx/2026/c.md", "请参加。", "请务必参加。")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert "jx/c/index.html" in rendered
+
+
+def test_interrupted_build_then_rebuild_is_correct(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site, out, builder = warm
+    edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 改名后的支部委员会")
+    edit(site, "content/jx/2026/c.md", "请参加。", "请全体参加。")
+    real_replace = write_module.os.replace
+    calls = {"n": 0}
+
+    def failing_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("injected failure mid-write")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(write_module.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="injected"):
+        Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    monkeypatch.setattr(write_module.os, "replace", real_replace)
+    # revert one edit so a stale fingerprint would be wrong if it were trusted
+    edit(site, "content/jx/2026/a.md", "title: 改名后的支部委员会", "title: 三月支部委员会")
+    result = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    assert result.ok
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+
+
+def test_parallel_cold_build_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.build as build_module
+
+    monkeypatch.setattr(build_module, "PARALLEL_PARSE_MIN", 2)
+    monkeypatch.setattr(build_module, "PARALLEL_RENDER_MIN", 2)
+    site = write_site(tmp_path / "site", dict(BASE))
+    result = Builder(BuildOptions(site, tmp_path / "par", as_of=AS_OF, jobs=2)).build()
+    assert result.ok, [p.format() for p in result.problems]
+    assert tree(tmp_path / "par") == clean_build(site, tmp_path / "serial")
+
+
+EDITS = st.lists(
+    st.one_of(
+        st.tuples(st.just("body"), st.sampled_from(["a", "b", "c"]), st.text("党建学习会议", min_size=1, max_size=5)),
+        st.tuples(st.just("title"), st.sampled_from(["a", "b", "c"]), st.text("支部委员会通知", min_size=1, max_size=6)),
+        st.tuples(st.just("date"), st.sampled_from(["a", "b", "c"]), st.sampled_from(["2026-01-31", "2026-03-05", "2026-06-30 23:59", "2025-12-01"])),
+        st.tuples(st.just("new"), st.sampled_from(["n1", "n2"]), st.sampled_from(["通知公告", "党建动态", "特色阵地"])),
+        st.tuples(st.just("delete"), st.sampled_from(["n1", "n2", "b"]), st.just("")),
+        st.tuples(st.just("break"), st.sampled_from(["a", "c"]), st.just("")),
+        st.tuples(st.just("template"), st.sampled_from(["list.html", "post.html"]), st.text("页脚", min_size=1, max_size=3)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(edits=EDITS)
+def test_random_edit_sequences_match_clean_builds(tmp_path_factory, edits) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    site = write_site(root / "site", dict(BASE))
+    out = root / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    assert builder.build().ok
+    theme = site / "themes/default/templates"
+    for kind, target, value in edits:
+        path = site / f"content/jx/2026/{target}.md"
+        if kind == "body" and path.exists():
+            path.write_text(path.read_text("utf-8") + value + "\n", encoding="utf-8")
+        elif kind == "title" and path.exists():
+            lines = path.read_text("utf-8").split("\n")
+            lines[1] = f"title: {value}"
+            path.write_text("\n".join(lines), encoding="utf-8")
+        elif kind == "date" and path.exists():
+            lines = path.read_text("utf-8").split("\n")
+            lines[2] = f"date: {value}"
+            path.write_text("\n".join(lines), encoding="utf-8")
+        elif kind == "new":
+            path.write_text(post_text(f"新{target}", "2026-05-05", value, "内容"), encoding="utf-8")
+        elif kind == "delete" and path.exists():
+            path.unlink()
+        elif kind == "break" and path.exists():
+            path.write_text(path.read_text("utf-8").replace("section:", "section: 不存在的栏目 #", 1), encoding="utf-8")
+        elif kind == "template":
+            from conftest import REPO
+
+            theme.mkdir(parents=True, exist_ok=True)
+            src = REPO / "themes/default/templates" / target
+            (theme / target).write_text(src.read_text("utf-8") + f"\n{{# {value} #}}<!-- {value} -->\n", encoding="utf-8")
+        before = tree(out)
+        result = builder.build()
+        if not result.ok:
+            assert tree(out) == before, "a failed build must leave the output untouched"
+            # repair the broken post so later steps build again
+            for p in (site / "content/jx/2026").glob("*.md"):
+                p.write_text(p.read_text("utf-8").replace("section: 不存在的栏目 #", "section:"), encoding="utf-8")
+            result = builder.build()
+            assert result.ok, [p.format() for p in result.problems]
+        assert tree(out) == clean_build(site, root / "clean"), f"after {kind} {target}"
