@@ -282,6 +282,14 @@ def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[
         line = (mark.line + 2) if mark else 2
         what = (exc.problem or "").strip()
         hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来；方括号 [ ] 和花括号 { } 要成对。"
+        context = (exc.context or "").strip()
+        started = exc.context_mark.line + 2 if exc.context_mark is not None else line
+        if "quoted scalar" in context:
+            # YAML only notices a missing closing quote at the end: point at the opening one
+            line = started
+            hint = "这一行的引号没有结束：开头用了引号，结尾也要用同样的引号（\" 或 '）。"
+        elif "flow" in context and started != line:
+            hint = f"第 {started} 行开始的方括号 [ 或花括号 {{ 没有成对结束。" + hint
         if "duplicate" in what:
             hint = ""
         elif "alias" in what or "anchor" in what:
@@ -585,7 +593,7 @@ def parse_post(
         n, mline, key = fields["meeting"]
         for item in _list(n):
             word = _text(item)
-            iline = item.start_mark.line + 2
+            iline = max(item.start_mark.line + 2, mline)
             if word is None:
                 problems.append(error(relpath, iline, f"会议应当是会议名称或名称列表，可选：{choices_text(valid_meetings)}。"))
                 continue
@@ -623,7 +631,7 @@ def parse_post(
     if "tags" in fields:
         for item in _list(fields["tags"][0]):
             t = _text(item)
-            iline = item.start_mark.line + 2
+            iline = max(item.start_mark.line + 2, fields["tags"][1])  # an alias points back: report here
             if t is None or not t.strip():
                 problems.append(error(relpath, iline, "标签 tags 应当是文字列表，例如“tags: [三会一课, 学习贯彻]”。"))
             elif clean(t, "标签 tags", iline) is None:
@@ -652,14 +660,19 @@ def parse_post(
     ok_lines: set[int] = set()
     if "privacy_ok" in fields:
         n_ok = fields["privacy_ok"][0]
-        ok_lines.update(range(n_ok.start_mark.line + 2, n_ok.end_mark.line + 3))
+        first_ok = n_ok.start_mark.line + 2
+        # the lines that hold the entries themselves (never an alias' target elsewhere,
+        # never the next key's line where a block list's end mark sits at column 0)
+        last_ok = n_ok.end_mark.line + (2 if n_ok.end_mark.column > 0 else 1)
+        if first_ok >= fields["privacy_ok"][1]:
+            ok_lines.update(range(fields["privacy_ok"][1], max(first_ok, last_ok) + 1))
         for item in _list(n_ok):
             t = _text(item)
             if t is None:
-                problems.append(error(relpath, item.start_mark.line + 2, "隐私确认 privacy_ok 应当是文字列表，每项是文中确认可以公开的原文，例如“privacy_ok: [\"0571-88880000\"]”。"))
+                problems.append(error(relpath, max(item.start_mark.line + 2, fields["privacy_ok"][1]), "隐私确认 privacy_ok 应当是文字列表，每项是文中确认可以公开的原文，例如“privacy_ok: [\"0571-88880000\"]”。"))
             elif t.strip():
                 privacy_ok.append(t.strip())
-                ack_lines.setdefault(t.strip(), item.start_mark.line + 2)
+                ack_lines.setdefault(t.strip(), max(item.start_mark.line + 2, fields["privacy_ok"][1]))
 
     # attachments
     slug, bundle = post_slug(relpath)
@@ -670,7 +683,7 @@ def parse_post(
     if "attachments" in fields:
         for item in _list(fields["attachments"][0]):
             name = _text(item)
-            aline = item.start_mark.line + 2
+            aline = max(item.start_mark.line + 2, fields["attachments"][1])
             if name is None or not name.strip():
                 problems.append(error(relpath, aline, "附件 attachments 应当是文件名列表，例如“attachments: [签到表.pdf]”，路径相对于本文件。"))
                 continue

@@ -416,3 +416,17 @@ def test_publishable_bytes_cleans_a_png_named_jpg() -> None:
     data = _photo("PNG")
     clean = publishable_bytes("photo.jpg", data)
     assert b"HUAWEI" not in clean and _pixels(clean) == _pixels(data)
+
+
+@pytest.mark.parametrize(
+    "front,line",
+    [
+        # an alias must not make the line it points to count as a privacy_ok line
+        ("title: &x 张三 11010519491231002X\ndate: 2026-03-05\nsection: 通知公告\nprivacy_ok: *x", 2),
+        # a block list ends where the next key starts: that key's line is still scanned
+        ("date: 2026-03-05\nsection: 通知公告\nprivacy_ok:\n  - 13800138000\ntitle: 张三 11010519491231002X", 6),
+    ],
+)
+def test_privacy_ok_lines_cannot_hide_other_findings(front: str, line: int, tmp_path: Path) -> None:
+    _, _, result = _build(tmp_path, {"content/jx/a.md": f"---\n{front}\n---\n正文\n"})
+    assert any(p.is_error and p.line == line and "18 位公民身份号码" in p.message for p in result.problems), _show(result.problems)
