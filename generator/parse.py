@@ -72,7 +72,9 @@ MAX_TAG = 40
 # Tags a value may carry: YAML's own implicit types and an explicit !!str. Anything
 # else (!!python/object, !!binary, !custom) asks a loader to build an object.
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls and the bidi overrides that make text display differently from
+# what it is (U+202E turns "gpj.exe" into "exe.jpg" on screen).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Line breaks YAML (and Python's str.splitlines) count but editors and our line
 # numbers do not; decode() turns them into "\n" so every stage counts alike.
 _EXTRA_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
@@ -533,7 +535,7 @@ def parse_post(
         bad = next((c for c in _CONTROL_RE.findall(value) if c not in allowed), None)
         if bad is None:
             return value
-        problems.append(error(relpath, line, f"“{key}”中含有不可见的控制字符（U+{ord(bad):04X}），可能是从其他软件复制时带进来的，请删除后重新输入。"))
+        problems.append(error(relpath, line, f"“{key}”中含有不可见的控制字符（U+{ord(bad):04X}），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"))
         return None
 
     def scalar(field: str, multiline: bool = False) -> tuple[str | None, int]:

@@ -85,12 +85,17 @@ def mask(s: str) -> str:
     return core[:3] + "*" * (len(core) - 7) + core[-4:]
 
 
+# Invisible characters a web or Word paste can leave inside a number (zero-width
+# space/joiners, word joiner, BOM, soft hyphen, bidi marks): dropped before matching.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), "")
+
+
 def _normalise(line: str) -> tuple[str, list[int]]:
     """NFKC per character; returns the text and, per output char, its source index."""
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(line):
-        n = unicodedata.normalize("NFKC", ch)
+        n = unicodedata.normalize("NFKC", ch.translate(_INVISIBLE))
         out.append(n)
         index.extend([i] * len(n))
     return "".join(out), index

@@ -31,6 +31,9 @@ def ignored_name(name: str) -> bool:
     return bool(_IGNORED.search(name))
 
 
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _name_problem(name: str) -> str | None:
     """Why a file or folder name cannot be published, or None when it can."""
     try:
@@ -41,6 +44,9 @@ def _name_problem(name: str) -> str | None:
         return "文件名不是 UTF-8 编码（常见于在 Windows 上用 GBK 编码打包的压缩文件），请在本机重新命名这个文件"
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         return "文件名含有换行等控制字符，请重新命名这个文件"
+    if any(c in _BIDI for c in name):
+        # "签到表\u202Efdp.exe" shows as "签到表exe.pdf": a classic disguise
+        return "文件名含有改变文字方向的不可见字符（如 U+202E），显示出来的名字与真实的名字不同，请重新命名这个文件"
     return None
 
 

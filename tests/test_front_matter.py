@@ -140,6 +140,7 @@ ERROR_CASES: dict[str, tuple[str, int, tuple[str, ...]]] = {
     "title-multiline-block": (fm("title: |", "  第一行", "  第二行"), 2, ("一行",)),
     "title-too-long": (fm(f"title: {LONG}"), 2, ("201 个字", "最多 200 个字", "summary")),
     "title-control-char-escape": (fm('title: "支部\\x1b会议"'), 2, ("控制字符", "U+001B")),
+    "title-bidi-override": (fm('title: "通知\u202e.exe"'), 2, ("控制字符", "U+202E")),
     "summary-too-long": (fm("summary: " + "摘" * 1001), 2, ("1001 个字", "最多 1000 个字")),
     "tag-too-long": (fm("tags: [" + "签" * 41 + "]"), 2, ("最多 40 个字", "逗号")),
     "python-object-apply": (fm("title: !!python/object/apply:os.system ['echo pwned']"), 2, ("YAML 标签", "!!python/object/apply:os.system", "直接写文字")),

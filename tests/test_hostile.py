@@ -350,6 +350,10 @@ CASES: dict[str, Case] = {
     ),
     "filename-gbk-bytes": Case({"content/jx/a.md": md("正文")}, "error", path="content/jx/" + ("签到表".encode("gbk") + b".pdf").decode("utf-8", "replace").replace("\ufffd", "?"), line=1, fragments=("不是 UTF-8", "GBK"), setup=_raw_name("content/jx", "签到表".encode("gbk") + b".pdf", b"%PDF")),
     "filename-newline": Case({"content/jx/a.md": md("正文")}, "error", path="content/jx/a?b.md", line=1, fragments=("控制字符",), setup=_raw_name("content/jx", b"a\nb.md", md("x").encode())),
+    "filename-bidi-override": Case(
+        {"content/jx/a.md": md("正文")}, "error", path="content/jx/签到表?fdp.exe", line=1, fragments=("改变文字方向", "U+202E"),
+        setup=_raw_name("content/jx", "签到表\u202efdp.exe".encode(), b"MZ"),
+    ),
     "deep-blockquote-builds": Case({"content/jx/a.md": md("> " * 3000 + "深")}, "safe", present=("<blockquote>", "深")),
     "deep-emphasis-recursion": Case({"content/jx/a.md": md("*" * 5000 + "深" + "*" * 5000)}, "error", fragments=("嵌套", "无法转换为网页")),
     "deep-list-recursion": Case({"content/jx/a.md": md("".join("    " * i + "- 项\n" for i in range(300)))}, "error", fragments=("嵌套",)),
@@ -528,7 +532,6 @@ def test_random_bytes_never_crash_check_or_build(tmp_path_factory, data: bytes) 
     _assert_located(problems, site)
     result = Builder(BuildOptions(site, root / "out", as_of=AS_OF)).build()
     _assert_located(result.problems, site)
-    assert result.ok == (not any(p.is_error for p in problems)) or True  # drafts differ; both must just finish
     if result.ok:
         for page in (root / "out").rglob("*.html"):
             assert not unsafe_in_page(page.read_text("utf-8")), page

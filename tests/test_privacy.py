@@ -60,6 +60,7 @@ SCAN_CASES: dict[str, tuple[str, list[tuple[str, int, str]]]] = {
     "mobile-spaces": ("联系 138 0013 8000 即可", [("mobile", 4, "138****8000")]),
     "mobile-full-width": ("１３８００１３８０００", [("mobile", 1, "138****8000")]),
     "mobile-full-width-dashes": ("１３８－００１３－８０００", [("mobile", 1, "138****8000")]),
+    "mobile-zero-width-spaces": ("手机 138\u200b0013\u200b8000", [("mobile", 4, "138****8000")]),
     "bankcard-16-spaces": (f"卡号 {CARD16[:4]} {CARD16[4:8]} {CARD16[8:12]} {CARD16[12:]}", [("bankcard", 4, mask(CARD16))]),
     "bankcard-19-solid": (f"卡号{CARD19}", [("bankcard", 3, mask(CARD19))]),
     "bankcard-full-width": (CARD16.translate(FW), [("bankcard", 1, mask(CARD16))]),
