@@ -63,7 +63,9 @@ class DocumentText:
     kind: str  # "PDF 文档" | "Word 文档"
     part: str  # what one entry of `parts` is: "页" (PDF page) | "段" (Word paragraph or table row)
     parts: tuple[str, ...] = ()
-    problem: str | None = None  # why the text could not be (fully) read, in Chinese; None when read
+    # why the text could not be (fully) read, in Chinese, to follow the file's name
+    # ("设置了打开密码，无法读取其中的文字"); None when read
+    problem: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -79,11 +81,11 @@ def extract_text(name: str, data: bytes) -> DocumentText | None:
     ext = extension(name)
     if ext == ".pdf":
         if len(data) > MAX_DOCUMENT_BYTES:
-            return DocumentText("PDF 文档", "页", problem=f"文件太大（超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB），没有检查其中的文字")
+            return DocumentText("PDF 文档", "页", problem=f"太大（超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB），没有读取其中的文字")
         return _pdf_text(data)
     if ext == ".docx":
         if len(data) > MAX_DOCUMENT_BYTES:
-            return DocumentText("Word 文档", "段", problem=f"文件太大（超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB），没有检查其中的文字")
+            return DocumentText("Word 文档", "段", problem=f"太大（超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB），没有读取其中的文字")
         return _docx_text(data)
     return None
 
@@ -96,11 +98,11 @@ def read_document(path: Path, size: int, mtime_ns: int) -> DocumentText | None:
     pdf = extension(path.name) == ".pdf"
     kind, part = ("PDF 文档", "页") if pdf else ("Word 文档", "段")
     if size > MAX_DOCUMENT_BYTES:
-        return DocumentText(kind, part, problem=f"文件太大（超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB），没有检查其中的文字")
+        return DocumentText(kind, part, problem=f"太大（超过 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB），没有读取其中的文字")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return DocumentText(kind, part, problem=f"无法读取文件（{exc.strerror}）")
+        return DocumentText(kind, part, problem=f"无法读取（{exc.strerror}）")
     return extract_text(path.name, data)
 
 
@@ -108,7 +110,7 @@ def _pdf_text(data: bytes) -> DocumentText:
     try:
         from pypdf import PdfReader
     except ImportError:  # pragma: no cover - pypdf is a declared dependency
-        return DocumentText("PDF 文档", "页", problem="缺少 pypdf，无法读取 PDF 中的文字")
+        return DocumentText("PDF 文档", "页", problem="无法读取：缺少 pypdf（pip install pypdf）")
     parts: list[str] = []
     # pypdf reports recoverable damage through logging and warnings; those would
     # print English noise into the build log, so they are silenced here and the
@@ -126,7 +128,7 @@ def _pdf_text(data: bytes) -> DocumentText:
                 except Exception:  # noqa: BLE001 - any failure means "cannot read"
                     ok = 0
                 if not ok:
-                    return DocumentText("PDF 文档", "页", problem="PDF 设置了打开密码，无法读取其中的文字")
+                    return DocumentText("PDF 文档", "页", problem="设置了打开密码，无法读取其中的文字")
             pages = reader.pages
             total = len(pages)
             for i in range(min(total, MAX_PDF_PAGES)):
@@ -135,11 +137,11 @@ def _pdf_text(data: bytes) -> DocumentText:
                 except Exception:  # noqa: BLE001 - one broken page must not hide the others
                     parts.append("")
             if total > MAX_PDF_PAGES:
-                return DocumentText("PDF 文档", "页", tuple(parts), problem=f"PDF 有 {total} 页，只检查了前 {MAX_PDF_PAGES} 页")
+                return DocumentText("PDF 文档", "页", tuple(parts), problem=f"有 {total} 页，只读取了前 {MAX_PDF_PAGES} 页")
     except RecursionError:
-        return DocumentText("PDF 文档", "页", tuple(parts), problem="PDF 文件结构嵌套过深，无法读取")
+        return DocumentText("PDF 文档", "页", tuple(parts), problem="结构嵌套过深，无法读取")
     except Exception as exc:  # noqa: BLE001 - hostile files raise anything; report, never crash
-        return DocumentText("PDF 文档", "页", tuple(parts), problem=f"PDF 文件已损坏或格式不支持（{type(exc).__name__}）")
+        return DocumentText("PDF 文档", "页", tuple(parts), problem=f"已损坏或格式不支持（{type(exc).__name__}）")
     finally:
         log.setLevel(level)
     return DocumentText("PDF 文档", "页", tuple(parts))
@@ -150,12 +152,12 @@ def _docx_text(data: bytes) -> DocumentText:
         import docx
         from docx.table import Table
     except ImportError:  # pragma: no cover - python-docx is a declared dependency
-        return DocumentText("Word 文档", "段", problem="缺少 python-docx，无法读取 Word 文档中的文字")
+        return DocumentText("Word 文档", "段", problem="无法读取：缺少 python-docx（pip install python-docx）")
     try:
         # A zip bomb would be unpacked into memory by python-docx: refuse first.
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_DOCX_UNPACKED:
-                return DocumentText("Word 文档", "段", problem="Word 文档解压后过大，没有检查其中的文字")
+                return DocumentText("Word 文档", "段", problem="解压后过大，没有读取其中的文字")
         document = docx.Document(io.BytesIO(data))
         parts: list[str] = []
 
@@ -178,11 +180,11 @@ def _docx_text(data: bytes) -> DocumentText:
                     walk(hf)
         return DocumentText("Word 文档", "段", tuple(parts))
     except zipfile.BadZipFile:
-        return DocumentText("Word 文档", "段", problem="文件不是有效的 .docx（可能是改了扩展名的 .doc 或已损坏）")
+        return DocumentText("Word 文档", "段", problem="不是有效的 .docx 文件（可能是改了扩展名的 .doc，或已损坏）")
     except RecursionError:
-        return DocumentText("Word 文档", "段", problem="Word 文档结构嵌套过深，无法读取")
+        return DocumentText("Word 文档", "段", problem="结构嵌套过深，无法读取")
     except Exception as exc:  # noqa: BLE001 - hostile files raise anything; report, never crash
-        return DocumentText("Word 文档", "段", problem=f"Word 文档已损坏或格式不支持（{type(exc).__name__}）")
+        return DocumentText("Word 文档", "段", problem=f"已损坏或格式不支持（{type(exc).__name__}）")
 
 
 # ---------------------------------------------------------------------------

@@ -852,8 +852,9 @@ def document_problems(
         flat = part.replace("\n", " ")
         for p in privacy_problems(flat, relpath, config, acknowledged, used=used, where=f"{doc.kind}第 {number} {doc.part}：", first_line=number):
             out.append(replace(p, column=None))  # a column in extracted text points nowhere useful
+    name = posixpath.basename(relpath)
     if doc.problem is not None:
-        out.append(warning(relpath, 1, f"{doc.kind}{doc.problem}，未能自动检查其中的个人信息和涉密标识，请人工核对后再发布。", Kind.PRIVACY))
+        out.append(warning(relpath, 1, f"附件“{name}”（{doc.kind}）{doc.problem}，未能完整地自动检查其中的个人信息和涉密标识，请人工核对后再发布。", Kind.PRIVACY))
     elif doc.empty:
-        out.append(info(relpath, 1, f"{doc.kind}中没有可提取的文字（可能是扫描件或图片），未能自动检查其中的个人信息，请人工核对。", Kind.PRIVACY))
+        out.append(info(relpath, 1, f"附件“{name}”（{doc.kind}）中没有可提取的文字（可能是扫描件或图片），未能自动检查其中的个人信息，请人工核对。", Kind.PRIVACY))
     return out
