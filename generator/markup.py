@@ -207,6 +207,9 @@ class _Links:
     where: _Locator
     resources: list[Attachment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # every site-relative target the body points at, found or not: the builder's
+    # cache re-renders the body when one of them appears, disappears or changes
+    links: list[str] = field(default_factory=list)
     _told: set[tuple[str, str]] = field(default_factory=set)
 
     def _report(self, make, raw: str, message: str) -> None:
@@ -245,6 +248,8 @@ class _Links:
         if target is None:
             self._report(error, raw, f"链接“{shown}”{why}，不能发布。请使用相对于本文件的路径，例如 photo.jpg 或 ../另一篇文章.md。")
             return None
+        if target not in self.links:
+            self.links.append(target)
         if target.endswith(".md"):
             found = lookup_file(self.files, target)
             if found is None:
@@ -330,7 +335,7 @@ class MarkupRenderer:
         body_html = _clean(raw_html, links.filter)
         text = plain_text(body_html)
         problems.extend(links.problems)
-        return RenderedBody(body_html, sanitize(toc_html) if toc_html else "", text), tuple(links.resources), problems
+        return RenderedBody(body_html, sanitize(toc_html) if toc_html else "", text, tuple(links.links)), tuple(links.resources), problems
 
 
 def _count_tokens(tokens: list[dict]) -> int:

@@ -592,3 +592,28 @@ def test_demo_site_pages_carry_no_content_script(tmp_path: Path) -> None:
         assert not re.search(r"javascript:", html, re.IGNORECASE), page
     assert not bad, bad[:20]
     assert theme_scripts >= len(pages) - 1  # every page but the bare 404 includes the theme script
+
+
+def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path: Path) -> None:
+    """RenderedBody.links names what the body points at, found or not, so a cached body
+    is re-rendered when a linked file appears or disappears."""
+    from generator.config import SiteConfig
+    from generator.markup import MarkupRenderer
+    from generator.parse import parse_post, parse_unit
+    from generator.sources import discover
+
+    files = {
+        "content/jx/a/index.md": md("[甲](x.pdf) ![乙](img/y.png) [丙](../b.md) [外](https://www.example.edu.cn/) [顶](#top)"),
+        "content/jx/a/x.pdf": b"%PDF-1.4\n",
+        "content/jx/b.md": md("乙"),
+    }
+    site = write_site(tmp_path / "site", files)
+    sources = discover(site)
+    unit, _ = parse_unit((site / "content/jx/_unit.toml").read_bytes(), "content/jx/_unit.toml", "jx", SiteConfig())
+    assert unit is not None
+    post, _ = parse_post((site / "content/jx/a/index.md").read_bytes(), "content/jx/a/index.md", unit, SiteConfig(), sources.files)
+    assert post is not None
+    body, resources, problems = MarkupRenderer().render(post, sources.files)
+    assert body.links == ("content/jx/a/x.pdf", "content/jx/a/img/y.png", "content/jx/b.md")
+    assert [r.source for r in resources] == ["content/jx/a/x.pdf"]
+    assert [(p.line, "不存在" in p.message) for p in problems] == [(BODY, True)]
