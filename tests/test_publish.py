@@ -336,26 +336,32 @@ def test_publish_waits_for_the_lock(tmp_path):
     assert publish(site, webroot).returncode == 0
     small_site(site, n=2)
     fd = os.open(webroot / ".liangshai-publish.lock", os.O_RDWR)
+    err_file = tmp_path / "stderr.txt"
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # we play the part of a publish in progress
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "generator", "publish", str(site), "--to", str(webroot), "--as-of", AS_OF],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(2.0)
+        with err_file.open("w") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "generator", "publish", str(site), "--to", str(webroot), "--as-of", AS_OF],
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        deadline = time.monotonic() + 120
+        while "等待它完成" not in err_file.read_text("utf-8") and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "等待它完成" in err_file.read_text("utf-8"), err_file.read_text("utf-8")
+        time.sleep(0.5)
         assert proc.poll() is None, "锁被占用时，发布应当等待"
         assert len(releases(webroot)) == 1
         assert not [p for p in webroot.iterdir() if p.name.startswith(".build-")], "等锁期间不应开始生成"
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert "等待它完成" in err
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err_file.read_text("utf-8")
+    assert "已发布" in out
     assert len(releases(webroot)) == 2
 
 
