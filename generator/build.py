@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import urls
+from .attachments import IMAGE_EXTENSIONS, extension, publishable_bytes
 from .config import SiteConfig, load_config
 from .errors import ConfigError, Kind, LiangshaiError, Problem, ThemeError, error, sort_problems
 from .history import read_history
@@ -37,7 +38,7 @@ from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_e
 from .write import Writer
 
 # Bump when parsing rules change in a way the saved state must not survive.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
@@ -116,24 +117,16 @@ def _hash(*parts: object) -> str:
     return h.hexdigest()
 
 
-def _deps(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) -> tuple[tuple[str, tuple[int, bool] | None], ...]:
-    """The files a cached parse depends on, with the facts it saw."""
+def _deps(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) -> tuple[tuple[str, FileFacts | None], ...]:
+    """The files a cached parse depends on, with the facts it saw (size, symlink, document text)."""
     paths = {a.source for a in (*post.attachments, *post.extra_files)}
     if body is not None:
         paths.update(body.links)
-    out = []
-    for p in sorted(paths):
-        f = files.get(p)
-        out.append((p, (f.size, f.escapes) if f else None))
-    return tuple(out)
+    return tuple((p, files.get(p)) for p in sorted(paths))
 
 
-def _deps_hold(deps: Iterable[tuple[str, tuple[int, bool] | None]], files: dict[str, FileFacts]) -> bool:
-    for path, facts in deps:
-        f = files.get(path)
-        if (None if f is None else (f.size, f.escapes)) != facts:
-            return False
-    return True
+def _deps_hold(deps: Iterable[tuple[str, FileFacts | None]], files: dict[str, FileFacts]) -> bool:
+    return all(files.get(path) == facts for path, facts in deps)
 
 
 # -- worker side (fork): parse and render bodies --------------------------------
@@ -445,9 +438,14 @@ class Builder:
                 else:
                     assert f.source is not None
                     st = f.source.stat()
-                    key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}"
+                    image = extension(f.path) in IMAGE_EXTENSIONS
+                    # "exif1": images are published without EXIF/GPS; the suffix makes
+                    # copies made before that rule count as changed.
+                    key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}" + (":exif1" if image else "")
                     if state.files.get(f.path) == key and (out / f.path).is_file():
                         writer.put(f.path, b"", known_same=True)
+                    elif image:
+                        writer.put(f.path, publishable_bytes(f.path, f.source.read_bytes()))
                     else:
                         writer.put_file(f.path, f.source)
                 file_keys[f.path] = key
