@@ -90,8 +90,19 @@ def mask(s: str) -> str:
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), "")
 
 
-def _normalise(line: str) -> tuple[str, list[int]]:
+# Full-width ASCII forms (U+FF01–FF5E) and the ideographic space: the NFKC changes a
+# Chinese line almost always needs, done by str.translate with lengths kept 1:1.
+_FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+
+
+def _normalise(line: str) -> tuple[str, list[int] | range]:
     """NFKC per character; returns the text and, per output char, its source index."""
+    if len(line.translate(_INVISIBLE)) == len(line):  # no invisible characters to drop
+        quick = line.translate(_FULLWIDTH)
+        # Fast path (most lines): after the 1:1 full-width mapping the text is NFKC
+        # already, so every output character sits at its source index.
+        if unicodedata.is_normalized("NFKC", quick):
+            return quick, range(len(quick))
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(line):
