@@ -144,7 +144,7 @@ def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
     result, _, out = built
     html = (out / "search/index.html").read_text("utf-8")
     assert '<html lang="zh-CN">' in html and "<h1>搜索</h1>" in html
-    form = re.search(r'<form class="search-form" id="search-form" action="([^"]+)" method="get" role="search" data-root="([^"]*)" data-order="([^"]+)">', html)
+    form = re.search(r'<form class="search-form" id="search-form" action="([^"]+)" method="get" role="search" aria-label="搜索文章" data-root="([^"]*)" data-order="([^"]+)">', html)
     assert form and form.group(1) == "../search/index.html" and form.group(2) == "../"
     order = json.loads(form.group(3).replace("&#34;", '"').replace("&quot;", '"'))
     assert order["unit"] == ["机械工程学院党委"]
