@@ -218,7 +218,7 @@ def test_result_shows_title_unit_column_date_and_highlighted_excerpt(watched, se
     assert r["column"] == content.model.config.section_by_key(first.section).name
     assert r["date"] == first.day.isoformat()
     assert watched.text_content("#search-results li time") == f"{first.day.year}年{first.day.month}月{first.day.day}日"
-    assert "<mark>" in r["excerpt"] and "<script" not in r["excerpt"]
+    assert "<mark>" in r["excerpt"] and "<script" not in r["excerpt"] and "\u200b" not in r["excerpt"]
     # the link opens the post
     watched.click("#search-results li a.post-title")
     watched.wait_for_load_state()

@@ -118,7 +118,9 @@
     history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
   }
 
-  /* The excerpt is HTML from the index: keep its text and <mark>s, nothing else. */
+  /* The excerpt is HTML from the index: keep its text and <mark>s, nothing else
+     (and drop the zero-width spaces Pagefind puts between Chinese words). */
+  var ZWSP = /\u200b/g;
   function excerptNode(html) {
     var p = document.createElement("p");
     p.className = "excerpt";
@@ -126,11 +128,11 @@
     (function copy(from, to) {
       Array.prototype.forEach.call(from.childNodes, function (node) {
         if (node.nodeType === 3) {
-          to.appendChild(document.createTextNode(node.nodeValue));
+          to.appendChild(document.createTextNode(node.nodeValue.replace(ZWSP, "")));
         } else if (node.nodeType === 1) {
           if (node.nodeName === "MARK") {
             var mark = document.createElement("mark");
-            mark.textContent = node.textContent;
+            mark.textContent = node.textContent.replace(ZWSP, "");
             to.appendChild(mark);
           } else {
             copy(node, to);
