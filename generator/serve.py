@@ -405,31 +405,37 @@ class PreviewServer:
         self._started = True
         logging.getLogger("watchdog.observers").addHandler(self._lost)
         self._observer = Observer()
-        # Watch before the first build, so an edit made while it runs is not lost.
-        self._ensure_watches(renew=False)
         self._observer.start()
+        # Watch before the first build, so an edit made while it runs is not lost;
+        # after starting the observer, so a watch that cannot be set is reported, not fatal.
+        self._ensure_watches(renew=False)
         self.log(f"正在生成 {self.site} …")
         self._rebuild(Batch((), None), first=True)
         self._threads = [
-            threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="liangshai-http"),
-            # daemon only so that a second Ctrl-C can abandon a long build; close() joins it
+            # daemon only so that a second Ctrl-C can abandon them; close() joins both
+            threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="liangshai-http", daemon=True),
             threading.Thread(target=self._build_loop, name="liangshai-build", daemon=True),
         ]
         for t in self._threads:
             t.start()
 
     def close(self) -> None:
-        """Stop watching, end event streams, stop HTTP, then wait for the build thread."""
+        """End event streams and builds, stop watching, stop HTTP, then join every thread.
+
+        Everything that only signals comes first, so that a second Ctrl-C during
+        one of the joins below still leaves no thread that would keep the
+        process alive.
+        """
         if not self._started:
             return
         self._started = False
+        self.changes.close()  # the build thread ends after its current build
+        self.hub.close()  # wakes every event-stream thread so it can return
+        logging.getLogger("watchdog.observers").removeHandler(self._lost)
         if self._observer is not None:
             self._observer.stop()
             if self._observer.is_alive():
                 self._observer.join()
-        logging.getLogger("watchdog.observers").removeHandler(self._lost)
-        self.changes.close()
-        self.hub.close()  # wakes every event-stream thread so it can return
         if self._httpd is not None:
             if any(t.name == "liangshai-http" and t.is_alive() for t in self._threads):
                 self._httpd.shutdown()
@@ -492,7 +498,11 @@ class PreviewServer:
                 try:
                     watch = self._observer.schedule(self._watcher, str(real), recursive=recursive, event_filter=WATCHED_EVENTS)
                 except OSError as exc:
-                    self.log(f"无法监视 {real}：{exc.strerror or exc}。这个文件夹的修改不会自动刷新。", error=True)
+                    if exc.errno in (errno.ENOSPC, errno.EMFILE):
+                        why = "系统允许的监视数量已用完（可调大 fs.inotify.max_user_watches 或 max_user_instances）"
+                    else:
+                        why = exc.strerror or str(exc)
+                    self.log(f"无法监视 {real}：{why}。这个文件夹的修改不会自动刷新，需要重新启动预览。", error=True)
                     continue
                 self._watches[label] = (watch, key)
             roots.append(Root(label, str(real), recursive))
@@ -508,17 +518,17 @@ class PreviewServer:
 
     def _build_loop(self) -> None:
         while (batch := self.changes.wait_batch(self.quiet)) is not None:
-            try:
-                self._ensure_watches(renew=batch.rescan is not None)
-            except Exception as exc:  # keep previewing: the build below still rescans everything
-                self.log(f"{_now()} 重新建立文件监视时出错：{exc}", error=True)
             self._rebuild(batch)
 
     def _rebuild(self, batch: Batch, *, first: bool = False) -> None:
         before = self.hub.status
-        if not first:
-            self.log(_describe_batch(batch), error=False)
         self.hub.publish(replace(before, building=True))
+        if not first:
+            self.log(_describe_batch(batch))
+            try:
+                self._ensure_watches(renew=batch.rescan is not None)
+            except Exception as exc:  # keep previewing: the build below still rescans everything
+                self.log(f"{_now()} 重新建立文件监视时出错：{exc}", error=True)
         try:
             result = self.builder.build()
         except Exception as exc:  # a bug or an OS error must not end the preview
@@ -904,14 +914,28 @@ RELOAD_JS = r"""// liangshai 预览：保存即重新生成并刷新。此脚本
     if (s.ok) { hide(); dismissed = null; } else { show(s.errors); }
   }
 
+  // A browser keeps only ~6 HTTP/1.1 connections per host: a hidden tab gives its
+  // event stream back, and on becoming visible again asks for the status (the
+  // first message of a new stream) and reloads if it missed a build.
+  var source = null;
+  function connect() {
+    if (source || !window.EventSource) return;
+    source = new EventSource("/__liangshai/events");
+    source.onmessage = function (e) { apply(JSON.parse(e.data)); };
+  }
+  function disconnect() {
+    if (source) { source.close(); source = null; }
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") disconnect(); else connect();
+  });
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", function () { if (document.visibilityState !== "hidden") connect(); });
+
   if (window.fetch) {
     fetch("/__liangshai/status", { cache: "no-store" }).then(function (r) { return r.json(); }).then(apply, function () {});
   }
-  if (window.EventSource) {
-    var source = new EventSource("/__liangshai/events");
-    source.onmessage = function (e) { apply(JSON.parse(e.data)); };
-    window.addEventListener("pagehide", function () { source.close(); });
-  }
+  if (document.visibilityState !== "hidden") connect();
 })();
 """
 
@@ -982,11 +1006,22 @@ def run_serve(site: Path, *, host: str = "127.0.0.1", port: int = 8000, drafts: 
 
 
 def _on_sigterm() -> object:
-    """SIGTERM (a terminal closed, a process manager) stops the preview like Ctrl-C."""
+    """SIGTERM (a terminal closed, a process manager) stops the preview like Ctrl-C.
+
+    Only in this process: the builder forks worker processes, which inherit the
+    handler, and multiprocessing ends its workers with SIGTERM. A worker must
+    die at once as usual, not start a Python-level shutdown (that can block on a
+    lock the pool held at fork time, and the rebuild then waits forever).
+    """
     if threading.current_thread() is not threading.main_thread():
         return None
+    owner = os.getpid()
 
     def handler(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         raise KeyboardInterrupt
 
     return signal.signal(signal.SIGTERM, handler)
