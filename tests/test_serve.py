@@ -547,3 +547,19 @@ def test_lost_events_fall_back_to_a_full_rescan(tmp_path: Path) -> None:
         logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
         poll(lambda: "丢失事件后的正文" in request(port, POST)[2].decode("utf-8"), "溢出后全部重新扫描")
         assert any("全部重新扫描" in m for m in logs), logs
+
+
+def test_builder_worker_processes_end_normally(tmp_path: Path, serve) -> None:
+    """A big cold build forks worker processes, which inherit serve's SIGTERM handler.
+
+    multiprocessing ends its workers with SIGTERM; they must simply die, not
+    raise KeyboardInterrupt (a traceback per worker, and at worst a rebuild that
+    waits forever for a worker stuck on a lock). The fixture's teardown checks
+    for tracebacks and a clean exit.
+    """
+    files = {f"content/jx/p{i:03d}.md": post_text(title=f"并行文章{i:03d}", body=f"并行正文{i:03d}。") for i in range(450)}
+    site = write_site(tmp_path / "site", files)
+    p = serve(site)
+    (site / "content/jx/p000.md").write_text(post_text(title="并行文章000", body="并行之后的修改。"), encoding="utf-8")
+    p.wait_served("/jx/p000/index.html", "并行之后的修改", timeout=60)
+    assert "Traceback" not in p.output and "KeyboardInterrupt" not in p.output, p.output
