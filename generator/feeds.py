@@ -18,7 +18,6 @@ from xml.sax.saxutils import escape
 
 from . import urls
 from .errors import Kind, Problem, warning
-from .markup import excerpt
 from .model import Post, SiteModel
 from .plan import FileSpec, PageSpec, Planner
 
@@ -93,7 +92,7 @@ def _all_pages(model: SiteModel, planner: Planner) -> list[PageSpec]:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    el = ET.SubElement(parent, tag, attrs)
     if text is not None:
         el.text = text
     return el
@@ -108,8 +107,9 @@ def atom_feed(model: SiteModel, planner: Planner, path: str, html_path: str, tit
     """An Atom 1.0 feed of the newest ``FEED_SIZE`` of ``posts`` (already newest first)."""
     cfg = model.config
     posts = list(posts)[:FEED_SIZE]
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "zh-CN"})
+    # Plain tags under a default namespace declared as an attribute: no
+    # ET.register_namespace, which would change ElementTree's global prefix map.
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "zh-CN"})
     _sub(feed, "id", absolute(cfg.base_url, path))
     _sub(feed, "title", title)
     if posts:
@@ -135,8 +135,7 @@ def atom_feed(model: SiteModel, planner: Planner, path: str, html_path: str, tit
         _sub(entry, "category", term=planner.section_names[p.section])
         for key in p.meetings:
             _sub(entry, "category", term=planner.meeting_names[key])
-        body = model.bodies.get(p.source)
-        _sub(entry, "summary", p.summary or excerpt(body.text if body else "", SUMMARY_LENGTH), type="text")
+        _sub(entry, "summary", planner.excerpt(p, SUMMARY_LENGTH), type="text")
     return _xml(feed)
 
 
