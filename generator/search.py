@@ -12,7 +12,9 @@ what the post template marks with ``data-pagefind-body`` / ``-meta`` /
 ``-filter``. The index is written to a scratch folder and then synced into
 ``pagefind/``: content-hashed files first, the entry file last, stale files
 removed, unchanged files left alone (their mtime too). No HTML changed → no
-work at all.
+work at all; HTML changed but no post page did (a list template, the daily
+comparison pages) → only a stat of the post pages, compared with the stamp
+saved after the last indexing.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from . import urls
 from .errors import Kind, Problem, error, warning
 from .model import SiteModel
 from .plan import FileSpec, PageSpec, Planner
+from .write import atomic_write
 
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
+STAMP = ".liangshai-pagefind.json"  # hidden: never published
+STAMP_VERSION = 1
 ENTRY = "pagefind-entry.json"
 
 
@@ -63,11 +68,16 @@ def pagefind_binary() -> Path | None:
 
 def index_output(out_dir: Path, changed: bool) -> list[Problem]:
     """Run after the output is committed; ``changed`` is False when no HTML changed."""
-    if not changed and (out_dir / BUNDLE / ENTRY).is_file():
+    indexed = (out_dir / BUNDLE / ENTRY).is_file()
+    if not changed and indexed:
         return []
     binary = pagefind_binary()
     if binary is None:
         return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
+    stamp = pages_stamp(out_dir, binary)
+    if indexed and _read_stamp(out_dir) == stamp:
+        return []
+    (out_dir / STAMP).unlink(missing_ok=True)
     scratch = out_dir / SCRATCH
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -89,7 +99,45 @@ def index_output(out_dir: Path, changed: bool) -> list[Problem]:
         problems.append(warning("site.toml", 1, f"无法整理 Pagefind 的筛选索引（{exc}），搜索仍然可用，但 pagefind/ 里的几个文件每次生成可能不同。请使用 pyproject.toml 中写明的 Pagefind 版本。", Kind.CONFIG))
     sync_dir(scratch, out_dir / BUNDLE, last=ENTRY)
     shutil.rmtree(scratch)
+    atomic_write(out_dir / STAMP, json.dumps({"version": STAMP_VERSION, "pages": stamp}).encode("utf-8"))
     return problems
+
+
+def pages_stamp(out_dir: Path, binary: Path) -> str:
+    """What the index is made from: each post page's path, size and mtime, and the binary.
+
+    The writer leaves unchanged files (and their mtime) alone, so this changes
+    exactly when a page Pagefind reads was written again.
+    """
+    h = hashlib.sha256()
+    try:
+        st = binary.stat()
+        h.update(f"{binary}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    except OSError:
+        h.update(str(binary).encode())
+    for rel in _post_depth_pages(out_dir):
+        st = os.stat(out_dir / rel)
+        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _post_depth_pages(out_dir: Path) -> list[str]:
+    """Every ``<a>/<b>/index.html`` (the shape of urls.post), sorted; scandir, not glob: ~4x faster."""
+    out = []
+    for top in os.scandir(out_dir):
+        if top.is_dir(follow_symlinks=False) and not top.name.startswith("."):
+            for sub in os.scandir(top.path):
+                if sub.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(sub.path, "index.html")):
+                    out.append(urls.post(top.name, sub.name))
+    return sorted(out)
+
+
+def _read_stamp(out_dir: Path) -> str | None:
+    try:
+        data = json.loads((out_dir / STAMP).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("pages") if isinstance(data, dict) and data.get("version") == STAMP_VERSION else None
 
 
 def sync_dir(src: Path, dst: Path, last: str) -> None:

@@ -213,6 +213,30 @@ def test_second_build_without_changes_does_not_reindex(built, tmp_path: Path) ->
     assert search.index_output(out, False) == []
 
 
+def test_html_change_outside_post_pages_does_not_reindex(built, monkeypatch) -> None:
+    _, _, out = built
+    ran: list[list[str]] = []
+
+    def fake_run(cmd, **kw):
+        ran.append(cmd)
+        return search.subprocess.CompletedProcess(cmd, 1, "", "不该运行")
+
+    monkeypatch.setattr(search.subprocess, "run", fake_run)
+    home = out / "index.html"
+    home.write_bytes(home.read_bytes())  # a list page written again: new mtime
+    assert search.index_output(out, True) == [] and ran == []
+    post = out / "jx" / "dangke" / "index.html"
+    data = post.read_bytes()
+    post.write_bytes(data + b" ")
+    try:
+        [problem] = search.index_output(out, True)
+        assert ran and ran[0][0].endswith("pagefind_extended") and "不该运行" in problem.message
+    finally:
+        post.write_bytes(data)
+        monkeypatch.undo()
+        assert search.index_output(out, True) == []  # back to an index of the real pages
+
+
 def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> None:
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
