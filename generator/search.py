@@ -11,10 +11,8 @@ HTML with Pagefind's extended binary (it segments Chinese), which reads only
 what the post template marks with ``data-pagefind-body`` / ``-meta`` /
 ``-filter``. The index is written to a scratch folder and then synced into
 ``pagefind/``: content-hashed files first, the entry file last, stale files
-removed, unchanged files left alone (their mtime too). No HTML changed → no
-work at all; HTML changed but no post page did (a list template, the daily
-comparison pages) → only a stat of the post pages, compared with the stamp
-saved after the last indexing.
+removed, unchanged files left alone (their mtime too). No HTML changed, or
+(when the builder says which) no post page changed → no work at all.
 """
 
 from __future__ import annotations
@@ -25,18 +23,17 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 
 from . import urls
 from .errors import Kind, Problem, error, warning
 from .model import SiteModel
 from .plan import FileSpec, PageSpec, Planner
-from .write import atomic_write
 
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
-STAMP = ".liangshai-pagefind.json"  # hidden: never published
-STAMP_VERSION = 1
+DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
 ENTRY = "pagefind-entry.json"
 
 
@@ -66,18 +63,23 @@ def pagefind_binary() -> Path | None:
         return None
 
 
-def index_output(out_dir: Path, changed: bool) -> list[Problem]:
-    """Run after the output is committed; ``changed`` is False when no HTML changed."""
-    indexed = (out_dir / BUNDLE / ENTRY).is_file()
-    if not changed and indexed:
-        return []
+def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = None) -> list[Problem]:
+    """Run after the output is committed; ``changed`` is False when no HTML changed.
+
+    ``pages``, when the caller knows them, are the HTML paths written or
+    deleted: if none of them has the shape of a post page (the only pages in
+    the index) there is nothing to index either.
+    """
+    dirty = out_dir / DIRTY
+    if (out_dir / BUNDLE / ENTRY).is_file() and not dirty.exists():
+        if not changed or (pages is not None and not any(_is_post_page(p) for p in pages)):
+            return []
     binary = pagefind_binary()
     if binary is None:
         return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
-    stamp = pages_stamp(out_dir, binary)
-    if indexed and _read_stamp(out_dir) == stamp:
-        return []
-    (out_dir / STAMP).unlink(missing_ok=True)
+    # Until this run succeeds the index is behind the pages: say so on disk, so
+    # the next build indexes even if it changes no HTML.
+    dirty.touch()
     scratch = out_dir / SCRATCH
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -99,45 +101,17 @@ def index_output(out_dir: Path, changed: bool) -> list[Problem]:
         problems.append(warning("site.toml", 1, f"无法整理 Pagefind 的筛选索引（{exc}），搜索仍然可用，但 pagefind/ 里的几个文件每次生成可能不同。请使用 pyproject.toml 中写明的 Pagefind 版本。", Kind.CONFIG))
     sync_dir(scratch, out_dir / BUNDLE, last=ENTRY)
     shutil.rmtree(scratch)
-    atomic_write(out_dir / STAMP, json.dumps({"version": STAMP_VERSION, "pages": stamp}).encode("utf-8"))
+    dirty.unlink()
     return problems
 
 
-def pages_stamp(out_dir: Path, binary: Path) -> str:
-    """What the index is made from: each post page's path, size and mtime, and the binary.
+def _is_post_page(path: str) -> bool:
+    """Could be a post page: ``<unit>/<slug>/index.html`` (urls.post), under no site-owned folder.
 
-    The writer leaves unchanged files (and their mtime) alone, so this changes
-    exactly when a page Pagefind reads was written again.
+    A unit's first column page has the same shape; it counts (it changes
+    with its posts anyway).
     """
-    h = hashlib.sha256()
-    try:
-        st = binary.stat()
-        h.update(f"{binary}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    except OSError:
-        h.update(str(binary).encode())
-    for rel in _post_depth_pages(out_dir):
-        st = os.stat(out_dir / rel)
-        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
-def _post_depth_pages(out_dir: Path) -> list[str]:
-    """Every ``<a>/<b>/index.html`` (the shape of urls.post), sorted; scandir, not glob: ~4x faster."""
-    out = []
-    for top in os.scandir(out_dir):
-        if top.is_dir(follow_symlinks=False) and not top.name.startswith("."):
-            for sub in os.scandir(top.path):
-                if sub.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(sub.path, "index.html")):
-                    out.append(urls.post(top.name, sub.name))
-    return sorted(out)
-
-
-def _read_stamp(out_dir: Path) -> str | None:
-    try:
-        data = json.loads((out_dir / STAMP).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data.get("pages") if isinstance(data, dict) and data.get("version") == STAMP_VERSION else None
+    return path.count("/") == 2 and path.endswith("/index.html") and path.split("/", 1)[0] not in urls.RESERVED_TOP
 
 
 def sync_dir(src: Path, dst: Path, last: str) -> None:

@@ -213,28 +213,34 @@ def test_second_build_without_changes_does_not_reindex(built, tmp_path: Path) ->
     assert search.index_output(out, False) == []
 
 
-def test_html_change_outside_post_pages_does_not_reindex(built, monkeypatch) -> None:
+def test_only_changed_post_pages_need_a_new_index(built, monkeypatch) -> None:
     _, _, out = built
     ran: list[list[str]] = []
 
     def fake_run(cmd, **kw):
         ran.append(cmd)
-        return search.subprocess.CompletedProcess(cmd, 1, "", "不该运行")
+        return search.subprocess.CompletedProcess(cmd, 1, "", "Error: 索引失败")
 
     monkeypatch.setattr(search.subprocess, "run", fake_run)
-    home = out / "index.html"
-    home.write_bytes(home.read_bytes())  # a list page written again: new mtime
-    assert search.index_output(out, True) == [] and ran == []
-    post = out / "jx" / "dangke" / "index.html"
-    data = post.read_bytes()
-    post.write_bytes(data + b" ")
-    try:
-        [problem] = search.index_output(out, True)
-        assert ran and ran[0][0].endswith("pagefind_extended") and "不该运行" in problem.message
-    finally:
-        post.write_bytes(data)
-        monkeypatch.undo()
-        assert search.index_output(out, True) == []  # back to an index of the real pages
+    # the builder says which HTML changed: list pages only → nothing to index
+    assert search.index_output(out, True, pages=["index.html", "sections/notices/index.html", "compare/2026/index.html", "jx/branch/jx-jg1/index.html", "tags/x/page/2/index.html"]) == []
+    assert ran == []
+    # a post page changed → index; a failed run leaves a marker ...
+    [problem] = search.index_output(out, True, pages=["index.html", "jx/dangke/index.html"])
+    assert len(ran) == 1 and ran[0][0].endswith("pagefind_extended") and "Error: 索引失败" in problem.message
+    assert (out / search.DIRTY).exists()
+    # ... so the next build indexes even though it changed no HTML
+    search.index_output(out, False)
+    assert len(ran) == 2
+    monkeypatch.undo()
+    assert search.index_output(out, False) == []
+    assert not (out / search.DIRTY).exists()
+    # without the list of pages, any HTML change means indexing
+    monkeypatch.setattr(search.subprocess, "run", fake_run)
+    search.index_output(out, True)
+    assert len(ran) == 3
+    monkeypatch.undo()
+    assert search.index_output(out, False) == [] and not (out / search.DIRTY).exists()
 
 
 def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> None:
