@@ -367,11 +367,12 @@ class Builder:
         files = [*asset_specs, *file_specs(model, self.site_dir), *compare_files]
         problems: list[Problem] = []
         problems.extend(lag_warnings(model))
-        for extra in (feed_outputs, search_outputs):
-            more_pages, more_files, more_problems = extra(model, planner)
-            pages.extend(more_pages)
-            files.extend(more_files)
-            problems.extend(more_problems)
+        search_pages, search_files, search_problems = search_outputs(model, planner)
+        pages.extend(search_pages)
+        # the sitemap lists the planned pages: hand them over rather than planning twice
+        _, feed_files, feed_problems = feed_outputs(model, planner, pages)
+        files.extend([*search_files, *feed_files])
+        problems.extend([*search_problems, *feed_problems])
         claims: dict[str, list[str]] = defaultdict(list)
         for spec in (*pages, *files):
             claims[urls.collision_key(spec.path)].append(f"{spec.owner}（{spec.path}）")
@@ -461,7 +462,8 @@ class Builder:
         store.close()
         from .search import index_output
 
-        problems.extend(index_output(out, any(p.endswith(".html") for p in (*report.written, *report.deleted))))
+        html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
+        problems.extend(index_output(out, bool(html), pages=html))
         return BuildResult(
             sort_problems(problems),
             rendered=tuple(spec.path for spec in todo),

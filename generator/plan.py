@@ -168,6 +168,7 @@ class Planner:
             "site": {
                 "title": self.cfg.title,
                 "sections": [{"name": s.name, "key": s.key, "url": urls.section(s.key)} for s in self.cfg.sections],
+                "feeds": bool(self.cfg.base_url),
             },
             "assets": self.assets,
             "crumbs": [{"name": n, "url": u} for n, u in (crumbs or [])],
