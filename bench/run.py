@@ -447,6 +447,11 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
     return rows, info
 
 
+def _entry_frame(func: tuple[str, int, str]) -> bool:
+    filename, _, name = func
+    return filename in ("<string>", "<frozen runpy>") or filename.endswith("__main__.py") or name == "<built-in method builtins.exec>"
+
+
 def profile(code: Code, posts: int, seed: int, top: int = 25) -> str:
     import pstats
     import io
@@ -464,7 +469,10 @@ def profile(code: Code, posts: int, seed: int, top: int = 25) -> str:
         return f"profiled build failed:\n{res.stderr[-2000:]}"
     buf = io.StringIO()
     st = pstats.Stats(str(prof), stream=buf)
-    st.sort_stats("cumulative").print_stats(top)
+    st.sort_stats("cumulative")
+    # leave out the interpreter's entry frames (exec, runpy, __main__): they only repeat the total
+    st.fcn_list = [f for f in st.fcn_list if not _entry_frame(f)]  # type: ignore[attr-defined]
+    st.print_stats(top)
     text = buf.getvalue()
     # shorten paths: site-packages and the source tree
     text = re.sub(r"\S*/site-packages/", "", text)
