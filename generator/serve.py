@@ -33,7 +33,6 @@ import json
 import logging
 import mimetypes
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -42,11 +41,11 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from watchdog.events import (

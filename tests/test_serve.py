@@ -68,7 +68,7 @@ def request(port: int, path: str, method: str = "GET") -> tuple[int, dict[str, s
 class Preview:
     """``python -m generator serve SITE --port P`` in a subprocess, with its output collected."""
 
-    def __init__(self, site: Path, out: Path | None, *extra: str) -> None:
+    def __init__(self, site: Path, out: Path | None, *extra: str, env: dict[str, str] | None = None) -> None:
         self.site = site
         self.out = out if out is not None else site / ".liangshai-serve"
         self.port = free_port()
@@ -76,7 +76,7 @@ class Preview:
         if out is not None:
             args += ["--out", str(out)]
         self.proc = subprocess.Popen(
-            [*args, *extra], cwd=REPO, env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
+            [*args, *extra], cwd=REPO, env={**os.environ, **ENV, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
         )
         self._lines: list[str] = []
         self._lock = threading.Lock()
@@ -147,8 +147,8 @@ class Preview:
 def serve(tmp_path: Path) -> Iterator[Callable[..., Preview]]:
     started: list[Preview] = []
 
-    def start(site: Path, *extra: str, out: Path | None | str = "tmp") -> Preview:
-        p = Preview(site, tmp_path / f"out{len(started)}" if out == "tmp" else out, *extra)  # type: ignore[arg-type]
+    def start(site: Path, *extra: str, out: Path | None | str = "tmp", env: dict[str, str] | None = None) -> Preview:
+        p = Preview(site, tmp_path / f"out{len(started)}" if out == "tmp" else out, *extra, env=env)  # type: ignore[arg-type]
         started.append(p)
         p.wait_ready()
         return p
@@ -213,6 +213,10 @@ def test_served_page_is_the_built_file_plus_only_the_script_tag(tmp_path: Path, 
 
     status, headers, js = p.get("/__liangshai/reload.js")
     assert status == 200 and headers["content-type"] == "text/javascript; charset=utf-8" and b"EventSource" in js
+
+    # bound to 127.0.0.1 only (not 0.0.0.0): another address, even a loopback one, is refused
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", p.port), timeout=5).close()
 
 
 def test_missing_page_is_the_sites_404_page_with_status_404_and_folders_redirect(tmp_path: Path, serve) -> None:
@@ -333,14 +337,15 @@ def test_template_edit_is_served_even_when_themes_appears_later(tmp_path: Path, 
     p = serve(site)
     assert not (site / "themes").exists()
     bundled = (REPO / "themes/default/templates/post.html").read_text(encoding="utf-8")
-    assert '<article class="post">' in bundled
+    block = "{% block main %}"
+    assert block in bundled
 
     override = site / "themes/default/templates/post.html"
     override.parent.mkdir(parents=True)
-    override.write_text(bundled.replace('<article class="post">', '<article class="post"><p>模板标记一</p>', 1), encoding="utf-8")
+    override.write_text(bundled.replace(block, block + "<p>模板标记一</p>", 1), encoding="utf-8")
     p.wait_served(POST, "模板标记一")
 
-    override.write_text(bundled.replace('<article class="post">', '<article class="post"><p>模板标记二</p>', 1), encoding="utf-8")
+    override.write_text(bundled.replace(block, block + "<p>模板标记二</p>", 1), encoding="utf-8")
     page = p.wait_served(POST, "模板标记二")
     assert "模板标记一" not in page
 
@@ -507,6 +512,17 @@ def test_port_in_use_is_reported_with_a_suggestion_and_exit_code_2(tmp_path: Pat
     assert r.returncode == 2
     assert f"端口 {port} 已被占用" in r.stderr and f"--port {port + 1}" in r.stderr
     assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_open_starts_the_browser_on_the_preview_url(tmp_path: Path, serve) -> None:
+    site = basic_site(tmp_path / "site")
+    opened = tmp_path / "opened.txt"
+    fake = tmp_path / "fake-browser"  # what $BROWSER names is what Python's webbrowser runs
+    fake.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    p = serve(site, "--open", env={"BROWSER": str(fake)})
+    url = poll(lambda: opened.exists() and opened.read_text(encoding="utf-8").strip(), "浏览器被打开")
+    assert url == f"http://127.0.0.1:{p.port}/"
 
 
 def test_output_folder_inside_content_is_refused(tmp_path: Path) -> None:
