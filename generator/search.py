@@ -9,14 +9,21 @@ configures them), nothing per post.
 Write: `index_output` runs after the output is committed. It indexes the built
 HTML with Pagefind's extended binary (it segments Chinese), which reads only
 what the post template marks with ``data-pagefind-body`` / ``-meta`` /
-``-filter``. The index is written to a scratch folder and then synced into
-``pagefind/``: content-hashed files first, the entry file last, stale files
-removed, unchanged files left alone (their mtime too). No HTML changed, or
-(when the builder says which) no post page changed → no work at all.
+``-filter``. There is one index per unit, ``pagefind/<unit>/`` (Pagefind run
+on ``<unit>/*/index.html``), and ``pagefind/units.json`` lists them; search.js
+merges them in the browser (Pagefind's mergeIndex). A build indexes again only
+the units with a post page among the pages it wrote or deleted (all units when
+it does not say which); each is written to a scratch folder, canonicalized
+and synced into its folder: content-hashed files first, the entry file last,
+stale files removed, unchanged files left alone (their mtime too). Indexes of
+units that are gone, or have no post any more, are removed. A marker file
+lists the units whose index is behind their pages (a failed or interrupted
+run) so the next build indexes them even if it changes no HTML.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -24,6 +31,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import urls
@@ -35,6 +43,11 @@ BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
 DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
 ENTRY = "pagefind-entry.json"
+MANIFEST = "units.json"  # {"units": [folder, ...]}: the unit indexes search.js merges
+BODY_MARK = b"data-pagefind-body"
+UNUSED = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
+JOBS = 2  # Pagefind runs at a time (each is multi-threaded already)
+ALL = object()  # the marker names no units: index them all
 
 
 def search_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
@@ -67,42 +80,150 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
     """Run after the output is committed; ``changed`` is False when no HTML changed.
 
     ``pages``, when the caller knows them, are the HTML paths written or
-    deleted: if none of them has the shape of a post page (the only pages in
-    the index) there is nothing to index either.
+    deleted: only the units with a post page among them are indexed again
+    (none → no work). Without the list every unit is indexed. Units whose
+    folder is gone (or holds no post any more) lose their index.
     """
+    bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
-    if (out_dir / BUNDLE / ENTRY).is_file() and not dirty.exists():
-        if not changed or (pages is not None and not any(_is_post_page(p) for p in pages)):
+    pending = _pending(dirty)
+    if not changed:
+        pages = ()
+    if not (bundle / MANIFEST).is_file() or pages is None or pending is ALL:
+        todo: set[str] | None = None
+    else:
+        todo = {p.split("/", 1)[0] for p in pages if _is_post_page(p)} | pending
+        if not todo and not dirty.exists():
             return []
-    binary = pagefind_binary()
-    if binary is None:
-        return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
-    # Until this run succeeds the index is behind the pages: say so on disk, so
-    # the next build indexes even if it changes no HTML.
-    dirty.touch()
+    folders = _unit_folders(out_dir)
+    # A unit folder with posts but no index (say, deleted by hand) is indexed too.
+    wanted = [u for u in folders if (todo is None or u in todo or not (bundle / u / ENTRY).is_file()) and _has_post_pages(out_dir / u)]
+    return _index_units(out_dir, wanted, todo, folders)
+
+
+def _pending(dirty: Path) -> set[str] | None | object:
+    """The units the marker says are behind: a set, ALL (unreadable or old marker), or set() when there is no marker."""
+    try:
+        raw = dirty.read_text("utf-8")
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return ALL
+    try:
+        units = json.loads(raw)
+    except ValueError:
+        return ALL
+    if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+        return ALL
+    return set(units)
+
+
+def _index_units(out_dir: Path, wanted: list[str], todo: set[str] | None, folders: list[str]) -> list[Problem]:
+    """Index the ``wanted`` units, then write the manifest and remove stale indexes."""
+    bundle = out_dir / BUNDLE
+    dirty = out_dir / DIRTY
     scratch = out_dir / SCRATCH
     if scratch.exists():
         shutil.rmtree(scratch)
-    # Only post pages carry data-pagefind-body; reading just their depth skips
-    # parsing (and segmenting) the list pages: about 15 % of the time.
-    cmd = [str(binary), "--site", str(out_dir), "--glob", urls.post("*", "*"), "--output-path", str(scratch), "--keep-index-url", "--silent"]
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    if wanted:
+        binary = pagefind_binary()
+        if binary is None:
+            _mark(dirty, wanted)
+            return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
+        # Until the units are indexed their indexes are behind their pages: say
+        # so on disk, so the next build indexes them even if it changes no HTML.
+        _mark(dirty, wanted)
+        scratch.mkdir()
+        try:
+            with ThreadPoolExecutor(max_workers=min(JOBS, len(wanted))) as pool:
+                outcomes = list(pool.map(lambda u: _run_pagefind(binary, out_dir, u, scratch / u), wanted))
+            failed = []
+            for unit, outcome in zip(wanted, outcomes):
+                if outcome is not None and outcome.is_error:
+                    errors.append(outcome)
+                    failed.append(unit)
+                    continue
+                if outcome is not None:
+                    warnings.append(outcome)
+                sync_dir(scratch / unit, bundle / unit, last=ENTRY)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if failed:
+            _mark(dirty, failed)
+    # The manifest search.js reads: every unit with an index (a unit that
+    # failed keeps its previous one), in folder order.
+    units = [u for u in folders if (bundle / u / ENTRY).is_file() and (u in wanted or (todo is not None and u not in todo))]
+    manifest = json.dumps({"units": units}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    bundle.mkdir(parents=True, exist_ok=True)
+    if not ((bundle / MANIFEST).is_file() and (bundle / MANIFEST).read_bytes() == manifest):
+        tmp = bundle / f".{MANIFEST}.tmp"
+        tmp.write_bytes(manifest)
+        os.replace(tmp, bundle / MANIFEST)
+    # Stale: indexes of units gone (or without posts), the single index of older builds.
+    keep = {MANIFEST, *units}
+    for path in sorted(bundle.iterdir()):
+        if path.name not in keep:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    if errors:
+        first = errors[0]
+        if len(errors) > 1:  # one message, not one per unit (a broken binary fails them all)
+            first = dataclasses.replace(first, message=f"{first.message}另有 {len(errors) - 1} 个单位的索引也没有更新。")
+        return [first, *warnings[:1]]
+    dirty.unlink(missing_ok=True)
+    return warnings[:1]
+
+
+def _mark(dirty: Path, units: list[str]) -> None:
+    dirty.write_text(json.dumps(sorted(units), ensure_ascii=False), encoding="utf-8")
+
+
+def _run_pagefind(binary: Path, out_dir: Path, unit: str, dest: Path) -> Problem | None:
+    """Index ``unit``'s post pages into ``dest``; an error, a warning (not canonical) or None."""
+    # Only post pages carry data-pagefind-body; reading just their depth in
+    # the unit's folder skips parsing (and segmenting) everything else.
+    cmd = [str(binary), "--site", str(out_dir), "--glob", urls.post(unit, "*"), "--output-path", str(dest), "--keep-index-url", "--silent"]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as exc:
-        return [error("site.toml", 1, f"无法运行 Pagefind（{binary}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)]
-    if run.returncode != 0 or not (scratch / ENTRY).is_file():
-        shutil.rmtree(scratch, ignore_errors=True)
+        return error("site.toml", 1, f"无法运行 Pagefind（{binary}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)
+    if run.returncode != 0 or not (dest / ENTRY).is_file():
         detail = (run.stderr or run.stdout).strip().splitlines()[-5:]
-        return [error("site.toml", 1, f"Pagefind 建立搜索索引失败（退出码 {run.returncode}）：{' / '.join(detail) or '无输出'}。搜索索引没有更新。", Kind.CONFIG)]
-    problems: list[Problem] = []
+        return error("site.toml", 1, f"Pagefind 建立搜索索引失败（单位 {unit}，退出码 {run.returncode}）：{' / '.join(detail) or '无输出'}。搜索索引没有更新。", Kind.CONFIG)
+    for path in dest.iterdir():  # Pagefind's own UIs: search.js uses only the JS API
+        if path.name.startswith(UNUSED):
+            path.unlink()
     try:
-        canonicalize(scratch)
+        canonicalize(dest)
     except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        problems.append(warning("site.toml", 1, f"无法整理 Pagefind 的筛选索引（{exc}），搜索仍然可用，但 pagefind/ 里的几个文件每次生成可能不同。请使用 pyproject.toml 中写明的 Pagefind 版本。", Kind.CONFIG))
-    sync_dir(scratch, out_dir / BUNDLE, last=ENTRY)
-    shutil.rmtree(scratch)
-    dirty.unlink()
-    return problems
+        return warning("site.toml", 1, f"无法整理 Pagefind 的筛选索引（{exc}），搜索仍然可用，但 pagefind/ 里的几个文件每次生成可能不同。请使用 pyproject.toml 中写明的 Pagefind 版本。", Kind.CONFIG)
+    return None
+
+
+def _unit_folders(out_dir: Path) -> list[str]:
+    """The output's unit folders: top-level folders with an index page that the site itself does not own."""
+    return sorted(
+        p.name for p in out_dir.iterdir() if not p.name.startswith(".") and p.name not in urls.RESERVED_TOP and p.is_dir() and (out_dir / urls.unit(p.name)).is_file()
+    )
+
+
+def _has_post_pages(folder: Path) -> bool:
+    """Does ``folder`` hold a post page (one the post template marks for Pagefind)?
+
+    A unit without posts must not be indexed: on pages without the mark
+    Pagefind would index the whole page (its column pages).
+    """
+    for page in sorted(folder.glob("*/index.html")):
+        try:
+            if BODY_MARK in page.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _is_post_page(path: str) -> bool:

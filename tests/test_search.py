@@ -116,9 +116,9 @@ def build(site: Path, out: Path, env: dict[str, str] | None = None):
 
 
 def fragments(out: Path) -> dict[str, dict]:
-    """Pagefind's per-page records (gzip, 'pagefind_dcd' + JSON), by page URL."""
+    """Pagefind's per-page records (gzip, 'pagefind_dcd' + JSON) of every unit index, by page URL."""
     pages = {}
-    for f in (out / "pagefind" / "fragment").iterdir():
+    for f in (out / "pagefind").glob("*/fragment/*"):
         data = gzip.decompress(f.read_bytes())
         assert data.startswith(b"pagefind_dcd")
         record = json.loads(data[len(b"pagefind_dcd") :])
@@ -155,19 +155,23 @@ def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
     assert '<input id="search-q" name="q" type="search"' in html
     # the CSP: no inline script, no style attribute, no inline style element
     assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and "<style" not in html
-    # search.js finds Pagefind at <root>pagefind/pagefind.js
-    assert (out / "search" / form.group(2) / "pagefind" / "pagefind.js").resolve().is_file()
+    # search.js reads <root>pagefind/units.json and loads Pagefind from the first unit's index
+    bundle = (out / "search" / form.group(2) / "pagefind").resolve()
+    units = json.loads((bundle / "units.json").read_text("utf-8"))["units"]
+    assert units == ["jx"] and (bundle / units[0] / "pagefind.js").is_file()
 
 
 def test_search_js_uses_only_the_api_and_no_inline_styles() -> None:
     js = (REPO / "themes/default/static/search.js").read_text("utf-8")
-    assert 'import(new URL(root + "pagefind/pagefind.js", location.href).href)' in js
+    assert 'fetch(new URL(root + "pagefind/units.json", location.href).href)' in js
+    assert 'import(new URL(indexPath(units[0]) + "pagefind.js", location.href).href)' in js and "pf.mergeIndex(indexPath(unit), OPTIONS)" in js
     assert ".style" not in js and "innerHTML" not in js and "eval(" not in js
 
 
 def test_index_holds_only_posts_with_their_metadata_and_filters(built) -> None:
     result, _, out = built
-    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text("utf-8"))
+    assert sorted(p.name for p in (out / "pagefind").iterdir()) == ["jx", "units.json"]
+    entry = json.loads((out / "pagefind/jx/pagefind-entry.json").read_text("utf-8"))
     assert list(entry["languages"]) == ["zh-cn"]
     assert entry["languages"]["zh-cn"]["page_count"] == len(result.model.posts) == 3
     pages = fragments(out)
@@ -228,7 +232,8 @@ def test_only_changed_post_pages_need_a_new_index(built, monkeypatch) -> None:
     # a post page changed → index; a failed run leaves a marker ...
     [problem] = search.index_output(out, True, pages=["index.html", "jx/dangke/index.html"])
     assert len(ran) == 1 and ran[0][0].endswith("pagefind_extended") and "Error: 索引失败" in problem.message
-    assert (out / search.DIRTY).exists()
+    assert ran[0][ran[0].index("--glob") + 1] == "jx/*/index.html"
+    assert json.loads((out / search.DIRTY).read_text("utf-8")) == ["jx"]
     # ... so the next build indexes even though it changed no HTML
     search.index_output(out, False)
     assert len(ran) == 2
@@ -260,9 +265,84 @@ def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> N
     assert new == tree(clean / "pagefind"), "incremental index differs from a clean build's (stale or missing files)"
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
     # files whose bytes did not change were not rewritten
-    for rel in ("pagefind/pagefind.js", "pagefind/wasm.unknown.pagefind"):
+    for rel in ("pagefind/units.json", "pagefind/jx/pagefind.js", "pagefind/jx/wasm.unknown.pagefind"):
         assert (out / rel).stat().st_mtime_ns == mtimes[rel]
     assert not (out / search.SCRATCH).exists()
+
+
+WY_UNIT = 'name = "外国语学院党委"\nkind = "教学单位"\norder = 20\n'
+
+
+def test_edit_in_one_unit_reindexes_only_that_units_index(tmp_path: Path, monkeypatch) -> None:
+    files = {
+        **POSTS,
+        "content/wy/_unit.toml": WY_UNIT,
+        "content/wy/2025/xuexi.md": post_text("外国语学院党委理论学习中心组学习会", "2025-12-02", "党建动态", "学习宪法，研讨意识形态工作。"),
+    }
+    site = with_search_theme(write_site(tmp_path / "site", files))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    assert json.loads((out / "pagefind/units.json").read_text("utf-8")) == {"units": ["jx", "wy"]}
+    assert {r["meta"]["unit"] for r in fragments(out).values()} == {"机械工程学院党委", "外国语学院党委"}
+
+    def mtimes(unit: str) -> dict[str, int]:
+        return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind" / unit).rglob("*") if p.is_file()}
+
+    def clean_tree() -> dict[str, bytes]:
+        clean = tmp_path / f"clean{len(runs)}"
+        shutil.rmtree(clean, ignore_errors=True)
+        assert build(site, clean).ok
+        return tree(clean / "pagefind")
+
+    runs: list[str] = []
+    real_run = search.subprocess.run
+
+    def recording_run(cmd, **kw):
+        if "--glob" in cmd:  # the module is shared: git runs through it too
+            runs.append(cmd[cmd.index("--glob") + 1])
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(search.subprocess, "run", recording_run)
+    wy_before, jx_before = mtimes("wy"), mtimes("jx")
+    # a body edit in jx: only jx is indexed again, wy's files are not touched
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
+    assert build(site, out).ok
+    assert runs == ["jx/*/index.html"]
+    assert mtimes("wy") == wy_before and mtimes("jx") != jx_before
+    assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
+    runs.clear()
+    assert tree(out / "pagefind") == clean_tree(), "incremental index differs from a clean build's"
+    # a new post in wy: only wy
+    runs.clear()
+    jx_before = mtimes("jx")
+    (site / "content/wy/2026").mkdir()
+    (site / "content/wy/2026/tongzhi.md").write_text(post_text("外国语学院关于推荐入党积极分子的通知", "2026-02-20", "通知公告", "请各支部推荐。"), encoding="utf-8")
+    assert build(site, out).ok
+    assert runs == ["wy/*/index.html"] and mtimes("jx") == jx_before
+    runs.clear()
+    assert tree(out / "pagefind") == clean_tree()
+    # a unit removed: its index and its line in the manifest go, nothing is indexed
+    runs.clear()
+    shutil.rmtree(site / "content/wy")
+    assert build(site, out).ok
+    assert runs == [] and mtimes("jx") == jx_before
+    assert json.loads((out / "pagefind/units.json").read_text("utf-8")) == {"units": ["jx"]}
+    assert tree(out / "pagefind") == clean_tree()
+    assert not (out / search.SCRATCH).exists() and not (out / search.DIRTY).exists()
+
+
+def test_single_index_of_older_builds_is_replaced_by_unit_indexes(built, tmp_path: Path) -> None:
+    _, _, out = built
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    expected = tree(copy / "pagefind")
+    # what builds before the unit indexes left: one index right in pagefind/, no manifest
+    (copy / "pagefind/units.json").unlink()
+    for rel in ("pagefind-entry.json", "pagefind.js", "fragment/zh-cn_0000000.pf_fragment", "filter/zh-cn_0000000.pf_filter"):
+        (copy / "pagefind" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (copy / "pagefind" / rel).write_text("old")
+    assert search.index_output(copy, False) == []
+    assert tree(copy / "pagefind") == expected
 
 
 def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:
@@ -275,7 +355,7 @@ def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> 
     failing.chmod(0o755)
     result = build(site, tmp_path / "out2", env={"PAGEFIND_BINARY_PATH": str(failing)})
     [p] = [p for p in result.errors]
-    assert "Pagefind 建立搜索索引失败（退出码 3）：Error: disk full" in p.message
+    assert "Pagefind 建立搜索索引失败（单位 jx，退出码 3）：Error: disk full" in p.message
     assert not (tmp_path / "out2" / search.SCRATCH).exists()
 
 

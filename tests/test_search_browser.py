@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import re
 import shutil
 import threading
@@ -305,7 +306,11 @@ def test_search_works_under_a_sub_path(page, demo, content) -> None:
         results = search(page, base, "敬老爱老")
         assert_first(results, content.title_has("敬老爱老"), "敬老爱老")
         assert all(p.startswith("/sub/") for p in requests if p != "/favicon.ico"), requests
-        assert any(p.startswith("/sub/pagefind/fragment/") for p in requests)
+        # the unit indexes listed in the manifest, all merged: fragments come from several
+        units = json.loads((demo[1] / "pagefind/units.json").read_text("utf-8"))["units"]
+        assert len(units) >= 2 and all(f"/sub/pagefind/{u}/pagefind-entry.json" in {p for p in requests} for u in units)
+        assert "/sub/pagefind/units.json" in requests
+        assert len({p.split("/")[3] for p in requests if re.match(r"/sub/pagefind/[^/]+/fragment/", p)}) >= 2
         page.click("#search-results li a.post-title")
         page.wait_for_load_state()
         assert urlsplit(page.url).path.startswith("/sub/") and page.text_content("h1") == results[0]["title"]

@@ -1,7 +1,10 @@
 /* liangshai: site search on search/index.html with Pagefind's JS API.
-   The index is built at build time (pagefind/ beside the pages) and loaded from
-   a relative path, so search works offline and under any sub-path. No inline
-   script or style: runs under script-src 'self' 'wasm-unsafe-eval'; style-src 'self'. */
+   The build writes one Pagefind index per unit (pagefind/<unit>/, so an edit
+   re-indexes one unit) and pagefind/units.json listing them. Here the first
+   unit's index is loaded and the others merged into it (Pagefind's multisite
+   mergeIndex), all from paths relative to the page, so search works offline
+   and under any sub-path. No inline script or style: runs under
+   script-src 'self' 'wasm-unsafe-eval'; style-src 'self'. */
 (function () {
   "use strict";
   var KEYS = ["unit", "column", "year", "meeting"];
@@ -29,7 +32,8 @@
   var pagefind = null;
   var selects = {};
   var sortSelect = null;
-  var results = [];  // [{result, data}] in display order; data is loaded lazily
+  var unitNames = [];  // the unit filter's values: one per index
+  var source = null;  // {total, next(n)}: the results in display order, data loaded lazily
   var shown = 0;
   var generation = 0;
   var timer = null;
@@ -206,16 +210,115 @@
     });
   }
 
+  /* Results already in display order. */
+  function listSource(items) {
+    var at = 0;
+    return {
+      total: items.length,
+      next: function (n) {
+        var chunk = items.slice(at, at + n);
+        at += chunk.length;
+        return Promise.all(chunk.map(load));
+      }
+    };
+  }
+
+  function newer(a, b) {
+    var da = (a.meta && a.meta.date) || "", db = (b.meta && b.meta.date) || "";
+    return da > db;
+  }
+
+  /* Newest first across unit indexes. Pagefind's merged search orders the
+     indexes' results by score, and with a sort the score is a page's rank
+     within its own index, so each index is searched on its own (the unit
+     filter picks it) and the lists, each newest first, are merged here:
+     only the head of each list needs its data loaded. */
+  function mergedSource(lists) {
+    var at = lists.map(function () { return 0; });
+    var queue = Promise.resolve();
+    function step(n, out) {
+      if (out.length >= n) return Promise.resolve(out);
+      var heads = [];
+      lists.forEach(function (items, i) { if (at[i] < items.length) heads.push(i); });
+      if (!heads.length) return Promise.resolve(out);
+      return Promise.all(heads.map(function (i) { return load(lists[i][at[i]]); })).then(function (datas) {
+        var best = 0;
+        for (var k = 1; k < heads.length; k++) if (newer(datas[k], datas[best])) best = k;
+        at[heads[best]]++;
+        out.push(datas[best]);
+        return step(n, out);
+      });
+    }
+    return {
+      total: lists.reduce(function (sum, items) { return sum + items.length; }, 0),
+      next: function (n) {
+        var done = queue.then(function () { return step(n, []); });
+        queue = done.catch(function () {});
+        return done;
+      }
+    };
+  }
+
   function showMore() {
     var mine = generation;
-    var next = results.slice(shown, shown + PAGE);
+    if (!source) return Promise.resolve();
     setState("busy");
-    return Promise.all(next.map(load)).then(function (items) {
+    return source.next(PAGE).then(function (items) {
       if (mine !== generation) return;
       items.forEach(function (data) { list.appendChild(resultItem(data)); });
       shown += items.length;
-      more.hidden = shown >= results.length;
+      more.hidden = shown >= source.total;
       setState("done");
+    });
+  }
+
+  function wrap(search) {
+    return search.results.map(function (r) { return { result: r, data: null }; });
+  }
+
+  /* Each unit's index weighs a word by how rare it is in that unit, so a
+     unit's own name (in every one of its posts' terms) weighs next to nothing
+     there and its posts sink below other units' posts that mention it. So
+     when the query names units (every word of it in the unit's name, and not
+     every unit), their posts, searched on their own, come first. */
+  function searchByRelevance(q, chosen) {
+    var parts = q.toLowerCase().split(/\s+/).filter(Boolean);
+    var named = chosen.unit ? [] : unitNames.filter(function (name) {
+      name = name.toLowerCase();
+      return parts.every(function (p) { return name.indexOf(p) >= 0; });
+    });
+    if (named.length >= unitNames.length) named = [];
+    var searches = [pagefind.search(q, { filters: chosen })].concat(named.map(function (name) {
+      var filters = { unit: name };
+      Object.keys(chosen).forEach(function (key) { filters[key] = chosen[key]; });
+      return pagefind.search(q, { filters: filters });
+    }));
+    return Promise.all(searches).then(function (found) {
+      if (found.some(function (s) { return !s; })) return null;
+      var first = [].concat.apply([], found.slice(1).map(function (s) { return s.results; }));
+      first.sort(function (a, b) { return b.score - a.score; });
+      var seen = {};
+      first.forEach(function (r) { seen[r.id] = true; });
+      var rest = found[0].results.filter(function (r) { return !seen[r.id]; });
+      return first.concat(rest).map(function (r) { return { result: r, data: null }; });
+    });
+  }
+
+  function searchByDate(q, chosen) {
+    var units = chosen.unit ? [chosen.unit] : unitNames;
+    if (!units.length) {
+      return pagefind.search(q || null, { filters: chosen, sort: { date: "desc" } }).then(function (search) {
+        return search && listSource(wrap(search));
+      });
+    }
+    return Promise.all(units.map(function (name) {
+      var filters = {};
+      Object.keys(chosen).forEach(function (key) { filters[key] = chosen[key]; });
+      filters.unit = name;
+      return pagefind.search(q || null, { filters: filters, sort: { date: "desc" } });
+    })).then(function (searches) {
+      if (searches.some(function (s) { return !s; })) return null;
+      return mergedSource(searches.map(wrap));
     });
   }
 
@@ -228,7 +331,7 @@
     remember(q, chosen);
     list.textContent = "";
     more.hidden = true;
-    results = [];
+    source = null;
     shown = 0;
     if (!q && !Object.keys(chosen).length) {
       setState("done", "请输入关键词，或选择筛选条件。");
@@ -236,17 +339,15 @@
     }
     setState("busy", "正在搜索…");
     var byDate = !q || (sortSelect && sortSelect.value === "date");
-    var options = { filters: chosen };
-    if (byDate) options.sort = { date: "desc" };
-    pagefind.search(q || null, options).then(function (search) {
-      if (mine !== generation || !search) return;
-      var items = search.results.map(function (r) { return { result: r, data: null }; });
-      return byDate ? items : rerank(items, q);
-    }).then(function (items) {
-      if (mine !== generation || !items) return;
-      results = items;
+    var found = byDate ? searchByDate(q, chosen) : searchByRelevance(q, chosen).then(function (items) {
+      if (mine !== generation || !items) return null;
+      return rerank(items, q).then(listSource);
+    });
+    found.then(function (src) {
+      if (mine !== generation || !src) return;
+      source = src;
       var where = q ? "与“" + q + "”相关的" : "符合条件的";
-      setState("busy", results.length ? "找到 " + results.length + " 篇" + where + "文章。" : "没有找到" + where + "文章。请换个关键词，或减少筛选条件。");
+      setState("busy", src.total ? "找到 " + src.total + " 篇" + where + "文章。" : "没有找到" + where + "文章。请换个关键词，或减少筛选条件。");
       return showMore();
     }).catch(function () {
       if (mine === generation) setState("error", "搜索出错了，请刷新页面再试。");
@@ -263,17 +364,40 @@
     clearTimeout(timer);
     timer = setTimeout(run, 250);
   });
-  moreButton.addEventListener("click", showMore);
+  moreButton.addEventListener("click", function () {
+    var mine = generation;
+    showMore().catch(function () {
+      if (mine === generation) setState("error", "搜索出错了，请刷新页面再试。");
+    });
+  });
 
   var params = new URLSearchParams(location.search);
   input.value = params.get("q") || "";
   setState("busy", "正在加载搜索索引…");
-  import(new URL(root + "pagefind/pagefind.js", location.href).href)
-    .then(function (pf) {
-      return pf.options({ baseUrl: "/", excerptLength: 40 }).then(function () { return pf.filters(); }).then(function (filters) {
-        pagefind = pf;
-        buildFilters(filters || {}, params);
-        run();
+  function indexPath(unit) {
+    return new URL(root + "pagefind/" + encodeURIComponent(unit) + "/", location.href).pathname;
+  }
+  var OPTIONS = { baseUrl: "/", excerptLength: 40 };
+  fetch(new URL(root + "pagefind/units.json", location.href).href)
+    .then(function (response) {
+      if (!response.ok) throw new Error("units.json: " + response.status);
+      return response.json();
+    })
+    .then(function (manifest) {
+      var units = (manifest && manifest.units) || [];
+      if (!units.length) {
+        setState("done", "本站还没有可以搜索的文章。");
+        return;
+      }
+      return import(new URL(indexPath(units[0]) + "pagefind.js", location.href).href).then(function (pf) {
+        return pf.options(OPTIONS).then(function () {
+          return Promise.all(units.slice(1).map(function (unit) { return pf.mergeIndex(indexPath(unit), OPTIONS); }));
+        }).then(function () { return pf.filters(); }).then(function (filters) {
+          pagefind = pf;
+          unitNames = sortedValues("unit", (filters && filters.unit) || {});
+          buildFilters(filters || {}, params);
+          run();
+        });
       });
     })
     .catch(function () {
