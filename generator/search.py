@@ -1,8 +1,9 @@
 """Plan + write stage: the search page and the Pagefind index.
 
 Plan: `search_outputs` gives the page ``search/index.html``; its script
-(``search.js``) loads Pagefind's JS API from ``<root>pagefind/pagefind.js``, so
-search works offline and under any sub-path. The page's context holds the
+(``search.js``) reads ``<root>pagefind/units.json`` and loads Pagefind's JS API
+from the first unit's index, merging the others, so search works offline and
+under any sub-path. The page's context holds the
 display order of the filter values (units, columns, meeting types as the site
 configures them), nothing per post.
 
