@@ -97,6 +97,7 @@ class Loaded:
     cache: dict[str, CachedPost] = field(default_factory=dict)
     fresh_html: dict[str, str] = field(default_factory=dict)  # body digest → HTML rendered in this run
     parsed: tuple[str, ...] = ()
+    documents: dict[str, Any] = field(default_factory=dict)  # PDF/DOCX text by path, for the state
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ class Builder:
             config = load_config(self.site_dir)
         except ConfigError as exc:
             return Loaded(None, exc.problems)
-        sources = discover(self.site_dir)
+        sources = discover(self.site_dir, state.documents)
         problems.extend(sources.problems)
         units, unit_problems = self._units(config, sources)
         problems.extend(unit_problems)
@@ -280,7 +281,7 @@ class Builder:
             history=history,
             as_of=resolve_as_of(self.options.as_of, config),
         )
-        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo))
+        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents())
 
     def _units(self, config: SiteConfig, sources: Sources) -> tuple[dict[str, Unit], list[Problem]]:
         problems: list[Problem] = []
@@ -457,7 +458,7 @@ class Builder:
         clear_state(out)
         planned = set(fingerprints) | set(file_keys)
         report = writer.commit(planned, state.outputs)
-        save_state(out, BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items()))))
+        save_state(out, BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items())), loaded.documents))
         store.keep_only({b.digest for b in model.bodies.values()})
         store.close()
         from .search import index_output

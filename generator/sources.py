@@ -71,8 +71,14 @@ class Sources:
     stamps: dict[str, Stamp]
     problems: tuple[Problem, ...]
 
+    def documents(self) -> dict[str, tuple[Stamp, DocumentText]]:
+        """The text read from PDF/DOCX files, keyed for `discover(known=...)` next time."""
+        return {rel: (self.stamps[rel], f.text) for rel, f in self.files.items() if f.text is not None}
 
-def discover(site_dir: Path) -> Sources:
+
+def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None) -> Sources:
+    """``known``: document text from the previous build, reused while the stamp is the same."""
+    known = known or {}
     site_dir = site_dir.resolve()
     root = site_dir / CONTENT
     problems: list[Problem] = []
@@ -158,7 +164,11 @@ def discover(site_dir: Path) -> Sources:
                     continue
                 text = None
                 if not escapes and extension(name) in DOCUMENT_EXTENSIONS:
-                    text = read_document(full, st.st_size, st.st_mtime_ns)
+                    seen = known.get(rel_file)
+                    if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns):
+                        text = seen[1]  # unchanged since the last build: no PDF parsing
+                    else:
+                        text = read_document(full, st.st_size, st.st_mtime_ns)
                 files[rel_file] = FileFacts(st.st_size, escapes, text)
                 stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
                 if name.endswith(".md"):

@@ -22,6 +22,7 @@ import pickle
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import Problem
 from .model import Post, RenderedBody
@@ -29,7 +30,7 @@ from .write import atomic_write
 
 STATE_FILE = ".liangshai-state.pickle"
 BODIES_FILE = ".liangshai-bodies.sqlite"
-STATE_VERSION = 3
+STATE_VERSION = 4
 LEGACY_FILES = (".liangshai-state.json",)
 
 
@@ -50,6 +51,7 @@ class BuildState:
     pages: dict[str, str] = field(default_factory=dict)  # output path → fingerprint
     files: dict[str, str] = field(default_factory=dict)  # output path → source stamp / data hash
     posts: dict[str, CachedPost] = field(default_factory=dict)  # source path → cached parse
+    documents: dict[str, Any] = field(default_factory=dict)  # source path → (stamp, text of a PDF/DOCX)
 
     @property
     def outputs(self) -> set[str]:
