@@ -103,7 +103,9 @@ def data_file(cm: CompareMetrics, model: SiteModel) -> dict[str, Any]:
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    # Compact: json's C encoder only runs without indent, and the file is rebuilt on
+    # every build (5.7 MB and ~2 s indented at 10,000 posts; a fraction compact).
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 # -- the CSV ----------------------------------------------------------------------

@@ -11,11 +11,12 @@ CSV/JSON on stdout stays machine-readable; content errors print no numbers
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import unicodedata
 from pathlib import Path
 
-from .compare import csv_text, data_file, dumps, num_text, pct_text
+from .compare import csv_text, data_file, num_text, pct_text
 from .errors import sort_problems
 from .metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
 from .model import SiteModel
@@ -96,7 +97,8 @@ def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str) -> 
     if fmt == "json":
         data = data_file(cm, model)
         data["years"] = {str(wanted): data["years"][str(wanted)]}
-        sys.stdout.write(dumps(data))
+        # indented for people reading a terminal; the site's data file is compact
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         sys.stdout.write(csv_text(ym, model.config))
     else:
