@@ -35,7 +35,7 @@ from .urls import collision_key
 
 # Bump when the Markdown settings or the sanitiser policy change: cached bodies
 # rendered with other settings must not be reused.
-MARKUP_VERSION = "2"
+MARKUP_VERSION = "3"
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details",
@@ -310,6 +310,8 @@ class MarkupRenderer:
             extensions=["tables", "fenced_code", "footnotes", "sane_lists", "toc"],
             extension_configs={
                 "toc": {"slugify": slugify_unicode, "toc_depth": "2-4"},
+                # readers see this title on the ↩ link: Chinese, like every other label
+                "footnotes": {"BACKLINK_TITLE": "返回正文中脚注 %d 的位置"},
                 "tables": {"use_align_attribute": True},
             },
             output_format="html",
