@@ -86,7 +86,7 @@ def test_typed_titles_reach_the_page_unchanged(tmp_path: Path) -> None:
     proc = run_cli("build", str(site), "-o", str(out), "--as-of", "2026-11-27")
     assert proc.returncode == 0, proc.stderr
     for name, title in titles.items():
-        assert f"<h1>{title}</h1>" in (out / f"jx/{name[:-3]}/index.html").read_text("utf-8")
+        assert f"data-pagefind-meta=\"title\">{title}</h1>" in (out / f"jx/{name[:-3]}/index.html").read_text("utf-8")
 
 
 @pytest.mark.parametrize(

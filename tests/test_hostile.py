@@ -250,7 +250,7 @@ CASES: dict[str, Case] = {
     # --- front-matter text is escaped, never markup
     "title-is-escaped": Case(
         {"content/jx/a.md": md("正文", title="'<script>alert(1)</script><img src=x onerror=alert(1)>'")},
-        "safe", present=("<h1>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</h1>",),
+        "safe", present=("data-pagefind-meta=\"title\">&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</h1>",),
     ),
     "tag-is-escaped": Case({"content/jx/a.md": md("正文", tags='["<b onmouseover=alert(1)>x</b>"]')}, "safe", present=("&lt;b onmouseover=alert(1)&gt;x&lt;/b&gt;",)),
     # --- images from outside the site: a warning, the page still builds

@@ -229,7 +229,7 @@ EDITS = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(edits=EDITS)
 def test_random_edit_sequences_match_clean_builds(tmp_path_factory, edits) -> None:
     root = tmp_path_factory.mktemp("prop")
