@@ -30,7 +30,7 @@ from .write import atomic_write
 
 STATE_FILE = ".liangshai-state.pickle"
 BODIES_FILE = ".liangshai-bodies.sqlite"
-STATE_VERSION = 4
+STATE_VERSION = 5
 LEGACY_FILES = (".liangshai-state.json",)
 
 
@@ -52,6 +52,8 @@ class BuildState:
     files: dict[str, str] = field(default_factory=dict)  # output path → source stamp / data hash
     posts: dict[str, CachedPost] = field(default_factory=dict)  # source path → cached parse
     documents: dict[str, Any] = field(default_factory=dict)  # source path → (stamp, text of a PDF/DOCX)
+    input_key: str = ""  # hash of every input of the build that wrote this state ("" = unknown)
+    problems: tuple[Problem, ...] = ()  # its warnings, repeated when a no-op build skips the work
 
     @property
     def outputs(self) -> set[str]:

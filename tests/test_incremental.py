@@ -272,3 +272,24 @@ def test_random_edit_sequences_match_clean_builds(tmp_path_factory, edits) -> No
             result = builder.build()
             assert result.ok, [p.format() for p in result.problems]
         assert tree(out) == clean_build(site, root / "clean"), f"after {kind} {target}"
+
+
+def test_noop_shortcut_still_sees_deleted_outputs_new_commits_and_a_new_day(warm, tmp_path: Path) -> None:
+    from conftest import commit_all, git_init
+
+    site, out, builder = warm
+    (out / "jx/c/index.html").unlink()
+    result = builder.build()
+    assert result.rendered == ("jx/c/index.html",)
+    # a commit changes the history (last-changed dates, disclosure lag) without touching a file
+    git_init(site)
+    commit_all(site, "录入", "2026-06-01T10:00:00+08:00")
+    result = builder.build()
+    assert "jx/c/index.html" in result.rendered  # now shows its last-changed date
+    assert "最后修改" in (out / "jx/c/index.html").read_text("utf-8")
+    assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().rendered == ()
+    later = Builder(BuildOptions(site, out, as_of=dt.date(2026, 7, 31), jobs=1)).build()
+    assert later.ok and any(p.startswith("compare/") for p in later.rendered)
+    clean = tmp_path / "clean"
+    assert Builder(BuildOptions(site, clean, as_of=dt.date(2026, 7, 31), jobs=1)).build().ok
+    assert tree(out) == tree(clean)
