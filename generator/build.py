@@ -428,8 +428,8 @@ class Builder:
         out = self.options.output
         state = load_state(out)
         sources = discover(self.site_dir, state.documents)
-        key = self.input_key(sources)
-        if key is not None and key == state.input_key and all((out / p).is_file() for p in state.outputs):
+        input_key = self.input_key(sources)
+        if input_key is not None and input_key == state.input_key and all((out / p).is_file() for p in state.outputs):
             # Nothing any page depends on has changed: the output is already this build's.
             return BuildResult(state.problems, outputs=len(state.outputs), seconds=time.perf_counter() - start)
         loaded = self.load(state, sources)
@@ -511,7 +511,7 @@ class Builder:
         # A failed search index must be retried next time: then no input key vouches for this output.
         save_state(
             out,
-            BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items())), loaded.documents, "" if index_problems else (key or ""), sort_problems(problems)),
+            BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items())), loaded.documents, "" if index_problems else (input_key or ""), sort_problems(problems)),
         )
         return BuildResult(
             sort_problems(problems),
