@@ -53,6 +53,9 @@ class BuildOptions:
     drafts: bool = False
     as_of: dt.date | None = None
     jobs: int | None = None  # worker processes; None = the machine's cores
+    # serve: return as soon as the pages are written and let the caller bring the
+    # search index up to date afterwards with `Builder.update_search()`.
+    defer_search: bool = False
 
     @property
     def output(self) -> Path:
@@ -210,6 +213,16 @@ class Builder:
         self.options = options
         self.site_dir = options.site_dir.resolve()
         self._markup: MarkupRenderer | None = None
+        self._search_pending: set[str] | None = None  # HTML paths changed since the index was built
+
+    def update_search(self) -> list[Problem]:
+        """Index what deferred builds changed (serve calls this after the reload is sent)."""
+        from .search import index_output
+
+        pending, self._search_pending = self._search_pending, None
+        if pending is None:
+            return []
+        return index_output(self.options.output, bool(pending), pages=sorted(pending))
 
     @property
     def markup(self) -> MarkupRenderer:
@@ -506,12 +519,16 @@ class Builder:
         from .search import index_output
 
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
-        index_problems = index_output(out, bool(html), pages=html)
+        if self.options.defer_search:
+            self._search_pending = (self._search_pending or set()) | set(html)
+            index_problems: list[Problem] = []
+        else:
+            index_problems = index_output(out, bool(html), pages=html)
         problems.extend(index_problems)
         # A failed search index must be retried next time: then no input key vouches for this output.
         save_state(
             out,
-            BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items())), loaded.documents, "" if index_problems else (input_key or ""), sort_problems(problems)),
+            BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items())), loaded.documents, "" if index_problems or self.options.defer_search else (input_key or ""), sort_problems(problems)),
         )
         return BuildResult(
             sort_problems(problems),

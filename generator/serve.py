@@ -375,7 +375,9 @@ class PreviewServer:
         self.port = port
         self.quiet = quiet
         self.log: Log = log or _Printer()
-        self.builder = Builder(BuildOptions(self.site, self.out, drafts=drafts, as_of=None))
+        # The search index is brought up to date after the reload is sent, so a
+        # save reloads the page without waiting for Pagefind.
+        self.builder = Builder(BuildOptions(self.site, self.out, drafts=drafts, as_of=None, defer_search=True))
         self.changes = Changes()
         self.hub = Hub(Status(secrets.token_hex(6), epoch=0, version=0, ok=False))
         self.base_path = "/"
@@ -544,6 +546,12 @@ class PreviewServer:
         if model is not None:
             self.base_path = model.config.base_path
         self._report(result, first=first)
+        if result.ok:
+            try:
+                for p in self.builder.update_search():
+                    self.log(p.format(), error=p.is_error)
+            except Exception as exc:  # the preview itself is fine; only search is behind
+                self.log(f"{_now()} 更新搜索索引时出错：{exc}", error=True)
 
     def _report(self, result: BuildResult, *, first: bool) -> None:
         warnings = tuple(p.format() for p in result.problems if not p.is_error)
