@@ -997,8 +997,10 @@ def run_serve(site: Path, *, host: str = "127.0.0.1", port: int = 8000, drafts: 
 
             if not webbrowser.open(server.url):
                 printer(f"无法自动打开浏览器，请手动访问 {server.url}")
+        # Short sleeps: the kernel may deliver Ctrl-C's SIGINT to any thread, and
+        # then only a main thread that wakes up on its own notices it.
         while True:
-            time.sleep(3600)
+            time.sleep(0.2)
     except KeyboardInterrupt:
         printer("正在停止预览……")
     finally:
