@@ -30,6 +30,7 @@ Definitions (see issue 3; tests follow them exactly):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=256)
 def periods(year: int, every: str) -> tuple[Period, ...]:
     """The periods of one year for a cadence ``every`` (month | quarter | year)."""
     if every == "month":
@@ -112,11 +114,12 @@ class Slot:
 class Cadence:
     slots: tuple[Slot, ...]
 
-    @property
+    # cached: pages, the CSV and the data file ask for these many times per unit
+    @functools.cached_property
     def due(self) -> int:
         return sum(1 for s in self.slots if s.counted_due)
 
-    @property
+    @functools.cached_property
     def met(self) -> int:
         return sum(1 for s in self.slots if s.counted_met)
 
@@ -125,7 +128,7 @@ class Cadence:
         due = self.due
         return self.met / due if due else None
 
-    @property
+    @functools.cached_property
     def missed(self) -> tuple[Slot, ...]:
         return tuple(s for s in self.slots if s.state == "missed")
 

@@ -108,6 +108,21 @@ def fingerprint(template_hash: str, context: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
+def _page_links(base_folder: str, page: int, pages: int) -> list[dict[str, Any]]:
+    """First, last and three either side of the current page, with gaps marked.
+
+    A reader needs no 125 page links, and listing them all on every page makes
+    long lists quadratic to plan and to download.
+    """
+    shown = sorted({1, pages, *range(max(1, page - 3), min(pages, page + 3) + 1)})
+    out: list[dict[str, Any]] = []
+    for k in shown:
+        if out and k != out[-1]["n"] + 1:
+            out.append({"n": None, "url": None, "gap": True})
+        out.append({"n": k, "url": urls.paged(base_folder, k), "gap": False})
+    return out
+
+
 def size_text(n: int) -> str:
     if n < 1024:
         return f"{n} B"
@@ -191,7 +206,7 @@ class Planner:
                 "prev": urls.paged(base_folder, n - 1) if n > 1 else None,
                 "next": urls.paged(base_folder, n + 1) if n < pages else None,
                 "first": urls.paged(base_folder, 1),
-                "links": [{"n": k, "url": urls.paged(base_folder, k)} for k in range(1, pages + 1)],
+                "links": _page_links(base_folder, n, pages),
             }
             out.append(PageSpec(path, template, ctx, owner))
         return out
