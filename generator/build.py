@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from . import urls
 from .attachments import IMAGE_EXTENSIONS, extension, publishable_bytes
 from .config import SiteConfig, load_config
-from .errors import ConfigError, Kind, LiangshaiError, Problem, ThemeError, error, sort_problems
+from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
 from .markup import MARKUP_VERSION, MarkupRenderer
 from .model import Post, RenderedBody, SiteModel, Unit
@@ -451,7 +451,6 @@ class Builder:
         model = loaded.model
         problems = list(loaded.problems)
         store = BodyStore(out)
-        by_source = {p.source: p for p in model.posts}
 
         def body_html(post: Post) -> str:
             body = model.bodies[post.source]
@@ -556,4 +555,4 @@ class Builder:
         return [path for path, written, _ in results if written], problems[:1] if problems else []
 
 
-__all__ = ["Builder", "BuildOptions", "BuildResult", "Kind", "FileFacts"]
+__all__ = ["Builder", "BuildOptions", "BuildResult"]

@@ -19,7 +19,7 @@ import html
 import posixpath
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlsplit
 
@@ -370,4 +370,4 @@ def excerpt(text: str, length: int = 120) -> str:
     return text if len(text) <= length else text[:length].rstrip() + "…"
 
 
-__all__ = ["MarkupRenderer", "sanitize", "diagnose", "url_scheme", "plain_text", "excerpt", "MARKUP_VERSION", "replace"]
+__all__ = ["MarkupRenderer", "sanitize", "diagnose", "url_scheme", "plain_text", "excerpt", "MARKUP_VERSION"]

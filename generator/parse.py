@@ -18,7 +18,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Any
+
 from urllib.parse import unquote
 
 import frontmatter

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from . import urls
 from .config import SiteConfig
 from .markup import excerpt
-from .model import Post, RenderedBody, SiteModel, Unit
+from .model import Post, SiteModel, Unit
 
 
 @dataclass(frozen=True)
@@ -419,4 +419,4 @@ def sort_posts(posts: list[Post]) -> list[Post]:
     return sorted(posts, key=lambda p: (-p.date.timestamp(), p.unit, p.slug))
 
 
-__all__ = ["PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "sort_posts", "RenderedBody"]
+__all__ = ["PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "sort_posts"]

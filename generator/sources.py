@@ -18,7 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .attachments import DOCUMENT_EXTENSIONS, extension, read_document
+from .attachments import DOCUMENT_EXTENSIONS, DocumentText, extension, read_document
 from .errors import Problem, error, warning
 from .parse import UNIT_FILE, FileFacts
 

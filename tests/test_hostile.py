@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 from conftest import REPO, post_text, run_cli, write_site
 from generator.build import Builder, BuildOptions
-from generator.errors import Severity
 from generator.markup import sanitize, url_scheme
 
 AS_OF = dt.date(2026, 11, 27)

@@ -9,7 +9,6 @@ readers fetch pages and their stylesheets through nginx.
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 import time
 import urllib.parse

@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import REPO, post_text, run_cli, write_site
 from generator.publish import MANIFEST, RELEASE_RE, release_name, releases_to_keep, scan_tree, tree_hash
