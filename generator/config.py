@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError, Kind, Problem, choices_text, closest, error
+from .errors import ConfigError, Kind, Problem, choices_text, closest, error, toml_problem
 
 CONFIG_NAME = "site.toml"
 
@@ -185,12 +185,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        line = int(m.group(1)) if m else 1
-        hint = ""
-        if "：" in text.splitlines()[line - 1] if line - 1 < len(text.splitlines()) else False:
-            hint = "（这一行用了全角冒号“：”？TOML 里键和值之间用半角等号“=”）"
-        raise ConfigError([error(relpath, line, f"TOML 语法错误：{exc}{hint}。请检查引号、等号和方括号是否成对。", Kind.CONFIG)]) from None
+        raise ConfigError([toml_problem(exc, text, relpath)]) from None
 
     find = _line_finder(text)
 

@@ -96,3 +96,31 @@ def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
 
 def choices_text(choices: list[str] | tuple[str, ...]) -> str:
     return "、".join(choices) if choices else "（无）"
+
+
+# tomllib's messages are English; the common ones get a Chinese explanation.
+_TOML_EXPLAINED = (
+    ("Expected '=' after a key", "键名后面缺少等号“=”（TOML 写成 键 = 值）"),
+    ("Invalid value", "值的写法不对：文字要加英文双引号，例如 name = \"机械工程学院党委\""),
+    ("Invalid initial character for a key part", "键名里有不允许的字符：键名只用字母、数字、- 和 _"),
+    ("Unclosed array", "方括号 [ ] 没有配对"),
+    ("Unterminated string", "引号没有配对：文字两边都要有英文双引号"),
+    ("Cannot declare", "同一个键或表写了两次"),
+    ("Cannot overwrite a value", "同一个键写了两次"),
+    ("Expected newline or end of document", "一行只能写一个“键 = 值”"),
+)
+
+
+def toml_problem(exc: Exception, text: str, relpath: str) -> Problem:
+    """A located, Chinese problem for a TOML syntax error (site.toml, _unit.toml)."""
+    import re
+
+    raw = str(exc)
+    m = re.search(r"line (\d+)", raw)
+    line = int(m.group(1)) if m else 1
+    lines = text.splitlines()
+    what = next((zh for en, zh in _TOML_EXPLAINED if en in raw), "格式不对")
+    hint = ""
+    if 0 < line <= len(lines) and "：" in lines[line - 1]:
+        hint = "这一行用了全角冒号“：”？TOML 里键和值之间用半角等号“=”。"
+    return error(relpath, line, f"TOML 语法错误：{what}。{hint}请检查引号、等号（=）和方括号是否成对。（原始信息：{raw}）", Kind.CONFIG)

@@ -26,7 +26,7 @@ import yaml
 
 from . import attachments as att
 from .config import GROUP_MEETING_KEY, SiteConfig
-from .errors import Kind, Problem, Severity, choices_text, closest, error, info, warning
+from .errors import Kind, Problem, Severity, choices_text, closest, error, info, warning, toml_problem
 from .model import Attachment, Branch, Post, Unit
 from .privacy import RULES, SECRET_MARKERS, scan
 from .urls import collision_key
@@ -145,9 +145,7 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        line = int(m.group(1)) if m else 1
-        return None, [error(relpath, line, f"TOML 语法错误：{exc}。请检查引号、等号（=）和方括号是否成对。", Kind.CONFIG)]
+        return None, [toml_problem(exc, text, relpath)]
     lines = text.splitlines()
 
     def line_of(key: str, nth: int = 0) -> int:

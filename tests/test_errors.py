@@ -223,3 +223,17 @@ def test_bad_site_toml_is_reported_with_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "site.toml:3: 错误：[site] timezone “Mars/Base” 不是有效的时区" in proc.stderr
     assert "site.toml:6: 错误：[compare] green 应当是 0 到 1 之间的小数" in proc.stderr
+
+
+def test_toml_syntax_errors_are_explained_in_chinese(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path / "site",
+        {"content/jx/ok.md": GOOD, "content/jx/_unit.toml": 'name = "机械工程学院党委"\n[[branches]]\nid：= "a"\n'},
+        config='[site]\ntitle = 党建\n',
+    )
+    proc = run_cli("check", str(site))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "site.toml:2: 错误：TOML 语法错误：值的写法不对：文字要加英文双引号" in proc.stderr
+    site2 = write_site(tmp_path / "site2", {"content/jx/ok.md": GOOD, "content/jx/_unit.toml": 'name = "机械工程学院党委"\n[[branches]]\nid：= "a"\n'})
+    proc = run_cli("check", str(site2))
+    assert "content/jx/_unit.toml:3: 错误：TOML 语法错误：键名后面缺少等号“=”" in proc.stderr and "全角冒号" in proc.stderr
