@@ -333,7 +333,8 @@ def _prepare_webroot(to: Path, *, create: bool) -> Path:
         if not to.parent.is_dir():
             raise PublishError(f"网站根目录 {to} 的上级文件夹 {to.parent} 不存在，请先创建它，或检查 --to 是否写错。")
         try:
-            to.mkdir(mode=0o755)
+            # exist_ok: two first publishes can race here; the lock comes after
+            to.mkdir(mode=0o755, exist_ok=True)
         except OSError as exc:
             raise PublishError(f"无法创建网站根目录 {to}：{exc.strerror}。") from None
     webroot = to.resolve()
