@@ -336,13 +336,14 @@ class Builder:
         seen: dict[tuple[str, str], Post] = {}
         kept: list[Post] = []
         reserved = {*urls.RESERVED_UNIT, *(s.key for s in config.sections)}
+        reserved_keys = {urls.collision_key(r) for r in reserved}
         for p in sorted(posts, key=lambda p: p.source):
             key = (p.unit, urls.collision_key(p.slug))
             if key in seen:
                 other = seen[key]
                 problems.append(error(p.source, 1, f"文章网址名“{p.slug}”与 {other.source} 重复：同一单位内文件名（文章包则为文件夹名）不能相同，请改名其中一个。"))
                 continue
-            if urls.collision_key(p.slug) in {urls.collision_key(r) for r in reserved}:
+            if urls.collision_key(p.slug) in reserved_keys:
                 problems.append(error(p.source, 1, f"文件名“{p.slug}”与单位页面的栏目或支部网址冲突（保留名：{'、'.join(sorted(reserved))}），请改名。"))
                 continue
             seen[key] = p
@@ -399,13 +400,14 @@ class Builder:
         _, feed_files, feed_problems = feed_outputs(model, planner, pages)
         files.extend([*search_files, *feed_files])
         problems.extend([*search_problems, *feed_problems])
-        claims: dict[str, list[str]] = defaultdict(list)
+        claims: dict[str, list[tuple[str, str]]] = defaultdict(list)  # collision key → (owner, path)
         for spec in (*pages, *files):
-            claims[urls.collision_key(spec.path)].append(f"{spec.owner}（{spec.path}）")
+            claims[urls.collision_key(spec.path)].append((spec.owner, spec.path))
         for owners in claims.values():
             if len(owners) > 1:
-                sources = sorted({o.split("（")[0] for o in owners if o.startswith("content/")}) or ["content"]
-                problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(sorted(set(owners)))}。请给其中一个改名。"))
+                sources = sorted({o for o, _ in owners if o.startswith("content/")}) or ["content"]
+                named = sorted({f"{o}（{p}）" for o, p in owners})
+                problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(named)}。请给其中一个改名。"))
         return pages, files, problems, theme
 
     # -- build ----------------------------------------------------------
@@ -482,7 +484,7 @@ class Builder:
         writer = Writer(out)
         store.put_many(sorted(loaded.fresh_html.items()))
         try:
-            written_pages, render_problems = self._render(todo, env, writer, store)
+            render_problems = self._render(todo, env, writer, store)
             if render_problems:
                 writer.abort()
                 return BuildResult(sort_problems([*problems, *render_problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
@@ -500,7 +502,7 @@ class Builder:
                     # copies made before that rule count as changed.
                     key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}" + (":exif1" if image else "")
                     if state.files.get(f.path) == key and (out / f.path).is_file():
-                        writer.put(f.path, b"", known_same=True)
+                        writer.keep()
                     elif image:
                         writer.put(f.path, publishable_bytes(f.path, f.source.read_bytes()))
                     else:
@@ -540,7 +542,8 @@ class Builder:
             model=model,
         )
 
-    def _render(self, todo: list[PageSpec], env, writer: Writer, store: BodyStore) -> tuple[list[str], list[Problem]]:
+    def _render(self, todo: list[PageSpec], env, writer: Writer, store: BodyStore) -> list[Problem]:
+        """Render and stage ``todo``; the first template problem, if any."""
         if self.jobs > 1 and len(todo) >= PARALLEL_RENDER_MIN:
             _RENDER_JOB.update(pages=todo, env=env, writer=writer, store=store)
             try:
@@ -552,7 +555,7 @@ class Builder:
         else:
             results = [_render_one(spec, env, writer) for spec in todo]
         problems = [p for _, _, p in results if p is not None]
-        return [path for path, written, _ in results if written], problems[:1] if problems else []
+        return problems[:1]
 
 
 __all__ = ["Builder", "BuildOptions", "BuildResult"]

@@ -74,6 +74,10 @@ class Writer:
             self._staging_made = True
         return self.staging / staged_name(rel)
 
+    def keep(self) -> None:
+        """Count an output known to be unchanged (its source stamp matches the state)."""
+        self._unchanged += 1
+
     def adopt(self, rels: list[str]) -> None:
         """Record files that worker processes staged with their copy of this writer."""
         known = set(self._staged)

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, post_text, run_cli, write_site
-from generator.build import Builder, BuildOptions
+from generator.build import Builder, BuildOptions, BuildResult
 from generator.markup import sanitize, url_scheme
 
 AS_OF = dt.date(2026, 11, 27)
@@ -522,19 +522,24 @@ def front_matter_posts(draw) -> str:
     return "\n".join(lines)
 
 
-@given(data=st.binary(max_size=600))
-@_SETTINGS
-def test_random_bytes_never_crash_check_or_build(tmp_path_factory, data: bytes) -> None:
-    root = tmp_path_factory.mktemp("bytes")
-    site = write_site(root / "site", {"content/jx/a.md": data, "content/jx/b.md": md("好文章")})
-    problems = Builder(BuildOptions(site, drafts=True)).check()
-    _assert_located(problems, site)
+def _check_and_build_are_safe(root: Path, site: Path) -> BuildResult:
+    """check and build: every problem located, and any page written is safe."""
+    _assert_located(Builder(BuildOptions(site, drafts=True)).check(), site)
     result = Builder(BuildOptions(site, root / "out", as_of=AS_OF)).build()
     _assert_located(result.problems, site)
     if result.ok:
         for page in (root / "out").rglob("*.html"):
             assert not unsafe_in_page(page.read_text("utf-8")), page
-    else:
+    return result
+
+
+@given(data=st.binary(max_size=600))
+@_SETTINGS
+def test_random_bytes_never_crash_check_or_build(tmp_path_factory, data: bytes) -> None:
+    root = tmp_path_factory.mktemp("bytes")
+    site = write_site(root / "site", {"content/jx/a.md": data, "content/jx/b.md": md("好文章")})
+    result = _check_and_build_are_safe(root, site)
+    if not result.ok:
         assert not (root / "out").exists() or not any((root / "out").rglob("*.html"))
 
 
@@ -543,13 +548,7 @@ def test_random_bytes_never_crash_check_or_build(tmp_path_factory, data: bytes) 
 def test_random_front_matter_never_crashes_check_or_build(tmp_path_factory, text: str) -> None:
     root = tmp_path_factory.mktemp("fm")
     site = write_site(root / "site", {"content/jx/a.md": text})
-    problems = Builder(BuildOptions(site, drafts=True)).check()
-    _assert_located(problems, site)
-    result = Builder(BuildOptions(site, root / "out", as_of=AS_OF)).build()
-    _assert_located(result.problems, site)
-    if result.ok:
-        for page in (root / "out").rglob("*.html"):
-            assert not unsafe_in_page(page.read_text("utf-8")), page
+    _check_and_build_are_safe(root, site)
 
 
 @given(data=st.binary(min_size=1, max_size=300), text=front_matter_posts())
