@@ -29,17 +29,18 @@ from .config import SiteConfig, load_config
 from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
 from .markup import MARKUP_VERSION, MarkupRenderer
-from .model import Post, RenderedBody, SiteModel, Unit
+from .model import History, Post, RenderedBody, SiteModel, Unit
 from .parse import UNIT_FILE, FileFacts, parse_post, parse_unit
 from .plan import FileSpec, PageSpec, Planner, file_specs, fingerprint, sort_posts
 from .sources import Sources, discover
-from .state import BodyStore, BuildState, CachedPost, clear_state, load_state, save_state
+from .state import BodyStore, BuildState, CachedPost, FamilyRecord, clear_state, load_key, load_state, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer
 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
 STATE_KEY_VERSION = "1"
+PLAN_VERSION = "1"  # bump when a family's pages come to depend on something its key does not hash
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
@@ -71,6 +72,7 @@ class BuildResult:
     outputs: int = 0
     seconds: float = 0.0
     parsed: tuple[str, ...] = ()  # sources read and parsed (not taken from the state)
+    planned: tuple[str, ...] = ()  # pages whose context was built (the others' families were reused)
     model: SiteModel | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -102,6 +104,8 @@ class Loaded:
     fresh_html: dict[str, str] = field(default_factory=dict)  # body digest → HTML rendered in this run
     parsed: tuple[str, ...] = ()
     documents: dict[str, Any] = field(default_factory=dict)  # PDF/DOCX text by path, for the state
+    tokens: dict[str, str] = field(default_factory=dict)  # post source → token (plan.Family keys)
+    settings: str = ""  # hash of the parser/Markdown versions and site.toml
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,40 @@ def _hash(*parts: object) -> str:
         h.update(repr(p).encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+_CODE_DIR = Path(__file__).parent
+
+
+def _code_stamps() -> list[tuple[str, int, int]]:
+    """The generator's own files by stamp: a new version of the code trusts no saved plan."""
+    return sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(_CODE_DIR) if e.name.endswith(".py"))
+
+
+def _history_id(head: str, tz: object, history: History) -> str:
+    """Identifies the history: the commit and timezone it was read at (git log is a function of
+    them); hashed whole only outside git, where it is a short "unavailable" record."""
+    return f"{head}\0{tz}" if head and history.available else _hash(history)
+
+
+def _compare_fields(p: Post) -> tuple[object, ...]:
+    """What the comparison index reads of a post (metrics.py, compare.py): not its title or body."""
+    return (p.source, p.unit, p.branch, p.category, p.day.isoformat(), p.draft, p.meetings, p.section)
+
+
+@dataclass
+class _Plan:
+    """The plan stage's result: new page specs, pages and files reused unchanged, and the records for the state."""
+
+    theme: Theme
+    env: Any
+    global_key: str
+    pages: list[PageSpec] = field(default_factory=list)
+    kept: list[tuple[str, str, str]] = field(default_factory=list)  # (path, template, owner) of reused families
+    files: list[FileSpec] = field(default_factory=list)
+    kept_files: list[tuple[str, str]] = field(default_factory=list)  # (path, owner)
+    problems: list[Problem] = field(default_factory=list)
+    families: dict[str, FamilyRecord] = field(default_factory=dict)
 
 
 def _deps(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) -> tuple[tuple[str, FileFacts | None], ...]:
@@ -236,7 +274,8 @@ class Builder:
 
     # -- parse + model --------------------------------------------------
 
-    def load(self, state: BuildState | None = None, sources: Sources | None = None) -> Loaded:
+    def load(self, state: BuildState | None = None, sources: Sources | None = None, history: History | None = None) -> Loaded:
+        """``history``: the git history when the caller already has it (read at the same commit)."""
         state = state or BuildState()
         problems: list[Problem] = []
         try:
@@ -285,7 +324,10 @@ class Builder:
                 if body is not None:
                     fresh_html[body.digest] = body.html
                     body = replace(body, html="", text=body.text[:EXCERPT_CHARS])
-                cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], _deps(r.post, r.body, sources.files), r.post, r.problems, body)
+                # The token covers every parsed field and the body's digest: a family
+                # that lists this post is planned again exactly when it changes.
+                token = _hash(r.post, body.digest if body else None)
+                cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], _deps(r.post, r.body, sources.files), r.post, r.problems, body, token)
             posts.append(r.post)
             if r.body is not None:
                 bodies[r.rel] = replace(r.body, html="")
@@ -297,7 +339,8 @@ class Builder:
         problems.extend(slug_problems)
         published = [p for p in kept if self.options.drafts or not p.draft]
 
-        history = read_history(self.site_dir, config.tz)
+        if history is None:
+            history = read_history(self.site_dir, config.tz)
         model = SiteModel(
             config=config,
             units=tuple(sorted(units.values(), key=lambda u: (u.order, u.slug))),
@@ -306,7 +349,8 @@ class Builder:
             history=history,
             as_of=resolve_as_of(self.options.as_of, config),
         )
-        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents())
+        tokens = {p.source: cache[p.source].token for p in model.posts}
+        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents(), tokens, settings)
 
     def _units(self, config: SiteConfig, sources: Sources) -> tuple[dict[str, Unit], list[Problem]]:
         problems: list[Problem] = []
@@ -356,7 +400,7 @@ class Builder:
             return loaded.problems
         problems = list(loaded.problems)
         try:
-            _, _, probs, _ = self._plan(loaded.model)
+            probs = self._plan(loaded.model).problems
         except LiangshaiError as exc:
             probs = list(exc.problems)
         problems.extend(probs)
@@ -379,40 +423,99 @@ class Builder:
             specs.append(FileSpec(out, "主题", data=data))
         return assets, specs
 
-    def _plan(self, model: SiteModel, body_loader=None) -> tuple[list[PageSpec], list[FileSpec], list[Problem], Theme]:
+    def _plan(
+        self, model: SiteModel, body_loader=None, loaded: Loaded | None = None, state: BuildState | None = None, out: Path | None = None, head: str = ""
+    ) -> _Plan:
+        """Plan every output; with ``loaded`` + ``state`` reuse the families whose key is unchanged.
+
+        A family is reused only when the global key and its own key match the
+        state's and each of its outputs is still on disk with a fingerprint;
+        its pages are then neither planned nor fingerprinted (`_Plan.kept`).
+        """
         from .compare import compare_outputs
         from .feeds import feed_outputs
         from .metrics import lag_warnings
         from .search import search_outputs
 
         theme = resolve_theme(self.site_dir, model.config.theme)
+        env = make_env(theme)
         assets, asset_specs = self._assets(theme)
-        planner = Planner(model, assets, body_loader)
-        pages = planner.plan()
-        compare_pages, compare_files = compare_outputs(model, planner)
-        pages.extend(compare_pages)
-        files = [*asset_specs, *file_specs(model, self.site_dir), *compare_files]
-        problems: list[Problem] = []
-        problems.extend(lag_warnings(model))
+        incremental = loaded is not None and state is not None and out is not None
+        global_key = self._global_key(model, theme, env, assets, loaded) if incremental else ""
+        previous = state.families if incremental and state is not None and state.global_key == global_key else {}
+        planner = Planner(model, assets, body_loader, loaded.tokens if incremental and loaded is not None else None)
+        plan = _Plan(theme=theme, env=env, global_key=global_key)
+
+        def reusable(fid: str, key: str) -> FamilyRecord | None:
+            rec = previous.get(fid)
+            if rec is None or not key or rec.key != key or state is None:
+                return None
+            for path, _, _ in rec.pages:
+                if path not in state.pages or not os.path.isfile(f"{out}/{path}"):
+                    return None
+            for path, _ in rec.files:
+                if path not in state.files or not os.path.isfile(f"{out}/{path}"):
+                    return None
+            return rec
+
+        for family in planner.families():
+            rec = reusable(family.id, family.key)
+            if rec is not None:
+                plan.kept.extend(rec.pages)
+                plan.families[family.id] = rec
+                continue
+            specs = family.make()
+            plan.pages.extend(specs)
+            plan.families[family.id] = FamilyRecord(family.key, tuple((p.path, p.template, p.owner) for p in specs))
+
+        # The comparison index reads the counted fields of every post and the git history.
+        ckey = planner.key("compare", _history_id(head, model.config.tz, model.history), [_compare_fields(p) for p in model.posts]) if incremental else ""
+        rec = reusable("compare", ckey)
+        if rec is not None:
+            plan.kept.extend(rec.pages)
+            plan.kept_files.extend(rec.files)
+            plan.problems.extend(rec.problems)
+            plan.families["compare"] = rec
+        else:
+            compare_pages, compare_files = compare_outputs(model, planner)
+            lag = lag_warnings(model)
+            plan.pages.extend(compare_pages)
+            plan.files.extend(compare_files)
+            plan.problems.extend(lag)
+            plan.families["compare"] = FamilyRecord(
+                ckey, tuple((p.path, p.template, p.owner) for p in compare_pages), tuple((f.path, f.owner) for f in compare_files), tuple(lag)
+            )
+
+        plan.files.extend([*asset_specs, *file_specs(model, self.site_dir)])
         search_pages, search_files, search_problems = search_outputs(model, planner)
-        pages.extend(search_pages)
+        plan.pages.extend(search_pages)
         # the sitemap lists the planned pages: hand them over rather than planning twice
-        _, feed_files, feed_problems = feed_outputs(model, planner, pages)
-        files.extend([*search_files, *feed_files])
-        problems.extend([*search_problems, *feed_problems])
+        _, feed_files, feed_problems = feed_outputs(model, planner, [*(p.path for p in plan.pages), *(path for path, _, _ in plan.kept)])
+        plan.files.extend([*search_files, *feed_files])
+        plan.problems.extend([*search_problems, *feed_problems])
         claims: dict[str, list[tuple[str, str]]] = defaultdict(list)  # collision key → (owner, path)
-        for spec in (*pages, *files):
-            claims[urls.collision_key(spec.path)].append((spec.owner, spec.path))
+        for owner, path in (
+            *((p.owner, p.path) for p in plan.pages),
+            *((owner, path) for path, _, owner in plan.kept),
+            *((f.owner, f.path) for f in plan.files),
+            *((owner, path) for path, owner in plan.kept_files),
+        ):
+            claims[urls.collision_key(path)].append((owner, path))
         for owners in claims.values():
             if len(owners) > 1:
                 sources = sorted({o for o, _ in owners if o.startswith("content/")}) or ["content"]
                 named = sorted({f"{o}（{p}）" for o, p in owners})
-                problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(named)}。请给其中一个改名。"))
-        return pages, files, problems, theme
+                plan.problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(named)}。请给其中一个改名。"))
+        return plan
+
+    def _global_key(self, model: SiteModel, theme: Theme, env, assets: dict[str, str], loaded: Loaded | None) -> str:
+        """Everything every page family may show without hashing it itself (see plan.Family)."""
+        templates = [(name, theme.template_source_hash(env, (name,))) for name in sorted(env.list_templates())]
+        return _hash(PLAN_VERSION, _code_stamps(), loaded.settings if loaded else "", model.units, model.as_of, self.options.drafts, assets, templates)
 
     # -- build ----------------------------------------------------------
 
-    def input_key(self, sources: Sources) -> str | None:
+    def input_key(self, sources: Sources, head: str | None = None) -> str | None:
         """A hash of every input a build reads, or None when it cannot be known.
 
         Equal keys mean equal outputs: the code, the options, the as-of day,
@@ -427,7 +530,6 @@ class Builder:
             theme = resolve_theme(self.site_dir, config.theme)
         except LiangshaiError:
             return None
-        code = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(__file__).parent.glob("*.py"))
         themes = []
         for d in (*theme.template_dirs, *theme.static_dirs):
             if d.is_dir():
@@ -436,18 +538,28 @@ class Builder:
         config_stamp = (site_toml.stat().st_size, site_toml.stat().st_mtime_ns) if site_toml.exists() else None
         stamps = sorted((rel, s.size, s.mtime_ns) for rel, s in sources.stamps.items())
         units = sorted((slug, (self.site_dir / "content" / slug / UNIT_FILE).stat().st_mtime_ns) for slug in sources.units)
-        return _hash(STATE_KEY_VERSION, code, self.options.drafts, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, git_head(self.site_dir))
+        head = git_head(self.site_dir) if head is None else head
+        return _hash(STATE_KEY_VERSION, _code_stamps(), self.options.drafts, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, head)
 
     def build(self) -> BuildResult:
         start = time.perf_counter()
         out = self.options.output
-        state = load_state(out)
-        sources = discover(self.site_dir, state.documents)
-        input_key = self.input_key(sources)
-        if input_key is not None and input_key == state.input_key and all((out / p).is_file() for p in state.outputs):
+        noop = load_key(out)
+        sources = discover(self.site_dir, noop.documents)
+        head = git_head(self.site_dir)
+        input_key = self.input_key(sources, head)
+        if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
             # Nothing any page depends on has changed: the output is already this build's.
-            return BuildResult(state.problems, outputs=len(state.outputs), seconds=time.perf_counter() - start)
-        loaded = self.load(state, sources)
+            return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start)
+        state = load_state(out)
+        history = None
+        try:
+            tz = load_config(self.site_dir).tz
+        except ConfigError:
+            tz = None
+        if head and tz is not None and state.history is not None and state.history[0] == _history_id(head, tz, state.history[1]):
+            history = state.history[1]  # the same commit: git log would say the same
+        loaded = self.load(state, sources, history)
         if loaded.model is None:
             return BuildResult(loaded.problems, seconds=time.perf_counter() - start)
         model = loaded.model
@@ -465,21 +577,27 @@ class Builder:
             return html
 
         try:
-            pages, files, probs, theme = self._plan(model, body_html)
+            plan = self._plan(model, body_html, loaded, state, out, head)
         except LiangshaiError as exc:
             return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
-        problems.extend(probs)
+        problems.extend(plan.problems)
         if any(p.is_error for p in problems):
             return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
 
-        env = make_env(theme)
+        env = plan.env
+        pages = plan.pages
+        # Finding what a template extends or includes parses it: keep the answers while the theme is the same.
+        template_hashes = dict(state.template_hashes) if plan.global_key and plan.global_key == state.global_key else {}
         try:
-            template_hashes = {t: theme.template_source_hash(env, referenced_templates(env, t)) for t in sorted({p.template for p in pages})}
+            for t in sorted({p.template for p in pages} - set(template_hashes)):
+                template_hashes[t] = plan.theme.template_source_hash(env, referenced_templates(env, t))
         except Exception as exc:
             return BuildResult(sort_problems([*problems, *theme_error(exc, "?").problems]), seconds=time.perf_counter() - start, model=model)
         out.mkdir(parents=True, exist_ok=True)
         fingerprints = {spec.path: fingerprint(template_hashes[spec.template], spec.context) for spec in pages}
-        todo = [spec for spec in pages if state.pages.get(spec.path) != fingerprints[spec.path] or not (out / spec.path).is_file()]
+        todo = [spec for spec in pages if state.pages.get(spec.path) != fingerprints[spec.path] or not os.path.isfile(f"{out}/{spec.path}")]
+        for path, _, _ in plan.kept:  # reused families: on disk and unchanged (checked in _plan)
+            fingerprints[path] = state.pages[path]
 
         writer = Writer(out)
         store.put_many(sorted(loaded.fresh_html.items()))
@@ -489,10 +607,13 @@ class Builder:
                 writer.abort()
                 return BuildResult(sort_problems([*problems, *render_problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             file_keys: dict[str, str] = {}
-            for f in files:
+            for path, _ in plan.kept_files:
+                file_keys[path] = state.files[path]
+                writer.keep()
+            for f in plan.files:
                 if f.data is not None:
                     key = "d:" + hashlib.sha256(f.data).hexdigest()
-                    same = state.files.get(f.path) == key and (out / f.path).is_file()
+                    same = state.files.get(f.path) == key and os.path.isfile(f"{out}/{f.path}")
                     writer.put(f.path, f.data, known_same=same)
                 else:
                     assert f.source is not None
@@ -501,7 +622,7 @@ class Builder:
                     # "exif1": images are published without EXIF/GPS; the suffix makes
                     # copies made before that rule count as changed.
                     key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}" + (":exif1" if image else "")
-                    if state.files.get(f.path) == key and (out / f.path).is_file():
+                    if state.files.get(f.path) == key and os.path.isfile(f"{out}/{f.path}"):
                         writer.keep()
                     elif image:
                         writer.put(f.path, publishable_bytes(f.path, f.source.read_bytes()))
@@ -529,7 +650,18 @@ class Builder:
         # A failed search index must be retried next time: then no input key vouches for this output.
         save_state(
             out,
-            BuildState(fingerprints, file_keys, dict(sorted(loaded.cache.items())), loaded.documents, "" if index_problems or self.options.defer_search else (input_key or ""), sort_problems(problems)),
+            BuildState(
+                fingerprints,
+                file_keys,
+                dict(sorted(loaded.cache.items())),
+                loaded.documents,
+                "" if index_problems or self.options.defer_search else (input_key or ""),
+                sort_problems(problems),
+                plan.global_key,
+                plan.families,
+                (_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
+                template_hashes if plan.global_key else {},
+            ),
         )
         return BuildResult(
             sort_problems(problems),
@@ -539,6 +671,7 @@ class Builder:
             outputs=len(planned),
             seconds=time.perf_counter() - start,
             parsed=loaded.parsed,
+            planned=tuple(sorted(spec.path for spec in pages)),
             model=model,
         )
 

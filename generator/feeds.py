@@ -53,27 +53,34 @@ def absolute(base_url: str, path: str) -> str:
     return base + (path if _PLAIN.fullmatch(path) else urls.href(path))
 
 
-def feed_outputs(model: SiteModel, planner: Planner, pages: list[PageSpec] | None = None) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
+def feed_outputs(model: SiteModel, planner: Planner, paths: list[str] | None = None) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
     """Feeds, sitemap and robots.txt.
 
-    ``pages`` are every HTML page of the build, for the sitemap; when the caller
+    ``paths`` are every HTML page of the build, for the sitemap; when the caller
     does not pass them they are planned again here (the same pure functions).
     """
     cfg = model.config
     if not cfg.base_url:
         return [], [FileSpec(ROBOTS, "站点", data=robots_txt(None))], [warning("site.toml", 1, NO_BASE_URL, Kind.CONFIG)]
 
-    if pages is None:
-        pages = _all_pages(model, planner)
+    if paths is None:
+        paths = [p.path for p in _all_pages(model, planner)]
     files = [FileSpec(ROBOTS, "站点", data=robots_txt(absolute(cfg.base_url, SITEMAP)))]
-    files.append(FileSpec(SITEMAP, "站点", data=sitemap_xml(model, [p.path for p in pages])))
+    files.append(FileSpec(SITEMAP, "站点", data=sitemap_xml(model, paths)))
 
     files.append(FileSpec(FEED, "站点", data=atom_feed(model, planner, FEED, urls.HOME, cfg.title, model.posts)))
+    by_unit: dict[str, list[Post]] = {u.slug: [] for u in model.units}
+    by_section: dict[str, list[Post]] = {s.key: [] for s in cfg.sections}
+    for p in model.posts:  # one pass, newest first, keeping only what a feed shows
+        if len(by_unit[p.unit]) < FEED_SIZE:
+            by_unit[p.unit].append(p)
+        if len(by_section[p.section]) < FEED_SIZE:
+            by_section[p.section].append(p)
     for u in model.units:
-        posts = [p for p in model.posts if p.unit == u.slug]
+        posts = by_unit[u.slug]
         files.append(FileSpec(unit_feed(u.slug), u.source, data=atom_feed(model, planner, unit_feed(u.slug), urls.unit(u.slug), f"{u.name} - {cfg.title}", posts)))
     for s in cfg.sections:
-        posts = [p for p in model.posts if p.section == s.key]
+        posts = by_section[s.key]
         files.append(FileSpec(section_feed(s.key), "站点", data=atom_feed(model, planner, section_feed(s.key), urls.section(s.key), f"{s.name}（全校） - {cfg.title}", posts)))
     return [], files, []
 

@@ -5,6 +5,16 @@ page's fingerprint is a hash of exactly that context plus the templates it
 uses (see `fingerprint`), so a template can never see an untracked value and
 an unchanged fingerprint means unchanged bytes. Contexts are plain JSON data.
 Pure: no disk, no Jinja.
+
+Pages come in *families* (`Family`): the pages one function plans from one
+set of posts — a post page, one paginated list, a branch page, the home
+page. Each family has a key: a hash of the tokens of the posts it reads (a
+post's token changes whenever anything parsed from its file does) and of
+anything else it shows. The builder keeps every family's key and page
+fingerprints in its state and plans again only the families whose key
+changed, so a one-post edit plans a few dozen pages, not the whole site.
+Everything a family does not hash must be in the builder's *global* key
+(site.toml, unit files, theme, assets, as-of day), whose change plans all.
 """
 
 from __future__ import annotations
@@ -13,10 +23,11 @@ import datetime as dt
 import hashlib
 import json
 import math
+from itertools import islice
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from . import urls
 from .config import SiteConfig
@@ -40,6 +51,28 @@ class FileSpec:
     owner: str
     source: Path | None = None
     data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Family:
+    """Pages planned together from the same inputs; ``key`` changes whenever they may."""
+
+    id: str
+    key: str
+    make: Callable[[], list[PageSpec]]
+
+
+class _Summaries(dict):
+    """Post summaries (`Node`) made on first use: an edit plans only a few families."""
+
+    def __init__(self, planner: "Planner"):
+        super().__init__()
+        self._planner = planner
+
+    def __missing__(self, source: str) -> "Node":
+        node = Node(self._planner._summary(self._planner.posts_by_source[source]))
+        self[source] = node
+        return node
 
 
 class Node:
@@ -138,7 +171,8 @@ def date_text(d: dt.date) -> str:
 class Planner:
     """Builds page contexts from one SiteModel. Holds only derived, read-only data."""
 
-    def __init__(self, model: SiteModel, assets: dict[str, str], body_loader: Callable[[Post], str] | None = None):
+    def __init__(self, model: SiteModel, assets: dict[str, str], body_loader: Callable[[Post], str] | None = None, tokens: dict[str, str] | None = None):
+        """``tokens``: each post's token (see `Family`); without them every family key is "" (plan all)."""
         self.m = model
         self.body_loader = body_loader
         self.cfg: SiteConfig = model.config
@@ -146,8 +180,10 @@ class Planner:
         self.units = {u.slug: u for u in model.units}
         self.section_names = {s.key: s.name for s in self.cfg.sections}
         self.meeting_names = {m.key: m.name for m in self.cfg.meetings}
-        self.summaries: dict[str, Node] = {p.source: Node(self._summary(p)) for p in model.posts}
+        self.posts_by_source = {p.source: p for p in model.posts}
+        self.summaries: dict[str, Node] = _Summaries(self)
         self.last_changed = dict(model.history.last_changed)
+        self.tokens = tokens
 
     # -- shared pieces --------------------------------------------------
 
@@ -214,16 +250,55 @@ class Planner:
     # -- pages ----------------------------------------------------------
 
     def plan(self) -> list[PageSpec]:
-        pages: list[PageSpec] = [self.home(), self.not_found()]
+        return [spec for family in self.families() for spec in family.make()]
+
+    def key(self, *parts: object, posts: Iterable[Post] = ()) -> str:
+        """A family key: ``parts`` and the tokens of ``posts`` (in order); "" without tokens."""
+        if self.tokens is None:
+            return ""
+        h = hashlib.sha256(repr(parts).encode())  # plain values only: repr is exact and fast
+        tokens = self.tokens
+        h.update("".join([tokens[p.source] for p in posts]).encode())
+        return h.hexdigest()
+
+    def families(self) -> list[Family]:
+        """Every page of the plan, grouped by what it is planned from (see `Family`)."""
+        posts = self.m.posts
+        out = [Family("home", self.key(posts=posts), lambda: [self.home()]), Family("404", self.key(), lambda: [self.not_found()])]
+        by_unit: dict[str, list[Post]] = defaultdict(list)
+        by_section: dict[str, list[Post]] = defaultdict(list)
+        by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
+        by_branch: dict[tuple[str, str], list[Post]] = defaultdict(list)
+        for p in posts:
+            by_unit[p.unit].append(p)
+            by_section[p.section].append(p)
+            by_column[(p.unit, p.section)].append(p)
+            if p.branch:
+                by_branch[(p.unit, p.branch)].append(p)
         for u in self.m.units:
-            pages.extend(self.unit_pages(u))
-        pages.extend(self.post_pages())
+            mine = by_unit[u.slug]
+            out.append(Family(f"unit:{u.slug}", self.key(posts=mine), lambda u=u, mine=mine: [self.unit_page(u, mine)]))
+            for s in self.cfg.sections:
+                col = by_column[(u.slug, s.key)]
+                out.append(Family(f"column:{u.slug}/{s.key}", self.key(posts=col), lambda u=u, s=s, col=col: self.column_pages(u, s.key, col)))
+            for b in u.branches:
+                rows = by_branch[(u.slug, b.id)]
+                out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), lambda u=u, b=b, rows=rows: [self.branch_page(u, b.id, rows)]))
+        for col in by_column.values():
+            for i, p in enumerate(col):
+                newer = col[i - 1] if i > 0 else None
+                older = col[i + 1] if i + 1 < len(col) else None
+                changed = self.last_changed.get(p.source)
+                # which neighbours exist is hashed too: (p, X) as newer or as older must differ
+                near = [x for x in (p, newer, older) if x is not None]
+                key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near)
+                out.append(Family(f"post:{p.source}", key, lambda p=p, newer=newer, older=older: [self.post_page(p, newer, older)]))
         for s in self.cfg.sections:
-            posts = [p for p in self.m.posts if p.section == s.key]
-            pages.extend(self._paginate(f"sections/{s.key}", posts, f"{s.name}（全校）", {"intro": f"全校各单位的{s.name}，按时间由新到旧排列。"}, [(s.name, None)], "站点"))
-        pages.extend(self.tag_pages())
-        pages.extend(self.archive_pages())
-        return pages
+            col = by_section[s.key]
+            out.append(Family(f"section:{s.key}", self.key(posts=col), lambda s=s, col=col: self.section_pages(s.key, col)))
+        out.extend(self.tag_families())
+        out.extend(self.archive_families())
+        return out
 
     def home(self) -> PageSpec:
         ctx = self.base(urls.HOME, self.cfg.title)
@@ -241,7 +316,7 @@ class Planner:
                 "name": s.name,
                 "key": s.key,
                 "url": urls.section(s.key),
-                "posts": [self.summaries[p.source] for p in self.m.posts if p.section == s.key][: self.cfg.latest],
+                "posts": [self.summaries[p.source] for p in islice((p for p in self.m.posts if p.section == s.key), self.cfg.latest)],
             }
             for s in self.cfg.sections
         ]
@@ -254,8 +329,15 @@ class Planner:
         ctx = self.base(urls.NOT_FOUND, "页面不存在", root=self.cfg.base_path)
         return PageSpec(urls.NOT_FOUND, "404.html", ctx, "站点")
 
-    def unit_pages(self, u: Unit) -> list[PageSpec]:
-        posts = [p for p in self.m.posts if p.unit == u.slug]
+    def section_pages(self, key: str, posts: list[Post]) -> list[PageSpec]:
+        name = self.section_names[key]
+        return self._paginate(f"sections/{key}", posts, f"{name}（全校）", {"intro": f"全校各单位的{name}，按时间由新到旧排列。"}, [(name, None)], "站点")
+
+    def column_pages(self, u: Unit, key: str, col: list[Post]) -> list[PageSpec]:
+        name = self.section_names[key]
+        return self._paginate(f"{u.slug}/{key}", col, f"{u.name} · {name}", {"unit": self._unit_info(u)}, [(u.name, urls.unit(u.slug)), (name, None)], u.source)
+
+    def unit_page(self, u: Unit, posts: list[Post]) -> PageSpec:
         crumbs = [(u.name, None)]
         ctx = self.base(urls.unit(u.slug), u.name, crumbs)
         by_branch = defaultdict(int)
@@ -279,17 +361,7 @@ class Planner:
             )
         ctx["compare_url"] = urls.compare_unit(self.m.as_of.year, u.slug)
         ctx["total"] = len(posts)
-        out = [PageSpec(urls.unit(u.slug), "unit.html", ctx, u.source)]
-        for s in self.cfg.sections:
-            col = [p for p in posts if p.section == s.key]
-            out.extend(
-                self._paginate(
-                    f"{u.slug}/{s.key}", col, f"{u.name} · {s.name}", {"unit": self._unit_info(u)}, [(u.name, urls.unit(u.slug)), (s.name, None)], u.source
-                )
-            )
-        for b in u.branches:
-            out.append(self.branch_page(u, b.id, [p for p in posts if p.branch == b.id]))
-        return out
+        return PageSpec(urls.unit(u.slug), "unit.html", ctx, u.source)
 
     def _unit_info(self, u: Unit) -> dict[str, Any]:
         return {"slug": u.slug, "name": u.name, "kind": u.kind, "url": urls.unit(u.slug)}
@@ -311,18 +383,6 @@ class Planner:
         ctx["others"] = [self.summaries[p.source] for p in posts if not any(self.cfg.meeting_by_key(k).level == "branch" for k in p.meetings)]
         ctx["total"] = len(posts)
         return PageSpec(path, "branch.html", ctx, u.source)
-
-    def post_pages(self) -> list[PageSpec]:
-        out = []
-        by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
-        for p in self.m.posts:
-            by_column[(p.unit, p.section)].append(p)
-        for col in by_column.values():
-            for i, p in enumerate(col):
-                newer = col[i - 1] if i > 0 else None
-                older = col[i + 1] if i + 1 < len(col) else None
-                out.append(self.post_page(p, newer, older))
-        return out
 
     def post_page(self, p: Post, newer: Post | None, older: Post | None) -> PageSpec:
         u = self.units[p.unit]
@@ -359,7 +419,7 @@ class Planner:
             return body.html
         return BodyRef(body.digest, lambda: self.body_loader(p))  # type: ignore[misc]
 
-    def tag_pages(self) -> list[PageSpec]:
+    def tag_families(self) -> list[Family]:
         tags: dict[str, list[Post]] = defaultdict(list)
         display: dict[str, str] = {}
         for p in self.m.posts:
@@ -367,41 +427,62 @@ class Planner:
                 key = urls.tag_slug(t)
                 display.setdefault(key, t)
                 tags[key].append(p)
-        index = self.base(urls.TAGS, "标签", [("标签", None)])
-        index["tags"] = [{"name": display[k], "url": urls.tag(display[k]), "count": len(v)} for k, v in sorted(tags.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
-        out = [PageSpec(urls.TAGS, "tags.html", index, "站点")]
+
+        def index() -> list[PageSpec]:
+            ctx = self.base(urls.TAGS, "标签", [("标签", None)])
+            ctx["tags"] = [{"name": display[k], "url": urls.tag(display[k]), "count": len(v)} for k, v in sorted(tags.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+            return [PageSpec(urls.TAGS, "tags.html", ctx, "站点")]
+
+        # The index shows names and counts only: an edit that changes no tag keeps it.
+        out = [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), index)]
         for key, posts in sorted(tags.items()):
             name = display[key]
-            out.extend(self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点"))
+            out.append(
+                Family(
+                    f"tag:{key}",
+                    self.key(name, posts=posts),
+                    lambda key=key, name=name, posts=posts: self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点"),
+                )
+            )
         return out
 
-    def archive_pages(self) -> list[PageSpec]:
+    def archive_families(self) -> list[Family]:
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
+        by_year: dict[int, list[Post]] = defaultdict(list)
         for p in self.m.posts:
             by_month[(p.day.year, p.day.month)].append(p)
+            by_year[p.day.year].append(p)
         years: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for (y, mo), posts in sorted(by_month.items(), reverse=True):
             years[y].append((mo, len(posts)))
-        index = self.base(urls.ARCHIVE, "归档", [("归档", None)])
-        index["years"] = [
-            {"year": y, "url": urls.archive_year(y), "total": sum(c for _, c in months), "months": [{"month": mo, "count": c, "url": urls.archive_month(y, mo)} for mo, c in months]}
-            for y, months in years.items()
-        ]
-        out = [PageSpec(urls.ARCHIVE, "archive.html", index, "站点")]
-        for y, months in years.items():
+
+        def index() -> list[PageSpec]:
+            ctx = self.base(urls.ARCHIVE, "归档", [("归档", None)])
+            ctx["years"] = [
+                {"year": y, "url": urls.archive_year(y), "total": sum(c for _, c in months), "months": [{"month": mo, "count": c, "url": urls.archive_month(y, mo)} for mo, c in months]}
+                for y, months in years.items()
+            ]
+            return [PageSpec(urls.ARCHIVE, "archive.html", ctx, "站点")]
+
+        def year(y: int, months: list[tuple[int, int]]) -> list[PageSpec]:
             path = urls.archive_year(y)
             ctx = self.base(path, f"{y}年归档", [("归档", urls.ARCHIVE), (f"{y}年", None)])
             ctx["year"] = y
             ctx["months"] = [
                 {"month": mo, "count": c, "url": urls.archive_month(y, mo), "posts": [self.summaries[p.source] for p in by_month[(y, mo)]]} for mo, c in months
             ]
-            out.append(PageSpec(path, "archive_year.html", ctx, "站点"))
+            return [PageSpec(path, "archive_year.html", ctx, "站点")]
+
+        def month(y: int, mo: int) -> list[PageSpec]:
+            crumbs = [("归档", urls.ARCHIVE), (f"{y}年", urls.archive_year(y)), (f"{mo}月", None)]
+            return self._paginate(f"archive/{y}/{mo:02d}", by_month[(y, mo)], f"{y}年{mo}月", {}, crumbs, "站点")
+
+        # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
+        out = [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), index)]
+        for y, months in years.items():
+            out.append(Family(f"archive:{y}", self.key(posts=by_year[y]), lambda y=y, months=months: year(y, months)))
             for mo, _ in months:
-                out.extend(
-                    self._paginate(
-                        f"archive/{y}/{mo:02d}", by_month[(y, mo)], f"{y}年{mo}月", {}, [("归档", urls.ARCHIVE), (f"{y}年", path), (f"{mo}月", None)], "站点"
-                    )
-                )
+                out.append(Family(f"archive:{y}/{mo:02d}", self.key(posts=by_month[(y, mo)]), lambda y=y, mo=mo: month(y, mo)))
         return out
 
 
@@ -419,4 +500,4 @@ def sort_posts(posts: list[Post]) -> list[Post]:
     return sorted(posts, key=lambda p: (-p.date.timestamp(), p.unit, p.slug))
 
 
-__all__ = ["PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "sort_posts"]
+__all__ = ["Family", "PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "sort_posts"]

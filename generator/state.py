@@ -1,11 +1,16 @@
 """Write stage: the persistent build state saved next to the output.
 
-Two files inside the output folder, both hidden (never published or served):
+Three files inside the output folder, all hidden (never published or served):
 
 - ``.liangshai-state.pickle`` — versioned: each source's stamp and content hash
-  with its parsed post and problems, each output's fingerprint or stamp. It is
+  with its parsed post and problems, each output's fingerprint or stamp, each
+  page family's key (plan.Family) and the git history read at a commit. It is
   a cache we wrote ourselves; a missing, unreadable, corrupt or older state is
   simply empty, so the next build is a full one, never a wrong one.
+- ``.liangshai-state.key`` — the small part a no-op build needs: the input key
+  of the build that wrote the state, its problems, its outputs and the PDF/DOCX
+  texts. Read first, so a build that finds nothing changed never unpickles the
+  large state. Written after the state and removed before it.
 - ``.liangshai-bodies.sqlite`` — rendered body HTML keyed by the body digest
   (Markdown source + Markdown/sanitiser settings), so a template edit re-renders
   pages without re-running Markdown.
@@ -17,6 +22,7 @@ did not finish.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import sqlite3
@@ -25,12 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .model import Post, RenderedBody
+from .model import History, Post, RenderedBody
 from .write import atomic_write
 
 STATE_FILE = ".liangshai-state.pickle"
+KEY_FILE = ".liangshai-state.key"
 BODIES_FILE = ".liangshai-bodies.sqlite"
-STATE_VERSION = 5
+STATE_VERSION = 6
 LEGACY_FILES = (".liangshai-state.json",)
 
 
@@ -44,6 +51,28 @@ class CachedPost:
     post: Post  # with body "" (the source is re-read when the body is needed)
     problems: tuple[Problem, ...]
     body: RenderedBody | None  # html "" (fetched from the body store), None when not rendered
+    token: str = ""  # changes whenever the parse does (post fields, body digest): plan.Family keys
+
+
+@dataclass(frozen=True)
+class FamilyRecord:
+    """What a page family (plan.Family) planned last time; reused while its key is unchanged."""
+
+    key: str
+    pages: tuple[tuple[str, str, str], ...]  # (path, template, owner); fingerprints in BuildState.pages
+    files: tuple[tuple[str, str], ...] = ()  # (path, owner); keys in BuildState.files
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoopKey:
+    """The part of the state a no-op build reads (see the module docstring)."""
+
+    input_key: str = ""
+    problems: tuple[Problem, ...] = ()
+    outputs: tuple[str, ...] = ()
+    documents: dict[str, Any] = field(default_factory=dict)
+    state_digest: str = ""  # sha256 of the state file written with it (bytes, not mtime: builds are byte-identical)
 
 
 @dataclass(frozen=True)
@@ -54,10 +83,31 @@ class BuildState:
     documents: dict[str, Any] = field(default_factory=dict)  # source path → (stamp, text of a PDF/DOCX)
     input_key: str = ""  # hash of every input of the build that wrote this state ("" = unknown)
     problems: tuple[Problem, ...] = ()  # its warnings, repeated when a no-op build skips the work
+    global_key: str = ""  # what every family depends on (settings, units, theme, code, day): "" = none reusable
+    families: dict[str, FamilyRecord] = field(default_factory=dict)
+    history: tuple[str, History] | None = None  # (git commit identity, the history read there)
+    template_hashes: dict[str, str] = field(default_factory=dict)  # template → hash of it and what it uses; valid under global_key
 
     @property
     def outputs(self) -> set[str]:
         return set(self.pages) | set(self.files)
+
+
+def load_key(out_dir: Path) -> NoopKey:
+    try:
+        with (out_dir / KEY_FILE).open("rb") as fh:
+            version, key = pickle.load(fh)
+    except Exception:  # missing or broken: the build is not a no-op as far as we know
+        return NoopKey()
+    if version != STATE_VERSION or not isinstance(key, NoopKey):
+        return NoopKey()
+    try:
+        digest = hashlib.sha256((out_dir / STATE_FILE).read_bytes()).hexdigest()
+    except OSError:
+        return NoopKey(documents=key.documents)
+    if key.state_digest != digest:  # the state was replaced or damaged since: not a no-op
+        return NoopKey(documents=key.documents)
+    return key
 
 
 def load_state(out_dir: Path) -> BuildState:
@@ -72,7 +122,7 @@ def load_state(out_dir: Path) -> BuildState:
 
 
 def clear_state(out_dir: Path) -> None:
-    for name in (STATE_FILE, *LEGACY_FILES):
+    for name in (KEY_FILE, STATE_FILE, *LEGACY_FILES):
         try:
             (out_dir / name).unlink()
         except FileNotFoundError:
@@ -80,7 +130,10 @@ def clear_state(out_dir: Path) -> None:
 
 
 def save_state(out_dir: Path, state: BuildState) -> None:
-    atomic_write(out_dir / STATE_FILE, pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL))
+    data = pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write(out_dir / STATE_FILE, data)
+    key = NoopKey(state.input_key, state.problems, tuple(sorted(state.outputs)), state.documents, hashlib.sha256(data).hexdigest())
+    atomic_write(out_dir / KEY_FILE, pickle.dumps((STATE_VERSION, key), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class BodyStore:

@@ -293,3 +293,125 @@ def test_noop_shortcut_still_sees_deleted_outputs_new_commits_and_a_new_day(warm
     clean = tmp_path / "clean"
     assert Builder(BuildOptions(site, clean, as_of=dt.date(2026, 7, 31), jobs=1)).build().ok
     assert tree(out) == tree(clean)
+
+
+# -- incremental planning: which pages get a context built at all ------------------
+#
+# Rendering is decided per page by fingerprint (above); planning is decided per
+# family (plan.Family) by key. These tests pin the second: an edit plans its own
+# families and no others, and what a family does not hash re-plans everything.
+
+ALL_COMPARE = {"compare/index.html", "compare/2026/index.html", "compare/2026/jx/index.html", "compare/2026/wy/index.html"}
+SEARCH = "search/index.html"  # planned on every build that is not a no-op (one page, no posts)
+
+
+def _wy(site: Path) -> None:
+    """A second unit, so "the other unit's pages are not planned" means something."""
+    (site / "content/wy/_unit.toml").parent.mkdir(parents=True)
+    (site / "content/wy/_unit.toml").write_text('name = "外国语学院党委"\nkind = "二级党委"\n', encoding="utf-8")
+    (site / "content/wy/2026").mkdir()
+    (site / "content/wy/2026/w.md").write_text(post_text("外院通知", "2026-04-02", "通知公告", "外院。"), encoding="utf-8")
+
+
+@pytest.fixture
+def warm2(tmp_path: Path):
+    site = write_site(tmp_path / "site", dict(BASE))
+    _wy(site)
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    first = builder.build()
+    assert first.ok, [p.format() for p in first.problems]
+    assert {"wy/index.html", "wy/w/index.html", *ALL_COMPARE} <= set(first.planned)
+    return site, out, builder
+
+
+def _planned_after(site: Path, out: Path, builder: Builder, tmp_path: Path) -> set[str]:
+    result = builder.build()
+    assert result.ok, [p.format() for p in result.problems]
+    assert tree(out) == clean_build(site, tmp_path / "clean"), "incremental output differs from a clean build"
+    return set(result.planned)
+
+
+def test_body_edit_plans_its_post_its_neighbours_and_its_lists_only(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    planned = _planned_after(site, out, builder, tmp_path)
+    # c's own page and its lists; c has no column neighbour (the only notice of jx)
+    assert planned == {SEARCH, "jx/c/index.html", "index.html", "jx/index.html", "jx/notices/index.html", "sections/notices/index.html", "archive/2026/index.html", "archive/2026/04/index.html"}
+    assert not planned & ALL_COMPARE  # the body is not counted by the comparison index
+    assert not any(p.startswith("wy/") for p in planned)
+
+
+def test_title_edit_plans_lists_and_neighbours_but_not_the_comparison_index(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 三月支部委员会会议纪要")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert {"jx/a/index.html", "jx/b/index.html", "jx/branch/jx-jg1/index.html", "tags/学习/index.html"} <= planned
+    assert not planned & ALL_COMPARE
+    assert "jx/c/index.html" not in planned and "wy/index.html" not in planned and "tags/index.html" not in planned
+
+
+def test_meeting_edit_plans_the_comparison_index(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    edit(site, "content/jx/2026/a.md", "meeting: 支部委员会", "meeting: [支部委员会, 党课]")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert ALL_COMPARE <= planned and "wy/w/index.html" not in planned
+
+
+def test_new_commit_rereads_history_and_same_commit_does_not(warm2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import commit_all, git_init
+    from generator import build as build_module
+
+    site, out, builder = warm2
+    git_init(site)
+    commit_all(site, "录入", "2026-06-01T10:00:00+08:00")
+    reads: list[Path] = []
+    real = build_module.read_history
+
+    def counting(site_dir: Path, tz):  # the real reader, counted
+        reads.append(site_dir)
+        return real(site_dir, tz)
+
+    monkeypatch.setattr(build_module, "read_history", counting)
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert len(reads) == 2  # this build, and the clean build beside it
+    assert ALL_COMPARE <= planned and "jx/c/index.html" in planned  # lag numbers, last-changed dates
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")  # not committed: HEAD is the same
+    reads.clear()
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert len(reads) == 1  # only the clean build read git; the warm one kept the history of this commit
+    assert not planned & ALL_COMPARE
+
+
+def test_settings_unit_file_and_theme_changes_plan_everything(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    everything = set(clean_build(site, tmp_path / "all"))
+    pages = {p for p in everything if p.endswith(".html") and not p.startswith("pagefind/")}
+    (site / "content/wy/_unit.toml").write_text('name = "外国语学院党委（新）"\nkind = "二级党委"\n', encoding="utf-8")
+    assert _planned_after(site, out, builder, tmp_path) == pages
+    tpl = site / "themes/default/templates/tags.html"
+    tpl.parent.mkdir(parents=True)
+    tpl.write_text('{% extends "base.html" %}{% block main %}<h1>全部标签</h1>{% endblock %}\n', encoding="utf-8")
+    assert _planned_after(site, out, builder, tmp_path) == pages
+
+
+def test_an_output_deleted_by_hand_plans_its_family_again(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    (out / "wy/w/index.html").unlink()
+    (out / "compare/2026/wy/index.html").unlink()
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")  # not a no-op build
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert {"wy/w/index.html", *ALL_COMPARE} <= planned
+    assert (out / "wy/w/index.html").is_file() and (out / "compare/2026/wy/index.html").is_file()
+
+
+def test_a_damaged_noop_key_or_state_never_skips_a_needed_build(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    (out / ".liangshai-state.key").write_bytes(b"\x80garbage")
+    assert "jx/c/index.html" in _planned_after(site, out, builder, tmp_path)
+    # a state replaced behind the key's back: the key no longer vouches for it
+    (out / ".liangshai-state.pickle").write_bytes(b"not a pickle")
+    result = builder.build()
+    assert result.ok and len(result.parsed) == 5
+    assert tree(out) == clean_build(site, tmp_path / "clean3")
