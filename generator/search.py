@@ -2,7 +2,7 @@
 
 Plan: `search_outputs` gives the page ``search/index.html``; its script
 (``search.js``) reads ``<root>pagefind/units.json`` and loads Pagefind's JS API
-from the first unit's index, merging the others, so search works offline and
+from the first shard's index, merging the others, so search works offline and
 under any sub-path. The page's context holds the
 display order of the filter values (units, columns, meeting types as the site
 configures them), nothing per post.
@@ -10,16 +10,32 @@ configures them), nothing per post.
 Write: `index_output` runs after the output is committed. It indexes the built
 HTML with Pagefind's extended binary (it segments Chinese), which reads only
 what the post template marks with ``data-pagefind-body`` / ``-meta`` /
-``-filter``. There is one index per unit, ``pagefind/<unit>/`` (Pagefind run
-on ``<unit>/*/index.html``), and ``pagefind/units.json`` lists them; search.js
-merges them in the browser (Pagefind's mergeIndex). A build indexes again only
-the units with a post page among the pages it wrote or deleted (all units when
-it does not say which); each is written to a scratch folder, canonicalized
-and synced into its folder: content-hashed files first, the entry file last,
-stale files removed, unchanged files left alone (their mtime too). Indexes of
-units that are gone, or have no post any more, are removed. A marker file
-lists the units whose index is behind their pages (a failed or interrupted
-run) so the next build indexes them even if it changes no HTML.
+``-filter``. The index is sharded by unit and year: one Pagefind index per
+shard, ``pagefind/<unit>/<year>/``, holding the unit's posts of that year (the
+year the post template marks with ``data-pagefind-filter="year:YYYY"``; a post
+page without it goes to the shard ``undated``). ``pagefind/units.json`` lists
+the shards (``{"shards": [{"unit": folder, "year": year}, ...]}``, unit then
+year order); search.js merges them in the browser (Pagefind's mergeIndex), so
+an edit re-indexes only its shard: about 100–200 pages at 10,000 posts instead
+of a whole unit, and Pagefind's memory grows with the pages of one run.
+
+Post pages are ``<unit>/<slug>/index.html`` (no year in the path), so a shard
+cannot be picked with Pagefind's ``--glob``: each shard is a scratch site of
+hard links to its pages (copies where linking fails), ``<scratch>/site-<unit>-
+<year>/<unit>/<slug>/index.html``, indexed with ``--site`` on it and
+``--keep-index-url``, so the result URLs are the pages' own. Which shard each
+post page is in is kept in a hidden file (``MEMBERS``; deleted pages are no
+longer there to read). A build re-reads the post pages of the units with a post
+page among the pages it wrote or deleted and indexes again the shards whose
+pages changed: an edited page's shard, both shards when its year changed.
+Without the list of pages, or without a readable membership file, every post
+page is read and every shard indexed (never a wrong index). Shards run
+``JOBS`` at a time; each is written to a scratch folder, canonicalized and
+synced into its folder: content-hashed files first, the entry file last, stale
+files removed, unchanged files left alone (their mtime too). Shards of units
+that are gone, or of years without posts, are removed. A marker file lists the
+shards whose index is behind their pages (a failed or interrupted run) so the
+next build indexes them even if it changes no HTML.
 """
 
 from __future__ import annotations
@@ -29,9 +45,10 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,12 +60,18 @@ from .plan import FileSpec, PageSpec, Planner
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
 DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
+MEMBERS = ".liangshai-pagefind-shards.json"  # {"version": 1, "pages": {post page: year}}; hidden, never published
+MEMBERS_VERSION = 1
 ENTRY = "pagefind-entry.json"
-MANIFEST = "units.json"  # {"units": [folder, ...]}: the unit indexes search.js merges
+MANIFEST = "units.json"  # {"shards": [{"unit": folder, "year": year}, ...]}: the shard indexes search.js merges
 BODY_MARK = b"data-pagefind-body"
+YEAR_MARK = re.compile(rb'data-pagefind-filter="year:([0-9]{1,4})"')
+UNDATED = "undated"  # the shard of post pages without a year mark
 UNUSED = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
 JOBS = 2  # Pagefind runs at a time (each is multi-threaded already)
-ALL = object()  # the marker names no units: index them all
+ALL = object()  # the marker names no shards: index them all
+
+Shard = tuple[str, str]  # (unit folder, year)
 
 
 def search_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
@@ -81,29 +104,46 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
     """Run after the output is committed; ``changed`` is False when no HTML changed.
 
     ``pages``, when the caller knows them, are the HTML paths written or
-    deleted: only the units with a post page among them are indexed again
-    (none → no work). Without the list every unit is indexed. Units whose
-    folder is gone (or holds no post any more) lose their index.
+    deleted: only the shards with a post page among them (or whose pages
+    changed) are indexed again (no post page → no work). Without the list
+    every shard is indexed. Shards of unit folders that are gone, or without
+    posts any more, lose their index.
     """
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
     pending = _pending(dirty)
     if not changed:
         pages = ()
-    if not (bundle / MANIFEST).is_file() or pages is None or pending is ALL:
-        todo: set[str] | None = None
-    else:
-        todo = {p.split("/", 1)[0] for p in pages if _is_post_page(p)} | pending
-        if not todo and not dirty.exists():
-            return []
+    edited = None if pages is None else sorted({p for p in pages if _is_post_page(p)})
+    if edited == [] and not pending and not dirty.exists() and (bundle / MANIFEST).is_file():
+        return []
     folders = _unit_folders(out_dir)
-    # A unit folder with posts but no index (say, deleted by hand) is indexed too.
-    wanted = [u for u in folders if (todo is None or u in todo or not (bundle / u / ENTRY).is_file()) and _has_post_pages(out_dir / u)]
-    return _index_units(out_dir, wanted, todo, folders)
+    old = None if pending is ALL or edited is None or not (bundle / MANIFEST).is_file() else _read_members(out_dir / MEMBERS)
+    if old is None:
+        # Everything: every post page read, every shard indexed.
+        members = _scan(out_dir, folders)
+        todo = set(_shards(members))
+    else:
+        assert isinstance(pending, set) and edited is not None
+        # The units to read again: those with an edited post page, those the
+        # marker names, and unit folders that came or went.
+        known = {p.split("/", 1)[0] for p in old}
+        units = {p.split("/", 1)[0] for p in edited} | {key.split("/", 1)[0] for key in pending} | (known ^ set(folders))
+        members = {p: y for p, y in old.items() if p.split("/", 1)[0] not in units}
+        members.update(_scan(out_dir, sorted(units & set(folders))))
+        before, after = _shards(old), _shards(members)
+        todo = {s for s in before.keys() | after.keys() if before.get(s) != after.get(s)}
+        todo |= {(p.split("/", 1)[0], y) for p in edited for y in (old.get(p), members.get(p)) if y is not None}
+        for key in pending:
+            unit, _, year = key.partition("/")
+            todo |= {s for s in before.keys() | after.keys() if s[0] == unit and (not year or s[1] == year)}
+        # A shard with posts but no index (say, deleted by hand) is indexed too.
+        todo |= {s for s in after if not (bundle / _shard_dir(s) / ENTRY).is_file()}
+    return _index_shards(out_dir, members, todo)
 
 
-def _pending(dirty: Path) -> set[str] | None | object:
-    """The units the marker says are behind: a set, ALL (unreadable or old marker), or set() when there is no marker."""
+def _pending(dirty: Path) -> set[str] | object:
+    """The shards the marker says are behind ("unit/year"; a bare unit: all its shards), ALL (unreadable), or set() when there is no marker."""
     try:
         raw = dirty.read_text("utf-8")
     except FileNotFoundError:
@@ -111,90 +151,186 @@ def _pending(dirty: Path) -> set[str] | None | object:
     except OSError:
         return ALL
     try:
-        units = json.loads(raw)
+        keys = json.loads(raw)
     except ValueError:
         return ALL
-    if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
         return ALL
-    return set(units)
+    return set(keys)
 
 
-def _index_units(out_dir: Path, wanted: list[str], todo: set[str] | None, folders: list[str]) -> list[Problem]:
-    """Index the ``wanted`` units, then write the manifest and remove stale indexes."""
+def _read_members(path: Path) -> dict[str, str] | None:
+    """The membership file's {post page: year}, or None when it is missing, unreadable or not as written."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != MEMBERS_VERSION or not isinstance(data.get("pages"), dict):
+        return None
+    pages = data["pages"]
+    if not all(isinstance(p, str) and _is_post_page(p) and isinstance(y, str) and _valid_year(y) for p, y in pages.items()):
+        return None
+    return pages
+
+
+def _write_members(path: Path, members: dict[str, str]) -> None:
+    data = json.dumps({"version": MEMBERS_VERSION, "pages": dict(sorted(members.items()))}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _valid_year(year: str) -> bool:
+    return year == UNDATED or (year.isascii() and year.isdigit() and 1 <= len(year) <= 4)
+
+
+def _scan(out_dir: Path, units: Iterable[str]) -> dict[str, str]:
+    """{post page: year} of the post pages (those the post template marks for Pagefind) in ``units``' folders.
+
+    Only post pages may be indexed: on pages without the mark Pagefind would
+    index the whole page (a unit's column pages).
+    """
+    members: dict[str, str] = {}
+    for unit in units:
+        for page in sorted((out_dir / unit).glob("*/index.html")):
+            try:
+                html = page.read_bytes()
+            except OSError:
+                continue
+            if BODY_MARK not in html:
+                continue
+            year = YEAR_MARK.search(html)
+            members[page.relative_to(out_dir).as_posix()] = year.group(1).decode("ascii") if year else UNDATED
+    return members
+
+
+def _shards(members: dict[str, str]) -> dict[Shard, list[str]]:
+    """{shard: its post pages, sorted}."""
+    shards: dict[Shard, list[str]] = {}
+    for page, year in sorted(members.items()):
+        shards.setdefault((page.split("/", 1)[0], year), []).append(page)
+    return shards
+
+
+def _shard_dir(shard: Shard) -> str:
+    return f"{shard[0]}/{shard[1]}"
+
+
+def _index_shards(out_dir: Path, members: dict[str, str], todo: set[Shard]) -> list[Problem]:
+    """Index the ``todo`` shards that have posts, then write the manifest and remove stale indexes."""
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
     scratch = out_dir / SCRATCH
     if scratch.exists():
         shutil.rmtree(scratch)
+    shards = _shards(members)
+    wanted = sorted(s for s in todo if s in shards)
     errors: list[Problem] = []
     warnings: list[Problem] = []
+    if todo:
+        # Until the shards are indexed (or removed) their indexes are behind
+        # their pages: say so on disk before the membership file changes, so
+        # the next build indexes them even if it changes no HTML.
+        _mark(dirty, todo)
+    _write_members(out_dir / MEMBERS, members)
     if wanted:
         binary = pagefind_binary()
         if binary is None:
-            _mark(dirty, wanted)
             return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
-        # Until the units are indexed their indexes are behind their pages: say
-        # so on disk, so the next build indexes them even if it changes no HTML.
-        _mark(dirty, wanted)
         scratch.mkdir()
         try:
-            with ThreadPoolExecutor(max_workers=min(JOBS, len(wanted))) as pool:
-                outcomes = list(pool.map(lambda u: _run_pagefind(binary, out_dir, u, scratch / u), wanted))
+            # Big shards first: the two workers finish closer together.
+            order = sorted(wanted, key=lambda s: -len(shards[s]))
+            with ThreadPoolExecutor(max_workers=min(JOBS, len(order))) as pool:
+                outcomes = dict(zip(order, pool.map(lambda s: _run_pagefind(binary, out_dir, s, shards[s], scratch), order)))
             failed = []
-            for unit, outcome in zip(wanted, outcomes):
+            for shard in wanted:
+                outcome = outcomes[shard]
                 if outcome is not None and outcome.is_error:
                     errors.append(outcome)
-                    failed.append(unit)
+                    failed.append(shard)
                     continue
                 if outcome is not None:
                     warnings.append(outcome)
-                sync_dir(scratch / unit, bundle / unit, last=ENTRY)
+                sync_dir(scratch / _scratch_name("index", shard), bundle / _shard_dir(shard), last=ENTRY)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if failed:
             _mark(dirty, failed)
-    # The manifest search.js reads: every unit with an index (a unit that
-    # failed keeps its previous one), in folder order.
-    units = [u for u in folders if (bundle / u / ENTRY).is_file() and (u in wanted or (todo is not None and u not in todo))]
-    manifest = json.dumps({"units": units}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # The manifest search.js reads: every shard with posts and an index (a
+    # shard that failed keeps its previous one), in unit then year order.
+    listed = [s for s in sorted(shards) if (bundle / _shard_dir(s) / ENTRY).is_file()]
+    manifest = json.dumps({"shards": [{"unit": u, "year": y} for u, y in listed]}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     bundle.mkdir(parents=True, exist_ok=True)
     if not ((bundle / MANIFEST).is_file() and (bundle / MANIFEST).read_bytes() == manifest):
         tmp = bundle / f".{MANIFEST}.tmp"
         tmp.write_bytes(manifest)
         os.replace(tmp, bundle / MANIFEST)
-    # Stale: indexes of units gone (or without posts), the single index of older builds.
-    keep = {MANIFEST, *units}
+    # Stale: shards of units gone (or of years without posts), the per-unit
+    # and single indexes of older builds.
+    keep: dict[str, set[str]] = {}
+    for unit, year in listed:
+        keep.setdefault(unit, set()).add(year)
     for path in sorted(bundle.iterdir()):
-        if path.name not in keep:
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        if path.name == MANIFEST:
+            continue
+        if path.name in keep and path.is_dir() and not path.is_symlink():
+            for sub in sorted(path.iterdir()):
+                if sub.name not in keep[path.name]:
+                    _remove(sub)
+        else:
+            _remove(path)
     if errors:
         first = errors[0]
-        if len(errors) > 1:  # one message, not one per unit (a broken binary fails them all)
-            first = dataclasses.replace(first, message=f"{first.message}另有 {len(errors) - 1} 个单位的索引也没有更新。")
+        if len(errors) > 1:  # one message, not one per shard (a broken binary fails them all)
+            first = dataclasses.replace(first, message=f"{first.message}另有 {len(errors) - 1} 份索引（其他单位或年份的文章）也没有更新。")
         return [first, *warnings[:1]]
     dirty.unlink(missing_ok=True)
     return warnings[:1]
 
 
-def _mark(dirty: Path, units: list[str]) -> None:
-    dirty.write_text(json.dumps(sorted(units), ensure_ascii=False), encoding="utf-8")
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
-def _run_pagefind(binary: Path, out_dir: Path, unit: str, dest: Path) -> Problem | None:
-    """Index ``unit``'s post pages into ``dest``; an error, a warning (not canonical) or None."""
-    # Only post pages carry data-pagefind-body; reading just their depth in
-    # the unit's folder skips parsing (and segmenting) everything else.
-    cmd = [str(binary), "--site", str(out_dir), "--glob", urls.post(unit, "*"), "--output-path", str(dest), "--keep-index-url", "--silent"]
+def _mark(dirty: Path, shards: Iterable[Shard]) -> None:
+    dirty.write_text(json.dumps(sorted(_shard_dir(s) for s in shards), ensure_ascii=False), encoding="utf-8")
+
+
+def _scratch_name(kind: str, shard: Shard) -> str:
+    return f"{kind}-{shard[0]}-{shard[1]}"
+
+
+def _run_pagefind(binary: Path, out_dir: Path, shard: Shard, pages: list[str], scratch: Path) -> Problem | None:
+    """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>``; an error, a warning (not canonical) or None."""
+    unit, year = shard
+    where = f"单位 {unit} 的 {year} 年" if year != UNDATED else f"单位 {unit} 未注明年份的文章"
+    # A site of just the shard's pages, at their own paths (so their URLs).
+    site = scratch / _scratch_name("site", shard)
+    dest = scratch / _scratch_name("index", shard)
+    try:
+        for page in pages:
+            target = site / page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(out_dir / page, target)
+            except OSError:
+                shutil.copyfile(out_dir / page, target)
+    except OSError as exc:
+        return error("site.toml", 1, f"无法准备搜索索引（{where}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)
+    cmd = [str(binary), "--site", str(site), "--output-path", str(dest), "--keep-index-url", "--silent"]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as exc:
         return error("site.toml", 1, f"无法运行 Pagefind（{binary}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
     if run.returncode != 0 or not (dest / ENTRY).is_file():
         detail = (run.stderr or run.stdout).strip().splitlines()[-5:]
-        return error("site.toml", 1, f"Pagefind 建立搜索索引失败（单位 {unit}，退出码 {run.returncode}）：{' / '.join(detail) or '无输出'}。搜索索引没有更新。", Kind.CONFIG)
+        return error("site.toml", 1, f"Pagefind 建立搜索索引失败（{where}，退出码 {run.returncode}）：{' / '.join(detail) or '无输出'}。搜索索引没有更新。", Kind.CONFIG)
     for path in dest.iterdir():  # Pagefind's own UIs: search.js uses only the JS API
         if path.name.startswith(UNUSED):
             path.unlink()
@@ -210,21 +346,6 @@ def _unit_folders(out_dir: Path) -> list[str]:
     return sorted(
         p.name for p in out_dir.iterdir() if not p.name.startswith(".") and p.name not in urls.RESERVED_TOP and p.is_dir() and (out_dir / urls.unit(p.name)).is_file()
     )
-
-
-def _has_post_pages(folder: Path) -> bool:
-    """Does ``folder`` hold a post page (one the post template marks for Pagefind)?
-
-    A unit without posts must not be indexed: on pages without the mark
-    Pagefind would index the whole page (its column pages).
-    """
-    for page in sorted(folder.glob("*/index.html")):
-        try:
-            if BODY_MARK in page.read_bytes():
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def _is_post_page(path: str) -> bool:

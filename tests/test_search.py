@@ -116,9 +116,9 @@ def build(site: Path, out: Path, env: dict[str, str] | None = None):
 
 
 def fragments(out: Path) -> dict[str, dict]:
-    """Pagefind's per-page records (gzip, 'pagefind_dcd' + JSON) of every unit index, by page URL."""
+    """Pagefind's per-page records (gzip, 'pagefind_dcd' + JSON) of every shard index, by page URL."""
     pages = {}
-    for f in (out / "pagefind").glob("*/fragment/*"):
+    for f in (out / "pagefind").glob("*/*/fragment/*"):
         data = gzip.decompress(f.read_bytes())
         assert data.startswith(b"pagefind_dcd")
         record = json.loads(data[len(b"pagefind_dcd") :])
@@ -155,25 +155,30 @@ def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
     assert '<input id="search-q" name="q" type="search"' in html
     # the CSP: no inline script, no style attribute, no inline style element
     assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and "<style" not in html
-    # search.js reads <root>pagefind/units.json and loads Pagefind from the first unit's index
+    # search.js reads <root>pagefind/units.json and loads Pagefind from the first shard's index
     bundle = (out / "search" / form.group(2) / "pagefind").resolve()
-    units = json.loads((bundle / "units.json").read_text("utf-8"))["units"]
-    assert units == ["jx"] and (bundle / units[0] / "pagefind.js").is_file()
+    shards = json.loads((bundle / "units.json").read_text("utf-8"))["shards"]
+    assert shards == [{"unit": "jx", "year": "2025"}, {"unit": "jx", "year": "2026"}]
+    assert all((bundle / s["unit"] / s["year"] / "pagefind.js").is_file() for s in shards)
 
 
 def test_search_js_uses_only_the_api_and_no_inline_styles() -> None:
     js = (REPO / "themes/default/static/search.js").read_text("utf-8")
     assert 'fetch(new URL(root + "pagefind/units.json", location.href).href)' in js
-    assert 'import(new URL(indexPath(units[0]) + "pagefind.js", location.href).href)' in js and "pf.mergeIndex(indexPath(unit), OPTIONS)" in js
+    assert 'import(new URL(indexPath(shards[0]) + "pagefind.js", location.href).href)' in js and "pf.mergeIndex(indexPath(shard), shardOptions(shard))" in js
     assert ".style" not in js and "innerHTML" not in js and "eval(" not in js
 
 
 def test_index_holds_only_posts_with_their_metadata_and_filters(built) -> None:
     result, _, out = built
     assert sorted(p.name for p in (out / "pagefind").iterdir()) == ["jx", "units.json"]
-    entry = json.loads((out / "pagefind/jx/pagefind-entry.json").read_text("utf-8"))
-    assert list(entry["languages"]) == ["zh-cn"]
-    assert entry["languages"]["zh-cn"]["page_count"] == len(result.model.posts) == 3
+    assert sorted(p.name for p in (out / "pagefind/jx").iterdir()) == ["2025", "2026"]
+    counts = {}
+    for year in ("2025", "2026"):
+        entry = json.loads((out / "pagefind/jx" / year / "pagefind-entry.json").read_text("utf-8"))
+        assert list(entry["languages"]) == ["zh-cn"]
+        counts[year] = entry["languages"]["zh-cn"]["page_count"]
+    assert counts == {"2025": 1, "2026": 2} and len(result.model.posts) == 3
     pages = fragments(out)
     assert sorted(pages) == sorted(f"/jx/{p.slug}/index.html" for p in result.model.posts)
     rec = pages["/jx/dangke/index.html"]
@@ -232,8 +237,8 @@ def test_only_changed_post_pages_need_a_new_index(built, monkeypatch) -> None:
     # a post page changed → index; a failed run leaves a marker ...
     [problem] = search.index_output(out, True, pages=["index.html", "jx/dangke/index.html"])
     assert len(ran) == 1 and ran[0][0].endswith("pagefind_extended") and "Error: 索引失败" in problem.message
-    assert ran[0][ran[0].index("--glob") + 1] == "jx/*/index.html"
-    assert json.loads((out / search.DIRTY).read_text("utf-8")) == ["jx"]
+    assert Path(ran[0][ran[0].index("--site") + 1]).name == "site-jx-2025" and "--keep-index-url" in ran[0] and "--glob" not in ran[0]
+    assert json.loads((out / search.DIRTY).read_text("utf-8")) == ["jx/2025"]
     # ... so the next build indexes even though it changed no HTML
     search.index_output(out, False)
     assert len(ran) == 2
@@ -243,7 +248,7 @@ def test_only_changed_post_pages_need_a_new_index(built, monkeypatch) -> None:
     # without the list of pages, any HTML change means indexing
     monkeypatch.setattr(search.subprocess, "run", fake_run)
     search.index_output(out, True)
-    assert len(ran) == 3
+    assert len(ran) == 4  # every shard: jx/2025 and jx/2026
     monkeypatch.undo()
     assert search.index_output(out, False) == [] and not (out / search.DIRTY).exists()
 
@@ -264,16 +269,19 @@ def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> N
     assert build(site, clean).ok
     assert new == tree(clean / "pagefind"), "incremental index differs from a clean build's (stale or missing files)"
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
-    # files whose bytes did not change were not rewritten
-    for rel in ("pagefind/units.json", "pagefind/jx/pagefind.js", "pagefind/jx/wasm.unknown.pagefind"):
+    # files whose bytes did not change were not rewritten: the 2025 shard (no edit there) not at all
+    for rel in ("pagefind/units.json", "pagefind/jx/2026/pagefind.js", "pagefind/jx/2026/wasm.unknown.pagefind"):
         assert (out / rel).stat().st_mtime_ns == mtimes[rel]
+    assert {rel: m for rel, m in mtimes.items() if rel.startswith("pagefind/jx/2025/")} == {
+        p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind/jx/2025").rglob("*") if p.is_file()
+    }
     assert not (out / search.SCRATCH).exists()
 
 
 WY_UNIT = 'name = "外国语学院党委"\nkind = "教学单位"\norder = 20\n'
 
 
-def test_edit_in_one_unit_reindexes_only_that_units_index(tmp_path: Path, monkeypatch) -> None:
+def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None:
     files = {
         **POSTS,
         "content/wy/_unit.toml": WY_UNIT,
@@ -282,15 +290,21 @@ def test_edit_in_one_unit_reindexes_only_that_units_index(tmp_path: Path, monkey
     site = with_search_theme(write_site(tmp_path / "site", files))
     out = tmp_path / "out"
     assert build(site, out).ok
-    assert json.loads((out / "pagefind/units.json").read_text("utf-8")) == {"units": ["jx", "wy"]}
+
+    def manifest() -> list[str]:
+        return [f"{s['unit']}/{s['year']}" for s in json.loads((out / "pagefind/units.json").read_text("utf-8"))["shards"]]
+
+    assert manifest() == ["jx/2025", "jx/2026", "wy/2025"]
     assert {r["meta"]["unit"] for r in fragments(out).values()} == {"机械工程学院党委", "外国语学院党委"}
 
-    def mtimes(unit: str) -> dict[str, int]:
-        return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind" / unit).rglob("*") if p.is_file()}
+    def files_of(shard: str) -> dict[str, tuple[bytes, int]]:
+        return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns) for p in (out / "pagefind" / shard).rglob("*") if p.is_file()}
+
+    def urls_in(shard: str) -> set[str]:
+        return {json.loads(gzip.decompress(f.read_bytes())[len(b"pagefind_dcd") :])["url"] for f in (out / "pagefind" / shard).glob("fragment/*")}
 
     def clean_tree() -> dict[str, bytes]:
-        clean = tmp_path / f"clean{len(runs)}"
-        shutil.rmtree(clean, ignore_errors=True)
+        clean = tmp_path / f"clean{len(list(tmp_path.glob('clean*')))}"
         assert build(site, clean).ok
         return tree(clean / "pagefind")
 
@@ -298,50 +312,104 @@ def test_edit_in_one_unit_reindexes_only_that_units_index(tmp_path: Path, monkey
     real_run = search.subprocess.run
 
     def recording_run(cmd, **kw):
-        if "--glob" in cmd:  # the module is shared: git runs through it too
-            runs.append(cmd[cmd.index("--glob") + 1])
+        if str(cmd[0]).endswith("pagefind_extended"):  # the module is shared: git runs through it too
+            runs.append(Path(cmd[cmd.index("--site") + 1]).name)
         return real_run(cmd, **kw)
 
     monkeypatch.setattr(search.subprocess, "run", recording_run)
-    wy_before, jx_before = mtimes("wy"), mtimes("jx")
-    # a body edit in jx: only jx is indexed again, wy's files are not touched
+    before = {s: files_of(s) for s in ("jx/2025", "jx/2026", "wy/2025")}
+    # a body edit in jx 2026: only that shard is indexed again; the others keep their bytes and mtimes
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
     assert build(site, out).ok
-    assert runs == ["jx/*/index.html"]
-    assert mtimes("wy") == wy_before and mtimes("jx") != jx_before
+    assert runs == ["site-jx-2026"]
+    assert files_of("jx/2025") == before["jx/2025"] and files_of("wy/2025") == before["wy/2025"] and files_of("jx/2026") != before["jx/2026"]
+    assert urls_in("jx/2026") == {"/jx/tongzhi/index.html", "/jx/weiyuanhui-3/index.html"}  # the pages' own URLs
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
-    runs.clear()
     assert tree(out / "pagefind") == clean_tree(), "incremental index differs from a clean build's"
-    # a new post in wy: only wy
+    # the post's date moves to 2025: both jx shards, found in the new one and not the old
     runs.clear()
-    jx_before = mtimes("jx")
+    wy = files_of("wy/2025")
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2025-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
+    assert build(site, out).ok
+    assert sorted(runs) == ["site-jx-2025", "site-jx-2026"] and files_of("wy/2025") == wy
+    assert urls_in("jx/2025") == {"/jx/dangke/index.html", "/jx/tongzhi/index.html"} and urls_in("jx/2026") == {"/jx/weiyuanhui-3/index.html"}
+    assert tree(out / "pagefind") == clean_tree()
+    # the last post of jx 2026 deleted: that shard goes (files and manifest line). dangke's
+    # page changes too (its link to the newer post), so jx 2025 is indexed again: to the same bytes
+    runs.clear()
+    jx2025 = files_of("jx/2025")
+    (site / "content/jx/2026/weiyuanhui-3.md").unlink()
+    assert build(site, out).ok
+    assert runs == ["site-jx-2025"] and files_of("jx/2025") == jx2025
+    assert manifest() == ["jx/2025", "wy/2025"] and not (out / "pagefind/jx/2026").exists()
+    assert tree(out / "pagefind") == clean_tree()
+    # a new post in wy 2026: a new shard, only it is indexed
+    runs.clear()
     (site / "content/wy/2026").mkdir()
     (site / "content/wy/2026/tongzhi.md").write_text(post_text("外国语学院关于推荐入党积极分子的通知", "2026-02-20", "通知公告", "请各支部推荐。"), encoding="utf-8")
     assert build(site, out).ok
-    assert runs == ["wy/*/index.html"] and mtimes("jx") == jx_before
-    runs.clear()
+    assert runs == ["site-wy-2026"] and files_of("jx/2025") == jx2025 and files_of("wy/2025") == wy
+    assert manifest() == ["jx/2025", "wy/2025", "wy/2026"]
     assert tree(out / "pagefind") == clean_tree()
-    # a unit removed: its index and its line in the manifest go, nothing is indexed
+    # a unit removed: its shards and their lines in the manifest go, nothing is indexed
     runs.clear()
     shutil.rmtree(site / "content/wy")
     assert build(site, out).ok
-    assert runs == [] and mtimes("jx") == jx_before
-    assert json.loads((out / "pagefind/units.json").read_text("utf-8")) == {"units": ["jx"]}
+    assert runs == [] and files_of("jx/2025") == jx2025
+    assert manifest() == ["jx/2025"] and not (out / "pagefind/wy").exists()
     assert tree(out / "pagefind") == clean_tree()
     assert not (out / search.SCRATCH).exists() and not (out / search.DIRTY).exists()
 
 
-def test_single_index_of_older_builds_is_replaced_by_unit_indexes(built, tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "wrong"])
+def test_unreadable_membership_file_means_a_full_correct_index(tmp_path: Path, monkeypatch, damage: str) -> None:
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    members = json.loads((out / search.MEMBERS).read_text("utf-8"))
+    assert members == {"version": 1, "pages": {"jx/dangke/index.html": "2025", "jx/tongzhi/index.html": "2026", "jx/weiyuanhui-3/index.html": "2026"}}
+    if damage == "missing":
+        (out / search.MEMBERS).unlink()
+    elif damage == "corrupt":
+        (out / search.MEMBERS).write_text('{"version": 1, "pages": {"jx/dangke/ind')
+    else:  # readable, but of another version (here saying every post is in 2025): not trusted
+        (out / search.MEMBERS).write_text(json.dumps({"version": 0, "pages": {p: "2025" for p in members["pages"]}}))
+    runs: list[str] = []
+    real_run = search.subprocess.run
+
+    def recording_run(cmd, **kw):
+        if str(cmd[0]).endswith("pagefind_extended"):
+            runs.append(Path(cmd[cmd.index("--site") + 1]).name)
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(search.subprocess, "run", recording_run)
+    (site / "content/jx/2025/dangke.md").write_text(post_text("本科生党支部开展主题党日暨党课", "2025-11-20", "支部生活", "学习党史，重温入党誓词，交流心得。", meeting=["主题党日", "党课"], branch="jx-xs1"), encoding="utf-8")
+    assert build(site, out).ok
+    assert sorted(runs) == ["site-jx-2025", "site-jx-2026"]  # every shard, not just the edited one
+    assert json.loads((out / search.MEMBERS).read_text("utf-8")) == members
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+@pytest.mark.parametrize("old", ["single", "per-unit"])
+def test_indexes_of_older_builds_are_replaced_by_shards(built, tmp_path: Path, old: str) -> None:
     _, _, out = built
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     expected = tree(copy / "pagefind")
-    # what builds before the unit indexes left: one index right in pagefind/, no manifest
-    (copy / "pagefind/units.json").unlink()
+    # what older builds left: one index right in pagefind/ and no manifest, or
+    # one index per unit (pagefind/jx/) listed as {"units": [...]}; no membership file
+    (copy / search.MEMBERS).unlink()
+    if old == "single":
+        (copy / "pagefind/units.json").unlink()
+    else:
+        (copy / "pagefind/units.json").write_text('{"units":["jx"]}')
+    where = copy / "pagefind" / ("" if old == "single" else "jx")
     for rel in ("pagefind-entry.json", "pagefind.js", "fragment/zh-cn_0000000.pf_fragment", "filter/zh-cn_0000000.pf_filter"):
-        (copy / "pagefind" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (copy / "pagefind" / rel).write_text("old")
-    assert search.index_output(copy, False) == []
+        (where / rel).parent.mkdir(parents=True, exist_ok=True)
+        (where / rel).write_text("old")
+    assert search.index_output(copy, True, pages=["jx/dangke/index.html"]) == []
     assert tree(copy / "pagefind") == expected
 
 
@@ -355,7 +423,8 @@ def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> 
     failing.chmod(0o755)
     result = build(site, tmp_path / "out2", env={"PAGEFIND_BINARY_PATH": str(failing)})
     [p] = [p for p in result.errors]
-    assert "Pagefind 建立搜索索引失败（单位 jx，退出码 3）：Error: disk full" in p.message
+    assert "Pagefind 建立搜索索引失败（单位 jx 的 2025 年，退出码 3）：Error: disk full" in p.message
+    assert p.message.endswith("另有 1 份索引（其他单位或年份的文章）也没有更新。")  # jx 2026: one message, not one per shard
     assert not (tmp_path / "out2" / search.SCRATCH).exists()
 
 

@@ -306,11 +306,15 @@ def test_search_works_under_a_sub_path(page, demo, content) -> None:
         results = search(page, base, "敬老爱老")
         assert_first(results, content.title_has("敬老爱老"), "敬老爱老")
         assert all(p.startswith("/sub/") for p in requests if p != "/favicon.ico"), requests
-        # the unit indexes listed in the manifest, all merged: fragments come from several
-        units = json.loads((demo[1] / "pagefind/units.json").read_text("utf-8"))["units"]
-        assert len(units) >= 2 and all(f"/sub/pagefind/{u}/pagefind-entry.json" in {p for p in requests} for u in units)
+        # the shard indexes (unit, year) listed in the manifest, all merged: fragments come from several
+        shards = json.loads((demo[1] / "pagefind/units.json").read_text("utf-8"))["shards"]
+        assert len({s["unit"] for s in shards}) >= 2 and len({s["year"] for s in shards}) >= 2
+        assert all(f"/sub/pagefind/{s['unit']}/{s['year']}/pagefind-entry.json" in set(requests) for s in shards)
         assert "/sub/pagefind/units.json" in requests
-        assert len({p.split("/")[3] for p in requests if re.match(r"/sub/pagefind/[^/]+/fragment/", p)}) >= 2
+        # the WebAssembly is loaded once, from the first shard
+        assert [p for p in requests if p.endswith(".pagefind") and "/wasm." in p] == [f"/sub/pagefind/{shards[0]['unit']}/{shards[0]['year']}/wasm.unknown.pagefind"]
+        fragment_shards = {tuple(p.split("/")[3:5]) for p in requests if re.match(r"/sub/pagefind/[^/]+/[^/]+/fragment/", p)}
+        assert len(fragment_shards) >= 2, fragment_shards
         page.click("#search-results li a.post-title")
         page.wait_for_load_state()
         assert urlsplit(page.url).path.startswith("/sub/") and page.text_content("h1") == results[0]["title"]

@@ -1,9 +1,13 @@
 /* liangshai: site search on search/index.html with Pagefind's JS API.
-   The build writes one Pagefind index per unit (pagefind/<unit>/, so an edit
-   re-indexes one unit) and pagefind/units.json listing them. Here the first
-   unit's index is loaded and the others merged into it (Pagefind's multisite
-   mergeIndex), all from paths relative to the page, so search works offline
-   and under any sub-path. No inline script or style: runs under
+   The build writes one Pagefind index per shard, a unit's posts of one year
+   (pagefind/<unit>/<year>/, so an edit re-indexes one shard), and
+   pagefind/units.json listing them: {"shards": [{"unit", "year"}, ...]}.
+   Here the first shard's index is loaded and the others merged into it
+   (Pagefind's multisite mergeIndex; the WebAssembly is loaded once), all from
+   paths relative to the page, so search works offline and under any sub-path.
+   Each shard gets the synthetic filter shard: "<unit>/<year>" (mergeFilter),
+   which lets a search pick exactly one shard (see searchByDate).
+   No inline script or style: runs under
    script-src 'self' 'wasm-unsafe-eval'; style-src 'self'. */
 (function () {
   "use strict";
@@ -32,7 +36,8 @@
   var pagefind = null;
   var selects = {};
   var sortSelect = null;
-  var unitNames = [];  // the unit filter's values: one per index
+  var unitNames = [];  // the unit filter's values (a unit's posts are in one or more shards)
+  var shards = [];  // the manifest's shards: {unit, year, key}
   var source = null;  // {total, next(n)}: the results in display order, data loaded lazily
   var shown = 0;
   var generation = 0;
@@ -228,9 +233,9 @@
     return da > db;
   }
 
-  /* Newest first across unit indexes. Pagefind's merged search orders the
+  /* Newest first across shard indexes. Pagefind's merged search orders the
      indexes' results by score, and with a sort the score is a page's rank
-     within its own index, so each index is searched on its own (the unit
+     within its own index, so each shard is searched on its own (its shard
      filter picks it) and the lists, each newest first, are merged here:
      only the head of each list needs its data loaded. */
   function mergedSource(lists) {
@@ -259,6 +264,39 @@
     };
   }
 
+  /* The sources of `groups` one after the other, each opened (searched) only
+     when the ones before it are used up: shards of one year hold only that
+     year's posts, so the years' sources, newest year first, are in date order. */
+  function chainedSource(total, groups, open) {
+    var at = 0;
+    var current = null;
+    var queue = Promise.resolve();
+    function fill(n, out) {
+      if (out.length >= n) return Promise.resolve(out);
+      if (!current) {
+        if (at >= groups.length) return Promise.resolve(out);
+        return open(groups[at++]).then(function (src) {
+          if (!src) throw new Error("search superseded");
+          current = src;
+          return fill(n, out);
+        });
+      }
+      var wanted = n - out.length;
+      return current.next(wanted).then(function (items) {
+        if (items.length < wanted) current = null;
+        return fill(n, out.concat(items));
+      });
+    }
+    return {
+      total: total,
+      next: function (n) {
+        var done = queue.then(function () { return fill(n, []); });
+        queue = done.catch(function () {});
+        return done;
+      }
+    };
+  }
+
   function showMore() {
     var mine = generation;
     if (!source) return Promise.resolve();
@@ -276,21 +314,80 @@
     return search.results.map(function (r) { return { result: r, data: null }; });
   }
 
-  /* Each unit's index weighs a word by how rare it is in that unit, so a
-     unit's own name (in every one of its posts' terms) weighs next to nothing
-     there and its posts sink below other units' posts that mention it. So
+  /* The query's words as Pagefind splits them (Intl.Segmenter, words only). */
+  function queryWords(q) {
+    if (/^\s*".+"\s*$/.test(q)) return [];  // an exact phrase: Pagefind matches it whole
+    if (typeof Intl === "undefined" || !Intl.Segmenter) return q.toLowerCase().split(/\s+/).filter(Boolean);
+    var words = [];
+    Array.from(new Intl.Segmenter("zh-CN", { granularity: "word" }).segment(q.toLowerCase())).forEach(function (s) {
+      if (s.isWordLike && words.indexOf(s.segment) < 0) words.push(s.segment);
+    });
+    return words;
+  }
+
+  /* Pagefind ignores a query word that no word of an index starts with, and
+     each shard is an index of its own: in a shard without the word its pages
+     would match on the other words alone ("党史" is 党 + 史: every post with
+     党 in a shard without 史). As with one index for the whole site, a word
+     found in no shard is ignored and every other word must be in the page:
+     so the shards that lack a word found elsewhere are left out. Each word is
+     searched on its own with a filter no page has: no results to pass around,
+     but totalFilters.shard counts its pages in every shard. Resolves to the
+     keys of the shards to search, true for all of them, or null when a search
+     was superseded. */
+  var NO_SHARD = "-";
+  function shardsFor(q) {
+    var words = queryWords(q);
+    if (words.length < 2) return Promise.resolve(true);
+    return Promise.all(words.map(function (word) {
+      return pagefind.search(word, { filters: { shard: NO_SHARD } });
+    })).then(function (found) {
+      if (found.some(function (s) { return !s; })) return null;
+      var counts = [];
+      for (var i = 0; i < found.length; i++) {
+        var perShard = found[i].totalFilters && found[i].totalFilters.shard;
+        if (!perShard) return true;  // not as expected: leave it to Pagefind
+        if (Object.keys(perShard).some(function (key) { return perShard[key] > 0; })) counts.push(perShard);
+      }
+      var keys = shards.filter(function (shard) {
+        return counts.every(function (perShard) { return perShard[shard.key] > 0; });
+      }).map(function (shard) { return shard.key; });
+      return keys.length === shards.length ? true : keys;
+    });
+  }
+
+  /* The chosen filters, restricted to the shards `allowed` (true: all). */
+  function within(chosen, allowed) {
+    var filters = {};
+    Object.keys(chosen).forEach(function (key) { filters[key] = chosen[key]; });
+    if (allowed !== true) filters.shard = { any: allowed };
+    return filters;
+  }
+
+  /* Each shard's index weighs a word by how rare it is in that shard (one
+     unit's posts of a year), so a unit's own name (in every one of its posts'
+     terms) weighs next to nothing there and its posts sink below other units'
+     posts that mention it. So
      when the query names units (every word of it in the unit's name, and not
      every unit), their posts, searched on their own, come first. */
   function searchByRelevance(q, chosen) {
+    return shardsFor(q).then(function (allowed) {
+      if (allowed === null) return null;
+      if (allowed !== true && !allowed.length) return [];
+      return searchShards(q, chosen, allowed);
+    });
+  }
+
+  function searchShards(q, chosen, allowed) {
     var parts = q.toLowerCase().split(/\s+/).filter(Boolean);
     var named = chosen.unit ? [] : unitNames.filter(function (name) {
       name = name.toLowerCase();
       return parts.every(function (p) { return name.indexOf(p) >= 0; });
     });
     if (named.length >= unitNames.length) named = [];
-    var searches = [pagefind.search(q, { filters: chosen })].concat(named.map(function (name) {
-      var filters = { unit: name };
-      Object.keys(chosen).forEach(function (key) { filters[key] = chosen[key]; });
+    var searches = [pagefind.search(q, { filters: within(chosen, allowed) })].concat(named.map(function (name) {
+      var filters = within(chosen, allowed);
+      filters.unit = name;
       return pagefind.search(q, { filters: filters });
     }));
     return Promise.all(searches).then(function (found) {
@@ -304,21 +401,52 @@
     });
   }
 
+  /* The shards `allowed` (true: all), grouped by year, newest first (shards
+     without a year last). */
+  function yearGroups(allowed) {
+    var byYear = {};
+    var years = [];
+    shards.forEach(function (shard) {
+      if (allowed !== true && allowed.indexOf(shard.key) < 0) return;
+      if (!byYear[shard.year]) { byYear[shard.year] = []; years.push(shard.year); }
+      byYear[shard.year].push(shard);
+    });
+    years.sort(function (a, b) {
+      var na = /^\d+$/.test(a) ? Number(a) : -1, nb = /^\d+$/.test(b) ? Number(b) : -1;
+      return nb - na;
+    });
+    return years.map(function (year) { return { year: year, shards: byYear[year] }; });
+  }
+
+  /* Newest first: one merged search gives the total and the years with
+     results; then a year's shards are searched one by one (newest year first,
+     the next year only when the list reaches it) and merged by date. */
   function searchByDate(q, chosen) {
-    var units = chosen.unit ? [chosen.unit] : unitNames;
-    if (!units.length) {
-      return pagefind.search(q || null, { filters: chosen, sort: { date: "desc" } }).then(function (search) {
-        return search && listSource(wrap(search));
+    return (q ? shardsFor(q) : Promise.resolve(true)).then(function (allowed) {
+      if (allowed === null) return null;
+      if (allowed !== true && !allowed.length) return listSource([]);
+      return pagefind.search(q || null, { filters: within(chosen, allowed) }).then(function (all) {
+        return all && searchYears(q, chosen, allowed, all);
       });
-    }
-    return Promise.all(units.map(function (name) {
-      var filters = {};
-      Object.keys(chosen).forEach(function (key) { filters[key] = chosen[key]; });
-      filters.unit = name;
-      return pagefind.search(q || null, { filters: filters, sort: { date: "desc" } });
-    })).then(function (searches) {
-      if (searches.some(function (s) { return !s; })) return null;
-      return mergedSource(searches.map(wrap));
+    });
+  }
+
+  function searchYears(q, chosen, allowed, all) {
+    var counts = all.filters && all.filters.year;
+    var groups = yearGroups(allowed).filter(function (group) {
+      if (!/^\d+$/.test(group.year)) return true;
+      if (chosen.year) return chosen.year === group.year;
+      return !counts || counts[group.year] > 0;
+    });
+    return chainedSource(all.results.length, groups, function (group) {
+      return Promise.all(group.shards.map(function (shard) {
+        var filters = within(chosen, true);
+        filters.shard = shard.key;
+        return pagefind.search(q || null, { filters: filters, sort: { date: "desc" } });
+      })).then(function (searches) {
+        if (searches.some(function (s) { return !s; })) return null;
+        return mergedSource(searches.map(wrap));
+      });
     });
   }
 
@@ -374,24 +502,28 @@
   var params = new URLSearchParams(location.search);
   input.value = params.get("q") || "";
   setState("busy", "正在加载搜索索引…");
-  function indexPath(unit) {
-    return new URL(root + "pagefind/" + encodeURIComponent(unit) + "/", location.href).pathname;
+  function indexPath(shard) {
+    return new URL(root + "pagefind/" + encodeURIComponent(shard.unit) + "/" + encodeURIComponent(shard.year) + "/", location.href).pathname;
   }
-  var OPTIONS = { baseUrl: "/", excerptLength: 40 };
+  function shardOptions(shard) {
+    return { baseUrl: "/", excerptLength: 40, mergeFilter: { shard: shard.key } };
+  }
   fetch(new URL(root + "pagefind/units.json", location.href).href)
     .then(function (response) {
       if (!response.ok) throw new Error("units.json: " + response.status);
       return response.json();
     })
     .then(function (manifest) {
-      var units = (manifest && manifest.units) || [];
-      if (!units.length) {
+      shards = ((manifest && manifest.shards) || []).map(function (s) {
+        return { unit: String(s.unit), year: String(s.year), key: s.unit + "/" + s.year };
+      });
+      if (!shards.length) {
         setState("done", "本站还没有可以搜索的文章。");
         return;
       }
-      return import(new URL(indexPath(units[0]) + "pagefind.js", location.href).href).then(function (pf) {
-        return pf.options(OPTIONS).then(function () {
-          return Promise.all(units.slice(1).map(function (unit) { return pf.mergeIndex(indexPath(unit), OPTIONS); }));
+      return import(new URL(indexPath(shards[0]) + "pagefind.js", location.href).href).then(function (pf) {
+        return pf.options(shardOptions(shards[0])).then(function () {
+          return Promise.all(shards.slice(1).map(function (shard) { return pf.mergeIndex(indexPath(shard), shardOptions(shard)); }));
         }).then(function () { return pf.filters(); }).then(function (filters) {
           pagefind = pf;
           unitNames = sortedValues("unit", (filters && filters.unit) || {});
