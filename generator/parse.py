@@ -147,8 +147,12 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(exc, text, relpath)]
     lines = text.splitlines()
+    # Every branch asks for its header line: find them once, not one scan per branch.
+    headers = [no for no, raw_line in enumerate(lines, 1) if raw_line.strip().startswith("[[branches]]")]
 
     def line_of(key: str, nth: int = 0) -> int:
+        if key == "[[branches]]":
+            return headers[nth] if 0 <= nth < len(headers) else 1
         seen = -1
         in_branch = False
         for no, raw_line in enumerate(lines, 1):

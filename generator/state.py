@@ -22,10 +22,13 @@ did not finish.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +96,23 @@ class BuildState:
         return set(self.pages) | set(self.files)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived objects.
+
+    Unpickling 10,000 cached posts triggers a collection every few hundred
+    allocations, each walking everything allocated so far: 0.15 s with it,
+    0.06 s without. Nothing made here is garbage, so nothing is lost.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_key(out_dir: Path) -> NoopKey:
     try:
         with (out_dir / KEY_FILE).open("rb") as fh:
@@ -112,7 +132,7 @@ def load_key(out_dir: Path) -> NoopKey:
 
 def load_state(out_dir: Path) -> BuildState:
     try:
-        with (out_dir / STATE_FILE).open("rb") as fh:
+        with (out_dir / STATE_FILE).open("rb") as fh, gc_paused():
             version, state = pickle.load(fh)
     except Exception:  # missing, truncated, or from another version of the code: start afresh
         return BuildState()
@@ -130,7 +150,8 @@ def clear_state(out_dir: Path) -> None:
 
 
 def save_state(out_dir: Path, state: BuildState) -> None:
-    data = pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+    with gc_paused():
+        data = pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(out_dir / STATE_FILE, data)
     key = NoopKey(state.input_key, state.problems, tuple(sorted(state.outputs)), state.documents, hashlib.sha256(data).hexdigest())
     atomic_write(out_dir / KEY_FILE, pickle.dumps((STATE_VERSION, key), protocol=pickle.HIGHEST_PROTOCOL))
