@@ -4,11 +4,22 @@
 path. The builder collects problems from every stage and writes nothing when
 any of them is an error, so a failed build leaves the previous output as it was.
 
-Incremental by construction: a post whose file stamp, settings and referenced
-files are unchanged is taken from the saved state without being read; a page
-is rendered only when its fingerprint (its whole template context plus its
-templates) differs from the one saved; only changed bytes are written. A cold
-build parses and renders on every core (fork workers).
+Incremental by construction, at three levels:
+
+- parse: a post whose file stamp, settings and referenced files are unchanged
+  is taken from the saved state without being read;
+- plan: pages are planned by family (`plan.Family`); a family whose key (the
+  tokens of the posts it lists) is unchanged is not planned at all, so a
+  one-post edit builds a few dozen page contexts, not every page's;
+- render/write: a planned page is rendered only when its fingerprint (its whole
+  template context plus its templates) differs from the one saved, and only
+  changed bytes are written.
+
+A no-op build (same input key: code, options, day, every file's stamp, git
+HEAD) stops after reading a small key file. A cold build parses and renders
+on every core (fork workers): parsed bodies stream into the body store, and
+each render worker plans its own share of the families, so no process holds
+every page context at once.
 """
 
 from __future__ import annotations
@@ -165,8 +176,7 @@ class _Plan:
     env: Any
     global_key: str
     planner: Planner | None = None
-    todo: list[Family] = field(default_factory=list)  # families to plan (and render) in this build
-    pages: list[PageSpec] = field(default_factory=list)  # their pages, once made (`check`; the build makes them in `_make`)
+    todo: list[Family] = field(default_factory=list)  # families to plan (and render) in this build: `_make`
     kept: list[tuple[str, str, str]] = field(default_factory=list)  # (path, template, owner) of reused families
     files: list[FileSpec] = field(default_factory=list)
     kept_files: list[tuple[str, str]] = field(default_factory=list)  # (path, owner)

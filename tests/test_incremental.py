@@ -214,6 +214,36 @@ def test_parallel_cold_build_equals_serial(tmp_path: Path, monkeypatch: pytest.M
     assert tree(tmp_path / "par") == clean_build(site, tmp_path / "serial")
 
 
+def test_parallel_incremental_builds_match_clean_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked workers plan and render the families that changed, against the saved fingerprints."""
+    import generator.build as build_module
+
+    monkeypatch.setattr(build_module, "PARALLEL_PARSE_MIN", 2)
+    monkeypatch.setattr(build_module, "PARALLEL_RENDER_MIN", 2)
+    site = write_site(tmp_path / "site", dict(BASE))
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=2))
+    assert builder.build().ok
+    tpl = site / "themes/default/templates/list.html"
+    tpl.parent.mkdir(parents=True)
+    tpl.write_text('{% extends "base.html" %}{% block main %}<h1>{{ heading }}</h1>{% for p in posts %}<p>{{ p.title }}</p>{% endfor %}{% endblock %}\n', encoding="utf-8")
+    edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 三月支部委员会（修订）")
+    result = builder.build()
+    assert result.ok, [p.format() for p in result.problems]
+    assert "jx/a/index.html" in result.rendered and "jx/branch-life/index.html" in result.rendered and "jx/c/index.html" not in result.rendered
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+    tpl.write_text('{% extends "base.html" %}{% block main %}{{ no_such_name.x }}{% endblock %}\n', encoding="utf-8")
+    broken = builder.build()
+    assert not broken.ok and any("list.html" in p.path for p in broken.errors), [p.format() for p in broken.problems]
+    assert tree(out) == clean_build_with_template(site, tmp_path / "clean2", tpl)
+
+
+def clean_build_with_template(site: Path, out: Path, tpl: Path) -> dict[str, bytes]:
+    """The site as the last good template built it (the broken template put back first)."""
+    tpl.write_text('{% extends "base.html" %}{% block main %}<h1>{{ heading }}</h1>{% for p in posts %}<p>{{ p.title }}</p>{% endfor %}{% endblock %}\n', encoding="utf-8")
+    return clean_build(site, out)
+
+
 EDITS = st.lists(
     st.one_of(
         st.tuples(st.just("body"), st.sampled_from(["a", "b", "c"]), st.text("党建学习会议", min_size=1, max_size=5)),
