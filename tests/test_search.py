@@ -130,6 +130,33 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def record_shards(monkeypatch) -> list[str]:
+    """The shards indexed from now on, as the names of their scratch sites ("site-<unit>-<year>"), in order."""
+    runs: list[str] = []
+    real = search._run_pagefind
+
+    def recording(service, out_dir, shard, pages, scratch):
+        runs.append(search._scratch_name("site", shard))
+        return real(service, out_dir, shard, pages, scratch)
+
+    monkeypatch.setattr(search, "_run_pagefind", recording)
+    return runs
+
+
+def script(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def logging_binary(tmp_path: Path) -> tuple[Path, Path]:
+    """A Pagefind that logs each start (its arguments, one line) to a file, then is the real extended binary."""
+    real = search.pagefind_binary()
+    assert real is not None
+    log = tmp_path / "starts.log"
+    return script(tmp_path / "pagefind-logged", f'echo "$*" >> "{log}"\nexec "{real}" "$@"\n'), log
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("search")
@@ -222,34 +249,29 @@ def test_second_build_without_changes_does_not_reindex(built, tmp_path: Path) ->
     assert search.index_output(out, False) == []
 
 
-def test_only_changed_post_pages_need_a_new_index(built, monkeypatch) -> None:
+def test_only_changed_post_pages_need_a_new_index(built, monkeypatch, tmp_path: Path) -> None:
     _, _, out = built
-    ran: list[list[str]] = []
-
-    def fake_run(cmd, **kw):
-        ran.append(cmd)
-        return search.subprocess.CompletedProcess(cmd, 1, "", "Error: 索引失败")
-
-    monkeypatch.setattr(search.subprocess, "run", fake_run)
+    ran = record_shards(monkeypatch)
+    failing = script(tmp_path / "pagefind-fails", "echo 'Error: 索引失败' >&2\nexit 1\n")
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(failing))
     # the builder says which HTML changed: list pages only → nothing to index
     assert search.index_output(out, True, pages=["index.html", "sections/notices/index.html", "compare/2026/index.html", "jx/branch/jx-jg1/index.html", "tags/x/page/2/index.html"]) == []
     assert ran == []
     # a post page changed → index; a failed run leaves a marker ...
     [problem] = search.index_output(out, True, pages=["index.html", "jx/dangke/index.html"])
-    assert len(ran) == 1 and ran[0][0].endswith("pagefind_extended") and "Error: 索引失败" in problem.message
-    assert Path(ran[0][ran[0].index("--site") + 1]).name == "site-jx-2025" and "--keep-index-url" in ran[0] and "--glob" not in ran[0]
+    assert ran == ["site-jx-2025"] and "Error: 索引失败" in problem.message and "单位 jx 的 2025 年，退出码 1" in problem.message
     assert json.loads((out / search.DIRTY).read_text("utf-8")) == ["jx/2025"]
     # ... so the next build indexes even though it changed no HTML
     search.index_output(out, False)
     assert len(ran) == 2
-    monkeypatch.undo()
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     assert search.index_output(out, False) == []
     assert not (out / search.DIRTY).exists()
     # without the list of pages, any HTML change means indexing
-    monkeypatch.setattr(search.subprocess, "run", fake_run)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(failing))
     search.index_output(out, True)
-    assert len(ran) == 4  # every shard: jx/2025 and jx/2026
-    monkeypatch.undo()
+    assert len(ran) == 5  # every shard: jx/2025 and jx/2026
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     assert search.index_output(out, False) == [] and not (out / search.DIRTY).exists()
 
 
@@ -308,15 +330,7 @@ def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None
         assert build(site, clean).ok
         return tree(clean / "pagefind")
 
-    runs: list[str] = []
-    real_run = search.subprocess.run
-
-    def recording_run(cmd, **kw):
-        if str(cmd[0]).endswith("pagefind_extended"):  # the module is shared: git runs through it too
-            runs.append(Path(cmd[cmd.index("--site") + 1]).name)
-        return real_run(cmd, **kw)
-
-    monkeypatch.setattr(search.subprocess, "run", recording_run)
+    runs = record_shards(monkeypatch)
     before = {s: files_of(s) for s in ("jx/2025", "jx/2026", "wy/2025")}
     # a body edit in jx 2026: only that shard is indexed again; the others keep their bytes and mtimes
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
@@ -374,15 +388,7 @@ def test_unreadable_membership_file_means_a_full_correct_index(tmp_path: Path, m
         (out / search.MEMBERS).write_text('{"version": 1, "pages": {"jx/dangke/ind')
     else:  # readable, but of another version (here saying every post is in 2025): not trusted
         (out / search.MEMBERS).write_text(json.dumps({"version": 0, "pages": {p: "2025" for p in members["pages"]}}))
-    runs: list[str] = []
-    real_run = search.subprocess.run
-
-    def recording_run(cmd, **kw):
-        if str(cmd[0]).endswith("pagefind_extended"):
-            runs.append(Path(cmd[cmd.index("--site") + 1]).name)
-        return real_run(cmd, **kw)
-
-    monkeypatch.setattr(search.subprocess, "run", recording_run)
+    runs = record_shards(monkeypatch)
     (site / "content/jx/2025/dangke.md").write_text(post_text("本科生党支部开展主题党日暨党课", "2025-11-20", "支部生活", "学习党史，重温入党誓词，交流心得。", meeting=["主题党日", "党课"], branch="jx-xs1"), encoding="utf-8")
     assert build(site, out).ok
     assert sorted(runs) == ["site-jx-2025", "site-jx-2026"]  # every shard, not just the edited one
@@ -411,6 +417,64 @@ def test_indexes_of_older_builds_are_replaced_by_shards(built, tmp_path: Path, o
         (where / rel).write_text("old")
     assert search.index_output(copy, True, pages=["jx/dangke/index.html"]) == []
     assert tree(copy / "pagefind") == expected
+
+
+def test_many_shards_take_at_most_two_pagefind_processes_and_give_the_cli_bytes(tmp_path: Path, monkeypatch) -> None:
+    files = {**POSTS, "content/wy/_unit.toml": WY_UNIT}
+    for year in range(2019, 2026):  # wy: one shard per year, plus jx's two
+        files[f"content/wy/{year}/xuexi-{year}.md"] = post_text(f"外国语学院党委{year}年理论学习中心组学习会", f"{year}-06-0{year % 9 + 1}", "党建动态", f"学习宪法，研讨{year}年意识形态工作。")
+    site = with_search_theme(write_site(tmp_path / "site", files))
+    binary, log = logging_binary(tmp_path)
+    out = tmp_path / "out"
+    assert build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)}).ok
+    shards = json.loads((out / "pagefind/units.json").read_text("utf-8"))["shards"]
+    assert len(shards) == 9
+    starts = log.read_text().splitlines()
+    assert 1 <= len(starts) <= search.JOBS and set(starts) == {"--service"}, starts  # not one process per shard
+    # each shard holds the bytes `pagefind --site` gives for its pages (canonicalized), as before the service
+    real = search.pagefind_binary()
+    members = json.loads((out / search.MEMBERS).read_text("utf-8"))["pages"]
+    for shard in shards:
+        unit, year = shard["unit"], shard["year"]
+        scratch = tmp_path / f"cli-{unit}-{year}"
+        for page, y in members.items():
+            if page.startswith(unit + "/") and y == year:
+                (scratch / "site" / page).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(out / page, scratch / "site" / page)
+        run = search.subprocess.run([str(real), "--site", str(scratch / "site"), "--output-path", str(scratch / "index"), "--keep-index-url", "--silent"], capture_output=True, check=False)
+        assert run.returncode == 0, run.stderr
+        for path in (scratch / "index").iterdir():
+            if path.name.startswith(search.UNUSED):
+                path.unlink()
+        search.canonicalize(scratch / "index")
+        assert tree(out / "pagefind" / unit / year) == tree(scratch / "index"), f"{unit}/{year}"
+
+
+def test_pagefind_that_dies_on_one_shard_is_restarted_for_the_next(tmp_path: Path, monkeypatch) -> None:
+    files = {**POSTS, "content/jx/2024/xuanchuan.md": post_text("机械工程学院开展宪法宣传活动", "2024-12-04", "党建动态", "宣传宪法。")}
+    site = with_search_theme(write_site(tmp_path / "site", files))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    expected = tree(out / "pagefind")
+    monkeypatch.setattr(search, "JOBS", 1)  # one service for the three shards
+    real = search._run_pagefind
+    seen: list[tuple[str, str]] = []
+
+    def crash_second(service, out_dir, shard, pages, scratch):
+        seen.append(shard)
+        if len(seen) == 2:  # the service dies under the second shard
+            service.proc.kill()
+            service.proc.wait()
+        return real(service, out_dir, shard, pages, scratch)
+
+    monkeypatch.setattr(search, "_run_pagefind", crash_second)
+    (out / search.MEMBERS).unlink()  # so every shard is indexed
+    [problem] = search.index_output(out, True, pages=["jx/dangke/index.html"])
+    assert len(seen) == 3 and f"单位 jx 的 {seen[1][1]} 年，退出码 -9" in problem.message and "另有" not in problem.message
+    assert json.loads((out / search.DIRTY).read_text("utf-8")) == [f"jx/{seen[1][1]}"]  # the third shard was indexed by a new service
+    monkeypatch.setattr(search, "_run_pagefind", real)
+    assert search.index_output(out, False) == []
+    assert tree(out / "pagefind") == expected and not (out / search.DIRTY).exists()
 
 
 def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:
