@@ -62,8 +62,22 @@ def _json_filter(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates shared between builds (Jinja's per-user folder in the system temp dir).
+
+    Compiling the theme costs ~0.15 s per process, a large part of a one-post
+    edit. Entries are keyed by the template file and checked against its source
+    and Jinja's version, so a stale entry is never used; none is in the output.
+    """
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no usable temp folder: compile every time
+        return None
+
+
 def make_env(theme: Theme) -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme.template_dirs if d.is_dir()]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
