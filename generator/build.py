@@ -32,21 +32,22 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import urls
 from .attachments import IMAGE_EXTENSIONS, extension, publishable_bytes
 from .config import SiteConfig, load_config
 from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
-from .markup import MARKUP_VERSION, MarkupRenderer
-from .model import History, Post, RenderedBody, SiteModel, Unit
-from .parse import UNIT_FILE, FileFacts, parse_post, parse_unit
+from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
 from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, sort_posts
 from .sources import Sources, discover
 from .state import BodyStore, BuildState, CachedPost, FamilyRecord, clear_state, gc_paused, load_key, load_state, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer
+
+if TYPE_CHECKING:  # imported where used: a no-op build never loads Markdown or YAML
+    from .markup import MarkupRenderer
 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
@@ -202,6 +203,8 @@ _WORKER: dict[str, Any] = {}  # set once per worker process by _init_worker, nev
 
 
 def _init_worker(site_dir: Path, config: SiteConfig, units: dict[str, Unit], files: dict[str, FileFacts], drafts: bool) -> None:
+    from .markup import MarkupRenderer
+
     _WORKER.update(site_dir=site_dir, config=config, units=units, files=files, drafts=drafts, markup=MarkupRenderer())
 
 
@@ -216,6 +219,9 @@ def _parse_one(rel: str, site_dir: Path, config: SiteConfig, units: dict[str, Un
         raw = (site_dir / rel).read_bytes()
     except OSError as exc:
         return _Parsed(rel, None, None, (error(rel, 1, f"无法读取文件：{exc.strerror}。"),))
+    from .markup import MARKUP_VERSION
+    from .parse import parse_post
+
     post, problems = parse_post(raw, rel, unit, config, files)
     if post is None:
         return _Parsed(rel, None, None, tuple(problems))
@@ -326,6 +332,8 @@ class Builder:
     @property
     def markup(self) -> MarkupRenderer:
         if self._markup is None:
+            from .markup import MarkupRenderer
+
             self._markup = MarkupRenderer()
         return self._markup
 
@@ -355,6 +363,8 @@ class Builder:
         problems.extend(sources.problems)
         units, unit_problems = self._units(config, sources)
         problems.extend(unit_problems)
+
+        from .markup import MARKUP_VERSION
 
         settings = _hash(PARSER_VERSION, MARKUP_VERSION, config)
         contexts = {slug: _hash(settings, u) for slug, u in units.items()}
@@ -437,6 +447,8 @@ class Builder:
             if urls.collision_key(slug) in reserved:
                 problems.append(error(rel, 1, f"单位文件夹名“{slug}”与网站自身的页面路径冲突（保留名：{'、'.join(urls.RESERVED_TOP)}），请改名。"))
                 continue
+            from .parse import parse_unit
+
             unit, probs = parse_unit((self.site_dir / rel).read_bytes(), rel, slug, config)
             problems.extend(probs)
             if unit:

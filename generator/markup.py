@@ -30,7 +30,8 @@ from markdown.extensions.toc import slugify_unicode
 from . import attachments as att
 from .errors import Problem, error, warning
 from .model import Attachment, Post, RenderedBody
-from .parse import FileFacts, _attachment_kind, lookup_file, confine, post_slug
+from .model import FileFacts
+from .parse import _attachment_kind, confine, lookup_file, post_slug
 from .urls import collision_key
 
 # Bump when the Markdown settings or the sanitiser policy change: cached bodies
@@ -366,8 +367,4 @@ def plain_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
-def excerpt(text: str, length: int = 120) -> str:
-    return text if len(text) <= length else text[:length].rstrip() + "…"
-
-
-__all__ = ["MarkupRenderer", "sanitize", "diagnose", "url_scheme", "plain_text", "excerpt", "MARKUP_VERSION"]
+__all__ = ["MarkupRenderer", "sanitize", "diagnose", "url_scheme", "plain_text", "MARKUP_VERSION"]

@@ -9,8 +9,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .config import SiteConfig
+
+if TYPE_CHECKING:
+    from .attachments import DocumentText
+
+
+
+UNIT_FILE = "_unit.toml"  # the unit's own settings, in content/<unit>/
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the load stage knows about a file under content/ (no bytes)."""
+
+    size: int
+    escapes: bool = False  # a symlink (or inside one) that leads out of its unit folder
+    # The text inside a PDF/DOCX, read by the load stage for the privacy scan;
+    # None for other files (and for facts made without reading, e.g. in tests).
+    text: DocumentText | None = None
 
 
 @dataclass(frozen=True)

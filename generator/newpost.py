@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .config import load_config
 from .errors import choices_text
-from .parse import UNIT_FILE, parse_unit
+from .model import UNIT_FILE
+from .parse import parse_unit
 
 
 class NewPostError(Exception):

@@ -27,11 +27,10 @@ import yaml
 from . import attachments as att
 from .config import GROUP_MEETING_KEY, SiteConfig
 from .errors import Kind, Problem, Severity, choices_text, closest, error, info, warning, toml_problem
-from .model import Attachment, Branch, Post, Unit
+from .model import UNIT_FILE, Attachment, Branch, FileFacts, Post, Unit
 from .privacy import RULES, SECRET_MARKERS, scan
 from .urls import collision_key
 
-UNIT_FILE = "_unit.toml"
 BRANCH_KINDS = ("教职工", "学生", "离退休")
 
 # canonical key -> accepted spellings
@@ -79,17 +78,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 # numbers do not; decode() turns them into "\n" so every stage counts alike.
 _EXTRA_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
 _BREAKS_RE = re.compile("|".join(re.escape(k) for k in _EXTRA_BREAKS))
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    """What the load stage knows about a file under content/ (no bytes)."""
-
-    size: int
-    escapes: bool = False  # a symlink (or inside one) that leads out of its unit folder
-    # The text inside a PDF/DOCX, read by the load stage for the privacy scan;
-    # None for other files (and for facts made without reading, e.g. in tests).
-    text: att.DocumentText | None = None
 
 
 def detect_encoding_name(raw: bytes) -> str | None:

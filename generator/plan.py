@@ -31,7 +31,6 @@ from typing import Any, Callable, Iterable
 
 from . import urls
 from .config import SiteConfig
-from .markup import excerpt
 from .model import Post, SiteModel, Unit
 
 
@@ -154,6 +153,10 @@ def _page_links(base_folder: str, page: int, pages: int) -> list[dict[str, Any]]
             out.append({"n": None, "url": None, "gap": True})
         out.append({"n": k, "url": urls.paged(base_folder, k), "gap": False})
     return out
+
+
+def excerpt(text: str, length: int = 120) -> str:
+    return text if len(text) <= length else text[:length].rstrip() + "…"
 
 
 def size_text(n: int) -> str:

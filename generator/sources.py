@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .attachments import DOCUMENT_EXTENSIONS, DocumentText, extension, read_document
 from .errors import Problem, error, warning
-from .parse import UNIT_FILE, FileFacts
+from .model import UNIT_FILE, FileFacts
 
 CONTENT = "content"
 # Editor droppings and OS metadata: never content.
