@@ -2,7 +2,7 @@
 
 Plan: `search_outputs` gives the page ``search/index.html``; its script
 (``search.js``) reads ``<root>pagefind/units.json`` and loads Pagefind's JS API
-from the first shard's index, merging the others, so search works offline and
+from the first shard's index, merging the others as searches need them, so search works offline and
 under any sub-path. The page's context holds the
 display order of the filter values (units, columns, meeting types as the site
 configures them), nothing per post.
@@ -14,18 +14,23 @@ what the post template marks with ``data-pagefind-body`` / ``-meta`` /
 shard, ``pagefind/<unit>/<year>/``, holding the unit's posts of that year (the
 year the post template marks with ``data-pagefind-filter="year:YYYY"``; a post
 page without it goes to the shard ``undated``). ``pagefind/units.json`` lists
-the shards (``{"shards": [{"unit": folder, "year": year}, ...]}``, unit then
-year order); search.js merges them in the browser (Pagefind's mergeIndex), so
-an edit re-indexes only its shard: about 100–200 pages at 10,000 posts instead
+the shards in unit then year order, each with the counts of its pages'
+filter values (read from the post pages with their year), and those counts
+for the whole site: ``{"filters": {filter: {value: pages}}, "shards":
+[{"unit": folder, "year": year, "pages": n, "filters": {...}}, ...]}``, keys
+sorted. search.js fills its filter menus from it (no Pagefind filter files
+when the page opens) and merges a shard (Pagefind's mergeIndex) only when a
+search needs it. An edit re-indexes only its shard: about 100–200 pages at 10,000 posts instead
 of a whole unit, and Pagefind's memory grows with the pages of one run.
 
 Post pages are ``<unit>/<slug>/index.html`` (no year in the path), so a shard
 cannot be picked with Pagefind's ``--glob``: each shard is a scratch site of
 hard links to its pages (copies where linking fails), ``<scratch>/site-<unit>-
 <year>/<unit>/<slug>/index.html``, indexed with ``--site`` on it and
-``--keep-index-url``, so the result URLs are the pages' own. Which shard each
-post page is in is kept in a hidden file (``MEMBERS``; deleted pages are no
-longer there to read). A build re-reads the post pages of the units with a post
+``--keep-index-url`` (the service's AddDir on it, with keep_index_url), so
+the result URLs are the pages' own. Which shard each
+post page is in, and its filter values, are kept in a hidden file
+(``MEMBERS``; deleted pages are no longer there to read). A build re-reads the post pages of the units with a post
 page among the pages it wrote or deleted and indexes again the shards whose
 pages changed: an edited page's shard, both shards when its year changed.
 Without the list of pages, or without a readable membership file, every post
@@ -46,6 +51,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
+import html
 import hashlib
 import json
 import os
@@ -65,12 +71,14 @@ from .plan import FileSpec, PageSpec, Planner
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
 DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
-MEMBERS = ".liangshai-pagefind-shards.json"  # {"version": 1, "pages": {post page: year}}; hidden, never published
-MEMBERS_VERSION = 1
+MEMBERS = ".liangshai-pagefind-shards.json"  # {"version": 2, "pages": {post page: [year, {filter: [values]}]}}; hidden, never published
+MEMBERS_VERSION = 2
 ENTRY = "pagefind-entry.json"
-MANIFEST = "units.json"  # {"shards": [{"unit": folder, "year": year}, ...]}: the shard indexes search.js merges
+MANIFEST = "units.json"  # {"filters": {...}, "shards": [{"unit", "year", "filters"}, ...]}: the shard indexes search.js merges
 BODY_MARK = b"data-pagefind-body"
 YEAR_MARK = re.compile(rb'data-pagefind-filter="year:([0-9]{1,4})"')
+# A filter as Pagefind reads it: data-pagefind-filter="key:value", or "key" with the element's text as the value.
+FILTER_MARK = re.compile(r'data-pagefind-filter="([^"]*)"[^>]*>([^<]*)')
 UNDATED = "undated"  # the shard of post pages without a year mark
 UNUSED = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
 JOBS = 2  # Pagefind processes (services) at a time, each multi-threaded already
@@ -134,11 +142,11 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
         # marker names, and unit folders that came or went.
         known = {p.split("/", 1)[0] for p in old}
         units = {p.split("/", 1)[0] for p in edited} | {key.split("/", 1)[0] for key in pending} | (known ^ set(folders))
-        members = {p: y for p, y in old.items() if p.split("/", 1)[0] not in units}
+        members = {p: m for p, m in old.items() if p.split("/", 1)[0] not in units}
         members.update(_scan(out_dir, sorted(units & set(folders))))
         before, after = _shards(old), _shards(members)
         todo = {s for s in before.keys() | after.keys() if before.get(s) != after.get(s)}
-        todo |= {(p.split("/", 1)[0], y) for p in edited for y in (old.get(p), members.get(p)) if y is not None}
+        todo |= {(p.split("/", 1)[0], m[0]) for p in edited for m in (old.get(p), members.get(p)) if m is not None}
         for key in pending:
             unit, _, year = key.partition("/")
             todo |= {s for s in before.keys() | after.keys() if s[0] == unit and (not year or s[1] == year)}
@@ -164,22 +172,33 @@ def _pending(dirty: Path) -> set[str] | object:
     return set(keys)
 
 
-def _read_members(path: Path) -> dict[str, str] | None:
-    """The membership file's {post page: year}, or None when it is missing, unreadable or not as written."""
+Member = tuple[str, dict[str, list[str]]]  # a post page's year (its shard) and its filter values {filter: [values]}
+
+
+def _read_members(path: Path) -> dict[str, Member] | None:
+    """The membership file's {post page: (year, filters)}, or None when it is missing, unreadable or not as written."""
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != MEMBERS_VERSION or not isinstance(data.get("pages"), dict):
         return None
-    pages = data["pages"]
-    if not all(isinstance(p, str) and _is_post_page(p) and isinstance(y, str) and _valid_year(y) for p, y in pages.items()):
-        return None
-    return pages
+    members: dict[str, Member] = {}
+    for page, member in data["pages"].items():
+        if not (isinstance(page, str) and _is_post_page(page) and isinstance(member, list) and len(member) == 2):
+            return None
+        year, filters = member
+        if not (isinstance(year, str) and _valid_year(year) and isinstance(filters, dict)):
+            return None
+        if not all(isinstance(k, str) and isinstance(vs, list) and all(isinstance(v, str) for v in vs) for k, vs in filters.items()):
+            return None
+        members[page] = (year, filters)
+    return members
 
 
-def _write_members(path: Path, members: dict[str, str]) -> None:
-    data = json.dumps({"version": MEMBERS_VERSION, "pages": dict(sorted(members.items()))}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _write_members(path: Path, members: dict[str, Member]) -> None:
+    pages = {page: [year, filters] for page, (year, filters) in sorted(members.items())}
+    data = json.dumps({"version": MEMBERS_VERSION, "pages": pages}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -189,13 +208,13 @@ def _valid_year(year: str) -> bool:
     return year == UNDATED or (year.isascii() and year.isdigit() and 1 <= len(year) <= 4)
 
 
-def _scan(out_dir: Path, units: Iterable[str]) -> dict[str, str]:
-    """{post page: year} of the post pages (those the post template marks for Pagefind) in ``units``' folders.
+def _scan(out_dir: Path, units: Iterable[str]) -> dict[str, Member]:
+    """{post page: (year, filters)} of the post pages (those the post template marks for Pagefind) in ``units``' folders.
 
     Only post pages may be indexed: on pages without the mark Pagefind would
     index the whole page (a unit's column pages).
     """
-    members: dict[str, str] = {}
+    members: dict[str, Member] = {}
     for unit in units:
         for page in sorted((out_dir / unit).glob("*/index.html")):
             try:
@@ -205,14 +224,30 @@ def _scan(out_dir: Path, units: Iterable[str]) -> dict[str, str]:
             if BODY_MARK not in html:
                 continue
             year = YEAR_MARK.search(html)
-            members[page.relative_to(out_dir).as_posix()] = year.group(1).decode("ascii") if year else UNDATED
+            members[page.relative_to(out_dir).as_posix()] = (year.group(1).decode("ascii") if year else UNDATED, page_filters(html))
     return members
 
 
-def _shards(members: dict[str, str]) -> dict[Shard, list[str]]:
+def page_filters(page: bytes) -> dict[str, list[str]]:
+    """The filter values Pagefind reads from a page: {filter: [values, in page order, once each]}.
+
+    The forms the post template uses: ``data-pagefind-filter="key:value"`` and
+    ``data-pagefind-filter="key"`` on an element whose text is the value.
+    """
+    filters: dict[str, list[str]] = {}
+    for attr, text in FILTER_MARK.findall(page.decode("utf-8", errors="replace")):
+        key, colon, value = html.unescape(attr).partition(":")
+        value = " ".join((value if colon else html.unescape(text)).split())
+        key = key.strip()
+        if key and value and value not in filters.setdefault(key, []):
+            filters[key].append(value)
+    return filters
+
+
+def _shards(members: dict[str, Member]) -> dict[Shard, list[str]]:
     """{shard: its post pages, sorted}."""
     shards: dict[Shard, list[str]] = {}
-    for page, year in sorted(members.items()):
+    for page, (year, _) in sorted(members.items()):
         shards.setdefault((page.split("/", 1)[0], year), []).append(page)
     return shards
 
@@ -221,7 +256,7 @@ def _shard_dir(shard: Shard) -> str:
     return f"{shard[0]}/{shard[1]}"
 
 
-def _index_shards(out_dir: Path, members: dict[str, str], todo: set[Shard]) -> list[Problem]:
+def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard]) -> list[Problem]:
     """Index the ``todo`` shards that have posts, then write the manifest and remove stale indexes."""
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
@@ -262,7 +297,7 @@ def _index_shards(out_dir: Path, members: dict[str, str], todo: set[Shard]) -> l
     # The manifest search.js reads: every shard with posts and an index (a
     # shard that failed keeps its previous one), in unit then year order.
     listed = [s for s in sorted(shards) if (bundle / _shard_dir(s) / ENTRY).is_file()]
-    manifest = json.dumps({"shards": [{"unit": u, "year": y} for u, y in listed]}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    manifest = _manifest(listed, shards, members)
     bundle.mkdir(parents=True, exist_ok=True)
     if not ((bundle / MANIFEST).is_file() and (bundle / MANIFEST).read_bytes() == manifest):
         tmp = bundle / f".{MANIFEST}.tmp"
@@ -289,6 +324,26 @@ def _index_shards(out_dir: Path, members: dict[str, str], todo: set[Shard]) -> l
         return [first, *warnings[:1]]
     dirty.unlink(missing_ok=True)
     return warnings[:1]
+
+
+def _manifest(listed: list[Shard], shards: dict[Shard, list[str]], members: dict[str, Member]) -> bytes:
+    """units.json: the ``listed`` shards, each with the counts of its pages' filter values, and those counts for the whole site.
+
+    search.js fills its filter menus from ``filters`` (no Pagefind filter
+    files to fetch when the page opens) and loads only the shards with pages
+    that have the chosen values. Keys sorted, so the same pages give the same bytes.
+    """
+    total: dict[str, dict[str, int]] = {}
+    entries = []
+    for shard in listed:
+        counts: dict[str, dict[str, int]] = {}
+        for page in shards[shard]:
+            for key, values in members[page][1].items():
+                for value in values:
+                    counts.setdefault(key, {})[value] = counts.get(key, {}).get(value, 0) + 1
+                    total.setdefault(key, {})[value] = total.get(key, {}).get(value, 0) + 1
+        entries.append({"unit": shard[0], "year": shard[1], "pages": len(shards[shard]), "filters": counts})
+    return json.dumps({"filters": total, "shards": entries}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def _remove(path: Path) -> None:

@@ -185,14 +185,56 @@ def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
     # search.js reads <root>pagefind/units.json and loads Pagefind from the first shard's index
     bundle = (out / "search" / form.group(2) / "pagefind").resolve()
     shards = json.loads((bundle / "units.json").read_text("utf-8"))["shards"]
-    assert shards == [{"unit": "jx", "year": "2025"}, {"unit": "jx", "year": "2026"}]
+    assert [(s["unit"], s["year"], s["pages"]) for s in shards] == [("jx", "2025", 1), ("jx", "2026", 2)]
     assert all((bundle / s["unit"] / s["year"] / "pagefind.js").is_file() for s in shards)
+
+
+def pagefind_filter_counts(index: Path) -> dict[str, dict[str, int]]:
+    """{filter: {value: pages}} as Pagefind's own filter files in ``index`` (one shard) say."""
+    entry = json.loads((index / search.ENTRY).read_text("utf-8"))
+    counts: dict[str, dict[str, int]] = {}
+    for info in entry["languages"].values():
+        meta = search._read_dcd(index / f"pagefind.{info['hash']}.pf_meta")
+        for name, file in meta[3]:
+            key, values = search._read_dcd(index / "filter" / f"{file}.pf_filter")
+            for value, pages in values:
+                counts.setdefault(key, {})[value] = len(pages)
+    return counts
+
+
+def test_manifest_holds_the_filter_values_and_counts(built) -> None:
+    """search.js fills its menus from units.json, without Pagefind's filter files: the counts are the content's."""
+    result, _, out = built
+    manifest = json.loads((out / "pagefind/units.json").read_text("utf-8"))
+    meetings = {m.key: m.name for m in result.model.config.meetings}
+    sections = {c.key: c.name for c in result.model.config.sections}
+    expected: dict[str, dict[str, int]] = {}
+    for post in result.model.posts:
+        values = {"unit": [result.model.unit(post.unit).name], "column": [sections[post.section]], "year": [str(post.day.year)], "meeting": [meetings[k] for k in post.meetings]}
+        for key, vs in values.items():
+            for v in vs:
+                expected.setdefault(key, {})[v] = expected.get(key, {}).get(v, 0) + 1
+    assert expected["column"] == {"支部生活": 2, "通知公告": 1}  # as POSTS say
+    assert manifest["filters"] == expected
+    assert manifest["filters"]["meeting"] == {"支部委员会": 1, "主题党日": 1, "党课": 1}
+    # per shard, exactly what Pagefind's own filter files hold
+    for shard in manifest["shards"]:
+        assert shard["filters"] == pagefind_filter_counts(out / "pagefind" / shard["unit"] / shard["year"]), shard
+    # deterministic bytes: keys sorted
+    raw = (out / "pagefind/units.json").read_bytes()
+    assert raw == json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def test_page_filters_reads_both_forms() -> None:
+    page = '<a href="x" data-pagefind-meta="unit" data-pagefind-filter="unit">机械&amp;工程</a><time data-pagefind-filter="year:2025">2025年</time><span data-pagefind-filter="meeting">党课</span>、<span data-pagefind-filter="meeting">党课</span>'
+    assert search.page_filters(page.encode()) == {"unit": ["机械&工程"], "year": ["2025"], "meeting": ["党课"]}
 
 
 def test_search_js_uses_only_the_api_and_no_inline_styles() -> None:
     js = (REPO / "themes/default/static/search.js").read_text("utf-8")
     assert 'fetch(new URL(root + "pagefind/units.json", location.href).href)' in js
-    assert 'import(new URL(indexPath(shards[0]) + "pagefind.js", location.href).href)' in js and "pf.mergeIndex(indexPath(shard), shardOptions(shard))" in js
+    assert 'import(new URL(indexPath(shards[0]) + "pagefind.js", location.href).href)' in js and "pagefind.mergeIndex(indexPath(shard), shardOptions(shard))" in js
+    assert "filters()" not in js  # the filter menus come from units.json: no filter files fetched when the page opens
     assert ".style" not in js and "innerHTML" not in js and "eval(" not in js
 
 
@@ -292,7 +334,8 @@ def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> N
     assert new == tree(clean / "pagefind"), "incremental index differs from a clean build's (stale or missing files)"
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
     # files whose bytes did not change were not rewritten: the 2025 shard (no edit there) not at all
-    for rel in ("pagefind/units.json", "pagefind/jx/2026/pagefind.js", "pagefind/jx/2026/wasm.unknown.pagefind"):
+    # (units.json changes: its counts lose the deleted post)
+    for rel in ("pagefind/jx/2026/pagefind.js", "pagefind/jx/2026/wasm.unknown.pagefind"):
         assert (out / rel).stat().st_mtime_ns == mtimes[rel]
     assert {rel: m for rel, m in mtimes.items() if rel.startswith("pagefind/jx/2025/")} == {
         p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind/jx/2025").rglob("*") if p.is_file()
@@ -381,13 +424,15 @@ def test_unreadable_membership_file_means_a_full_correct_index(tmp_path: Path, m
     out = tmp_path / "out"
     assert build(site, out).ok
     members = json.loads((out / search.MEMBERS).read_text("utf-8"))
-    assert members == {"version": 1, "pages": {"jx/dangke/index.html": "2025", "jx/tongzhi/index.html": "2026", "jx/weiyuanhui-3/index.html": "2026"}}
+    assert members["version"] == 2
+    assert {p: m[0] for p, m in members["pages"].items()} == {"jx/dangke/index.html": "2025", "jx/tongzhi/index.html": "2026", "jx/weiyuanhui-3/index.html": "2026"}
+    assert members["pages"]["jx/dangke/index.html"][1] == {"column": ["支部生活"], "meeting": ["主题党日", "党课"], "unit": ["机械工程学院党委"], "year": ["2025"]}
     if damage == "missing":
         (out / search.MEMBERS).unlink()
     elif damage == "corrupt":
         (out / search.MEMBERS).write_text('{"version": 1, "pages": {"jx/dangke/ind')
     else:  # readable, but of another version (here saying every post is in 2025): not trusted
-        (out / search.MEMBERS).write_text(json.dumps({"version": 0, "pages": {p: "2025" for p in members["pages"]}}))
+        (out / search.MEMBERS).write_text(json.dumps({"version": 1, "pages": {p: "2025" for p in members["pages"]}}))
     runs = record_shards(monkeypatch)
     (site / "content/jx/2025/dangke.md").write_text(post_text("本科生党支部开展主题党日暨党课", "2025-11-20", "支部生活", "学习党史，重温入党誓词，交流心得。", meeting=["主题党日", "党课"], branch="jx-xs1"), encoding="utf-8")
     assert build(site, out).ok
@@ -437,7 +482,7 @@ def test_many_shards_take_at_most_two_pagefind_processes_and_give_the_cli_bytes(
     for shard in shards:
         unit, year = shard["unit"], shard["year"]
         scratch = tmp_path / f"cli-{unit}-{year}"
-        for page, y in members.items():
+        for page, (y, _) in members.items():
             if page.startswith(unit + "/") and y == year:
                 (scratch / "site" / page).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(out / page, scratch / "site" / page)

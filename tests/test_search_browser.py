@@ -297,6 +297,43 @@ def test_header_search_box_is_a_plain_form_to_the_search_page(watched, server, c
     assert_first(shown(watched), content.title_has("党史"), "党史")
 
 
+def test_opening_the_page_fetches_only_the_manifest_and_pagefind_js(page, server, demo, content) -> None:
+    """The menus come from units.json; shard indexes and filter files are fetched when a search needs them."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(urlsplit(r.url).path))
+    errors: list[str] = []
+    watch(page, errors)
+    manifest = json.loads((demo[1] / "pagefind/units.json").read_text("utf-8"))
+    shards = manifest["shards"]
+    first = f"/pagefind/{shards[0]['unit']}/{shards[0]['year']}/"
+    search(page, server)
+    assert "请输入关键词" in page.text_content("#search-status")
+    assert [p for p in requests if p.startswith("/pagefind/")] == ["/pagefind/units.json", first + "pagefind.js"], requests
+    # the menus list the content's values with their counts
+    unit = "外国语学院党委"
+    options = page.eval_on_selector_all("#search-f-unit option", "os => os.map(o => [o.value, o.textContent])")
+    assert [unit, f"{unit}（{len(content.of_unit(unit))}）"] in options
+    years = page.eval_on_selector_all("#search-f-year option", "os => os.map(o => o.value)")
+    assert set(years) == {""} | {str(p.day.year) for p in content.model.posts}
+    # a filter: only the shards with that unit's posts are merged (and the first, Pagefind's own), only the unit filter's files fetched
+    requests.clear()
+    page.select_option("#search-f-unit", unit)
+    wait_done(page)
+    assert total(page) == len(content.of_unit(unit)) and {r["unit"] for r in shown(page)} == {unit}
+    folder = next(s["unit"] for s in shards if unit in s["filters"]["unit"])
+    entries = {p.split("/")[2] + "/" + p.split("/")[3] for p in requests if p.endswith("/pagefind-entry.json")}
+    assert entries == {f"{s['unit']}/{s['year']}" for s in shards if s["unit"] == folder} | {f"{shards[0]['unit']}/{shards[0]['year']}"}, entries
+    assert len(entries) < len(shards)
+    filter_files = [p for p in requests if "/filter/" in p]
+    assert filter_files and len(filter_files) <= len(entries), filter_files  # one file (the unit filter) per shard at most
+    # then a query: the other shards are merged too; the filter still narrows
+    page.fill("#search-q", "主题党日")
+    wait_done(page)
+    results = shown(page)
+    assert results and {r["unit"] for r in results} == {unit}
+    assert not errors, errors
+
+
 def test_search_works_under_a_sub_path(page, demo, content) -> None:
     requests: list[str] = []
     page.on("request", lambda r: requests.append(urlsplit(r.url).path))

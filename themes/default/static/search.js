@@ -1,12 +1,17 @@
 /* liangshai: site search on search/index.html with Pagefind's JS API.
    The build writes one Pagefind index per shard, a unit's posts of one year
    (pagefind/<unit>/<year>/, so an edit re-indexes one shard), and
-   pagefind/units.json listing them: {"shards": [{"unit", "year"}, ...]}.
-   Here the first shard's index is loaded and the others merged into it
-   (Pagefind's multisite mergeIndex; the WebAssembly is loaded once), all from
-   paths relative to the page, so search works offline and under any sub-path.
-   Each shard gets the synthetic filter shard: "<unit>/<year>" (mergeFilter),
-   which lets a search pick exactly one shard (see searchByDate).
+   pagefind/units.json listing them with the counts of their filter values:
+   {"filters": {key: {value: pages}}, "shards": [{"unit", "year", "pages",
+   "filters"}, ...]}. Opening the page fetches only that file and Pagefind's
+   pagefind.js (from the first shard's index): the filter menus are filled from
+   the manifest. The shards are merged into the first one (Pagefind's
+   multisite mergeIndex; the WebAssembly is loaded once) when a search needs
+   them, at the first keystroke: only the shards with posts that have the chosen
+   filter values (all of them for a query of two or more words, see shardsFor).
+   All paths are relative to the page, so search works offline and under any
+   sub-path. Each shard gets the synthetic filter shard: "<unit>/<year>"
+   (mergeFilter), which lets a search pick exactly one shard (see searchByDate).
    No inline script or style: runs under
    script-src 'self' 'wasm-unsafe-eval'; style-src 'self'. */
 (function () {
@@ -37,7 +42,8 @@
   var selects = {};
   var sortSelect = null;
   var unitNames = [];  // the unit filter's values (a unit's posts are in one or more shards)
-  var shards = [];  // the manifest's shards: {unit, year, key}
+  var shards = [];  // the manifest's shards: {unit, year, key, filters}
+  var merged = {};  // shard key → the promise of its index merged in
   var source = null;  // {total, next(n)}: the results in display order, data loaded lazily
   var shown = 0;
   var generation = 0;
@@ -401,12 +407,12 @@
     });
   }
 
-  /* The shards `allowed` (true: all), grouped by year, newest first (shards
-     without a year last). */
-  function yearGroups(allowed) {
+  /* The shards of `pool` that are `allowed` (true: all), grouped by year,
+     newest first (shards without a year last). */
+  function yearGroups(allowed, pool) {
     var byYear = {};
     var years = [];
-    shards.forEach(function (shard) {
+    pool.forEach(function (shard) {
       if (allowed !== true && allowed.indexOf(shard.key) < 0) return;
       if (!byYear[shard.year]) { byYear[shard.year] = []; years.push(shard.year); }
       byYear[shard.year].push(shard);
@@ -421,19 +427,23 @@
   /* Newest first: one merged search gives the total and the years with
      results; then a year's shards are searched one by one (newest year first,
      the next year only when the list reaches it) and merged by date. */
-  function searchByDate(q, chosen) {
+  function searchByDate(q, chosen, pool) {
     return (q ? shardsFor(q) : Promise.resolve(true)).then(function (allowed) {
       if (allowed === null) return null;
       if (allowed !== true && !allowed.length) return listSource([]);
       return pagefind.search(q || null, { filters: within(chosen, allowed) }).then(function (all) {
-        return all && searchYears(q, chosen, allowed, all);
+        if (!all) return null;
+        return all.results.length ? searchYears(q, chosen, allowed, all, pool) : listSource([]);
       });
     });
   }
 
-  function searchYears(q, chosen, allowed, all) {
+  function searchYears(q, chosen, allowed, all, pool) {
+    // The year counts are there when Pagefind has loaded the year filter
+    // (it loads a filter's files only when a search uses it).
     var counts = all.filters && all.filters.year;
-    var groups = yearGroups(allowed).filter(function (group) {
+    if (counts && !Object.keys(counts).length) counts = null;
+    var groups = yearGroups(allowed, pool).filter(function (group) {
       if (!/^\d+$/.test(group.year)) return true;
       if (chosen.year) return chosen.year === group.year;
       return !counts || counts[group.year] > 0;
@@ -467,9 +477,13 @@
     }
     setState("busy", "正在搜索…");
     var byDate = !q || (sortSelect && sortSelect.value === "date");
-    var found = byDate ? searchByDate(q, chosen) : searchByRelevance(q, chosen).then(function (items) {
-      if (mine !== generation || !items) return null;
-      return rerank(items, q).then(listSource);
+    var pool = queryWords(q).length >= 2 ? shards : poolFor(chosen);
+    var found = ensure(pool).then(function () {
+      if (mine !== generation) return null;
+      return byDate ? searchByDate(q, chosen, pool) : searchByRelevance(q, chosen).then(function (items) {
+        if (mine !== generation || !items) return null;
+        return rerank(items, q).then(listSource);
+      });
     });
     found.then(function (src) {
       if (mine !== generation || !src) return;
@@ -487,6 +501,7 @@
     run();
   });
   input.addEventListener("input", function () {
+    if (pagefind) ensure(poolFor(chosenFilters())).catch(function () {});  // start loading now, not after the pause
     generation++;
     setState("busy");
     clearTimeout(timer);
@@ -508,6 +523,31 @@
   function shardOptions(shard) {
     return { baseUrl: "/", excerptLength: 40, mergeFilter: { shard: shard.key } };
   }
+
+  /* The shards with posts that have every `chosen` filter value (the manifest
+     counts them): the others hold no result of a search with those filters. */
+  function poolFor(chosen) {
+    return shards.filter(function (shard) {
+      return Object.keys(chosen).every(function (key) {
+        var counts = shard.filters[key];
+        return !!counts && counts[chosen[key]] > 0;
+      });
+    });
+  }
+
+  /* The shards of `pool` merged into the loaded index (the first shard is
+     Pagefind's own, loaded by its first search). Each is merged once. */
+  function ensure(pool) {
+    return Promise.all(pool.map(function (shard) {
+      if (!merged[shard.key]) {
+        merged[shard.key] = pagefind.mergeIndex(indexPath(shard), shardOptions(shard)).catch(function (e) {
+          delete merged[shard.key];  // the next search tries again
+          throw e;
+        });
+      }
+      return merged[shard.key];
+    }));
+  }
   fetch(new URL(root + "pagefind/units.json", location.href).href)
     .then(function (response) {
       if (!response.ok) throw new Error("units.json: " + response.status);
@@ -515,19 +555,19 @@
     })
     .then(function (manifest) {
       shards = ((manifest && manifest.shards) || []).map(function (s) {
-        return { unit: String(s.unit), year: String(s.year), key: s.unit + "/" + s.year };
+        return { unit: String(s.unit), year: String(s.year), key: s.unit + "/" + s.year, filters: s.filters || {} };
       });
       if (!shards.length) {
         setState("done", "本站还没有可以搜索的文章。");
         return;
       }
+      var filters = manifest.filters || {};
       return import(new URL(indexPath(shards[0]) + "pagefind.js", location.href).href).then(function (pf) {
         return pf.options(shardOptions(shards[0])).then(function () {
-          return Promise.all(shards.slice(1).map(function (shard) { return pf.mergeIndex(indexPath(shard), shardOptions(shard)); }));
-        }).then(function () { return pf.filters(); }).then(function (filters) {
           pagefind = pf;
-          unitNames = sortedValues("unit", (filters && filters.unit) || {});
-          buildFilters(filters || {}, params);
+          merged[shards[0].key] = Promise.resolve();  // Pagefind's own index
+          unitNames = sortedValues("unit", filters.unit || {});
+          buildFilters(filters, params);
           run();
         });
       });
