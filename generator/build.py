@@ -639,7 +639,12 @@ class Builder:
     def build(self) -> BuildResult:
         out = self.options.output
         fresh = not out.exists()
-        result = self._build()
+        from .search import release_warm
+
+        try:
+            result = self._build()
+        finally:
+            release_warm()  # a Pagefind service warmed up for this build and not used
         if fresh and not result.ok and out.is_dir() and all(p.name.startswith(".liangshai") for p in out.iterdir()):
             # A first build that failed leaves no output folder behind (only our caches were in it).
             import shutil
@@ -666,6 +671,10 @@ class Builder:
         if head and tz is not None and state.history is not None and state.history[0] == _history_id(head, tz, state.history[1]):
             history = state.history[1]  # the same commit: git log would say the same
         out.mkdir(parents=True, exist_ok=True)
+        if not self.options.defer_search:
+            from .search import warm_up
+
+            warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
         store = BodyStore(out)
         loaded = self.load(state, sources, history, store)
         if loaded.model is None:

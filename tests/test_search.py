@@ -570,3 +570,28 @@ def test_sync_dir_replaces_changed_files_and_removes_stale(tmp_path: Path) -> No
     assert (dst / "a").stat().st_mtime_ns == keep
     assert not (dst / "gone").exists()
     shutil.rmtree(src)
+
+
+def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp_path: Path) -> None:
+    """The builder starts one Pagefind service before it parses; the edit's shard is indexed by that
+    very process (one start in all), and nothing is left running or on disk afterwards."""
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    binary, log = logging_binary(tmp_path)
+    post = site / "content/jx/2026/tongzhi.md"
+    post.write_text(post.read_text("utf-8").replace("请各支部组织学习宪法。", "请各支部组织学习宪法和党章。"), encoding="utf-8")
+    result = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)})
+    assert result.ok and "jx/tongzhi/index.html" in result.written
+    assert log.read_text().splitlines() == ["--service"]  # the warmed-up one, used for the shard
+    assert "党章" in json.dumps(fragments(out)["/jx/tongzhi/index.html"], ensure_ascii=False)
+    assert not (out / search.WARM_LOG).exists() and search._warm is None
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+    # a build that fails (a bad date) stops the service it warmed up, and indexes nothing
+    post.write_text(post.read_text("utf-8").replace("2026-03-01", "2026-02-30"), encoding="utf-8")
+    log.unlink()
+    failed = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)})
+    assert not failed.ok
+    assert log.read_text().splitlines() == ["--service"] and search._warm is None and not (out / search.WARM_LOG).exists()
