@@ -42,7 +42,7 @@ from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
 from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, sort_posts
 from .sources import Sources, discover
-from .state import BodyStore, BuildState, CachedPost, FamilyRecord, clear_state, gc_paused, load_key, load_state, save_state
+from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer
 
@@ -766,26 +766,33 @@ class Builder:
         from .search import index_output
 
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
+        new_state = BuildState(
+            pages=fingerprints,
+            files=file_keys,
+            posts=dict(sorted(loaded.cache.items())),
+            documents=loaded.documents,
+            global_key=plan.global_key,
+            families=plan.families,
+            history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
+            template_hashes=template_hashes if plan.global_key else {},
+        )
         if self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
             index_problems: list[Problem] = []
         else:
             index_problems = index_output(out, bool(html), pages=html)
+        digest = save_state(out, new_state)
         problems.extend(index_problems)
-        # A failed search index must be retried next time: then no input key vouches for this output.
-        save_state(
+        # Last, the key that lets the next build stop early. A failed (or deferred) search
+        # index must be retried next time: then no input key vouches for this output.
+        save_key(
             out,
-            BuildState(
-                fingerprints,
-                file_keys,
-                dict(sorted(loaded.cache.items())),
-                loaded.documents,
+            NoopKey(
                 "" if index_problems or self.options.defer_search else (input_key or ""),
-                sort_problems(problems),
-                plan.global_key,
-                plan.families,
-                (_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
-                template_hashes if plan.global_key else {},
+                tuple(sort_problems(problems)),
+                tuple(sorted(new_state.outputs)),
+                loaded.documents,
+                digest,
             ),
         )
         return BuildResult(

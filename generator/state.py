@@ -40,7 +40,7 @@ from .write import atomic_write
 STATE_FILE = ".liangshai-state.pickle"
 KEY_FILE = ".liangshai-state.key"
 BODIES_FILE = ".liangshai-bodies.sqlite"
-STATE_VERSION = 6
+STATE_VERSION = 7
 LEGACY_FILES = (".liangshai-state.json",)
 
 
@@ -71,8 +71,8 @@ class FamilyRecord:
 class NoopKey:
     """The part of the state a no-op build reads (see the module docstring)."""
 
-    input_key: str = ""
-    problems: tuple[Problem, ...] = ()
+    input_key: str = ""  # hash of every input of the build that wrote the state ("" = unknown: build again)
+    problems: tuple[Problem, ...] = ()  # its warnings, repeated when a no-op build skips the work
     outputs: tuple[str, ...] = ()
     documents: dict[str, Any] = field(default_factory=dict)
     state_digest: str = ""  # sha256 of the state file written with it (bytes, not mtime: builds are byte-identical)
@@ -84,8 +84,6 @@ class BuildState:
     files: dict[str, str] = field(default_factory=dict)  # output path → source stamp / data hash
     posts: dict[str, CachedPost] = field(default_factory=dict)  # source path → cached parse
     documents: dict[str, Any] = field(default_factory=dict)  # source path → (stamp, text of a PDF/DOCX)
-    input_key: str = ""  # hash of every input of the build that wrote this state ("" = unknown)
-    problems: tuple[Problem, ...] = ()  # its warnings, repeated when a no-op build skips the work
     global_key: str = ""  # what every family depends on (settings, units, theme, code, day): "" = none reusable
     families: dict[str, FamilyRecord] = field(default_factory=dict)
     history: tuple[str, History] | None = None  # (git commit identity, the history read there)
@@ -149,11 +147,15 @@ def clear_state(out_dir: Path) -> None:
             pass
 
 
-def save_state(out_dir: Path, state: BuildState) -> None:
+def save_state(out_dir: Path, state: BuildState) -> str:
+    """Write the state; its sha256, for the `NoopKey` written after it (`save_key`)."""
     with gc_paused():
         data = pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(out_dir / STATE_FILE, data)
-    key = NoopKey(state.input_key, state.problems, tuple(sorted(state.outputs)), state.documents, hashlib.sha256(data).hexdigest())
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_key(out_dir: Path, key: NoopKey) -> None:
     atomic_write(out_dir / KEY_FILE, pickle.dumps((STATE_VERSION, key), protocol=pickle.HIGHEST_PROTOCOL))
 
 
