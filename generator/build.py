@@ -25,6 +25,7 @@ every page context at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -42,7 +43,7 @@ from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
 from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, sort_posts
 from .sources import Sources, discover
-from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, save_key, save_state
+from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer
 
@@ -151,11 +152,31 @@ def _hash(*parts: object) -> str:
 
 
 _CODE_DIR = Path(__file__).parent
+# Libraries whose version changes what a page holds (Markdown and sanitised HTML, YAML, templates).
+_LIBRARIES = ("markdown", "nh3", "pyyaml", "python-frontmatter", "jinja2")
 
 
-def _code_stamps() -> list[tuple[str, int, int]]:
-    """The generator's own files by stamp: a new version of the code trusts no saved plan."""
-    return sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(_CODE_DIR) if e.name.endswith(".py"))
+@functools.cache
+def code_digest() -> str:
+    """The generator's own source and the versions of the libraries that shape its output.
+
+    Part of every cache key — the parse cache, the body store, page
+    fingerprints, the plan — so an upgrade of liangshai or of Python-Markdown
+    never leaves a page as an older version made it. By content, not mtime:
+    a reinstall of the same code keeps the caches.
+    """
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    for path in sorted(_CODE_DIR.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in _LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "?"
+        h.update(f"{name}={version}\0".encode())
+    return h.hexdigest()
 
 
 def _history_id(head: str, tz: object, history: History) -> str:
@@ -230,7 +251,8 @@ def _parse_one(rel: str, site_dir: Path, config: SiteConfig, units: dict[str, Un
     if drafts or not post.draft:
         rendered, resources, probs = markup.render(post, files)
         problems.extend(probs)
-        digest = _hash(MARKUP_VERSION, post.source, post.body, tuple(sorted(files.get(l) is not None for l in rendered.links)))
+        # Which links resolve changes the HTML (a link to a missing file is reported, not linked).
+        digest = _hash(MARKUP_VERSION, code_digest(), post.source, post.body, tuple((l, files.get(l) is not None) for l in sorted(rendered.links)))
         # Pages and feeds show at most the first EXCERPT_CHARS of the text: keep no more.
         body = replace(rendered, digest=digest, text=rendered.text[:EXCERPT_CHARS])
         if resources:
@@ -293,8 +315,9 @@ def _make_one(family: Family, job: _MakeJob) -> _Made:
         try:
             th = job.template_hashes.get(spec.template)
             if th is None:  # once per template and process: parsing a template is slow
-                th = job.template_hashes[spec.template] = new_hashes[spec.template] = job.theme.template_source_hash(
-                    job.env, referenced_templates(job.env, spec.template)
+                # The code is part of it too: a new filter or Jinja option changes the bytes of a page.
+                th = job.template_hashes[spec.template] = new_hashes[spec.template] = _hash(
+                    code_digest(), job.theme.template_source_hash(job.env, referenced_templates(job.env, spec.template))
                 )
             fp = fingerprint(th, spec.context)
             html = None
@@ -366,7 +389,7 @@ class Builder:
 
         from .markup import MARKUP_VERSION
 
-        settings = _hash(PARSER_VERSION, MARKUP_VERSION, config)
+        settings = _hash(PARSER_VERSION, MARKUP_VERSION, code_digest(), config)
         contexts = {slug: _hash(settings, u) for slug, u in units.items()}
         hits: list[_Parsed] = []
         cache: dict[str, CachedPost] = {}
@@ -606,7 +629,7 @@ class Builder:
     def _global_key(self, model: SiteModel, theme: Theme, env, assets: dict[str, str], loaded: Loaded | None) -> str:
         """Everything every page family may show without hashing it itself (see plan.Family)."""
         templates = [(name, theme.template_source_hash(env, (name,))) for name in sorted(env.list_templates())]
-        return _hash(PLAN_VERSION, _code_stamps(), loaded.settings if loaded else "", model.units, model.as_of, self.options.drafts, assets, templates)
+        return _hash(PLAN_VERSION, code_digest(), loaded.settings if loaded else "", model.units, model.as_of, self.options.drafts, assets, templates)
 
     # -- build ----------------------------------------------------------
 
@@ -634,7 +657,7 @@ class Builder:
         stamps = sorted((rel, s.size, s.mtime_ns) for rel, s in sources.stamps.items())
         units = sorted((slug, (self.site_dir / "content" / slug / UNIT_FILE).stat().st_mtime_ns) for slug in sources.units)
         head = git_head(self.site_dir) if head is None else head
-        return _hash(STATE_KEY_VERSION, _code_stamps(), self.options.drafts, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, head)
+        return _hash(STATE_KEY_VERSION, code_digest(), self.options.drafts, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, head)
 
     def build(self) -> BuildResult:
         out = self.options.output
@@ -663,6 +686,7 @@ class Builder:
             # Nothing any page depends on has changed: the output is already this build's.
             return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start)
         state = load_state(out)
+        recorded = recorded_outputs(out)  # before this build creates anything in the folder
         history = None
         try:
             tz = load_config(self.site_dir).tz
@@ -757,10 +781,15 @@ class Builder:
         except BaseException:
             writer.abort()
             raise
+        planned = set(fingerprints) | set(file_keys)
+        # The outputs a lost state would forget: recorded in a plain file that no state
+        # version change invalidates, before anything moves, so a deleted post's page is
+        # removed even after an interrupted commit or an upgrade that discards the state.
+        previous = state.outputs | recorded
+        record_outputs(out, previous | planned)
         # From here the output changes: first withdraw the state that vouches for the old files.
         clear_state(out)
-        planned = set(fingerprints) | set(file_keys)
-        report = writer.commit(planned, state.outputs)
+        report = writer.commit(planned, previous)
         store.keep_only({b.digest for b in model.bodies.values()})
         store.close()
         from .search import index_output
@@ -795,6 +824,7 @@ class Builder:
                 digest,
             ),
         )
+        record_outputs(out, planned)
         return BuildResult(
             sort_problems(problems),
             rendered=tuple(rendered),

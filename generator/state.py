@@ -39,6 +39,7 @@ from .write import atomic_write
 
 STATE_FILE = ".liangshai-state.pickle"
 KEY_FILE = ".liangshai-state.key"
+OUTPUTS_FILE = ".liangshai-outputs"  # plain text, one output path a line: survives any state version
 BODIES_FILE = ".liangshai-bodies.sqlite"
 STATE_VERSION = 7
 LEGACY_FILES = (".liangshai-state.json",)
@@ -137,6 +138,33 @@ def load_state(out_dir: Path) -> BuildState:
     if version != STATE_VERSION or not isinstance(state, BuildState):
         return BuildState()
     return state
+
+
+def recorded_outputs(out_dir: Path) -> set[str]:
+    """The outputs the last builds left (`record_outputs`).
+
+    Without the record (an output folder made before it existed) but with
+    our own body cache in the folder, every visible file counts: the folder is
+    ours, and a full build must not leave a page it no longer plans.
+    """
+    try:
+        text = (out_dir / OUTPUTS_FILE).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        if not (out_dir / BODIES_FILE).is_file():
+            return set()
+        found = set()
+        for folder, dirs, files in os.walk(out_dir):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and not (folder == str(out_dir) and d == "pagefind")]
+            rel = os.path.relpath(folder, out_dir)
+            found.update(f for f in (name if rel == "." else f"{rel}/{name}" for name in files if not name.startswith(".")))
+        return found
+    # one path a line; anything odd is dropped (Writer.commit confines deletions to the folder anyway)
+    return {line for line in text.split("\n") if line and not line.startswith(("/", ".")) and "\0" not in line}
+
+
+def record_outputs(out_dir: Path, outputs: set[str]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(out_dir / OUTPUTS_FILE, "".join(f"{p}\n" for p in sorted(outputs)).encode("utf-8"))
 
 
 def clear_state(out_dir: Path) -> None:

@@ -445,3 +445,66 @@ def test_a_damaged_noop_key_or_state_never_skips_a_needed_build(warm2, tmp_path:
     result = builder.build()
     assert result.ok and len(result.parsed) == 5
     assert tree(out) == clean_build(site, tmp_path / "clean3")
+
+
+# -- outputs a lost state no longer knows about; code changes that alter rendering --
+
+
+def test_a_deleted_posts_page_is_removed_even_when_the_state_is_lost(warm, tmp_path: Path) -> None:
+    """An unreadable or older state (STATE_VERSION bump on upgrade) must not leave a deleted post published."""
+    site, out, builder = warm
+    (out / ".liangshai-state.pickle").write_bytes(b"not a pickle")
+    (site / "content/jx/2026/c.md").unlink()
+    assert builder.build().ok
+    assert not (out / "jx/c/index.html").exists(), "the deleted post is still published"
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_deleted_posts_page_is_removed_after_an_interrupted_commit(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """clear_state runs before Writer.commit: a crash there forgets which outputs the deletion was due for."""
+    site, out, builder = warm
+    (site / "content/jx/2026/c.md").unlink()
+    real_replace = write_module.os.replace
+
+    def failing_replace(src, dst):
+        raise OSError("injected failure mid-write")
+
+    monkeypatch.setattr(write_module.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="injected"):
+        Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    monkeypatch.setattr(write_module.os, "replace", real_replace)
+    assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().ok
+    assert not (out / "jx/c/index.html").exists(), "the deleted post is still published"
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_code_change_that_alters_rendering_renders_again(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade changes a template filter (or the Jinja options): the global key sees new code stamps and
+    plans every family again, but the page fingerprints hash only contexts and template sources."""
+    import generator.build as build_module
+    import generator.theme as theme_module
+
+    site, out, _ = warm
+    real_href, real_digest = theme_module.href, build_module.code_digest()
+    monkeypatch.setattr(theme_module, "href", lambda value: real_href(value) + "?v2")
+    monkeypatch.setattr(build_module, "code_digest", lambda: real_digest + "-upgraded")
+    result = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    assert result.ok
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+
+
+def test_an_output_folder_from_before_the_outputs_record_is_cleaned_and_a_foreign_folder_is_not(warm, tmp_path: Path) -> None:
+    site, out, builder = warm
+    # an output folder as an older liangshai left it: no record, and a state this version cannot read
+    (out / ".liangshai-outputs").unlink()
+    (out / ".liangshai-state.pickle").write_bytes(b"an older state")
+    (site / "content/jx/2026/c.md").unlink()
+    assert builder.build().ok
+    assert not (out / "jx/c/index.html").exists()
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+    # a folder liangshai never built into (no body cache in it): its own files are left alone
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not ours", encoding="utf-8")
+    assert Builder(BuildOptions(site, foreign, as_of=AS_OF, jobs=1)).build().ok
+    assert (foreign / "notes.txt").read_text("utf-8") == "not ours"
