@@ -253,10 +253,31 @@ EDITS = st.lists(
         st.tuples(st.just("delete"), st.sampled_from(["n1", "n2", "b"]), st.just("")),
         st.tuples(st.just("break"), st.sampled_from(["a", "c"]), st.just("")),
         st.tuples(st.just("template"), st.sampled_from(["list.html", "post.html"]), st.text("页脚", min_size=1, max_size=3)),
+        # what a page shows from other places than its own post's title, body and date
+        st.tuples(st.just("tags"), st.sampled_from(["a", "b", "c"]), st.sampled_from(["学习", "Study", "study", "党史, 学习", ""])),
+        st.tuples(st.just("meeting"), st.sampled_from(["a", "b"]), st.sampled_from(["支部委员会", "主题党日", "[支部委员会, 党课]"])),
+        st.tuples(st.just("branch"), st.sampled_from(["a", "b"]), st.sampled_from(["jx-jg1", "jx-xs1"])),
+        st.tuples(st.just("unit"), st.just("_unit"), st.sampled_from(["机械工程学院第一教工党支部（新）", "机械工程学院第一教工党支部"])),
+        st.tuples(st.just("page_size"), st.just("site"), st.sampled_from(["1", "2", "20"])),
     ),
     min_size=1,
     max_size=6,
 )
+
+
+def _front(path: Path, key: str, value: str) -> None:
+    """Set (or, with value "", remove) one front-matter line ``key: value``."""
+    lines = path.read_text("utf-8").split("\n")
+    end = lines.index("---", 1)
+    rest = [i for i in range(1, end) if lines[i].startswith(f"{key}:")]
+    if rest:
+        if value:
+            lines[rest[0]] = f"{key}: {value}"
+        else:
+            del lines[rest[0]]
+    elif value:
+        lines.insert(end, f"{key}: {value}")
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -286,6 +307,16 @@ def test_random_edit_sequences_match_clean_builds(tmp_path_factory, edits) -> No
             path.unlink()
         elif kind == "break" and path.exists():
             path.write_text(path.read_text("utf-8").replace("section:", "section: 不存在的栏目 #", 1), encoding="utf-8")
+        elif kind == "tags" and path.exists():
+            _front(path, "tags", f"[{value}]" if value else "")
+        elif kind in ("meeting", "branch") and path.exists():
+            _front(path, kind, value)
+        elif kind == "unit":
+            unit_file = site / "content/jx/_unit.toml"
+            text = unit_file.read_text("utf-8")
+            unit_file.write_text(text.replace(text.split('name = "', 2)[2].split('"', 1)[0], value, 1), encoding="utf-8")
+        elif kind == "page_size":
+            (site / "site.toml").write_text(f"[site]\npage_size = {value}\n", encoding="utf-8")
         elif kind == "template":
             from conftest import REPO
 
