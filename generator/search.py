@@ -55,6 +55,7 @@ import html
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -379,7 +380,7 @@ class Service:
     spoken here directly and synchronously: the package's client waits 0.1 s
     before reading each answer (about 25 s for 84 shards) and reads the
     binary's stderr on the same pipe as its answers. An index made this way
-    (NewIndex, AddDir, WriteFiles) holds the same bytes as ``pagefind --site``
+    (NewIndex, AddDir, GetFiles) holds the same bytes as ``pagefind --site``
     with the same options (once canonicalized).
     """
 
@@ -583,7 +584,17 @@ def _run_pagefind(service: Service, out_dir: Path, shard: Shard, pages: list[str
         index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
         try:
             service.request({"type": "AddDir", "index_id": index, "path": str(site)})
-            service.request({"type": "WriteFiles", "index_id": index, "output_path": str(dest)})
+            # GetFiles, not WriteFiles: the service answers WriteFiles before every file is
+            # on disk (seen under load: canonicalize then read a half-written filter file),
+            # so the files come back in the answer and are written here, whole.
+            files = service.request({"type": "GetFiles", "index_id": index})["files"]
+            for item in files:
+                rel = posixpath.normpath(str(item["path"]).lstrip("/"))
+                if rel.startswith("..") or rel == ".":
+                    raise ServiceError(f"Pagefind 给出的文件路径不在索引文件夹内：{item['path']!r}")
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(item["content"]))
         finally:
             if service.proc is not None and service.proc.poll() is None:
                 try:

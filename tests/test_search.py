@@ -312,7 +312,10 @@ def test_only_changed_post_pages_need_a_new_index(built, monkeypatch, tmp_path: 
     # without the list of pages, any HTML change means indexing
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(failing))
     search.index_output(out, True)
-    assert len(ran) == 5  # every shard: jx/2025 and jx/2026
+    # every shard was due: at least one was tried (the two services race for the queue, and a
+    # binary that never answers fails the rest without trying them) and both are marked behind
+    assert len(ran) >= 3 and set(ran[2:]) <= {"site-jx-2025", "site-jx-2026"}
+    assert sorted(json.loads((out / search.DIRTY).read_text("utf-8"))) == ["jx/2025", "jx/2026"]
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     assert search.index_output(out, False) == [] and not (out / search.DIRTY).exists()
 
