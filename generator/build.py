@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # imported where used: a no-op build never loads Markdown or 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
 STATE_KEY_VERSION = "1"
-PLAN_VERSION = "1"  # bump when a family's pages come to depend on something its key does not hash
+PLAN_VERSION = "2"  # bump when a family's pages come to depend on something its key does not hash
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
@@ -585,7 +585,7 @@ class Builder:
             plan.todo.append(family)
 
         # The comparison index reads the counted fields of every post and the git history.
-        ckey = planner.key("compare", _history_id(head, model.config.tz, model.history), [_compare_fields(p) for p in model.posts]) if incremental else ""
+        ckey = planner.key("compare", model.as_of.isoformat(), _history_id(head, model.config.tz, model.history), [_compare_fields(p) for p in model.posts]) if incremental else ""
         rec = reusable("compare", ckey)
         if rec is not None:
             plan.kept.extend(rec.pages)
@@ -629,7 +629,9 @@ class Builder:
     def _global_key(self, model: SiteModel, theme: Theme, env, assets: dict[str, str], loaded: Loaded | None) -> str:
         """Everything every page family may show without hashing it itself (see plan.Family)."""
         templates = [(name, theme.template_source_hash(env, (name,))) for name in sorted(env.list_templates())]
-        return _hash(PLAN_VERSION, code_digest(), loaded.settings if loaded else "", model.units, model.as_of, self.options.drafts, assets, templates)
+        # Not the as-of day: only the unit pages (its year) and the comparison index show it,
+        # and their keys hash it, so the first build of a day does not plan the whole site.
+        return _hash(PLAN_VERSION, code_digest(), loaded.settings if loaded else "", model.units, self.options.drafts, assets, templates)
 
     # -- build ----------------------------------------------------------
 

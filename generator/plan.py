@@ -14,7 +14,7 @@ anything else it shows. The builder keeps every family's key and page
 fingerprints in its state and plans again only the families whose key
 changed, so a one-post edit plans a few dozen pages, not the whole site.
 Everything a family does not hash must be in the builder's *global* key
-(site.toml, unit files, theme, assets, as-of day), whose change plans all.
+(site.toml, unit files, theme, assets, code), whose change plans all.
 """
 
 from __future__ import annotations
@@ -280,7 +280,8 @@ class Planner:
                 by_branch[(p.unit, p.branch)].append(p)
         for u in self.m.units:
             mine = by_unit[u.slug]
-            out.append(Family(f"unit:{u.slug}", self.key(posts=mine), lambda u=u, mine=mine: [self.unit_page(u, mine)]))
+            # the unit page links to this year's comparison page: the as-of year is in its key
+            out.append(Family(f"unit:{u.slug}", self.key(self.m.as_of.year, posts=mine), lambda u=u, mine=mine: [self.unit_page(u, mine)]))
             for s in self.cfg.sections:
                 col = by_column[(u.slug, s.key)]
                 out.append(Family(f"column:{u.slug}/{s.key}", self.key(posts=col), lambda u=u, s=s, col=col: self.column_pages(u, s.key, col)))

@@ -539,3 +539,20 @@ def test_an_output_folder_from_before_the_outputs_record_is_cleaned_and_a_foreig
     (foreign / "notes.txt").write_text("not ours", encoding="utf-8")
     assert Builder(BuildOptions(site, foreign, as_of=AS_OF, jobs=1)).build().ok
     assert (foreign / "notes.txt").read_text("utf-8") == "not ours"
+
+
+def test_a_new_day_plans_only_what_shows_the_day(warm2, tmp_path: Path) -> None:
+    """The as-of day is read by the comparison index and (its year) by the unit pages only."""
+    site, out, _ = warm2
+    later = dt.date(2026, 7, 1)
+    result = Builder(BuildOptions(site, out, as_of=later, jobs=1)).build()
+    assert result.ok, [p.format() for p in result.problems]
+    assert set(result.planned) == ALL_COMPARE | {SEARCH}
+    clean = tmp_path / "clean"
+    assert Builder(BuildOptions(site, clean, as_of=later, jobs=1)).build().ok
+    assert tree(out) == tree(clean)
+    next_year = Builder(BuildOptions(site, out, as_of=dt.date(2027, 1, 2), jobs=1)).build()
+    assert next_year.ok and {"jx/index.html", "wy/index.html"} <= set(next_year.planned)
+    clean2 = tmp_path / "clean2"
+    assert Builder(BuildOptions(site, clean2, as_of=dt.date(2027, 1, 2), jobs=1)).build().ok
+    assert tree(out) == tree(clean2)
