@@ -197,7 +197,7 @@ class _Plan:
     theme: Theme
     env: Any
     global_key: str
-    planner: Planner | None = None
+    planner: Planner
     todo: list[Family] = field(default_factory=list)  # families to plan (and render) in this build: `_make`
     kept: list[tuple[str, str, str]] = field(default_factory=list)  # (path, template, owner) of reused families
     files: list[FileSpec] = field(default_factory=list)
@@ -366,8 +366,8 @@ class Builder:
 
     # -- parse + model --------------------------------------------------
 
-    def load(self, state: BuildState | None = None, sources: Sources | None = None, history: History | None = None, store: BodyStore | None = None) -> Loaded:
-        """``history``: the git history when the caller already has it (read at the same commit).
+    def load(self, state: BuildState | None = None, sources: Sources | None = None, head: str = "", store: BodyStore | None = None) -> Loaded:
+        """``head``: the commit (`git_head`) the state's git history is reused at, if it was read there.
 
         ``store``: when many posts are parsed (a cold build), their body HTML
         goes straight into it as they arrive, so no process holds every post's
@@ -448,7 +448,9 @@ class Builder:
         problems.extend(slug_problems)
         published = [p for p in kept if self.options.drafts or not p.draft]
 
-        if history is None:
+        if head and state.history is not None and state.history[0] == _history_id(head, config.tz, state.history[1]):
+            history = state.history[1]  # the same commit: git log would say the same
+        else:
             history = read_history(self.site_dir, config.tz)
         model = SiteModel(
             config=config,
@@ -613,7 +615,6 @@ class Builder:
         """Once every page is known (``pages``: (path, owner)): the feeds and sitemap, and path collisions."""
         from .feeds import feed_outputs
 
-        assert plan.planner is not None
         _, feed_files, feed_problems = feed_outputs(model, plan.planner, [path for path, _ in pages])
         plan.files.extend(feed_files)
         plan.problems.extend(feed_problems)
@@ -689,20 +690,13 @@ class Builder:
             return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start)
         state = load_state(out)
         recorded = recorded_outputs(out)  # before this build creates anything in the folder
-        history = None
-        try:
-            tz = load_config(self.site_dir).tz
-        except ConfigError:
-            tz = None
-        if head and tz is not None and state.history is not None and state.history[0] == _history_id(head, tz, state.history[1]):
-            history = state.history[1]  # the same commit: git log would say the same
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
             from .search import warm_up
 
             warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
         store = BodyStore(out)
-        loaded = self.load(state, sources, history, store)
+        loaded = self.load(state, sources, head, store)
         if loaded.model is None:
             store.close()
             return BuildResult(loaded.problems, seconds=time.perf_counter() - start)

@@ -32,7 +32,7 @@ def ignored_name(name: str) -> bool:
 
 
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_SUSPECT = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_SUSPECT = re.compile("[\x00-\x1f\x7f" + "".join(sorted(_BIDI)) + "]")  # any character _name_problem refuses
 
 
 def _name_problem(name: str) -> str | None:

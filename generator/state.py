@@ -154,9 +154,10 @@ def recorded_outputs(out_dir: Path) -> set[str]:
             return set()
         found = set()
         for folder, dirs, files in os.walk(out_dir):
+            # pagefind/ is not the writer's: the search stage keeps its own books (search.MEMBERS)
             dirs[:] = [d for d in dirs if not d.startswith(".") and not (folder == str(out_dir) and d == "pagefind")]
-            rel = os.path.relpath(folder, out_dir)
-            found.update(f for f in (name if rel == "." else f"{rel}/{name}" for name in files if not name.startswith(".")))
+            prefix = "" if folder == str(out_dir) else os.path.relpath(folder, out_dir).replace(os.sep, "/") + "/"
+            found.update(prefix + name for name in files if not name.startswith("."))
         return found
     # one path a line; anything odd is dropped (Writer.commit confines deletions to the folder anyway)
     return {line for line in text.split("\n") if line and not line.startswith(("/", ".")) and "\0" not in line}
