@@ -8,6 +8,7 @@ it with these paths; nothing else in the code base builds a URL by hand.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -61,6 +62,7 @@ def section(key: str, page: int = 1) -> str:
     return paged(f"sections/{key}", page)
 
 
+@functools.lru_cache(maxsize=4096)  # a site has a few hundred tags, each slugged once per post that has it
 def tag_slug(tag: str) -> str:
     s = unicodedata.normalize("NFKC", tag).strip().casefold()
     s = re.sub(r"[\s/\\?#%&:*\"<>|.]+", "-", s).strip("-")
