@@ -29,11 +29,12 @@ import functools
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import urls
 from .attachments import IMAGE_EXTENSIONS, extension, publishable_bytes
@@ -332,6 +333,32 @@ def _make_one(family: Family, job: _MakeJob) -> _Made:
                 written.append(spec.path)
     pages = tuple((s.path, s.template, s.owner) for s in specs)
     return _Made(family.id, family.key, pages, tuple(fps), tuple(rendered), tuple(written), None, new_hashes)
+
+
+class _Background:
+    """Runs ``func`` on a thread; `result` waits for it and returns its value or raises its exception."""
+
+    def __init__(self, func: Callable[[], Any]) -> None:
+        self._func = func
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="liangshai-search", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._func()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class Builder:
@@ -783,14 +810,28 @@ class Builder:
         # removed even after an interrupted commit or an upgrade that discards the state.
         previous = state.outputs | recorded
         record_outputs(out, previous | planned)
-        # From here the output changes: first withdraw the state that vouches for the old files.
+        # From here the output changes: first withdraw the state that vouches for the old files,
+        # and say which post pages the search index will be behind until it is updated.
         clear_state(out)
+        from .search import note_changing
+
+        note_changing(out, [*writer.staged, *(previous - planned)])
         report = writer.commit(planned, previous)
+        html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
+        if self.options.defer_search:
+            self._search_pending = (self._search_pending or set()) | set(html)
+            search = None
+        else:
+            from .search import index_output
+
+            # Pagefind indexes on the other core while this one saves the state below. The
+            # search's own Python work (which pages, which shards) comes first: two busy
+            # threads would only take turns at the interpreter.
+            started = threading.Event()
+            search = _Background(lambda: index_output(out, bool(html), pages=html, started=started))
+            started.wait()
         store.keep_only({b.digest for b in model.bodies.values()})
         store.close()
-        from .search import index_output
-
-        html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
         new_state = BuildState(
             pages=fingerprints,
             files=file_keys,
@@ -801,12 +842,12 @@ class Builder:
             history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
             template_hashes=template_hashes if plan.global_key else {},
         )
-        if self.options.defer_search:
-            self._search_pending = (self._search_pending or set()) | set(html)
-            index_problems: list[Problem] = []
-        else:
-            index_problems = index_output(out, bool(html), pages=html)
-        digest = save_state(out, new_state)
+        try:
+            digest = save_state(out, new_state)
+        finally:
+            if search is not None:
+                search.join()  # never leave the index being written behind an exception
+        index_problems: list[Problem] = [] if search is None else search.result()
         problems.extend(index_problems)
         # Last, the key that lets the next build stop early. A failed (or deferred) search
         # index must be retried next time: then no input key vouches for this output.

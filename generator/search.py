@@ -30,8 +30,8 @@ hard links to its pages (copies where linking fails), ``<scratch>/site-<unit>-
 ``--keep-index-url`` (the service's AddDir on it, with keep_index_url), so
 the result URLs are the pages' own. Which shard each
 post page is in, and its filter values, are kept in a hidden file
-(``MEMBERS``; deleted pages are no longer there to read). A build re-reads the post pages of the units with a post
-page among the pages it wrote or deleted and indexes again the shards whose
+(``MEMBERS``; deleted pages are no longer there to read). A build re-reads the post pages it wrote or
+deleted (a whole unit's only when its folder came or went, or the marker names it) and indexes again the shards whose
 pages changed: an edited page's shard, both shards when its year changed.
 Without the list of pages, or without a readable membership file, every post
 page is read and every shard indexed (never a wrong index). The shards are
@@ -43,7 +43,11 @@ synced into its folder: content-hashed files first, the entry file last, stale
 files removed, unchanged files left alone (their mtime too). Shards of units
 that are gone, or of years without posts, are removed. A marker file lists the
 shards whose index is behind their pages (a failed or interrupted run) so the
-next build indexes them even if it changes no HTML.
+next build indexes them even if it changes no HTML; before that, from just
+before the builder moves its pages into place until they are indexed,
+``CHANGING`` lists the post pages being written or deleted (`note_changing`),
+so a build stopped in between (killed, or an exception on the search thread)
+leaves the next one knowing which pages to read again.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ from .plan import FileSpec, PageSpec, Planner
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
 DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
+# The post pages a build is about to write or delete (`note_changing`), until they are indexed; hidden, never published.
+CHANGING = ".liangshai-pagefind-changing"
 MEMBERS = ".liangshai-pagefind-shards.json"  # {"version": 2, "pages": {post page: [year, {filter: [values]}]}}; hidden, never published
 MEMBERS_VERSION = 2
 ENTRY = "pagefind-entry.json"
@@ -114,8 +120,12 @@ def pagefind_binary() -> Path | None:
         return None
 
 
-def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = None) -> list[Problem]:
+def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = None, started: threading.Event | None = None) -> list[Problem]:
     """Run after the output is committed; ``changed`` is False when no HTML changed.
+
+    ``started``, when given, is set once the Pagefind processes have their work
+    (or when there is none): from then on this function mostly waits for them,
+    so a caller running it on a thread can use the interpreter again.
 
     ``pages``, when the caller knows them, are the HTML paths written or
     deleted: only the shards with a post page among them (or whose pages
@@ -123,11 +133,65 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
     every shard is indexed. Shards of unit folders that are gone, or without
     posts any more, lose their index.
     """
+    try:
+        return _index_output(out_dir, changed, pages, started)
+    finally:
+        if started is not None:
+            started.set()
+
+
+def note_changing(out_dir: Path, pages: Iterable[str]) -> None:
+    """Call before the output changes: the HTML ``pages`` about to be written or deleted.
+
+    Until `index_output` has indexed them, they stay listed in ``CHANGING``, so
+    a build stopped between its commit and its search update (killed, or an
+    exception) has them indexed by the next build, which may write no HTML at all.
+    """
+    path = out_dir / CHANGING
+    known = _changing(path)
+    todo = {p for p in pages if _is_post_page(p)}
+    if known is ALL or not todo:
+        return
+    assert isinstance(known, set)
+    if todo <= known:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(sorted(known | todo), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _changing(path: Path) -> set[str] | object:
+    """The pages ``CHANGING`` lists, set() without it, ALL when it cannot be read (then every page is read again)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError):
+        return ALL
+    if not isinstance(data, list) or not all(isinstance(p, str) for p in data):
+        return ALL
+    return set(data)
+
+
+def _index_output(out_dir: Path, changed: bool, pages: Collection[str] | None, started: threading.Event | None) -> list[Problem]:
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
     pending = _pending(dirty)
     if not changed:
         pages = ()
+    changing = _changing(out_dir / CHANGING)
+    if changing is ALL:
+        pages = None
+    elif changing and pages is not None:
+        assert isinstance(changing, set)
+        pages = {*pages, *changing}  # a build that stopped before indexing them
+    problems = _index_pages(out_dir, bundle, dirty, pending, pages, started)
+    if not any(p.is_error for p in problems):
+        (out_dir / CHANGING).unlink(missing_ok=True)
+    return problems
+
+
+def _index_pages(out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | object, pages: Collection[str] | None, started: threading.Event | None) -> list[Problem]:
     edited = None if pages is None else sorted({p for p in pages if _is_post_page(p)})
     if edited == [] and not pending and not dirty.exists() and (bundle / MANIFEST).is_file():
         return []
@@ -142,9 +206,18 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
         # The units to read again: those with an edited post page, those the
         # marker names, and unit folders that came or went.
         known = {p.split("/", 1)[0] for p in old}
-        units = {p.split("/", 1)[0] for p in edited} | {key.split("/", 1)[0] for key in pending} | (known ^ set(folders))
+        units = {key.split("/", 1)[0] for key in pending} | (known ^ set(folders))
         members = {p: m for p, m in old.items() if p.split("/", 1)[0] not in units}
         members.update(_scan(out_dir, sorted(units & set(folders))))
+        # An edited page of another unit is read alone: a page whose bytes did not
+        # change has the same shard and filters as before (a whole unit is ~500 pages).
+        for page in edited:
+            if page.split("/", 1)[0] not in units:
+                member = _member(out_dir / page)
+                if member is None:
+                    members.pop(page, None)
+                else:
+                    members[page] = member
         before, after = _shards(old), _shards(members)
         todo = {s for s in before.keys() | after.keys() if before.get(s) != after.get(s)}
         todo |= {(p.split("/", 1)[0], m[0]) for p in edited for m in (old.get(p), members.get(p)) if m is not None}
@@ -153,7 +226,7 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
             todo |= {s for s in before.keys() | after.keys() if s[0] == unit and (not year or s[1] == year)}
         # A shard with posts but no index (say, deleted by hand) is indexed too.
         todo |= {s for s in after if not (bundle / _shard_dir(s) / ENTRY).is_file()}
-    return _index_shards(out_dir, members, todo, old)
+    return _index_shards(out_dir, members, todo, old, started)
 
 
 def _pending(dirty: Path) -> set[str] | object:
@@ -185,14 +258,19 @@ def _read_members(path: Path) -> dict[str, Member] | None:
     if not isinstance(data, dict) or data.get("version") != MEMBERS_VERSION or not isinstance(data.get("pages"), dict):
         return None
     members: dict[str, Member] = {}
+    # Plain loops and exact type checks: this reads ~10,000 entries on every edit.
     for page, member in data["pages"].items():
-        if not (isinstance(page, str) and _is_post_page(page) and isinstance(member, list) and len(member) == 2):
+        if type(member) is not list or len(member) != 2 or not _is_post_page(page):
             return None
         year, filters = member
-        if not (isinstance(year, str) and _valid_year(year) and isinstance(filters, dict)):
+        if type(year) is not str or type(filters) is not dict or not _valid_year(year):
             return None
-        if not all(isinstance(k, str) and isinstance(vs, list) and all(isinstance(v, str) for v in vs) for k, vs in filters.items()):
-            return None
+        for values in filters.values():  # JSON object keys are always strings
+            if type(values) is not list:
+                return None
+            for value in values:
+                if type(value) is not str:
+                    return None
         members[page] = (year, filters)
     return members
 
@@ -218,15 +296,22 @@ def _scan(out_dir: Path, units: Iterable[str]) -> dict[str, Member]:
     members: dict[str, Member] = {}
     for unit in units:
         for page in sorted((out_dir / unit).glob("*/index.html")):
-            try:
-                html = page.read_bytes()
-            except OSError:
-                continue
-            if BODY_MARK not in html:
-                continue
-            year = YEAR_MARK.search(html)
-            members[page.relative_to(out_dir).as_posix()] = (year.group(1).decode("ascii") if year else UNDATED, page_filters(html))
+            member = _member(page)
+            if member is not None:
+                members[page.relative_to(out_dir).as_posix()] = member
     return members
+
+
+def _member(page: Path) -> Member | None:
+    """A post page's (year, filters); None when it is gone or not a post page."""
+    try:
+        html = page.read_bytes()
+    except OSError:
+        return None
+    if BODY_MARK not in html:
+        return None
+    year = YEAR_MARK.search(html)
+    return (year.group(1).decode("ascii") if year else UNDATED, page_filters(html))
 
 
 def page_filters(page: bytes) -> dict[str, list[str]]:
@@ -257,7 +342,7 @@ def _shard_dir(shard: Shard) -> str:
     return f"{shard[0]}/{shard[1]}"
 
 
-def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], old: dict[str, Member] | None = None) -> list[Problem]:
+def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], old: dict[str, Member] | None = None, started: threading.Event | None = None) -> list[Problem]:
     """Index the ``todo`` shards that have posts, then write the manifest and remove stale indexes."""
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
@@ -281,7 +366,7 @@ def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], o
             return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
         scratch.mkdir()
         try:
-            outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch)
+            outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started)
             failed = []
             for shard in wanted:
                 outcome = outcomes[shard]
@@ -520,7 +605,7 @@ def release_warm() -> None:
         _close_warm(warm[0])
 
 
-def _run_services(binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]]], scratch: Path) -> dict[Shard, Problem | None]:
+def _run_services(binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]]], scratch: Path, started: threading.Event | None = None) -> dict[Shard, Problem | None]:
     """Index the shards of ``work`` with at most ``JOBS`` Pagefind services, each taking the next shard (the biggest first) when it is done with one."""
     queue = sorted(work, key=lambda item: (-len(item[1]), item[0]))
     lock = threading.Lock()
@@ -537,7 +622,7 @@ def _run_services(binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]
         try:
             while (item := take()) is not None:
                 shard, pages = item
-                outcome = outcomes[shard] = _run_pagefind(service, out_dir, shard, pages, scratch)
+                outcome = outcomes[shard] = _run_pagefind(service, out_dir, shard, pages, scratch, started)
                 if outcome is not None and outcome.is_error and service.proc is not None and service.proc.poll() is not None:
                     if not service.answered:
                         # It died before answering anything: a broken binary, which
@@ -563,8 +648,11 @@ def _where(shard: Shard) -> str:
     return f"单位 {unit} 的 {year} 年" if year != UNDATED else f"单位 {unit} 未注明年份的文章"
 
 
-def _run_pagefind(service: Service, out_dir: Path, shard: Shard, pages: list[str], scratch: Path) -> Problem | None:
-    """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None."""
+def _run_pagefind(service: Service, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, started: threading.Event | None = None) -> Problem | None:
+    """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
+
+    ``started`` is set once the shard's pages are handed to Pagefind (see `index_output`).
+    """
     where = _where(shard)
     # A site of just the shard's pages, at their own paths (so their URLs).
     site = (scratch / _scratch_name("site", shard)).absolute()
@@ -583,6 +671,8 @@ def _run_pagefind(service: Service, out_dir: Path, shard: Shard, pages: list[str
     try:
         index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
         try:
+            if started is not None:
+                started.set()
             service.request({"type": "AddDir", "index_id": index, "path": str(site)})
             # GetFiles, not WriteFiles: the service answers WriteFiles before every file is
             # on disk (seen under load: canonicalize then read a half-written filter file),

@@ -74,6 +74,11 @@ class Writer:
             self._staging_made = True
         return self.staging / staged_name(rel)
 
+    @property
+    def staged(self) -> tuple[str, ...]:
+        """The outputs `commit` will write, in staging order."""
+        return tuple(self._staged)
+
     def keep(self) -> None:
         """Count an output known to be unchanged (its source stamp matches the state)."""
         self._unchanged += 1

@@ -135,9 +135,9 @@ def record_shards(monkeypatch) -> list[str]:
     runs: list[str] = []
     real = search._run_pagefind
 
-    def recording(service, out_dir, shard, pages, scratch):
+    def recording(service, out_dir, shard, pages, scratch, *rest):
         runs.append(search._scratch_name("site", shard))
-        return real(service, out_dir, shard, pages, scratch)
+        return real(service, out_dir, shard, pages, scratch, *rest)
 
     monkeypatch.setattr(search, "_run_pagefind", recording)
     return runs
@@ -386,6 +386,24 @@ def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None
     assert urls_in("jx/2026") == {"/jx/tongzhi/index.html", "/jx/weiyuanhui-3/index.html"}  # the pages' own URLs
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
     assert tree(out / "pagefind") == clean_tree(), "incremental index differs from a clean build's"
+    # its column changes: only its page is read again (not the unit's), yet the filter
+    # counts in units.json and the membership file are a clean build's
+    runs.clear()
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "党建动态", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
+    read: list[str] = []
+    real_member = search._member
+    monkeypatch.setattr(search, "_member", lambda page: read.append(page.relative_to(out).as_posix()) or real_member(page))
+    result = build(site, out)
+    monkeypatch.setattr(search, "_member", real_member)
+    assert result.ok and runs == ["site-jx-2026"]
+    assert "jx/tongzhi/index.html" in read and "jx/dangke/index.html" not in read
+    assert sorted(read) == sorted(p for p in (*result.written, *result.deleted) if search._is_post_page(p))
+    assert tree(out / "pagefind") == clean_tree()
+    last_clean = sorted(tmp_path.glob("clean*"))[-1]
+    assert json.loads((out / search.MEMBERS).read_text("utf-8")) == json.loads((last_clean / search.MEMBERS).read_text("utf-8"))
+    assert json.loads((out / "pagefind/units.json").read_text("utf-8"))["filters"]["column"] == {"党建动态": 2, "支部生活": 2}  # 通知公告 had only it
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
+    assert build(site, out).ok
     # the post's date moves to 2025: both jx shards, found in the new one and not the old
     runs.clear()
     wy = files_of("wy/2025")
@@ -508,12 +526,12 @@ def test_pagefind_that_dies_on_one_shard_is_restarted_for_the_next(tmp_path: Pat
     real = search._run_pagefind
     seen: list[tuple[str, str]] = []
 
-    def crash_second(service, out_dir, shard, pages, scratch):
+    def crash_second(service, out_dir, shard, pages, scratch, *rest):
         seen.append(shard)
         if len(seen) == 2:  # the service dies under the second shard
             service.proc.kill()
             service.proc.wait()
-        return real(service, out_dir, shard, pages, scratch)
+        return real(service, out_dir, shard, pages, scratch, *rest)
 
     monkeypatch.setattr(search, "_run_pagefind", crash_second)
     (out / search.MEMBERS).unlink()  # so every shard is indexed
@@ -598,3 +616,68 @@ def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp
     failed = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)})
     assert not failed.ok
     assert log.read_text().splitlines() == ["--service"] and search._warm is None and not (out / search.WARM_LOG).exists()
+
+
+def test_started_is_set_on_every_path_and_before_pagefind_works(tmp_path: Path, monkeypatch) -> None:
+    """The builder waits for ``started`` before it saves its state: a path that never set it would hang the build."""
+    import threading
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    nothing = threading.Event()
+    assert search.index_output(out, False, started=nothing) == [] and nothing.is_set()
+    work = threading.Event()
+    at_add: list[bool] = []
+    real = search.Service.request
+
+    def spy(self, payload: dict) -> dict:
+        if payload["type"] == "AddDir":
+            at_add.append(work.is_set())
+        return real(self, payload)
+
+    monkeypatch.setattr(search.Service, "request", spy)
+    assert search.index_output(out, True, pages=["jx/dangke/index.html"], started=work) == [] and at_add == [True]
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(search, "_index_shards", boom)
+    failed = threading.Event()
+    with pytest.raises(RuntimeError):
+        search.index_output(out, True, pages=["jx/dangke/index.html"], started=failed)
+    assert failed.is_set()
+
+
+@pytest.mark.parametrize("where", ["search", "commit"])
+def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_next(tmp_path: Path, monkeypatch, where: str) -> None:
+    """An exception on the search thread reaches the caller; one right after the pages moved into place too.
+
+    The next build may write no HTML at all (the pages on disk are already
+    right); it still indexes them, from the list written before the commit.
+    """
+    import generator.write
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    target, name = (search, "_index_shards") if where == "search" else (generator.write.Writer, "commit")
+    real = getattr(target, name)
+
+    def boom(*args, **kwargs):
+        if where == "commit":
+            real(*args, **kwargs)  # every page in place, then the process "dies"
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(target, name, boom)
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="boom"):
+        build(site, out)
+    assert json.loads((out / search.CHANGING).read_text("utf-8")) == ["jx/tongzhi/index.html"]
+    monkeypatch.setattr(target, name, real)
+    assert build(site, out).ok  # not a no-op: no key vouches for the output the failed build left
+    assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
+    assert not (out / search.CHANGING).exists()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
