@@ -264,14 +264,16 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
     meeting_names = {m.key: m.name for m in cfg.meetings}
     ctx["missed_words"] = [f"{owner_name(s.branch)} {s.period.label} {meeting_names[s.meeting]} 未公开" for s in u.cadence.missed]
     grids = []
+    by_owner: dict[tuple[str, str | None], list[Slot]] = {}  # (meeting, branch) → its slots, in cadence order
+    for s in u.cadence.slots:
+        by_owner.setdefault((s.meeting, s.branch), []).append(s)
     for m in cfg.meetings:
         if m.every is None:
             continue
-        slots = [s for s in u.cadence.slots if s.meeting == m.key]
         owners: list[str | None] = [None] if m.level == "unit" else [b.id for b in unit.branches]
         rows = []
         for owner in owners:
-            mine = [s for s in slots if s.branch == owner]
+            mine = by_owner.get((m.key, owner), [])
             rows.append(
                 {
                     "name": owner_name(owner),
@@ -281,7 +283,7 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
                     "met": sum(1 for s in mine if s.counted_met),
                 }
             )
-        periods = [s.period for s in slots if s.branch == owners[0]] if owners else []
+        periods = [s.period for s in by_owner.get((m.key, owners[0]), [])] if owners else []
         grids.append(
             {
                 "name": m.name,

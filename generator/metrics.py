@@ -295,12 +295,19 @@ def _lag(posts: list[Post], first: dict[str, dt.date], lag_since: dt.date | None
 
 def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cadence:
     # (meeting key, branch id or None) → days held; unit level takes every post of the unit
-    held: dict[tuple[str, str | None], list[dt.date]] = defaultdict(list)
+    # (meeting key, branch id or None) → the months it was held in; unit level takes every
+    # post of the unit. The posts are all of ``year``, so a period holds a day exactly when
+    # it holds the day's month (9,000+ slots a year at 293 branches: no scan of days per slot).
+    held: dict[tuple[str, str | None], set[int]] = defaultdict(set)
     for p in posts:
+        if p.day.year != year:  # (the caller passes the year's posts; a period is only months)
+            continue
+        month = p.day.month
         for key in p.meetings:
-            held[(key, None)].append(p.day)
+            held[(key, None)].add(month)
             if p.branch:
-                held[(key, p.branch)].append(p.day)
+                held[(key, p.branch)].add(month)
+    nothing: set[int] = set()
     slots: list[Slot] = []
     for m in model.config.meetings:
         if m.every is None:
@@ -310,17 +317,18 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
             owners = [(None, False)]
         else:
             owners = [(b.id, m.key in b.exempt) for b in unit.branches]
+        spans = [(period, range(period.start.month, period.end.month + 1), period.end <= model.as_of) for period in periods(year, m.every)]
         for owner, exempt in owners:
-            days = held.get((m.key, owner), [])
-            for period in periods(year, m.every):
+            months = held.get((m.key, owner), nothing)
+            for period, span, due in spans:
                 slots.append(
                     Slot(
                         meeting=m.key,
                         branch=owner,
                         period=period,
                         exempt=exempt,
-                        due=period.end <= model.as_of,
-                        held=any(period.contains(d) for d in days),
+                        due=due,
+                        held=bool(months) and any(month in months for month in span),
                     )
                 )
     # Reading order: the unit's own slots first, then branch by branch as listed in
