@@ -58,6 +58,9 @@ PLAN_VERSION = "2"  # bump when a family's pages come to depend on something its
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
+# Up to this many changed HTML pages, the search index is updated on a thread while the
+# state is saved (an edit's ~0.2 s); more, and they run one after the other (memory).
+OVERLAP_SEARCH_MAX = 2000
 PARSE_CHUNK = 64
 EXCERPT_CHARS = 240
 
@@ -818,10 +821,11 @@ class Builder:
         note_changing(out, [*writer.staged, *(previous - planned)])
         report = writer.commit(planned, previous)
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
+        search: _Background | None = None
+        index_problems: list[Problem] = []
         if self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
-            search = None
-        else:
+        elif len(html) <= OVERLAP_SEARCH_MAX:
             from .search import index_output
 
             # Pagefind indexes on the other core while this one saves the state below. The
@@ -830,6 +834,12 @@ class Builder:
             started = threading.Event()
             search = _Background(lambda: index_output(out, bool(html), pages=html, started=started))
             started.wait()
+        else:
+            from .search import index_output
+
+            # A big re-index takes seconds either way; one after the other, the pickled
+            # state and the search's data are never in memory at once (the peak stays lower).
+            index_problems = index_output(out, True, pages=html)
         store.keep_only({b.digest for b in model.bodies.values()})
         store.close()
         new_state = BuildState(
@@ -847,7 +857,8 @@ class Builder:
         finally:
             if search is not None:
                 search.join()  # never leave the index being written behind an exception
-        index_problems: list[Problem] = [] if search is None else search.result()
+        if search is not None:
+            index_problems = search.result()
         problems.extend(index_problems)
         # Last, the key that lets the next build stop early. A failed (or deferred) search
         # index must be retried next time: then no input key vouches for this output.

@@ -681,3 +681,30 @@ def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_nex
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+@pytest.mark.parametrize("overlap_max", [0, 2000])
+def test_search_beside_or_after_the_state_save_gives_the_same_index(tmp_path: Path, monkeypatch, overlap_max: int) -> None:
+    """Up to OVERLAP_SEARCH_MAX changed pages the index is built on a thread while the state is saved; above, after it."""
+    import generator.build
+
+    monkeypatch.setattr(generator.build, "OVERLAP_SEARCH_MAX", overlap_max)
+    threads: list[str] = []
+    real_background = generator.build._Background
+
+    def spy(func):
+        threads.append("search")
+        return real_background(func)
+
+    monkeypatch.setattr(generator.build, "_Background", spy)
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
+    assert build(site, out).ok
+    assert threads == ([] if overlap_max == 0 else ["search", "search"])
+    assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
+    assert not (out / search.CHANGING).exists()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
