@@ -8,11 +8,14 @@ Pure: no disk, no Jinja.
 
 Pages come in *families* (`Family`): the pages one function plans from one
 set of posts — a post page, one paginated list, a branch page, the home
-page. Each family has a key: a hash of the tokens of the posts it reads (a
-post's token changes whenever anything parsed from its file does) and of
-anything else it shows. The builder keeps every family's key and page
+page. Each family has a key: a hash of what it reads of its posts and of
+anything else it shows. A post's own page hashes the post's token (it
+changes whenever anything parsed from its file does); every other family
+reads its posts only through their summaries, so it hashes their list tokens
+(`summary_inputs`: title, date, column, meetings, branch…), and a body or tag
+edit plans the post's page alone. The builder keeps every family's key and page
 fingerprints in its state and plans again only the families whose key
-changed, so a one-post edit plans a few dozen pages, not the whole site.
+changed, so a one-post edit plans one to a few hundred pages, not the whole site.
 Everything a family does not hash must be in the builder's *global* key
 (site.toml, unit files, theme, assets, code), whose change plans all.
 """
@@ -72,6 +75,34 @@ class _Summaries(dict):
         node = Node(self._planner._summary(self._planner.posts_by_source[source]))
         self[source] = node
         return node
+
+
+class _ListTokens(dict):
+    """source → what a list shows of the post (`Planner._summary`'s inputs), hashed on first use.
+
+    Every family but a post's own page reads its posts only through their
+    summaries (and the order and number of posts, which the key's list holds),
+    so it is keyed by these: a body, tag or attachment edit re-plans the post's
+    page alone, not the ~350 list pages that show it at 10,000 posts.
+    """
+
+    def __init__(self, planner: "Planner"):
+        super().__init__()
+        self._planner = planner
+
+    def __missing__(self, source: str) -> str:
+        p = self._planner.posts_by_source[source]
+        token = hashlib.sha256(repr(summary_inputs(p)).encode()).hexdigest()
+        self[source] = token
+        return token
+
+
+def summary_inputs(p: Post) -> tuple[object, ...]:
+    """Every field of a post that `Planner._summary` reads, and so any list: keep the two in step
+    (tests/test_incremental.py checks that a family whose key holds plans the same pages). The list families' own reads of their posts are
+    among them too: home (unit, day, section), unit page (branch, section, day), branch page
+    (meetings), tag and archive grouping (the posts' order and membership, in the key's list)."""
+    return (p.title, p.unit, p.slug, p.day, p.section, p.meetings, p.branch, p.category, p.draft)
 
 
 class Node:
@@ -187,10 +218,12 @@ class Planner:
         self.summaries: dict[str, Node] = _Summaries(self)
         self.last_changed = dict(model.history.last_changed)
         self.tokens = tokens
+        self.list_tokens: dict[str, str] = _ListTokens(self)
 
     # -- shared pieces --------------------------------------------------
 
     def _summary(self, p: Post) -> dict[str, Any]:
+        # Reads only the fields `summary_inputs` names: lists are keyed by them.
         unit = self.units[p.unit]
         branch = unit.branch(p.branch) if p.branch else None
         return {
@@ -255,12 +288,20 @@ class Planner:
     def plan(self) -> list[PageSpec]:
         return [spec for family in self.families() for spec in family.make()]
 
-    def key(self, *parts: object, posts: Iterable[Post] = ()) -> str:
-        """A family key: ``parts`` and the tokens of ``posts`` (in order); "" without tokens."""
+    def key(self, *parts: object, posts: Iterable[Post] = (), whole: Post | None = None) -> str:
+        """A family key: ``parts``, what lists show of ``posts`` (in order) and everything of ``whole``; "" without tokens.
+
+        ``posts`` are hashed by their list tokens (`_ListTokens`): a family may
+        read them only through `summaries`, their order and their number.
+        ``whole`` (a post's own page) is hashed by its token, which changes with
+        anything parsed from its file.
+        """
         if self.tokens is None:
             return ""
         h = hashlib.sha256(repr(parts).encode())  # plain values only: repr is exact and fast
-        tokens = self.tokens
+        if whole is not None:
+            h.update(self.tokens[whole.source].encode())
+        tokens = self.list_tokens
         h.update("".join([tokens[p.source] for p in posts]).encode())
         return h.hexdigest()
 
@@ -294,8 +335,8 @@ class Planner:
                 older = col[i + 1] if i + 1 < len(col) else None
                 changed = self.last_changed.get(p.source)
                 # which neighbours exist is hashed too: (p, X) as newer or as older must differ
-                near = [x for x in (p, newer, older) if x is not None]
-                key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near)
+                near = [x for x in (newer, older) if x is not None]
+                key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near, whole=p)
                 out.append(Family(f"post:{p.source}", key, lambda p=p, newer=newer, older=older: [self.post_page(p, newer, older)]))
         for s in self.cfg.sections:
             col = by_section[s.key]

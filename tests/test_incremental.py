@@ -393,14 +393,24 @@ def _planned_after(site: Path, out: Path, builder: Builder, tmp_path: Path) -> s
     return set(result.planned)
 
 
-def test_body_edit_plans_its_post_its_neighbours_and_its_lists_only(warm2, tmp_path: Path) -> None:
+def test_body_edit_plans_its_post_only(warm2, tmp_path: Path) -> None:
     site, out, builder = warm2
     edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
     planned = _planned_after(site, out, builder, tmp_path)
-    # c's own page and its lists; c has no column neighbour (the only notice of jx)
-    assert planned == {SEARCH, "jx/c/index.html", "index.html", "jx/index.html", "jx/notices/index.html", "sections/notices/index.html", "archive/2026/index.html", "archive/2026/04/index.html"}
-    assert not planned & ALL_COMPARE  # the body is not counted by the comparison index
-    assert not any(p.startswith("wy/") for p in planned)
+    # lists show a post's title, date, column, meetings, branch and category, never its body
+    assert planned == {SEARCH, "jx/c/index.html"}
+    # a post with neighbours: they show its title, not its body
+    edit(site, "content/jx/2026/a.md", "学习。", "学习党章。")
+    assert _planned_after(site, out, builder, tmp_path) == {SEARCH, "jx/a/index.html"}
+
+
+def test_tag_edit_plans_its_post_and_the_tag_pages_only(warm2, tmp_path: Path) -> None:
+    site, out, builder = warm2
+    edit(site, "content/jx/2026/a.md", "学习", "党史")
+    planned = _planned_after(site, out, builder, tmp_path)
+    # the post shows its tags; the tag lists it leaves and joins, and the tag index (names and counts)
+    assert planned == {SEARCH, "jx/a/index.html", "tags/index.html", "tags/党史/index.html"}
+    assert not (out / "tags/学习/index.html").exists()  # its only post left it
 
 
 def test_title_edit_plans_lists_and_neighbours_but_not_the_comparison_index(warm2, tmp_path: Path) -> None:
@@ -556,3 +566,47 @@ def test_a_new_day_plans_only_what_shows_the_day(warm2, tmp_path: Path) -> None:
     clean2 = tmp_path / "clean2"
     assert Builder(BuildOptions(site, clean2, as_of=dt.date(2027, 1, 2), jobs=1)).build().ok
     assert tree(out) == tree(clean2)
+
+
+def test_a_family_whose_key_holds_plans_the_same_pages_whatever_field_lists_do_not_show_changes(warm2, tmp_path: Path) -> None:
+    """Unchanged key ⇒ unchanged pages, for every field of a post outside `summary_inputs`.
+
+    One post's field is changed at a time (and its token with it); every family
+    whose key stayed the same must plan pages with the same paths and
+    fingerprints. A family that read such a field directly, not through the
+    post's summary, fails here. Only the post's own page (and, for tags, the tag
+    families) may change key.
+    """
+    import dataclasses
+
+    from generator.model import SiteModel
+    from generator.plan import Planner, fingerprint, summary_inputs
+
+    site, _, _ = warm2
+    model = Builder(BuildOptions(site, tmp_path / "fresh", as_of=AS_OF, jobs=1)).build().model
+    assert model is not None
+    post = next(p for p in model.posts if p.tags and p.meetings and p.branch)
+    tokens = {p.source: f"t-{p.source}" for p in model.posts}
+
+    def families(m: SiteModel, toks: dict[str, str]) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+        return {f.id: (f.key, [(spec.path, fingerprint(spec.template, spec.context)) for spec in f.make()]) for f in Planner(m, {}, None, toks).families()}
+
+    before = families(model, tokens)
+    shown = {"title", "unit", "slug", "date", "section", "meetings", "branch", "category", "draft", "source"}
+    assert len(summary_inputs(post)) == len(shown) - 1  # source: the post's identity, not a field it shows
+    for f in dataclasses.fields(post):
+        if f.name in shown:
+            continue
+        value = getattr(post, f.name)
+        if isinstance(value, tuple) and not value:  # another post's value (attachments are objects)
+            other = next((getattr(q, f.name) for q in model.posts if getattr(q, f.name)), ("变",))
+        else:
+            other = (not value) if isinstance(value, bool) else value + 1 if isinstance(value, int) else value + "变" if isinstance(value, str) else ()
+        changed = dataclasses.replace(post, **{f.name: other})
+        m = dataclasses.replace(model, posts=tuple(changed if p is post else p for p in model.posts))
+        after = families(m, {**tokens, post.source: "t-changed"})
+        moved = {fid for fid in before.keys() | after.keys() if before.get(fid, ("",))[0] != after.get(fid, ("",))[0]}
+        allowed = {f"post:{post.source}"} | ({fid for fid in moved if fid == "tags" or fid.startswith("tag:")} if f.name == "tags" else set())
+        assert moved == allowed, (f.name, moved - allowed)
+        for fid in before.keys() - moved:
+            assert after[fid] == before[fid], f"{fid} shows Post.{f.name} but its key does not hold it (plan.summary_inputs)"
