@@ -58,8 +58,9 @@ PLAN_VERSION = "2"  # bump when a family's pages come to depend on something its
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
-# Up to this many changed HTML pages, the search index is updated on a thread while the
-# state is saved (an edit's ~0.2 s); more, and they run one after the other (memory).
+# Up to this many changed HTML pages (and no full re-index pending: search.small_update), the
+# search index is updated on a thread while the state is saved (an edit's ~0.2 s); more, and
+# they run one after the other (memory).
 OVERLAP_SEARCH_MAX = 2000
 PARSE_CHUNK = 64
 EXCERPT_CHARS = 240
@@ -357,6 +358,11 @@ class _Background:
     def join(self) -> None:
         self._thread.join()
 
+    @property
+    def error(self) -> BaseException | None:
+        """The exception ``func`` raised (after `join`), or None."""
+        return self._error
+
     def result(self) -> Any:
         self._thread.join()
         if self._error is not None:
@@ -465,8 +471,8 @@ class Builder:
                         store.put_many(pending)
                         pending = []
                 body = replace(body, html="")
-            # The token covers every parsed field and the body's digest: a family
-            # that lists this post is planned again exactly when it changes.
+            # The token covers every parsed field and the body's digest: the post's own
+            # page is planned again exactly when it changes (lists use plan.summary_inputs).
             token = _hash(r.post, body.digest if body else None)
             cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], _deps(r.post, r.body, sources.files), r.post, r.problems, body, token)
             posts.append(r.post)
@@ -822,41 +828,43 @@ class Builder:
         report = writer.commit(planned, previous)
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
         search: _Background | None = None
+        started = threading.Event()
         index_problems: list[Problem] = []
+        from .search import index_output, small_update
+
         if self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
-        elif len(html) <= OVERLAP_SEARCH_MAX:
-            from .search import index_output
-
+        elif small_update(out, html, OVERLAP_SEARCH_MAX):
             # Pagefind indexes on the other core while this one saves the state below. The
-            # search's own Python work (which pages, which shards) comes first: two busy
-            # threads would only take turns at the interpreter.
-            started = threading.Event()
+            # search's own Python work (which pages, which shards) comes first (`started`):
+            # two busy threads would only take turns at the interpreter.
             search = _Background(lambda: index_output(out, bool(html), pages=html, started=started))
-            started.wait()
         else:
-            from .search import index_output
-
             # A big re-index takes seconds either way; one after the other, the pickled
             # state and the search's data are never in memory at once (the peak stays lower).
-            index_problems = index_output(out, True, pages=html)
-        store.keep_only({b.digest for b in model.bodies.values()})
-        store.close()
-        new_state = BuildState(
-            pages=fingerprints,
-            files=file_keys,
-            posts=dict(sorted(loaded.cache.items())),
-            documents=loaded.documents,
-            global_key=plan.global_key,
-            families=plan.families,
-            history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
-            template_hashes=template_hashes if plan.global_key else {},
-        )
+            index_problems = index_output(out, bool(html), pages=html)
         try:
-            digest = save_state(out, new_state)
-        finally:
             if search is not None:
-                search.join()  # never leave the index being written behind an exception
+                started.wait()
+            store.keep_only({b.digest for b in model.bodies.values()})
+            store.close()
+            new_state = BuildState(
+                pages=fingerprints,
+                files=file_keys,
+                posts=dict(sorted(loaded.cache.items())),
+                documents=loaded.documents,
+                global_key=plan.global_key,
+                families=plan.families,
+                history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
+                template_hashes=template_hashes if plan.global_key else {},
+            )
+            digest = save_state(out, new_state)
+        except BaseException as exc:
+            if search is not None:
+                search.join()  # never leave the index being written behind a failed build
+                if search.error is not None:
+                    exc.add_note(f"搜索索引同时也失败了：{search.error!r}")
+            raise
         if search is not None:
             index_problems = search.result()
         problems.extend(index_problems)

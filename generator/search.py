@@ -160,6 +160,21 @@ def note_changing(out_dir: Path, pages: Iterable[str]) -> None:
     os.replace(tmp, path)
 
 
+def small_update(out_dir: Path, pages: Collection[str], limit: int) -> bool:
+    """Will `index_output` for these changed ``pages`` be a small update (≤ ``limit`` pages to read)?
+
+    Not when the index would be rebuilt whole or in large part: no membership
+    file or manifest, a marker of shards left behind, or a long (or unreadable)
+    list of pages a stopped build left in ``CHANGING`` besides ``pages``.
+    """
+    if len(pages) > limit or (out_dir / DIRTY).exists():
+        return False
+    if not ((out_dir / MEMBERS).is_file() and (out_dir / BUNDLE / MANIFEST).is_file()):
+        return False
+    changing = _changing(out_dir / CHANGING)
+    return changing is not ALL and len(changing) <= limit  # type: ignore[arg-type]
+
+
 def _changing(path: Path) -> set[str] | object:
     """The pages ``CHANGING`` lists, set() without it, ALL when it cannot be read (then every page is read again)."""
     try:

@@ -702,9 +702,53 @@ def test_search_beside_or_after_the_state_save_gives_the_same_index(tmp_path: Pa
     assert build(site, out).ok
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
     assert build(site, out).ok
-    assert threads == ([] if overlap_max == 0 else ["search", "search"])
+    assert threads == ([] if overlap_max == 0 else ["search"])  # the first build makes the whole index: not beside
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
     assert not (out / search.CHANGING).exists()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+def test_small_update_only_when_the_index_is_whole_and_nothing_big_is_pending(tmp_path: Path) -> None:
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert not search.small_update(out, [], 10)  # nothing built yet
+    assert build(site, out).ok
+    page = ["jx/dangke/index.html"]
+    assert search.small_update(out, page, 10)
+    assert not search.small_update(out, page * 11, 10)
+    (out / search.CHANGING).write_text(json.dumps([f"jx/p{i}/index.html" for i in range(11)]), encoding="utf-8")
+    assert not search.small_update(out, page, 10)  # a stopped build left many pages behind
+    (out / search.CHANGING).write_text("[not json", encoding="utf-8")
+    assert not search.small_update(out, page, 10)  # unreadable: every page is read again
+    (out / search.CHANGING).unlink()
+    (out / search.DIRTY).write_text('["jx/2025"]', encoding="utf-8")
+    assert not search.small_update(out, page, 10)
+    (out / search.DIRTY).unlink()
+    (out / search.MEMBERS).unlink()
+    assert not search.small_update(out, page, 10)
+
+
+def test_a_failed_build_leaves_no_search_thread_behind(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    import generator.state
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+
+    def boom(self, digests):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(generator.state.BodyStore, "keep_only", boom)
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(site, out)
+    assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
+    monkeypatch.undo()
+    assert build(site, out).ok
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
