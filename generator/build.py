@@ -839,10 +839,6 @@ class Builder:
             # search's own Python work (which pages, which shards) comes first (`started`):
             # two busy threads would only take turns at the interpreter.
             search = _Background(lambda: index_output(out, bool(html), pages=html, started=started))
-        else:
-            # A big re-index takes seconds either way; one after the other, the pickled
-            # state and the search's data are never in memory at once (the peak stays lower).
-            index_problems = index_output(out, bool(html), pages=html)
         try:
             if search is not None:
                 started.wait()
@@ -867,6 +863,11 @@ class Builder:
             raise
         if search is not None:
             index_problems = search.result()
+        elif not self.options.defer_search:
+            # A big re-index takes seconds either way. After the state is saved, not
+            # beside it: the pickler's memory and the search's are never needed at once
+            # (the builder's peak at 10,000 posts).
+            index_problems = index_output(out, bool(html), pages=html)
         problems.extend(index_problems)
         # Last, the key that lets the next build stop early. A failed (or deferred) search
         # index must be retried next time: then no input key vouches for this output.

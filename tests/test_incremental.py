@@ -610,3 +610,29 @@ def test_a_family_whose_key_holds_plans_the_same_pages_whatever_field_lists_do_n
         assert moved == allowed, (f.name, moved - allowed)
         for fid in before.keys() - moved:
             assert after[fid] == before[fid], f"{fid} shows Post.{f.name} but its key does not hold it (plan.summary_inputs)"
+
+
+def test_state_is_pickled_straight_to_its_file_and_vouched_for_by_its_hash(warm, tmp_path: Path) -> None:
+    import hashlib
+    import pickle
+
+    from generator import state as state_module
+
+    site, out, builder = warm
+    st = state_module.load_state(out)
+    assert st is not None
+    digest = state_module.save_state(out, st)
+    data = (out / state_module.STATE_FILE).read_bytes()
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert pickle.loads(data)[0] == state_module.STATE_VERSION
+    assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
+
+    class Unpicklable:
+        def __reduce__(self):
+            raise RuntimeError("cannot pickle")
+
+    broken = state_module.BuildState(pages={"x": Unpicklable()})  # type: ignore[dict-item]
+    with pytest.raises(RuntimeError):
+        state_module.save_state(out, broken)
+    assert (out / state_module.STATE_FILE).read_bytes() == data  # the old state stays whole
+    assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
