@@ -1,0 +1,73 @@
+"""Interleaved A/B of the edit scenarios: an older commit against the work tree, run by run.
+
+On a machine whose speed drifts (a shared VM: the same build can take 25 %
+longer an hour later), two `run.py` runs made one after the other do not
+compare. This script alternates: for each run of each scenario it times the
+old code and the work tree back to back (the order swapped every other run),
+each on its own output folder, and prints the medians side by side.
+
+    python bench/ab.py --rev 80cbeb6                 # 10,000 posts, 4 runs per scenario
+    python bench/ab.py --rev 80cbeb6 --posts 1000 --runs 6
+
+The edits, the corpus, the timing (wall seconds and peak RSS of a fresh
+`python -m generator build` process) and the restoring between runs are
+run.py's own (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run as R  # noqa: E402  (bench/run.py, beside this file)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rev", required=True, help="the older commit (exported with git archive, as run.py --rev)")
+    ap.add_argument("--posts", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=4, help="timed runs per scenario and side (default 4)")
+    ap.add_argument("--scenarios", default="body,title,new", help="comma-separated subset of body,title,new")
+    args = ap.parse_args()
+
+    site, _ = R.ensure_corpus(args.posts, args.seed)  # cached, or generated as run.py does
+    old, new = R.Code(args.rev), R.Code(None)
+    outs = {old.label: R.OUT / f"build-{args.posts}-s{args.seed}-ab-old", new.label: R.OUT / f"build-{args.posts}-s{args.seed}"}
+    for code in (old, new):
+        for _ in range(2):  # the second build is a no-op: both outputs up to date
+            sample = code.build(site, outs[code.label])
+            if not sample.ok:
+                raise SystemExit(f"ab.py: the build with {code.label} failed:\n{sample.error}")
+    edits = {"body": R.edit_body, "title": R.edit_title, "new": lambda s: R.edit_new(s, args.seed)}
+    wanted = [s for s in args.scenarios.split(",") if s]
+    results: dict[tuple[str, str], list[R.Sample]] = {}
+    for name in wanted:
+        for i in range(args.runs):
+            for code in (old, new) if i % 2 == 0 else (new, old):
+                undo = edits[name](site)
+                try:
+                    sample = code.build(site, outs[code.label])
+                finally:
+                    undo()
+                again = code.build(site, outs[code.label])  # untimed: back to the unedited output
+                if not (sample.ok and again.ok):
+                    raise SystemExit(f"ab.py: a build with {code.label} failed:\n{sample.error or again.error}")
+                results.setdefault((name, code.label), []).append(sample)
+                print(f"[{args.posts}] {name} {code.label}: {sample.seconds:.2f} s, {sample.rss_mb or 0:.0f} MB", flush=True)
+    print("\n| posts | scenario | code | median s | runs s | peak RSS MB |\n|---:|---|---|---:|---|---:|")
+    for name in wanted:
+        for code in (old, new):
+            xs = results[(name, code.label)]
+            print(
+                f"| {args.posts:,} | {name} | {code.label} | {statistics.median(x.seconds for x in xs):.2f} | "
+                f"{', '.join(f'{x.seconds:.2f}' for x in xs)} | {max((x.rss_mb or 0) for x in xs):.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
