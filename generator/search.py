@@ -218,8 +218,8 @@ def _index_pages(out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | o
         todo = set(_shards(members))
     else:
         assert isinstance(pending, set) and edited is not None
-        # The units to read again: those with an edited post page, those the
-        # marker names, and unit folders that came or went.
+        # The units to read again whole: those the marker names and unit
+        # folders that came or went (edited pages of other units: below).
         known = {p.split("/", 1)[0] for p in old}
         units = {key.split("/", 1)[0] for key in pending} | (known ^ set(folders))
         members = {p: m for p, m in old.items() if p.split("/", 1)[0] not in units}
