@@ -822,7 +822,7 @@ class Builder:
         # From here the output changes: first withdraw the state that vouches for the old files,
         # and say which post pages the search index will be behind until it is updated.
         clear_state(out)
-        from .search import note_changing
+        from .search import index_output, note_changing, small_update
 
         note_changing(out, [*writer.staged, *(previous - planned)])
         report = writer.commit(planned, previous)
@@ -830,8 +830,6 @@ class Builder:
         search: _Background | None = None
         started = threading.Event()
         index_problems: list[Problem] = []
-        from .search import index_output, small_update
-
         if self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
         elif small_update(out, html, OVERLAP_SEARCH_MAX):
