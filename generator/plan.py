@@ -261,11 +261,12 @@ class Planner:
             "crumbs": [{"name": n, "url": u} for n, u in (crumbs or [])],
         }
 
-    def _paginate(self, base_folder: str, posts: list[Post], title: str, ctx_extra: dict[str, Any], crumbs, owner: str, template: str = "list.html") -> list[PageSpec]:
+    def _paginate(self, base_folder: str, posts: list[Post], title: str, ctx_extra: dict[str, Any], crumbs, owner: str, template: str = "list.html", only: int | None = None) -> list[PageSpec]:
+        """The pages of a list, or with ``only`` just that page (see `_list_families`)."""
         size = self.cfg.page_size
         pages = max(1, math.ceil(len(posts) / size))
         out = []
-        for n in range(1, pages + 1):
+        for n in range(1, pages + 1) if only is None else (only,):
             path = urls.paged(base_folder, n)
             ctx = self.base(path, title if n == 1 else f"{title}（第 {n} 页）", crumbs)
             ctx.update(ctx_extra)
@@ -305,6 +306,20 @@ class Planner:
         h.update("".join([tokens[p.source] for p in posts]).encode())
         return h.hexdigest()
 
+    def _list_families(self, fid: str, posts: list[Post], make: Callable[[int], list[PageSpec]], *parts: object) -> list[Family]:
+        """One family per page of a paginated list (`_paginate`), ``make(n)`` planning page n.
+
+        A page shows its own posts, the list's length and its place in it, so
+        that is its key: a title edit re-plans the one page that shows the post,
+        not all 125 pages of a school-wide column at 10,000 posts.
+        """
+        size = self.cfg.page_size
+        pages = max(1, math.ceil(len(posts) / size))
+        return [
+            Family(f"{fid}#{n}", self.key(*parts, n, pages, len(posts), posts=posts[(n - 1) * size : n * size]), lambda n=n: make(n))
+            for n in range(1, pages + 1)
+        ]
+
     def families(self) -> list[Family]:
         """Every page of the plan, grouped by what it is planned from (see `Family`)."""
         posts = self.m.posts
@@ -325,7 +340,7 @@ class Planner:
             out.append(Family(f"unit:{u.slug}", self.key(self.m.as_of.year, posts=mine), lambda u=u, mine=mine: [self.unit_page(u, mine)]))
             for s in self.cfg.sections:
                 col = by_column[(u.slug, s.key)]
-                out.append(Family(f"column:{u.slug}/{s.key}", self.key(posts=col), lambda u=u, s=s, col=col: self.column_pages(u, s.key, col)))
+                out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, lambda n, u=u, s=s, col=col: self.column_pages(u, s.key, col, only=n)))
             for b in u.branches:
                 rows = by_branch[(u.slug, b.id)]
                 out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), lambda u=u, b=b, rows=rows: [self.branch_page(u, b.id, rows)]))
@@ -340,7 +355,7 @@ class Planner:
                 out.append(Family(f"post:{p.source}", key, lambda p=p, newer=newer, older=older: [self.post_page(p, newer, older)]))
         for s in self.cfg.sections:
             col = by_section[s.key]
-            out.append(Family(f"section:{s.key}", self.key(posts=col), lambda s=s, col=col: self.section_pages(s.key, col)))
+            out.extend(self._list_families(f"section:{s.key}", col, lambda n, s=s, col=col: self.section_pages(s.key, col, only=n)))
         out.extend(self.tag_families())
         out.extend(self.archive_families())
         return out
@@ -374,13 +389,13 @@ class Planner:
         ctx = self.base(urls.NOT_FOUND, "页面不存在", root=self.cfg.base_path)
         return PageSpec(urls.NOT_FOUND, "404.html", ctx, "站点")
 
-    def section_pages(self, key: str, posts: list[Post]) -> list[PageSpec]:
+    def section_pages(self, key: str, posts: list[Post], only: int | None = None) -> list[PageSpec]:
         name = self.section_names[key]
-        return self._paginate(f"sections/{key}", posts, f"{name}（全校）", {"intro": f"全校各单位的{name}，按时间由新到旧排列。"}, [(name, None)], "站点")
+        return self._paginate(f"sections/{key}", posts, f"{name}（全校）", {"intro": f"全校各单位的{name}，按时间由新到旧排列。"}, [(name, None)], "站点", only=only)
 
-    def column_pages(self, u: Unit, key: str, col: list[Post]) -> list[PageSpec]:
+    def column_pages(self, u: Unit, key: str, col: list[Post], only: int | None = None) -> list[PageSpec]:
         name = self.section_names[key]
-        return self._paginate(f"{u.slug}/{key}", col, f"{u.name} · {name}", {"unit": self._unit_info(u)}, [(u.name, urls.unit(u.slug)), (name, None)], u.source)
+        return self._paginate(f"{u.slug}/{key}", col, f"{u.name} · {name}", {"unit": self._unit_info(u)}, [(u.name, urls.unit(u.slug)), (name, None)], u.source, only=only)
 
     def unit_page(self, u: Unit, posts: list[Post]) -> PageSpec:
         crumbs = [(u.name, None)]
@@ -482,11 +497,12 @@ class Planner:
         out = [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), index)]
         for key, posts in sorted(tags.items()):
             name = display[key]
-            out.append(
-                Family(
+            out.extend(
+                self._list_families(
                     f"tag:{key}",
-                    self.key(name, posts=posts),
-                    lambda key=key, name=name, posts=posts: self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点"),
+                    posts,
+                    lambda n, key=key, name=name, posts=posts: self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点", only=n),
+                    name,
                 )
             )
         return out
@@ -518,16 +534,16 @@ class Planner:
             ]
             return [PageSpec(path, "archive_year.html", ctx, "站点")]
 
-        def month(y: int, mo: int) -> list[PageSpec]:
+        def month(y: int, mo: int, n: int) -> list[PageSpec]:
             crumbs = [("归档", urls.ARCHIVE), (f"{y}年", urls.archive_year(y)), (f"{mo}月", None)]
-            return self._paginate(f"archive/{y}/{mo:02d}", by_month[(y, mo)], f"{y}年{mo}月", {}, crumbs, "站点")
+            return self._paginate(f"archive/{y}/{mo:02d}", by_month[(y, mo)], f"{y}年{mo}月", {}, crumbs, "站点", only=n)
 
         # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
         out = [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), index)]
         for y, months in years.items():
             out.append(Family(f"archive:{y}", self.key(posts=by_year[y]), lambda y=y, months=months: year(y, months)))
             for mo, _ in months:
-                out.append(Family(f"archive:{y}/{mo:02d}", self.key(posts=by_month[(y, mo)]), lambda y=y, mo=mo: month(y, mo)))
+                out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], lambda n, y=y, mo=mo: month(y, mo, n)))
         return out
 
 

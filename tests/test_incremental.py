@@ -636,3 +636,22 @@ def test_state_is_pickled_straight_to_its_file_and_vouched_for_by_its_hash(warm,
         state_module.save_state(out, broken)
     assert (out / state_module.STATE_FILE).read_bytes() == data  # the old state stays whole
     assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
+
+
+def test_title_edit_plans_only_the_list_pages_that_show_the_post(tmp_path: Path) -> None:
+    """Each page of a paginated list is its own family: the other pages of the list are not planned."""
+    site = write_site(tmp_path / "site", dict(BASE), config="[site]\npage_size = 1\n")
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    first = builder.build()
+    assert first.ok, [p.format() for p in first.problems]
+    # 支部生活 of jx, one post a page: b (newer) on page 1, a on page 2
+    assert {"jx/branch-life/index.html", "jx/branch-life/page/2/index.html"} <= set(first.planned)
+    edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 三月支部委员会会议纪要")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert {"jx/branch-life/page/2/index.html", "sections/branch-life/page/2/index.html", "jx/a/index.html", "jx/b/index.html"} <= planned
+    assert "jx/branch-life/index.html" not in planned and "sections/branch-life/index.html" not in planned
+    # a new post shifts every page of its lists: all of them are planned
+    (site / "content/jx/2026/e.md").write_text(post_text("六月主题党日", "2026-06-01", "支部生活", "参观。", meeting="主题党日", branch="jx-jg1"), encoding="utf-8")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert {"jx/branch-life/index.html", "jx/branch-life/page/2/index.html", "jx/branch-life/page/3/index.html"} <= planned
