@@ -72,6 +72,7 @@ from . import urls
 from .errors import Kind, Problem, error, warning
 from .model import SiteModel
 from .plan import FileSpec, PageSpec, Planner
+from .write import atomic_write
 
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
@@ -155,9 +156,7 @@ def note_changing(out_dir: Path, pages: Iterable[str]) -> None:
     assert isinstance(known, set)
     if todo <= known:
         return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(sorted(known | todo), ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(sorted(known | todo), ensure_ascii=False).encode("utf-8"))
 
 
 def small_update(out_dir: Path, pages: Collection[str], limit: int) -> bool:
@@ -293,9 +292,7 @@ def _read_members(path: Path) -> dict[str, Member] | None:
 def _write_members(path: Path, members: dict[str, Member]) -> None:
     pages = {page: [year, filters] for page, (year, filters) in sorted(members.items())}
     data = json.dumps({"version": MEMBERS_VERSION, "pages": pages}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, data)
 
 
 def _valid_year(year: str) -> bool:
@@ -402,9 +399,7 @@ def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], o
     manifest = _manifest(listed, shards, members)
     bundle.mkdir(parents=True, exist_ok=True)
     if not ((bundle / MANIFEST).is_file() and (bundle / MANIFEST).read_bytes() == manifest):
-        tmp = bundle / f".{MANIFEST}.tmp"
-        tmp.write_bytes(manifest)
-        os.replace(tmp, bundle / MANIFEST)
+        atomic_write(bundle / MANIFEST, manifest)
     # Stale: shards of units gone (or of years without posts), the per-unit
     # and single indexes of older builds.
     keep: dict[str, set[str]] = {}
