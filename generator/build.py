@@ -46,10 +46,11 @@ from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, 
 from .sources import Sources, discover
 from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
-from .write import Writer
+from .write import Writer, staged_name
 
 if TYPE_CHECKING:  # imported where used: a no-op build never loads Markdown or YAML
     from .markup import MarkupRenderer
+    from .search import EarlyIndex
 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
@@ -230,6 +231,7 @@ _WORKER: dict[str, Any] = {}  # set once per worker process by _init_worker, nev
 
 def _init_worker(site_dir: Path, config: SiteConfig, units: dict[str, Unit], files: dict[str, FileFacts], drafts: bool) -> None:
     from .markup import MarkupRenderer
+    from .search import EarlyIndex
 
     _WORKER.update(site_dir=site_dir, config=config, units=units, files=files, drafts=drafts, markup=MarkupRenderer())
 
@@ -767,10 +769,32 @@ class Builder:
         loaded.fresh_html.clear()  # in the store now: the pages read them from there
         fingerprints: dict[str, str] = {}
         rendered: list[str] = []
+        # A small update's search index is begun once the post pages are staged (search.EarlyIndex):
+        # Pagefind then runs on the other core while the lists render and the state is saved.
+        from .search import EarlyIndex, index_output, note_changing, small_update
+
+        early: EarlyIndex | None = None
+        early_thread: _Background | None = None
+
+        def begin_search() -> None:
+            nonlocal early, early_thread
+            pages = [p for p in writer.staged if p.endswith(".html")]
+            if pages and not self.options.defer_search and small_update(out, pages, OVERLAP_SEARCH_MAX):
+                staged = writer.staging
+                posts = [urls.post(p.unit, p.slug) for p in model.posts]
+                early = EarlyIndex(out, pages, lambda page: staged / staged_name(page), posts)
+                early_thread = _Background(early.run)
+
+        def drop_search() -> None:  # the build fails before its commit: the early index writes nothing
+            if early is not None and early_thread is not None:
+                early.proceed(None)
+                early_thread.join()
+
         try:
-            made = self._make(plan.todo, _MakeJob(env, plan.theme, writer, store, template_hashes, state.pages, str(out)))
+            made = self._make(plan.todo, _MakeJob(env, plan.theme, writer, store, template_hashes, state.pages, str(out)), begin_search)
             render_problems = [m.problem for m in made if m.problem is not None][:1]
             if render_problems:
+                drop_search()
                 writer.abort()
                 return BuildResult(sort_problems([*problems, *render_problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             for m in made:
@@ -785,6 +809,7 @@ class Builder:
             problems.extend(plan.problems[before:])
             late = [p for p in plan.problems[before:] if p.is_error]
             if late:  # two outputs on one path: nothing is published
+                drop_search()
                 writer.abort()
                 return BuildResult(sort_problems([*problems, *late]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             file_keys: dict[str, str] = {}
@@ -811,6 +836,7 @@ class Builder:
                         writer.put_file(f.path, f.source)
                 file_keys[f.path] = key
         except BaseException:
+            drop_search()
             writer.abort()
             raise
         planned = set(fingerprints) | set(file_keys)
@@ -821,16 +847,26 @@ class Builder:
         record_outputs(out, previous | planned)
         # From here the output changes: first withdraw the state that vouches for the old files,
         # and say which post pages the search index will be behind until it is updated.
-        clear_state(out)
-        from .search import index_output, note_changing, small_update
-
-        note_changing(out, [*writer.staged, *(previous - planned)])
-        report = writer.commit(planned, previous)
+        try:
+            clear_state(out)
+            note_changing(out, [*writer.staged, *(previous - planned)])
+            if early is not None:
+                early.ready.wait()  # it has read the staged pages it needs
+            report = writer.commit(planned, previous)
+        except BaseException:
+            drop_search()
+            raise
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
         search: _Background | None = None
         started = threading.Event()
         index_problems: list[Problem] = []
-        if self.options.defer_search:
+        if early is not None:
+            # Pagefind has been at it since the post pages were staged: the thread installs
+            # its shards, or indexes these pages as below if they are not what it read.
+            early.proceed(html)
+            search = early_thread
+            started.set()
+        elif self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
         elif small_update(out, html, OVERLAP_SEARCH_MAX):
             # Pagefind indexes on the other core while this one saves the state below. The
@@ -892,11 +928,14 @@ class Builder:
             model=model,
         )
 
-    def _make(self, families: list[Family], job: _MakeJob) -> list[_Made]:
+    def _make(self, families: list[Family], job: _MakeJob, posts_staged: Callable[[], None] | None = None) -> list[_Made]:
         """Plan, fingerprint and render ``families``: in forked workers when there are many.
 
         Each worker plans its share of the families itself, so no process ever
         holds every page context (a cold build at 10,000 posts has 12,766).
+        In this process, the post pages are made first and ``posts_staged``
+        is called before the others (`search.EarlyIndex`); results keep the
+        order of ``families``.
         """
         if self.jobs > 1 and len(families) >= PARALLEL_RENDER_MIN:
             _RENDER_JOB.update(families=families, job=job)
@@ -907,7 +946,16 @@ class Builder:
                 _RENDER_JOB.clear()
             job.writer.adopt(sorted(path for m in made for path in m.written))
             return made
-        return [_make_one(f, job) for f in families]
+        made: list[_Made | None] = [None] * len(families)
+        posts = [i for i, f in enumerate(families) if f.id.startswith("post:")]
+        for i in posts:
+            made[i] = _make_one(families[i], job)
+        if posts_staged is not None and all(made[i].problem is None for i in posts):  # type: ignore[union-attr]
+            posts_staged()
+        for i, f in enumerate(families):
+            if made[i] is None:
+                made[i] = _make_one(f, job)
+        return made  # type: ignore[return-value]
 
 
 __all__ = ["Builder", "BuildOptions", "BuildResult"]

@@ -64,7 +64,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -174,6 +174,122 @@ def small_update(out_dir: Path, pages: Collection[str], limit: int) -> bool:
     return changing is not ALL and len(changing) <= limit  # type: ignore[arg-type]
 
 
+class EarlyIndex:
+    """The search update of a small build, begun before its commit (the build's `_make` calls it once the post pages are staged).
+
+    `run` (on a thread) reads the membership file and the staged post pages
+    (``staged(page)``: the file holding a page's new bytes; an indexed page
+    not among the build's post pages ``posts`` is deleted), makes the
+    shards' scratch sites and sets `ready` (the build waits for it before
+    its commit moves the staged files), then has Pagefind index those shards
+    into the scratch folder while the builder renders its other pages and
+    saves its state. Nothing in the output changes until the build calls
+    `proceed` after its commit with the HTML it wrote or deleted: if the
+    post pages among them are the ones indexed (plus pages that are post
+    pages neither before nor after, a unit's first column page), the shards,
+    membership and manifest go into place exactly as `index_output` would
+    put them; otherwise the scratch is dropped and `index_output` runs on
+    those pages. ``proceed(None)``: the build failed; nothing is written.
+    `outcome` says which happened ("installed", "fell back", "dropped").
+    """
+
+    def __init__(self, out_dir: Path, pages: Collection[str], staged: Callable[[str], Path], posts: Collection[str]) -> None:
+        self.out_dir = out_dir
+        self.pages = frozenset(p for p in pages if _is_post_page(p))
+        self.staged = staged
+        self.posts = frozenset(posts)  # every post page of the build: an indexed page not among them is deleted
+        self.ready = threading.Event()
+        self.outcome = ""
+        self._gate = threading.Event()
+        self._html: Collection[str] | None = None
+
+    def proceed(self, html: Collection[str] | None) -> None:
+        self._html = html
+        self._gate.set()
+
+    def run(self) -> list[Problem]:
+        try:
+            prepared = self._prepare()
+        except Exception:  # noqa: BLE001 - nothing is written yet: the usual update after the commit instead
+            prepared = None
+        finally:
+            self.ready.set()
+        self._gate.wait()
+        html = self._html
+        if html is None:
+            shutil.rmtree(self.out_dir / SCRATCH, ignore_errors=True)
+            self.outcome = "dropped"
+            return []
+        if prepared is not None and self._covers(prepared, html):
+            self.outcome = "installed"
+            _record(self.out_dir, prepared.members, prepared.todo, prepared.old)
+            problems = [_NO_BINARY] if prepared.outcomes is None else _install_shards(self.out_dir, prepared.members, prepared.outcomes)
+            if not any(p.is_error for p in problems):
+                (self.out_dir / CHANGING).unlink(missing_ok=True)
+            return problems
+        self.outcome = "fell back"
+        shutil.rmtree(self.out_dir / SCRATCH, ignore_errors=True)
+        return _index_output(self.out_dir, bool(html), html, None)
+
+    def _prepare(self) -> _Prepared | None:
+        """Read the pages and index their shards into the scratch folder; None when this build's pages are not the whole update."""
+        out_dir = self.out_dir
+        pending = _pending(out_dir / DIRTY)
+        changing = _changing(out_dir / CHANGING)
+        if pending or not isinstance(changing, set):
+            return None  # a bigger update than this build's pages: after the commit, as usual
+        old = _read_members(out_dir / MEMBERS)
+        if old is None:
+            return None
+        gone = {p for p in old if p not in self.posts}  # the commit deletes them
+        # and a stopped build's pages (`note_changing`), from the output
+        pages = self.pages | gone | changing
+        folders = tuple(_unit_folders(out_dir))
+
+        def read(page: str) -> Path | None:
+            return self.staged(page) if page in self.pages else None if page in gone else out_dir / page
+
+        update = _update_plan(out_dir, out_dir / BUNDLE, out_dir / DIRTY, pending, pages, read, old)
+        if update is None or update[2] is None:
+            return None
+        members, todo, old = update
+        scratch = _fresh_scratch(out_dir)
+        shards = _shards(members)
+        wanted = sorted(s for s in todo if s in shards)
+        binary = pagefind_binary() if wanted else None
+        if wanted and binary is None:
+            return _Prepared(members, todo, old, None, pages, folders)
+        if wanted:
+            scratch.mkdir()
+        for shard in wanted:
+            if _link_site(out_dir, shard, shards[shard], scratch, read) is not None:
+                return None
+        self.ready.set()  # every staged page is read or linked: the build may move them
+        outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, linked=True) if binary is not None else {}
+        return _Prepared(members, todo, old, outcomes, pages, folders)
+
+    def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:
+        """Did the update read every page the build changed? Any other page must be a post page neither before nor after."""
+        if tuple(_unit_folders(self.out_dir)) != prepared.folders:
+            return False
+        for page in {p for p in html if _is_post_page(p)} - prepared.pages:
+            if page in prepared.old or _member(self.out_dir / page) is not None:
+                return False
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    """What `EarlyIndex` read and indexed before the commit."""
+
+    members: dict[str, Member]
+    todo: set[Shard]
+    old: dict[str, Member]
+    outcomes: dict[Shard, Problem | None] | None  # per shard indexed into the scratch folder; None: no Pagefind binary
+    pages: frozenset[str]  # the post pages read (staged or left by a stopped build)
+    folders: tuple[str, ...]  # the output's unit folders then
+
+
 def _changing(path: Path) -> set[str] | object:
     """The pages ``CHANGING`` lists, set() without it, ALL when it cannot be read (then every page is read again)."""
     try:
@@ -206,11 +322,35 @@ def _index_output(out_dir: Path, changed: bool, pages: Collection[str] | None, s
 
 
 def _index_pages(out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | object, pages: Collection[str] | None, started: threading.Event | None) -> list[Problem]:
+    update = _update_plan(out_dir, bundle, dirty, pending, pages)
+    if update is None:
+        return []
+    return _index_shards(out_dir, *update, started=started)
+
+
+def _update_plan(
+    out_dir: Path,
+    bundle: Path,
+    dirty: Path,
+    pending: set[str] | object,
+    pages: Collection[str] | None,
+    read: Callable[[str], Path | None] | None = None,
+    old: dict[str, Member] | None = None,
+) -> tuple[dict[str, Member], set[Shard], dict[str, Member] | None] | None:
+    """(members, shards to index, old members) for these changed ``pages``, or None when nothing is to be done.
+
+    ``read(page)``: the file holding the page's new bytes, None for a page
+    about to be deleted (`EarlyIndex`: the staged copy); the page in the
+    output by default. ``old``: the membership file, when read already.
+    """
     edited = None if pages is None else sorted({p for p in pages if _is_post_page(p)})
     if edited == [] and not pending and not dirty.exists() and (bundle / MANIFEST).is_file():
-        return []
+        return None
     folders = _unit_folders(out_dir)
-    old = None if pending is ALL or edited is None or not (bundle / MANIFEST).is_file() else _read_members(out_dir / MEMBERS)
+    if pending is ALL or edited is None or not (bundle / MANIFEST).is_file():
+        old = None
+    elif old is None:
+        old = _read_members(out_dir / MEMBERS)
     if old is None:
         # Everything: every post page read, every shard indexed.
         members = _scan(out_dir, folders)
@@ -227,7 +367,8 @@ def _index_pages(out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | o
         # change has the same shard and filters as before (a whole unit is ~500 pages).
         for page in edited:
             if page.split("/", 1)[0] not in units:
-                member = _member(out_dir / page)
+                path = read(page) if read else out_dir / page
+                member = None if path is None else _member(path)
                 if member is None:
                     members.pop(page, None)
                 else:
@@ -240,7 +381,7 @@ def _index_pages(out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | o
             todo |= {s for s in before.keys() | after.keys() if s[0] == unit and (not year or s[1] == year)}
         # A shard with posts but no index (say, deleted by hand) is indexed too.
         todo |= {s for s in after if not (bundle / _shard_dir(s) / ENTRY).is_file()}
-    return _index_shards(out_dir, members, todo, old, started)
+    return members, todo, old
 
 
 def _pending(dirty: Path) -> set[str] | object:
@@ -356,45 +497,72 @@ def _shard_dir(shard: Shard) -> str:
 
 def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], old: dict[str, Member] | None = None, started: threading.Event | None = None) -> list[Problem]:
     """Index the ``todo`` shards that have posts, then write the manifest and remove stale indexes."""
-    bundle = out_dir / BUNDLE
-    dirty = out_dir / DIRTY
-    scratch = out_dir / SCRATCH
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    shards = _shards(members)
-    wanted = sorted(s for s in todo if s in shards)
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
-    if todo:
-        # Until the shards are indexed (or removed) their indexes are behind
-        # their pages: say so on disk before the membership file changes, so
-        # the next build indexes them even if it changes no HTML.
-        _mark(dirty, todo)
-    if members != old:  # a body or title edit changes no page's shard or filters: no 1.5 MB rewrite
-        _write_members(out_dir / MEMBERS, members)
+    scratch = _fresh_scratch(out_dir)
+    # Until the shards are indexed (or removed) their indexes are behind their
+    # pages: said on disk before the membership file changes (`_record`).
+    _record(out_dir, members, todo, old)
+    wanted = sorted(s for s in todo if s in _shards(members))
+    outcomes: dict[Shard, Problem | None] = {}
     if wanted:
         binary = pagefind_binary()
         if binary is None:
-            return [error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)]
+            return [_NO_BINARY]
         scratch.mkdir()
         try:
+            shards = _shards(members)
             outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started)
-            failed = []
-            for shard in wanted:
-                outcome = outcomes[shard]
-                if outcome is not None and outcome.is_error:
-                    errors.append(outcome)
-                    failed.append(shard)
-                    continue
-                if outcome is not None:
-                    warnings.append(outcome)
-                sync_dir(scratch / _scratch_name("index", shard), bundle / _shard_dir(shard), last=ENTRY)
-        finally:
+        except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
-        if failed:
-            _mark(dirty, failed)
+            raise
+    return _install_shards(out_dir, members, outcomes)
+
+
+_NO_BINARY = error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)
+
+
+def _fresh_scratch(out_dir: Path) -> Path:
+    scratch = out_dir / SCRATCH
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    return scratch
+
+
+def _record(out_dir: Path, members: dict[str, Member], todo: set[Shard], old: dict[str, Member] | None) -> None:
+    """Mark the ``todo`` shards as behind their pages, then write the membership file if it changed."""
+    if todo:
+        _mark(out_dir / DIRTY, todo)
+    if members != old:  # a body or title edit changes no page's shard or filters: no 1.5 MB rewrite
+        _write_members(out_dir / MEMBERS, members)
+
+
+def _install_shards(out_dir: Path, members: dict[str, Member], outcomes: dict[Shard, Problem | None]) -> list[Problem]:
+    """Move the shards Pagefind indexed into the scratch folder (``outcomes``) into place, then the manifest; stale indexes go.
+
+    Called once `_record` has marked the shards: a shard that failed keeps its
+    previous index and stays marked.
+    """
+    bundle = out_dir / BUNDLE
+    dirty = out_dir / DIRTY
+    scratch = out_dir / SCRATCH
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    failed = []
+    try:
+        for shard, outcome in sorted(outcomes.items()):
+            if outcome is not None and outcome.is_error:
+                errors.append(outcome)
+                failed.append(shard)
+                continue
+            if outcome is not None:
+                warnings.append(outcome)
+            sync_dir(scratch / _scratch_name("index", shard), bundle / _shard_dir(shard), last=ENTRY)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if failed:
+        _mark(dirty, failed)
     # The manifest search.js reads: every shard with posts and an index (a
     # shard that failed keeps its previous one), in unit then year order.
+    shards = _shards(members)
     listed = [s for s in sorted(shards) if (bundle / _shard_dir(s) / ENTRY).is_file()]
     manifest = _manifest(listed, shards, members)
     bundle.mkdir(parents=True, exist_ok=True)
@@ -615,8 +783,13 @@ def release_warm() -> None:
         _close_warm(warm[0])
 
 
-def _run_services(binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]]], scratch: Path, started: threading.Event | None = None) -> dict[Shard, Problem | None]:
-    """Index the shards of ``work`` with at most ``JOBS`` Pagefind services, each taking the next shard (the biggest first) when it is done with one."""
+def _run_services(
+    binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]]], scratch: Path, started: threading.Event | None = None, linked: bool = False
+) -> dict[Shard, Problem | None]:
+    """Index the shards of ``work`` with at most ``JOBS`` Pagefind services, each taking the next shard (the biggest first) when it is done with one.
+
+    ``linked``: the shards' scratch sites are made already (`_link_site`).
+    """
     queue = sorted(work, key=lambda item: (-len(item[1]), item[0]))
     lock = threading.Lock()
     outcomes: dict[Shard, Problem | None] = {}
@@ -632,7 +805,7 @@ def _run_services(binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]
         try:
             while (item := take()) is not None:
                 shard, pages = item
-                outcome = outcomes[shard] = _run_pagefind(service, out_dir, shard, pages, scratch, started)
+                outcome = outcomes[shard] = _run_pagefind(service, out_dir, shard, pages, scratch, started, linked)
                 if outcome is not None and outcome.is_error and service.proc is not None and service.proc.poll() is not None:
                     if not service.answered:
                         # It died before answering anything: a broken binary, which
@@ -658,25 +831,36 @@ def _where(shard: Shard) -> str:
     return f"单位 {unit} 的 {year} 年" if year != UNDATED else f"单位 {unit} 未注明年份的文章"
 
 
-def _run_pagefind(service: Service, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, started: threading.Event | None = None) -> Problem | None:
-    """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
-
-    ``started`` is set once the shard's pages are handed to Pagefind (see `index_output`).
-    """
-    where = _where(shard)
-    # A site of just the shard's pages, at their own paths (so their URLs).
+def _link_site(out_dir: Path, shard: Shard, pages: list[str], scratch: Path, read: Callable[[str], Path] | None = None) -> Problem | None:
+    """A site of just the shard's pages, at their own paths (so their URLs): hard links to ``read(page)`` (the output's page by default)."""
     site = (scratch / _scratch_name("site", shard)).absolute()
-    dest = (scratch / _scratch_name("index", shard)).absolute()
     try:
         for page in pages:
+            source = read(page) if read else out_dir / page
             target = site / page
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(out_dir / page, target)
+                os.link(source, target)
             except OSError:
-                shutil.copyfile(out_dir / page, target)
+                shutil.copyfile(source, target)
     except OSError as exc:
-        return error("site.toml", 1, f"无法准备搜索索引（{where}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)
+        return error("site.toml", 1, f"无法准备搜索索引（{_where(shard)}）：{exc.strerror}。搜索索引没有更新。", Kind.CONFIG)
+    return None
+
+
+def _run_pagefind(
+    service: Service, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, started: threading.Event | None = None, linked: bool = False
+) -> Problem | None:
+    """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
+
+    ``started`` is set once the shard's pages are handed to Pagefind (see `index_output`).
+    ``linked``: its scratch site is made already (`_link_site`).
+    """
+    where = _where(shard)
+    site = (scratch / _scratch_name("site", shard)).absolute()
+    dest = (scratch / _scratch_name("index", shard)).absolute()
+    if not linked and (problem := _link_site(out_dir, shard, pages, scratch)) is not None:
+        return problem
     # As `pagefind --site <site> --output-path <dest> --keep-index-url`.
     try:
         index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]

@@ -22,6 +22,7 @@ import pytest
 from conftest import REPO, post_text, write_site
 from generator import search
 from generator.build import Builder, BuildOptions
+from generator.write import STAGING, staged_name
 
 BUNDLED = REPO / "themes" / "default" / "templates"
 
@@ -395,6 +396,9 @@ def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None
     monkeypatch.setattr(search, "_member", lambda page: read.append(page.relative_to(out).as_posix()) or real_member(page))
     result = build(site, out)
     monkeypatch.setattr(search, "_member", real_member)
+    # a page read before the commit (search.EarlyIndex) is read from its staged copy
+    staged = {f"{STAGING}/{staged_name(p)}": p for p in result.written}
+    read = [staged.get(p, p) for p in read]
     assert result.ok and runs == ["site-jx-2026"]
     assert "jx/tongzhi/index.html" in read and "jx/dangke/index.html" not in read
     assert sorted(read) == sorted(p for p in (*result.written, *result.deleted) if search._is_post_page(p))
@@ -661,7 +665,7 @@ def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_nex
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
-    target, name = (search, "_index_shards") if where == "search" else (generator.write.Writer, "commit")
+    target, name = (search, "_install_shards") if where == "search" else (generator.write.Writer, "commit")
     real = getattr(target, name)
 
     def boom(*args, **kwargs):
@@ -752,3 +756,91 @@ def test_a_failed_build_leaves_no_search_thread_behind(tmp_path: Path, monkeypat
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+def spy_early(monkeypatch) -> list[search.EarlyIndex]:
+    """The EarlyIndex objects builds make from now on (their `outcome` says what each did)."""
+    made: list[search.EarlyIndex] = []
+
+    class Spy(search.EarlyIndex):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(search, "EarlyIndex", Spy)
+    return made
+
+
+EARLY_EDITS = {
+    # edit → what the early index does with it
+    "title": ({"content/jx/2026/tongzhi.md": post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。")}, "installed"),
+    "new post": ({"content/jx/2026/xinwen.md": post_text("机械工程学院召开党委会", "2026-03-20", "党建动态", "会议传达学习了民法典。", meeting="党委会")}, "installed"),
+    "deleted and edited": ({"content/jx/2026/weiyuanhui-3.md": None, "content/jx/2026/tongzhi.md": post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。")}, "installed"),
+    "moved to another year": ({"content/jx/2026/tongzhi.md": post_text("关于开展宪法宣传周活动的通知", "2025-03-01", "通知公告", "请各支部学习民法典。")}, "installed"),
+    # its unit folder appears with it: not what the update read before the commit
+    "new unit": ({"content/wy/_unit.toml": WY_UNIT, "content/wy/2026/xuexi.md": post_text("外国语学院党委理论学习中心组学习会", "2026-03-02", "党建动态", "学习民法典。")}, "fell back"),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EARLY_EDITS))
+def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp_path: Path, monkeypatch, edit: str) -> None:
+    """Pagefind starts once the post pages are staged; after the commit its shards go into place, or the usual update runs."""
+    import generator.write
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    early = spy_early(monkeypatch)
+    events: list[str] = []
+    real_link, real_commit = search._link_site, generator.write.Writer.commit
+    monkeypatch.setattr(search, "_link_site", lambda *a, **k: events.append("link") or real_link(*a, **k))
+    monkeypatch.setattr(generator.write.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
+    changes, outcome = EARLY_EDITS[edit]
+    for rel, text in changes.items():
+        if text is None:
+            (site / rel).unlink()
+        else:
+            (site / rel).parent.mkdir(parents=True, exist_ok=True)
+            (site / rel).write_text(text, encoding="utf-8")
+    result = build(site, out)
+    assert result.ok, result.errors
+    assert [e.outcome for e in early] == [outcome]
+    assert events.index("link") < events.index("commit")  # the staged pages were read before they moved
+    monkeypatch.undo()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+    assert (out / search.MEMBERS).read_bytes() == (clean / search.MEMBERS).read_bytes()
+    for hidden in (search.CHANGING, search.DIRTY, search.SCRATCH, STAGING):
+        assert not (out / hidden).exists(), hidden
+
+
+@pytest.mark.parametrize("failure", ["template", "exception"])
+def test_a_build_that_fails_after_the_early_index_began_changes_no_index(tmp_path: Path, monkeypatch, failure: str) -> None:
+    """The post pages are staged and Pagefind is at work when a list page fails (or anything raises): the index and its files stay as they were."""
+    import threading
+
+    import generator.build
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    before = tree(out / "pagefind"), (out / search.MEMBERS).read_bytes()
+    early = spy_early(monkeypatch)
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
+    if failure == "template":  # the column list, rendered after the post pages, breaks
+        (site / "themes/default/templates").mkdir(parents=True, exist_ok=True)
+        (site / "themes/default/templates/list.html").write_text("{{ nope.nope }}", encoding="utf-8")
+        assert not build(site, out).ok
+    else:  # once every page is rendered, before the commit
+
+        def boom(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(generator.build.Builder, "_finish", boom)
+        with pytest.raises(RuntimeError, match="boom"):
+            build(site, out)
+    assert [e.outcome for e in early] == ["dropped"]
+    assert (tree(out / "pagefind"), (out / search.MEMBERS).read_bytes()) == before
+    assert not (out / search.SCRATCH).exists() and not (out / STAGING).exists()
+    assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
