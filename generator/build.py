@@ -231,7 +231,6 @@ _WORKER: dict[str, Any] = {}  # set once per worker process by _init_worker, nev
 
 def _init_worker(site_dir: Path, config: SiteConfig, units: dict[str, Unit], files: dict[str, FileFacts], drafts: bool) -> None:
     from .markup import MarkupRenderer
-    from .search import EarlyIndex
 
     _WORKER.update(site_dir=site_dir, config=config, units=units, files=files, drafts=drafts, markup=MarkupRenderer())
 
@@ -784,6 +783,9 @@ class Builder:
                 posts = [urls.post(p.unit, p.slug) for p in model.posts]
                 early = EarlyIndex(out, pages, lambda page: staged / staged_name(page), posts)
                 early_thread = _Background(early.run)
+                # Its reading comes first: Pagefind can start only after it, and two busy
+                # threads would only take turns at the interpreter.
+                early.ready.wait()
 
         def drop_search() -> None:  # the build fails before its commit: the early index writes nothing
             if early is not None and early_thread is not None:
