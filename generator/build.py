@@ -42,7 +42,7 @@ from .config import SiteConfig, load_config
 from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
-from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, sort_posts
+from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, list_token, sort_posts
 from .sources import Sources, discover
 from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
@@ -126,6 +126,7 @@ class Loaded:
     documents: dict[str, Any] = field(default_factory=dict)  # PDF/DOCX text by path, for the state
     tokens: dict[str, str] = field(default_factory=dict)  # post source → token (plan.Family keys)
     settings: str = ""  # hash of the parser/Markdown versions and site.toml
+    list_tokens: dict[str, str] = field(default_factory=dict)  # post source → plan.list_token
 
 
 @dataclass(frozen=True)
@@ -475,7 +476,7 @@ class Builder:
             # The token covers every parsed field and the body's digest: the post's own
             # page is planned again exactly when it changes (lists use plan.summary_inputs).
             token = _hash(r.post, body.digest if body else None)
-            cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], _deps(r.post, r.body, sources.files), r.post, r.problems, body, token)
+            cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], _deps(r.post, r.body, sources.files), r.post, r.problems, body, token, list_token(r.post))
             posts.append(r.post)
         if store is not None:
             store.put_many(pending)
@@ -498,7 +499,8 @@ class Builder:
             as_of=resolve_as_of(self.options.as_of, config),
         )
         tokens = {p.source: cache[p.source].token for p in model.posts}
-        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents(), tokens, settings)
+        list_tokens = {p.source: t for p in model.posts if (t := cache[p.source].list_token)}
+        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents(), tokens, settings, list_tokens)
 
     def _units(self, config: SiteConfig, sources: Sources) -> tuple[dict[str, Unit], list[Problem]]:
         problems: list[Problem] = []
@@ -600,7 +602,7 @@ class Builder:
         incremental = loaded is not None and state is not None and out is not None
         global_key = self._global_key(model, theme, env, assets, loaded) if incremental else ""
         previous = state.families if incremental and state is not None and state.global_key == global_key else {}
-        planner = Planner(model, assets, body_loader, loaded.tokens if incremental and loaded is not None else None)
+        planner = Planner(model, assets, body_loader, *((loaded.tokens, loaded.list_tokens) if incremental and loaded is not None else (None, None)))
         plan = _Plan(theme=theme, env=env, global_key=global_key, planner=planner)
 
         def reusable(fid: str, key: str) -> FamilyRecord | None:

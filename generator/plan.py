@@ -91,10 +91,13 @@ class _ListTokens(dict):
         self._planner = planner
 
     def __missing__(self, source: str) -> str:
-        p = self._planner.posts_by_source[source]
-        token = hashlib.sha256(repr(summary_inputs(p)).encode()).hexdigest()
-        self[source] = token
+        token = self[source] = list_token(self._planner.posts_by_source[source])
         return token
+
+
+def list_token(p: Post) -> str:
+    """The hash of `summary_inputs`: what a list shows of the post (kept in the build state with the post)."""
+    return hashlib.sha256(repr(summary_inputs(p)).encode()).hexdigest()
 
 
 def summary_inputs(p: Post) -> tuple[object, ...]:
@@ -205,8 +208,18 @@ def date_text(d: dt.date) -> str:
 class Planner:
     """Builds page contexts from one SiteModel. Holds only derived, read-only data."""
 
-    def __init__(self, model: SiteModel, assets: dict[str, str], body_loader: Callable[[Post], str] | None = None, tokens: dict[str, str] | None = None):
-        """``tokens``: each post's token (see `Family`); without them every family key is "" (plan all)."""
+    def __init__(
+        self,
+        model: SiteModel,
+        assets: dict[str, str],
+        body_loader: Callable[[Post], str] | None = None,
+        tokens: dict[str, str] | None = None,
+        list_tokens: dict[str, str] | None = None,
+    ):
+        """``tokens``: each post's token (see `Family`); without them every family key is "" (plan all).
+
+        ``list_tokens``: each post's `list_token`, when known already (the rest are made on first use).
+        """
         self.m = model
         self.body_loader = body_loader
         self.cfg: SiteConfig = model.config
@@ -219,6 +232,7 @@ class Planner:
         self.last_changed = dict(model.history.last_changed)
         self.tokens = tokens
         self.list_tokens: dict[str, str] = _ListTokens(self)
+        self.list_tokens.update(list_tokens or {})
 
     # -- shared pieces --------------------------------------------------
 

@@ -41,7 +41,7 @@ STATE_FILE = ".liangshai-state.pickle"
 KEY_FILE = ".liangshai-state.key"
 OUTPUTS_FILE = ".liangshai-outputs"  # plain text, one output path a line: survives any state version
 BODIES_FILE = ".liangshai-bodies.sqlite"
-STATE_VERSION = 7
+STATE_VERSION = 8
 LEGACY_FILES = (".liangshai-state.json",)
 
 
@@ -56,6 +56,7 @@ class CachedPost:
     problems: tuple[Problem, ...]
     body: RenderedBody | None  # html "" (fetched from the body store), None when not rendered
     token: str = ""  # changes whenever the parse does (post fields, body digest): plan.Family keys
+    list_token: str = ""  # plan.list_token(post): what lists show of it (made once per parse, not per build)
 
 
 @dataclass(frozen=True)
