@@ -1,7 +1,5 @@
 """Entry: ``python -m generator`` is the same as ``liangshai``."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

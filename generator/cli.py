@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from .errors import LiangshaiError, Problem, Severity
 
@@ -208,5 +209,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The ``liangshai`` command (and ``python -m generator``): `main`, then exit without tearing the interpreter down.
+
+    A build at 10,000 posts leaves millions of small objects behind (the model,
+    the state); freeing them one by one at exit took ~0.08 s of every build, for
+    nothing (mypy exits the same way). By then every file, thread and process
+    the commands opened is closed (with blocks, `Builder.build`'s finally);
+    only the standard streams are flushed here.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
