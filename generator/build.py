@@ -19,7 +19,9 @@ A no-op build (same input key: code, options, day, every file's stamp, git
 HEAD) stops after reading a small key file. A cold build parses and renders
 on every core (fork workers): parsed bodies stream into the body store, and
 each render worker plans its own share of the families, so no process holds
-every page context at once.
+every page context at once. A small build makes its post pages first and
+starts the search index on them (`search.EarlyIndex`) before the lists, so
+Pagefind works on the other core while this one finishes.
 """
 
 from __future__ import annotations

@@ -48,6 +48,13 @@ before the builder moves its pages into place until they are indexed,
 ``CHANGING`` lists the post pages being written or deleted (`note_changing`),
 so a build stopped in between (killed, or an exception on the search thread)
 leaves the next one knowing which pages to read again.
+
+A small update (an edit or a new post) begins before the commit: once the
+builder has staged its post pages, `EarlyIndex` reads them from the staging
+folder and has Pagefind index their shards into the scratch folder while the
+builder renders its lists, moves its pages into place and saves its state;
+after the commit the shards go into place if the build changed the pages it
+read, or the usual update runs.
 """
 
 from __future__ import annotations
