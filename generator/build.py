@@ -44,7 +44,7 @@ from .config import SiteConfig, load_config
 from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
-from .plan import Family, FileSpec, PageSpec, Planner, file_specs, fingerprint, list_token, sort_posts
+from .plan import Family, FileSpec, Planner, file_specs, fingerprint, list_token, sort_posts
 from .sources import Sources, discover
 from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
@@ -52,7 +52,6 @@ from .write import Writer, staged_name
 
 if TYPE_CHECKING:  # imported where used: a no-op build never loads Markdown or YAML
     from .markup import MarkupRenderer
-    from .search import EarlyIndex
 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
@@ -61,6 +60,9 @@ PLAN_VERSION = "2"  # bump when a family's pages come to depend on something its
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
+# Up to this many posts parsed again, their post pages are made before the rest is planned
+# (`Builder._plan`'s ``first``), so the search index can begin on them early.
+EARLY_POSTS_MAX = 200
 # Up to this many changed HTML pages (and no full re-index pending: search.small_update), the
 # search index is updated on a thread while the state is saved (an edit's ~0.2 s); more, and
 # they run one after the other (memory).
@@ -208,6 +210,7 @@ class _Plan:
     global_key: str
     planner: Planner
     todo: list[Family] = field(default_factory=list)  # families to plan (and render) in this build: `_make`
+    made: list[_Made] = field(default_factory=list)  # families made while planning (`_plan`'s ``first``)
     kept: list[tuple[str, str, str]] = field(default_factory=list)  # (path, template, owner) of reused families
     files: list[FileSpec] = field(default_factory=list)
     kept_files: list[tuple[str, str]] = field(default_factory=list)  # (path, owner)
@@ -586,13 +589,24 @@ class Builder:
         return assets, specs
 
     def _plan(
-        self, model: SiteModel, body_loader=None, loaded: Loaded | None = None, state: BuildState | None = None, out: Path | None = None, head: str = ""
+        self,
+        model: SiteModel,
+        body_loader=None,
+        loaded: Loaded | None = None,
+        state: BuildState | None = None,
+        out: Path | None = None,
+        head: str = "",
+        first: Callable[[_Plan, list[Family]], list[_Made]] | None = None,
     ) -> _Plan:
         """Plan every output; with ``loaded`` + ``state`` reuse the families whose key is unchanged.
 
         A family is reused only when the global key and its own key match the
         state's and each of its outputs is still on disk with a fingerprint;
         its pages are then neither planned nor fingerprinted (`_Plan.kept`).
+
+        ``first``: in a small incremental build, the post pages of the posts
+        parsed again (and of the posts beside them) are handed to it before
+        anything else is planned, to be made at once (`_Plan.made`); see `_build`.
         """
         from .compare import compare_outputs
         from .metrics import lag_warnings
@@ -619,7 +633,22 @@ class Builder:
                     return None
             return rec
 
+        done: set[str] = set()
+        if first is not None and incremental and previous and loaded is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
+            # The pages most likely to change, and the only ones the search index reads.
+            assert state is not None
+            changed = {rel for rel in loaded.parsed if rel in loaded.tokens and (rel not in state.posts or state.posts[rel].token != loaded.tokens[rel])}
+            # where the edited and the deleted posts stood: their neighbours then change too
+            gone = [c.post for rel, c in state.posts.items() if (rel in changed or rel not in loaded.tokens) and (self.options.drafts or not c.post.draft)]
+            todo = []
+            if (changed or gone) and len(gone) <= EARLY_POSTS_MAX:
+                todo = [f for f in planner.post_families(around=changed, was=gone) if reusable(f.id, f.key) is None]
+            if todo:
+                plan.made.extend(first(plan, todo))
+                done = {f.id for f in todo}
         for family in planner.families():
+            if family.id in done:
+                continue
             rec = reusable(family.id, family.key)
             if rec is not None:
                 plan.kept.extend(rec.pages)
@@ -754,26 +783,22 @@ class Builder:
                 html = again.body.html if again.body else ""
             return html
 
-        try:
-            with gc_paused():  # planning allocates many dicts and frees few (see gc_paused)
-                plan = self._plan(model, body_html, loaded, state, out, head)
-        except LiangshaiError as exc:
-            return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
-        problems.extend(plan.problems)
-        if any(p.is_error for p in problems):
-            return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
-
-        env = plan.env
-        # Finding what a template extends or includes parses it: keep the answers while the theme is the same.
-        template_hashes = dict(state.template_hashes) if plan.global_key and plan.global_key == state.global_key else {}
         out.mkdir(parents=True, exist_ok=True)
         writer = Writer(out)
-        store.put_many(sorted(loaded.fresh_html.items()))
-        loaded.fresh_html.clear()  # in the store now: the pages read them from there
-        fingerprints: dict[str, str] = {}
-        rendered: list[str] = []
+        # Finding what a template extends or includes parses it: keep the answers while the theme is the same.
+        template_hashes: dict[str, str] = {}
+        jobs: list[_MakeJob] = []
+
+        def job_for(plan: _Plan) -> _MakeJob:
+            if not jobs:
+                if plan.global_key and plan.global_key == state.global_key:
+                    template_hashes.update(state.template_hashes)
+                jobs.append(_MakeJob(plan.env, plan.theme, writer, store, template_hashes, state.pages, str(out)))
+            return jobs[0]
+
         # A small update's search index is begun once the post pages are staged (search.EarlyIndex):
-        # Pagefind then runs on the other core while the lists render and the state is saved.
+        # Pagefind then runs on the other core while the lists are planned and rendered, the
+        # pages move into place and the state is saved.
         from .search import EarlyIndex, index_output, note_changing, small_update
 
         early: EarlyIndex | None = None
@@ -782,7 +807,7 @@ class Builder:
         def begin_search() -> None:
             nonlocal early, early_thread
             pages = [p for p in writer.staged if p.endswith(".html")]
-            if pages and not self.options.defer_search and small_update(out, pages, OVERLAP_SEARCH_MAX):
+            if early is None and pages and not self.options.defer_search and small_update(out, pages, OVERLAP_SEARCH_MAX):
                 staged = writer.staging
                 posts = [urls.post(p.unit, p.slug) for p in model.posts]
                 early = EarlyIndex(out, pages, lambda page: staged / staged_name(page), posts)
@@ -796,8 +821,34 @@ class Builder:
                 early.proceed(None)
                 early_thread.join()
 
+        def make_first(plan: _Plan, families: list[Family]) -> list[_Made]:
+            """The edited posts' pages, made while planning (see `_plan`), then the search begins on them."""
+            made = [_make_one(f, job_for(plan)) for f in families]
+            if all(m.problem is None for m in made):
+                begin_search()
+            return made
+
         try:
-            made = self._make(plan.todo, _MakeJob(env, plan.theme, writer, store, template_hashes, state.pages, str(out)), begin_search)
+            with gc_paused():  # planning allocates many dicts and frees few (see gc_paused)
+                plan = self._plan(model, body_html, loaded, state, out, head, make_first)
+        except BaseException as exc:
+            drop_search()
+            writer.abort()
+            if isinstance(exc, LiangshaiError):
+                return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
+            raise
+        problems.extend(plan.problems)
+        if any(p.is_error for p in problems):
+            drop_search()
+            writer.abort()
+            return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
+
+        store.put_many(sorted(loaded.fresh_html.items()))
+        loaded.fresh_html.clear()  # in the store now: the pages read them from there
+        fingerprints: dict[str, str] = {}
+        rendered: list[str] = []
+        try:
+            made = plan.made + self._make(plan.todo, job_for(plan), begin_search)
             render_problems = [m.problem for m in made if m.problem is not None][:1]
             if render_problems:
                 drop_search()

@@ -22,6 +22,7 @@ Everything a family does not hash must be in the builder's *global* key
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -30,7 +31,7 @@ from itertools import islice
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from . import urls
 from .config import SiteConfig
@@ -358,20 +359,48 @@ class Planner:
             for b in u.branches:
                 rows = by_branch[(u.slug, b.id)]
                 out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), lambda u=u, b=b, rows=rows: [self.branch_page(u, b.id, rows)]))
-        for col in by_column.values():
-            for i, p in enumerate(col):
-                newer = col[i - 1] if i > 0 else None
-                older = col[i + 1] if i + 1 < len(col) else None
-                changed = self.last_changed.get(p.source)
-                # which neighbours exist is hashed too: (p, X) as newer or as older must differ
-                near = [x for x in (newer, older) if x is not None]
-                key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near, whole=p)
-                out.append(Family(f"post:{p.source}", key, lambda p=p, newer=newer, older=older: [self.post_page(p, newer, older)]))
+        out.extend(self.post_families(by_column))
         for s in self.cfg.sections:
             col = by_section[s.key]
             out.extend(self._list_families(f"section:{s.key}", col, lambda n, s=s, col=col: self.section_pages(s.key, col, only=n)))
         out.extend(self.tag_families())
         out.extend(self.archive_families())
+        return out
+
+    def post_families(
+        self, by_column: dict[tuple[str, str], list[Post]] | None = None, around: Collection[str] | None = None, was: Iterable[Post] = ()
+    ) -> list[Family]:
+        """Each post's own page, a family per post (its key: the post whole, and what its page shows of the posts beside it).
+
+        ``by_column``: the posts of each (unit, column), newest first, as
+        `families` groups them. ``around``: only the families of these posts
+        (sources) and of the posts beside them in their columns, whose pages
+        link to them, and of the posts now beside where the posts ``was``
+        stood (an edited post's old version, a deleted post): a build plans
+        an edited post's page first (`Builder._plan`).
+        """
+        if by_column is None:
+            by_column = defaultdict(list)
+            for p in self.m.posts:
+                by_column[(p.unit, p.section)].append(p)
+        if around is not None:
+            around = set(around)
+            for old in was:  # its old neighbours link to it no more
+                col = by_column.get((old.unit, old.section), [])
+                i = bisect.bisect_left([post_order(p) for p in col], post_order(old))
+                around.update(p.source for p in col[max(0, i - 1) : i + 2])
+        out: list[Family] = []
+        for col in by_column.values():
+            for i, p in enumerate(col):
+                newer = col[i - 1] if i > 0 else None
+                older = col[i + 1] if i + 1 < len(col) else None
+                if around is not None and not any(x is not None and x.source in around for x in (p, newer, older)):
+                    continue
+                changed = self.last_changed.get(p.source)
+                # which neighbours exist is hashed too: (p, X) as newer or as older must differ
+                near = [x for x in (newer, older) if x is not None]
+                key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near, whole=p)
+                out.append(Family(f"post:{p.source}", key, lambda p=p, newer=newer, older=older: [self.post_page(p, newer, older)]))
         return out
 
     def home(self) -> PageSpec:
@@ -570,9 +599,13 @@ def file_specs(model: SiteModel, site_dir: Path) -> list[FileSpec]:
     return out
 
 
+def post_order(p: Post) -> tuple[float, str, str]:
+    """The sort key of every post list: newest first; ties broken by unit and slug so output is deterministic."""
+    return (-p.date.timestamp(), p.unit, p.slug)
+
+
 def sort_posts(posts: list[Post]) -> list[Post]:
-    """Newest first; ties broken by unit and slug so output is deterministic."""
-    return sorted(posts, key=lambda p: (-p.date.timestamp(), p.unit, p.slug))
+    return sorted(posts, key=post_order)
 
 
-__all__ = ["Family", "PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "sort_posts"]
+__all__ = ["Family", "PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "post_order", "sort_posts"]

@@ -785,6 +785,7 @@ EARLY_EDITS = {
 @pytest.mark.parametrize("edit", sorted(EARLY_EDITS))
 def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp_path: Path, monkeypatch, edit: str) -> None:
     """Pagefind starts once the post pages are staged; after the commit its shards go into place, or the usual update runs."""
+    import generator.plan
     import generator.write
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
@@ -795,6 +796,8 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     real_link, real_commit = search._link_site, generator.write.Writer.commit
     monkeypatch.setattr(search, "_link_site", lambda *a, **k: events.append("link") or real_link(*a, **k))
     monkeypatch.setattr(generator.write.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
+    real_families = generator.plan.Planner.families
+    monkeypatch.setattr(generator.plan.Planner, "families", lambda *a, **k: events.append("lists") or real_families(*a, **k))
     changes, outcome = EARLY_EDITS[edit]
     for rel, text in changes.items():
         if text is None:
@@ -806,6 +809,8 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     assert result.ok, result.errors
     assert [e.outcome for e in early] == [outcome]
     assert events.index("link") < events.index("commit")  # the staged pages were read before they moved
+    if outcome == "installed":  # (a new unit changes every page's global key: then the search begins in _make)
+        assert events.index("link") < events.index("lists")  # the edited posts' pages were made before the lists were planned
     monkeypatch.undo()
     clean = tmp_path / "clean"
     assert build(site, clean).ok
