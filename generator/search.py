@@ -265,7 +265,7 @@ class EarlyIndex:
         wanted = sorted(s for s in todo if s in shards)
         binary = pagefind_binary() if wanted else None
         if wanted and binary is None:
-            return _Prepared(members, todo, old, None, pages, folders)
+            return _Prepared(members, todo, old, None, pages, frozenset(gone), folders)
         if wanted:
             scratch.mkdir()
         for shard in wanted:
@@ -273,11 +273,13 @@ class EarlyIndex:
                 return None
         self.ready.set()  # every staged page is read or linked: the build may move them
         outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, linked=True) if binary is not None else {}
-        return _Prepared(members, todo, old, outcomes, pages, folders)
+        return _Prepared(members, todo, old, outcomes, pages, frozenset(gone), folders)
 
     def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:
         """Did the update read every page the build changed? Any other page must be a post page neither before nor after."""
         if tuple(_unit_folders(self.out_dir)) != prepared.folders:
+            return False
+        if any((self.out_dir / page).exists() for page in prepared.gone):  # taken as deleted, yet still there
             return False
         for page in {p for p in html if _is_post_page(p)} - prepared.pages:
             if page in prepared.old or _member(self.out_dir / page) is not None:
@@ -293,7 +295,8 @@ class _Prepared:
     todo: set[Shard]
     old: dict[str, Member]
     outcomes: dict[Shard, Problem | None] | None  # per shard indexed into the scratch folder; None: no Pagefind binary
-    pages: frozenset[str]  # the post pages read (staged or left by a stopped build)
+    pages: frozenset[str]  # the post pages read (staged, deleted, or left by a stopped build)
+    gone: frozenset[str]  # indexed pages of no post of the build: read as deleted
     folders: tuple[str, ...]  # the output's unit folders then
 
 
