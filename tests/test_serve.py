@@ -65,6 +65,10 @@ def request(port: int, path: str, method: str = "GET") -> tuple[int, dict[str, s
         conn.close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Preview:
     """``python -m generator serve SITE --port P`` in a subprocess, with its output collected."""
 
@@ -76,7 +80,16 @@ class Preview:
         if out is not None:
             args += ["--out", str(out)]
         self.proc = subprocess.Popen(
-            [*args, *extra], cwd=REPO, env={**os.environ, **ENV, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
+            [*args, *extra],
+            cwd=REPO,
+            env={**os.environ, **ENV, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            # As from a terminal: a test run started in the background (`pytest &` in a script)
+            # has SIGINT ignored, and the server would inherit that and never see the Ctrl-C.
+            preexec_fn=_default_sigint,
         )
         self._lines: list[str] = []
         self._lock = threading.Lock()
