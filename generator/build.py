@@ -816,10 +816,14 @@ class Builder:
                 # threads would only take turns at the interpreter.
                 early.ready.wait()
 
-        def drop_search() -> None:  # the build fails before its commit: the early index writes nothing
-            if early is not None and early_thread is not None:
-                early.proceed(None)
-                early_thread.join()
+        def abandon() -> None:
+            """The build fails before its commit: the early search index writes nothing, the staged files go."""
+            try:
+                if early is not None and early_thread is not None:
+                    early.proceed(None)
+                    early_thread.join()
+            finally:
+                writer.abort()
 
         def make_first(plan: _Plan, families: list[Family]) -> list[_Made]:
             """The edited posts' pages, made while planning (see `_plan`), then the search begins on them."""
@@ -832,15 +836,13 @@ class Builder:
             with gc_paused():  # planning allocates many dicts and frees few (see gc_paused)
                 plan = self._plan(model, body_html, loaded, state, out, head, make_first)
         except BaseException as exc:
-            drop_search()
-            writer.abort()
+            abandon()
             if isinstance(exc, LiangshaiError):
                 return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             raise
         problems.extend(plan.problems)
         if any(p.is_error for p in problems):
-            drop_search()
-            writer.abort()
+            abandon()
             return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
 
         store.put_many(sorted(loaded.fresh_html.items()))
@@ -851,8 +853,7 @@ class Builder:
             made = plan.made + self._make(plan.todo, job_for(plan), begin_search)
             render_problems = [m.problem for m in made if m.problem is not None][:1]
             if render_problems:
-                drop_search()
-                writer.abort()
+                abandon()
                 return BuildResult(sort_problems([*problems, *render_problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             for m in made:
                 plan.families.setdefault(m.id, FamilyRecord(m.key, m.pages))
@@ -866,8 +867,7 @@ class Builder:
             problems.extend(plan.problems[before:])
             late = [p for p in plan.problems[before:] if p.is_error]
             if late:  # two outputs on one path: nothing is published
-                drop_search()
-                writer.abort()
+                abandon()
                 return BuildResult(sort_problems([*problems, *late]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             file_keys: dict[str, str] = {}
             for path, _ in plan.kept_files:
@@ -893,36 +893,38 @@ class Builder:
                         writer.put_file(f.path, f.source)
                 file_keys[f.path] = key
         except BaseException:
-            drop_search()
-            writer.abort()
+            abandon()
             raise
         planned = set(fingerprints) | set(file_keys)
-        # The outputs a lost state would forget: recorded in a plain file that no state
-        # version change invalidates, before anything moves, so a deleted post's page is
-        # removed even after an interrupted commit or an upgrade that discards the state.
         previous = state.outputs | recorded
-        record_outputs(out, previous | planned)
-        # From here the output changes: first withdraw the state that vouches for the old files,
-        # and say which post pages the search index will be behind until it is updated.
         try:
+            # The outputs a lost state would forget: recorded in a plain file that no state
+            # version change invalidates, before anything moves, so a deleted post's page is
+            # removed even after an interrupted commit or an upgrade that discards the state.
+            record_outputs(out, previous | planned)
+            # From here the output changes: first withdraw the state that vouches for the old files,
+            # and say which post pages the search index will be behind until it is updated.
             clear_state(out)
             note_changing(out, [*writer.staged, *(previous - planned)])
             if early is not None:
                 early.ready.wait()  # it has read the staged pages it needs
             report = writer.commit(planned, previous)
         except BaseException:
-            drop_search()
+            abandon()  # (the pages already moved are listed in CHANGING for the next build)
             raise
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
         search: _Background | None = None
         started = threading.Event()
         index_problems: list[Problem] = []
+        searched = False
         if early is not None:
             # Pagefind has been at it since the post pages were staged: the thread installs
             # its shards, or indexes these pages as below if they are not what it read.
             early.proceed(html)
             search = early_thread
             started.set()
+            if len(html) > OVERLAP_SEARCH_MAX:  # a big update after all: not beside the state save (memory)
+                index_problems, search, searched = early_thread.result(), None, True  # type: ignore[union-attr]
         elif self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
         elif small_update(out, html, OVERLAP_SEARCH_MAX):
@@ -954,7 +956,7 @@ class Builder:
             raise
         if search is not None:
             index_problems = search.result()
-        elif not self.options.defer_search:
+        elif not self.options.defer_search and not searched:
             # A big re-index takes seconds either way. After the state is saved, not
             # beside it: the pickler's memory and the search's are never needed at once
             # (the builder's peak at 10,000 posts).

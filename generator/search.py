@@ -207,6 +207,7 @@ class EarlyIndex:
         self.posts = frozenset(posts)  # every post page of the build: an indexed page not among them is deleted
         self.ready = threading.Event()
         self.outcome = ""
+        self.error: Exception | None = None  # what made the preparation fail (then it fell back)
         self._gate = threading.Event()
         self._html: Collection[str] | None = None
 
@@ -217,8 +218,8 @@ class EarlyIndex:
     def run(self) -> list[Problem]:
         try:
             prepared = self._prepare()
-        except Exception:  # noqa: BLE001 - nothing is written yet: the usual update after the commit instead
-            prepared = None
+        except Exception as exc:  # noqa: BLE001 - nothing is written yet: the usual update after the commit instead
+            prepared, self.error = None, exc
         finally:
             self.ready.set()
         self._gate.wait()
@@ -281,6 +282,11 @@ class EarlyIndex:
             return False
         if any((self.out_dir / page).exists() for page in prepared.gone):  # taken as deleted, yet still there
             return False
+        # Pages read from the output before the commit (a stopped build's, `note_changing`): the commit
+        # may have deleted or rewritten them since.
+        for page in prepared.pages - self.pages - prepared.gone:
+            if _member(self.out_dir / page) != prepared.members.get(page):
+                return False
         for page in {p for p in html if _is_post_page(p)} - prepared.pages:
             if page in prepared.old or _member(self.out_dir / page) is not None:
                 return False
@@ -375,8 +381,9 @@ def _update_plan(
         members.update(_scan(out_dir, sorted(units & set(folders))))
         # An edited page of another unit is read alone: a page whose bytes did not
         # change has the same shard and filters as before (a whole unit is ~500 pages).
+        # (With ``read``, the output is not yet this build's: every edited page is read through it.)
         for page in edited:
-            if page.split("/", 1)[0] not in units:
+            if read is not None or page.split("/", 1)[0] not in units:
                 path = read(page) if read else out_dir / page
                 member = None if path is None else _member(path)
                 if member is None:

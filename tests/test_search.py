@@ -807,7 +807,7 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
             (site / rel).write_text(text, encoding="utf-8")
     result = build(site, out)
     assert result.ok, result.errors
-    assert [e.outcome for e in early] == [outcome]
+    assert [e.outcome for e in early] == [outcome] and [e.error for e in early] == [None]
     assert events.index("link") < events.index("commit")  # the staged pages were read before they moved
     if outcome == "installed":  # (a new unit changes every page's global key: then the search begins in _make)
         assert events.index("link") < events.index("lists")  # the edited posts' pages were made before the lists were planned
@@ -849,3 +849,67 @@ def test_a_build_that_fails_after_the_early_index_began_changes_no_index(tmp_pat
     assert (tree(out / "pagefind"), (out / search.MEMBERS).read_bytes()) == before
     assert not (out / search.SCRATCH).exists() and not (out / STAGING).exists()
     assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
+
+
+def same_index_as_a_clean_build(site: Path, out: Path, clean: Path) -> None:
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+    assert (out / search.MEMBERS).read_bytes() == (clean / search.MEMBERS).read_bytes()
+    for hidden in (search.CHANGING, search.DIRTY, search.SCRATCH, STAGING):
+        assert not (out / hidden).exists(), hidden
+
+
+def test_the_first_post_of_a_unit_without_posts_is_indexed_early(tmp_path: Path, monkeypatch) -> None:
+    """The unit's folder is there already (its unit page) but nothing of it is indexed: its new page is read from the staging folder too."""
+    site = with_search_theme(write_site(tmp_path / "site", {**POSTS, "content/wy/_unit.toml": WY_UNIT}))
+    out = tmp_path / "out"
+    assert build(site, out).ok and (out / "wy/index.html").is_file()
+    early = spy_early(monkeypatch)
+    (site / "content/wy/2026").mkdir(parents=True)
+    (site / "content/wy/2026/xuexi.md").write_text(post_text("外国语学院党委理论学习中心组学习会", "2026-03-02", "党建动态", "学习民法典。"), encoding="utf-8")
+    assert build(site, out).ok
+    assert [e.outcome for e in early] == ["installed"]
+    assert "wy/xuexi/index.html" in json.loads((out / search.MEMBERS).read_text("utf-8"))["pages"]
+    same_index_as_a_clean_build(site, out, tmp_path / "clean")
+
+
+def test_a_page_a_stopped_build_left_to_index_and_now_deleted_is_not_indexed(tmp_path: Path, monkeypatch) -> None:
+    """CHANGING names a page the membership file does not know yet; the next build deletes it: read before the commit, gone after it."""
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    new = site / "content/jx/2026/xinwen.md"
+    new.write_text(post_text("机械工程学院召开党委会", "2026-03-20", "党建动态", "会议传达学习了民法典。", meeting="党委会"), encoding="utf-8")
+    # the disk as a build killed right after its commit leaves it: pages in place, listed in CHANGING, not indexed
+    assert Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31), defer_search=True)).build().ok
+    assert "jx/xinwen/index.html" in json.loads((out / search.CHANGING).read_text("utf-8"))
+    early = spy_early(monkeypatch)
+    new.unlink()
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。"), encoding="utf-8")
+    assert build(site, out).ok
+    assert [e.outcome for e in early] == ["fell back"]
+    same_index_as_a_clean_build(site, out, tmp_path / "clean")
+
+
+def test_a_failure_just_before_the_commit_leaves_no_search_thread_or_scratch(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    import generator.build
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    before = tree(out / "pagefind")
+    early = spy_early(monkeypatch)
+
+    def full(out_dir, paths):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(generator.build, "record_outputs", full)
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。"), encoding="utf-8")
+    with pytest.raises(OSError):
+        build(site, out)
+    assert [e.outcome for e in early] == ["dropped"]
+    assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
+    assert not (out / search.SCRATCH).exists() and not (out / STAGING).exists()
+    assert tree(out / "pagefind") == before
