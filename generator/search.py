@@ -182,7 +182,7 @@ def small_update(out_dir: Path, pages: Collection[str], limit: int) -> bool:
 
 
 class EarlyIndex:
-    """The search update of a small build, begun before its commit (the build's `_make` calls it once the post pages are staged).
+    """The search update of a small build, begun before its commit (the builder starts it once the edited posts' pages are staged).
 
     `run` (on a thread) reads the membership file and the staged post pages
     (``staged(page)``: the file holding a page's new bytes; an indexed page
@@ -518,7 +518,8 @@ def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], o
     # Until the shards are indexed (or removed) their indexes are behind their
     # pages: said on disk before the membership file changes (`_record`).
     _record(out_dir, members, todo, old)
-    wanted = sorted(s for s in todo if s in _shards(members))
+    shards = _shards(members)
+    wanted = sorted(s for s in todo if s in shards)
     outcomes: dict[Shard, Problem | None] = {}
     if wanted:
         binary = pagefind_binary()
@@ -526,7 +527,6 @@ def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], o
             return [_NO_BINARY]
         scratch.mkdir()
         try:
-            shards = _shards(members)
             outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started)
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
