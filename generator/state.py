@@ -35,7 +35,7 @@ from typing import Any
 
 from .errors import Problem
 from .model import History, Post, RenderedBody
-from .write import atomic_write
+from .write import atomic_write, atomic_write_with
 
 STATE_FILE = ".liangshai-state.pickle"
 KEY_FILE = ".liangshai-state.key"
@@ -180,9 +180,9 @@ def clear_state(out_dir: Path) -> None:
 class _HashingFile:
     """A file that hashes what is written to it: the state is pickled straight to disk."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, sha256: Any) -> None:
         self.raw = raw
-        self.sha256 = hashlib.sha256()
+        self.sha256 = sha256
 
     def write(self, data: bytes) -> int:
         self.sha256.update(data)
@@ -194,19 +194,16 @@ def save_state(out_dir: Path, state: BuildState) -> str:
 
     Pickled to the file as it goes (in Pickle's 64 KB frames), not into one
     ~20 MB bytes object first: that copy was the builder's memory peak at
-    10,000 posts. Written beside the file and renamed, as `atomic_write` does.
+    10,000 posts.
     """
-    path = out_dir / STATE_FILE
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with gc_paused(), open(tmp, "wb") as raw:
-            out = _HashingFile(raw)
-            pickle.dump((STATE_VERSION, state), out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out.sha256.hexdigest()
+    digest = hashlib.sha256()
+
+    def dump(raw: Any) -> None:
+        with gc_paused():
+            pickle.dump((STATE_VERSION, state), _HashingFile(raw, digest), protocol=pickle.HIGHEST_PROTOCOL)
+
+    atomic_write_with(out_dir / STATE_FILE, dump)
+    return digest.hexdigest()
 
 
 def save_key(out_dir: Path, key: NoopKey) -> None:
