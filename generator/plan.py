@@ -37,6 +37,11 @@ from . import urls
 from .config import SiteConfig
 from .model import Post, SiteModel, Unit
 
+# A year's archive page lists each month's newest posts, this many, and links to the month's
+# full (paginated) list: a whole year in one page was 1.4 MB at 10,000 posts, too much for a
+# phone, and every title edit of that year rendered it again.
+YEAR_PREVIEW = 5
+
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -573,7 +578,7 @@ class Planner:
             ctx = self.base(path, f"{y}年归档", [("归档", urls.ARCHIVE), (f"{y}年", None)])
             ctx["year"] = y
             ctx["months"] = [
-                {"month": mo, "count": c, "url": urls.archive_month(y, mo), "posts": [self.summaries[p.source] for p in by_month[(y, mo)]]} for mo, c in months
+                {"month": mo, "count": c, "url": urls.archive_month(y, mo), "posts": [self.summaries[p.source] for p in by_month[(y, mo)][:YEAR_PREVIEW]]} for mo, c in months
             ]
             return [PageSpec(path, "archive_year.html", ctx, "站点")]
 
@@ -584,7 +589,8 @@ class Planner:
         # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
         out = [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), index)]
         for y, months in years.items():
-            out.append(Family(f"archive:{y}", self.key(posts=by_year[y]), lambda y=y, months=months: year(y, months)))
+            shown = [p for mo, _ in months for p in by_month[(y, mo)][:YEAR_PREVIEW]]
+            out.append(Family(f"archive:{y}", self.key(months, posts=shown), lambda y=y, months=months: year(y, months)))
             for mo, _ in months:
                 out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], lambda n, y=y, mo=mo: month(y, mo, n)))
         return out

@@ -137,6 +137,32 @@ def test_new_post_and_deleted_post(warm, tmp_path: Path) -> None:
     assert tree(out) == clean_build(site, tmp_path / "clean2")
 
 
+def test_year_archive_shows_each_months_newest_posts(tmp_path: Path) -> None:
+    """The year page lists YEAR_PREVIEW posts a month: an older post's title edit leaves it alone, the newest's does not."""
+    from generator.plan import YEAR_PREVIEW
+
+    files = dict(BASE)
+    extra = YEAR_PREVIEW + 2
+    for day in range(1, extra + 1):
+        files[f"content/jx/2026/m{day:02d}.md"] = post_text(f"三月学习{day}", f"2026-03-{day + 10:02d}", "党建动态", "学习。")
+    site = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    assert builder.build().ok
+    year = (out / "archive/2026/index.html").read_text("utf-8")
+    march = year.split('id="h-m3"', 1)[1].split("</section>", 1)[0]
+    assert march.count('class="post-title"') == YEAR_PREVIEW
+    assert f"三月学习{extra}" in march and "三月学习1<" not in march  # newest first
+    assert f'href="../../archive/2026/03/index.html">查看3月全部 {extra + 2} 篇' in march  # + a.md and b.md of BASE
+
+    edit(site, "content/jx/2026/m01.md", "title: 三月学习1", "title: 三月学习一")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert "archive/2026/03/index.html" in rendered and "archive/2026/index.html" not in rendered | changed
+    edit(site, f"content/jx/2026/m{extra:02d}.md", f"title: 三月学习{extra}", "title: 三月学习最新")
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert "archive/2026/index.html" in rendered & changed
+
+
 def test_attachment_edit_copies_only_the_file(warm, tmp_path: Path) -> None:
     site, out, builder = warm
     (site / "content/jx/2026/d/x.pdf").write_bytes(b"%PDF-1.4 second version, longer\n")
