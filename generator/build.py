@@ -46,7 +46,7 @@ from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
 from .plan import Family, FileSpec, Planner, file_specs, fingerprint, list_token, sort_posts
 from .sources import Sources, discover
-from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
+from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, SavedState, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer, staged_name
 
@@ -385,6 +385,7 @@ class Builder:
         self.site_dir = options.site_dir.resolve()
         self._markup: MarkupRenderer | None = None
         self._search_pending: set[str] | None = None  # HTML paths changed since the index was built
+        self._saved: SavedState | None = None  # the state the last build saved, for the next (state.SavedState)
 
     def update_search(self) -> list[Problem]:
         """Index what deferred builds changed (serve calls this after the reload is sent)."""
@@ -751,14 +752,14 @@ class Builder:
     def _build(self) -> BuildResult:
         start = time.perf_counter()
         out = self.options.output
-        noop = load_key(out)
+        noop = load_key(out, self._saved)
         sources = discover(self.site_dir, noop.documents)
         head = git_head(self.site_dir)
         input_key = self.input_key(sources, head)
         if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
             # Nothing any page depends on has changed: the output is already this build's.
             return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start)
-        state = load_state(out)
+        state = load_state(out, self._saved)
         recorded = recorded_outputs(out)  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
@@ -947,7 +948,7 @@ class Builder:
                 history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
                 template_hashes=template_hashes if plan.global_key else {},
             )
-            digest = save_state(out, new_state)
+            self._saved = save_state(out, new_state)
         except BaseException as exc:
             if search is not None:
                 search.join()  # never leave the index being written behind a failed build
@@ -971,7 +972,7 @@ class Builder:
                 tuple(sort_problems(problems)),
                 tuple(sorted(new_state.outputs)),
                 loaded.documents,
-                digest,
+                self._saved.digest,
             ),
         )
         record_outputs(out, planned)

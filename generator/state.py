@@ -18,6 +18,11 @@ Three files inside the output folder, all hidden (never published or served):
 The state is removed before outputs are moved into place and saved after, so
 a build interrupted half-way leaves no state that could vouch for a file it
 did not finish.
+
+A builder that builds again in the same process (``serve``, the tests) keeps
+the state it saved (`SavedState`) and takes it instead of unpickling the file
+while the file is still the one it wrote (same inode, size and mtime): 0.1-0.2 s
+of every preview rebuild at 10,000 posts, and the state's hash for the no-op key.
 """
 
 from __future__ import annotations
@@ -113,7 +118,36 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_key(out_dir: Path) -> NoopKey:
+Signature = tuple[int, int, int]  # a file's inode, size and mtime_ns
+
+
+def file_signature(path: Path) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """A state this process saved, with its file's signature and digest right after the save.
+
+    Valid for its folder while the file has that signature: any rewrite (another
+    build, a restore, `clear_state`) gives it another inode or mtime. Nothing
+    mutates a loaded state (a build makes a new one), so it can be handed out again.
+    """
+
+    out_dir: Path
+    signature: Signature
+    digest: str
+    state: BuildState
+
+    def current(self, out_dir: Path) -> bool:
+        return out_dir == self.out_dir and file_signature(out_dir / STATE_FILE) == self.signature
+
+
+def load_key(out_dir: Path, saved: SavedState | None = None) -> NoopKey:
     try:
         with (out_dir / KEY_FILE).open("rb") as fh:
             version, key = pickle.load(fh)
@@ -121,16 +155,21 @@ def load_key(out_dir: Path) -> NoopKey:
         return NoopKey()
     if version != STATE_VERSION or not isinstance(key, NoopKey):
         return NoopKey()
-    try:
-        digest = hashlib.sha256((out_dir / STATE_FILE).read_bytes()).hexdigest()
-    except OSError:
-        return NoopKey(documents=key.documents)
+    if saved is not None and saved.current(out_dir):
+        digest = saved.digest
+    else:
+        try:
+            digest = hashlib.sha256((out_dir / STATE_FILE).read_bytes()).hexdigest()
+        except OSError:
+            return NoopKey(documents=key.documents)
     if key.state_digest != digest:  # the state was replaced or damaged since: not a no-op
         return NoopKey(documents=key.documents)
     return key
 
 
-def load_state(out_dir: Path) -> BuildState:
+def load_state(out_dir: Path, saved: SavedState | None = None) -> BuildState:
+    if saved is not None and saved.current(out_dir):
+        return saved.state
     try:
         with (out_dir / STATE_FILE).open("rb") as fh, gc_paused():
             version, state = pickle.load(fh)
@@ -189,8 +228,8 @@ class _HashingFile:
         return self.raw.write(data)
 
 
-def save_state(out_dir: Path, state: BuildState) -> str:
-    """Write the state; its sha256, for the `NoopKey` written after it (`save_key`).
+def save_state(out_dir: Path, state: BuildState) -> SavedState:
+    """Write the state; it with its sha256 (for the `NoopKey` written after it, `save_key`) and its file's signature.
 
     Pickled to the file as it goes (in Pickle's 64 KB frames), not into one
     ~20 MB bytes object first: that copy was the builder's memory peak at
@@ -203,7 +242,9 @@ def save_state(out_dir: Path, state: BuildState) -> str:
             pickle.dump((STATE_VERSION, state), _HashingFile(raw, digest), protocol=pickle.HIGHEST_PROTOCOL)
 
     atomic_write_with(out_dir / STATE_FILE, dump)
-    return digest.hexdigest()
+    signature = file_signature(out_dir / STATE_FILE)
+    assert signature is not None  # just written
+    return SavedState(out_dir, signature, digest.hexdigest(), state)
 
 
 def save_key(out_dir: Path, key: NoopKey) -> None:

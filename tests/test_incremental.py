@@ -647,9 +647,10 @@ def test_state_is_pickled_straight_to_its_file_and_vouched_for_by_its_hash(warm,
     site, out, builder = warm
     st = state_module.load_state(out)
     assert st is not None
-    digest = state_module.save_state(out, st)
+    saved = state_module.save_state(out, st)
     data = (out / state_module.STATE_FILE).read_bytes()
-    assert digest == hashlib.sha256(data).hexdigest()
+    assert saved.digest == hashlib.sha256(data).hexdigest()
+    assert saved.state is st and saved.current(out)
     assert pickle.loads(data)[0] == state_module.STATE_VERSION
     assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
 
@@ -662,6 +663,51 @@ def test_state_is_pickled_straight_to_its_file_and_vouched_for_by_its_hash(warm,
         state_module.save_state(out, broken)
     assert (out / state_module.STATE_FILE).read_bytes() == data  # the old state stays whole
     assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
+
+
+def _state_unpickles(monkeypatch) -> list[str]:
+    """Record every time a build unpickles the state file."""
+    import pickle
+
+    from generator import state as state_module
+
+    seen: list[str] = []
+    real = pickle.load
+
+    def load(fh, *args, **kwargs):
+        if str(getattr(fh, "name", "")).endswith(state_module.STATE_FILE):
+            seen.append(fh.name)
+        return real(fh, *args, **kwargs)
+
+    monkeypatch.setattr(state_module.pickle, "load", load)
+    return seen
+
+
+def test_a_builder_reuses_the_state_it_saved(warm, tmp_path: Path, monkeypatch) -> None:
+    """serve's builder keeps its saved state in memory: an edit is built without unpickling it, and correctly."""
+    site, out, builder = warm
+    seen = _state_unpickles(monkeypatch)
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    rendered, _ = rebuild_and_compare(site, out, builder, tmp_path)
+    assert rendered == {"jx/c/index.html"}
+    assert seen == []  # (the clean build compared with is another folder and reads none)
+    # a new builder (a new process) has only the file
+    edit(site, "content/jx/2026/c.md", "请准时参加。", "请按时参加。")
+    assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().ok
+    assert len(seen) == 1
+
+
+def test_a_kept_state_is_not_used_once_another_build_replaced_the_file(warm, tmp_path: Path, monkeypatch) -> None:
+    site, out, builder = warm
+    seen = _state_unpickles(monkeypatch)
+    # another process builds an edit into the same folder, then the edit is undone
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().ok
+    edit(site, "content/jx/2026/c.md", "请准时参加。", "请参加。")
+    # the first builder's kept state describes the page as it is again; the page on disk is the edited one
+    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    assert rendered == changed == {"jx/c/index.html"}
+    assert len(seen) == 2  # the other builder read the file, then this one read what the other wrote
 
 
 def test_title_edit_plans_only_the_list_pages_that_show_the_post(tmp_path: Path) -> None:
