@@ -81,6 +81,9 @@ class BuildOptions:
     # serve: return as soon as the pages are written and let the caller bring the
     # search index up to date afterwards with `Builder.update_search()`.
     defer_search: bool = False
+    # serve, with defer_search: return before saving the state too; `Builder.save_deferred()`
+    # saves it (serve calls it after the reload is sent; the next build calls it first).
+    defer_save: bool = False
 
     @property
     def output(self) -> Path:
@@ -386,6 +389,13 @@ class Builder:
         self._markup: MarkupRenderer | None = None
         self._search_pending: set[str] | None = None  # HTML paths changed since the index was built
         self._saved: SavedState | None = None  # the state the last build saved, for the next (state.SavedState)
+        self._unsaved: Callable[[], None] | None = None  # a defer_save build's state save, until it runs
+
+    def save_deferred(self) -> None:
+        """Save the state a ``defer_save`` build left unsaved (until then the folder has none: a full build next)."""
+        save, self._unsaved = self._unsaved, None
+        if save is not None:
+            save()
 
     def update_search(self) -> list[Problem]:
         """Index what deferred builds changed (serve calls this after the reload is sent)."""
@@ -738,6 +748,7 @@ class Builder:
         fresh = not out.exists()
         from .search import release_warm
 
+        self.save_deferred()  # the previous build's, before anything reads the folder
         try:
             result = self._build()
         finally:
@@ -933,9 +944,8 @@ class Builder:
             # search's own Python work (which pages, which shards) comes first (`started`):
             # two busy threads would only take turns at the interpreter.
             search = _Background(lambda: index_output(out, bool(html), pages=html, started=started))
-        try:
-            if search is not None:
-                started.wait()
+
+        def save() -> SavedState:
             store.keep_only({b.digest for b in model.bodies.values()})
             store.close()
             new_state = BuildState(
@@ -948,7 +958,46 @@ class Builder:
                 history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
                 template_hashes=template_hashes if plan.global_key else {},
             )
-            self._saved = save_state(out, new_state)
+            return save_state(out, new_state)
+
+        def seal(saved: SavedState, index_problems: list[Problem]) -> None:
+            # Last, the key that lets the next build stop early. A failed (or deferred) search
+            # index must be retried next time: then no input key vouches for this output.
+            save_key(
+                out,
+                NoopKey(
+                    "" if index_problems or self.options.defer_search else (input_key or ""),
+                    tuple(sort_problems([*problems, *index_problems])),
+                    tuple(sorted(saved.state.outputs)),
+                    loaded.documents,
+                    saved.digest,
+                ),
+            )
+            record_outputs(out, planned)
+
+        result = BuildResult(
+            sort_problems(problems),
+            rendered=tuple(rendered),
+            written=report.written,
+            deleted=report.deleted,
+            outputs=len(planned),
+            seconds=0.0,
+            parsed=loaded.parsed,
+            planned=tuple(sorted(path for m in made for path, _, _ in m.pages)),
+            model=model,
+        )
+        if self.options.defer_save and self.options.defer_search:
+
+            def later() -> None:
+                self._saved = save()
+                seal(self._saved, [])
+
+            self._unsaved = later
+            return replace(result, seconds=time.perf_counter() - start)
+        try:
+            if search is not None:
+                started.wait()
+            self._saved = save()
         except BaseException as exc:
             if search is not None:
                 search.join()  # never leave the index being written behind a failed build
@@ -962,31 +1011,8 @@ class Builder:
             # beside it: the pickler's memory and the search's are never needed at once
             # (the builder's peak at 10,000 posts).
             index_problems = index_output(out, bool(html), pages=html)
-        problems.extend(index_problems)
-        # Last, the key that lets the next build stop early. A failed (or deferred) search
-        # index must be retried next time: then no input key vouches for this output.
-        save_key(
-            out,
-            NoopKey(
-                "" if index_problems or self.options.defer_search else (input_key or ""),
-                tuple(sort_problems(problems)),
-                tuple(sorted(new_state.outputs)),
-                loaded.documents,
-                self._saved.digest,
-            ),
-        )
-        record_outputs(out, planned)
-        return BuildResult(
-            sort_problems(problems),
-            rendered=tuple(rendered),
-            written=report.written,
-            deleted=report.deleted,
-            outputs=len(planned),
-            seconds=time.perf_counter() - start,
-            parsed=loaded.parsed,
-            planned=tuple(sorted(path for m in made for path, _, _ in m.pages)),
-            model=model,
-        )
+        seal(self._saved, index_problems)
+        return replace(result, problems=sort_problems([*problems, *index_problems]), seconds=time.perf_counter() - start)
 
     def _make(self, families: list[Family], job: _MakeJob, posts_staged: Callable[[], None] | None = None) -> list[_Made]:
         """Plan, fingerprint and render ``families``: in forked workers when there are many.

@@ -377,7 +377,7 @@ class PreviewServer:
         self.log: Log = log or _Printer()
         # The search index is brought up to date after the reload is sent, so a
         # save reloads the page without waiting for Pagefind.
-        self.builder = Builder(BuildOptions(self.site, self.out, drafts=drafts, as_of=None, defer_search=True))
+        self.builder = Builder(BuildOptions(self.site, self.out, drafts=drafts, as_of=None, defer_search=True, defer_save=True))
         self.changes = Changes()
         self.hub = Hub(Status(secrets.token_hex(6), epoch=0, version=0, ok=False))
         self.base_path = "/"
@@ -449,6 +449,10 @@ class PreviewServer:
                     t.join()
             elif t.is_alive():
                 t.join()
+        try:
+            self.builder.save_deferred()  # normally saved after each build already
+        except Exception as exc:
+            self.log(f"保存生成状态时出错：{exc}。下次生成会重新生成全部页面。", error=True)
 
     def __enter__(self) -> PreviewServer:
         self.start()
@@ -546,6 +550,11 @@ class PreviewServer:
         if model is not None:
             self.base_path = model.config.base_path
         self._report(result, first=first)
+        # After the reload is sent: the state for the next build (and the next process), then the search index.
+        try:
+            self.builder.save_deferred()
+        except Exception as exc:  # the preview is fine; the next build is a full one
+            self.log(f"{_now()} 保存生成状态时出错：{exc}。下次生成会重新生成全部页面。", error=True)
         if result.ok:
             try:
                 for p in self.builder.update_search():

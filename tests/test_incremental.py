@@ -710,6 +710,28 @@ def test_a_kept_state_is_not_used_once_another_build_replaced_the_file(warm, tmp
     assert len(seen) == 2  # the other builder read the file, then this one read what the other wrote
 
 
+def test_a_deferred_state_save_runs_when_asked_or_before_the_next_build(warm, tmp_path: Path) -> None:
+    """serve's builder returns before saving the state; it is saved after the reload, or first thing in the next build."""
+    from generator import state as state_module
+
+    site, out, _ = warm
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1, defer_search=True, defer_save=True))
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    result = builder.build()
+    assert result.ok and set(result.rendered) == {"jx/c/index.html"}
+    assert not (out / state_module.STATE_FILE).exists()  # withdrawn before the commit, not saved yet
+    builder.save_deferred()
+    assert (out / state_module.STATE_FILE).is_file() and (out / state_module.KEY_FILE).is_file()
+    edit(site, "content/jx/2026/c.md", "请准时参加。", "请按时参加。")
+    assert set(builder.build().rendered) == {"jx/c/index.html"}
+    # not asked this time: the next build saves it before reading the folder, so it is incremental still
+    edit(site, "content/jx/2026/a.md", "学习。", "学习党章。")
+    assert set(builder.build().rendered) == {"jx/a/index.html"}
+    builder.save_deferred()
+    builder.update_search()
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+
+
 def test_title_edit_plans_only_the_list_pages_that_show_the_post(tmp_path: Path) -> None:
     """Each page of a paginated list is its own family: the other pages of the list are not planned."""
     site = write_site(tmp_path / "site", dict(BASE), config="[site]\npage_size = 1\n")

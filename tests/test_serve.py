@@ -291,6 +291,10 @@ def test_edited_post_is_served_and_the_terminal_shows_the_rebuild(tmp_path: Path
     out = poll(lambda: "已重新生成" in p.output and p.output, "终端显示重新生成")
     assert "检测到修改：content/jx/a.md" in out
     assert re.search(r"已重新生成：共 \d+ 个文件，渲染 \d+ 页，写入 [1-9]\d* 个，删除 0 个，用时 [\d.]+ 秒", out), out
+    # the state is saved after the reload is sent (not before): the edit was incremental, and a state is left for the next run
+    assert "渲染 1 页" in out, out
+    p.settle()
+    assert (p.out / ".liangshai-state.pickle").is_file() and (p.out / ".liangshai-state.key").is_file()
 
 
 def test_rename_based_saves_are_served(tmp_path: Path, serve) -> None:
