@@ -397,14 +397,23 @@ class Builder:
         if save is not None:
             save()
 
-    def update_search(self) -> list[Problem]:
-        """Index what deferred builds changed (serve calls this after the reload is sent)."""
+    def update_search(self, stop: threading.Event | None = None) -> list[Problem]:
+        """Index what deferred builds changed (serve calls this after the reload is sent).
+
+        ``stop``: set when the update should give way (serve: another change
+        came in). Pagefind is stopped, the pages stay pending for the next call
+        (the shards stay marked on disk too) and nothing is reported.
+        """
         from .search import index_output
 
         pending, self._search_pending = self._search_pending, None
         if pending is None:
             return []
-        return index_output(self.options.output, bool(pending), pages=sorted(pending))
+        problems = index_output(self.options.output, bool(pending), pages=sorted(pending), stop=stop)
+        if stop is not None and stop.is_set() and any(p.is_error for p in problems):
+            self._search_pending = pending | (self._search_pending or set())
+            return []
+        return problems
 
     @property
     def markup(self) -> MarkupRenderer:

@@ -97,6 +97,7 @@ FILTER_MARK = re.compile(r'data-pagefind-filter="([^"]*)"[^>]*>([^<]*)')
 UNDATED = "undated"  # the shard of post pages without a year mark
 UNUSED = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
 JOBS = 2  # Pagefind processes (services) at a time, each multi-threaded already
+STOP_POLL = 0.05  # seconds: how often a run with a stop event looks at it
 ALL = object()  # the marker names no shards: index them all
 
 Shard = tuple[str, str]  # (unit folder, year)
@@ -128,8 +129,14 @@ def pagefind_binary() -> Path | None:
         return None
 
 
-def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = None, started: threading.Event | None = None) -> list[Problem]:
+def index_output(
+    out_dir: Path, changed: bool, pages: Collection[str] | None = None, started: threading.Event | None = None, stop: threading.Event | None = None
+) -> list[Problem]:
     """Run after the output is committed; ``changed`` is False when no HTML changed.
+
+    ``stop``: once set, Pagefind is stopped (`_run_services`) and the shards
+    not indexed stay marked, as after a failed run; the problems returned
+    then are only that (see `Builder.update_search`).
 
     ``started``, when given, is set once the Pagefind processes have their work
     (or when there is none): from then on this function mostly waits for them,
@@ -142,7 +149,7 @@ def index_output(out_dir: Path, changed: bool, pages: Collection[str] | None = N
     posts any more, lose their index.
     """
     try:
-        return _index_output(out_dir, changed, pages, started)
+        return _index_output(out_dir, changed, pages, started, stop)
     finally:
         if started is not None:
             started.set()
@@ -210,9 +217,12 @@ class EarlyIndex:
         self.error: Exception | None = None  # what made the preparation fail (then it fell back)
         self._gate = threading.Event()
         self._html: Collection[str] | None = None
+        self._stop = threading.Event()  # set by proceed(None): Pagefind's work would be thrown away
 
     def proceed(self, html: Collection[str] | None) -> None:
         self._html = html
+        if html is None:
+            self._stop.set()
         self._gate.set()
 
     def run(self) -> list[Problem]:
@@ -273,7 +283,7 @@ class EarlyIndex:
             if _link_site(out_dir, shard, shards[shard], scratch, read) is not None:
                 return None
         self.ready.set()  # every staged page is read or linked: the build may move them
-        outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, linked=True) if binary is not None else {}
+        outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, linked=True, stop=self._stop) if binary is not None else {}
         return _Prepared(members, todo, old, outcomes, pages, frozenset(gone), folders)
 
     def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:
@@ -319,7 +329,7 @@ def _changing(path: Path) -> set[str] | object:
     return set(data)
 
 
-def _index_output(out_dir: Path, changed: bool, pages: Collection[str] | None, started: threading.Event | None) -> list[Problem]:
+def _index_output(out_dir: Path, changed: bool, pages: Collection[str] | None, started: threading.Event | None, stop: threading.Event | None = None) -> list[Problem]:
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
     pending = _pending(dirty)
@@ -331,17 +341,19 @@ def _index_output(out_dir: Path, changed: bool, pages: Collection[str] | None, s
     elif changing and pages is not None:
         assert isinstance(changing, set)
         pages = {*pages, *changing}  # a build that stopped before indexing them
-    problems = _index_pages(out_dir, bundle, dirty, pending, pages, started)
+    problems = _index_pages(out_dir, bundle, dirty, pending, pages, started, stop)
     if not any(p.is_error for p in problems):
         (out_dir / CHANGING).unlink(missing_ok=True)
     return problems
 
 
-def _index_pages(out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | object, pages: Collection[str] | None, started: threading.Event | None) -> list[Problem]:
+def _index_pages(
+    out_dir: Path, bundle: Path, dirty: Path, pending: set[str] | object, pages: Collection[str] | None, started: threading.Event | None, stop: threading.Event | None = None
+) -> list[Problem]:
     update = _update_plan(out_dir, bundle, dirty, pending, pages)
     if update is None:
         return []
-    return _index_shards(out_dir, *update, started=started)
+    return _index_shards(out_dir, *update, started=started, stop=stop)
 
 
 def _update_plan(
@@ -512,7 +524,9 @@ def _shard_dir(shard: Shard) -> str:
     return f"{shard[0]}/{shard[1]}"
 
 
-def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], old: dict[str, Member] | None = None, started: threading.Event | None = None) -> list[Problem]:
+def _index_shards(
+    out_dir: Path, members: dict[str, Member], todo: set[Shard], old: dict[str, Member] | None = None, started: threading.Event | None = None, stop: threading.Event | None = None
+) -> list[Problem]:
     """Index the ``todo`` shards that have posts, then write the manifest and remove stale indexes."""
     scratch = _fresh_scratch(out_dir)
     # Until the shards are indexed (or removed) their indexes are behind their
@@ -527,7 +541,7 @@ def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], o
             return [_NO_BINARY]
         scratch.mkdir()
         try:
-            outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started)
+            outcomes = _run_services(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started, stop=stop)
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
@@ -535,6 +549,8 @@ def _index_shards(out_dir: Path, members: dict[str, Member], todo: set[Shard], o
 
 
 _NO_BINARY = error("site.toml", 1, "找不到 Pagefind 扩展版（支持中文分词），搜索索引没有生成。请安装：pip install 'pagefind[extended]'。", Kind.CONFIG)
+# A shard a stopped run did not begin (`_run_services`): it stays marked and the next run indexes it.
+STOPPED = error("site.toml", 1, "搜索索引（{where}）的更新被新的修改打断，下次生成时会补上。", Kind.CONFIG)
 
 
 def _fresh_scratch(out_dir: Path) -> Path:
@@ -801,24 +817,47 @@ def release_warm() -> None:
 
 
 def _run_services(
-    binary: Path, out_dir: Path, work: list[tuple[Shard, list[str]]], scratch: Path, started: threading.Event | None = None, linked: bool = False
+    binary: Path,
+    out_dir: Path,
+    work: list[tuple[Shard, list[str]]],
+    scratch: Path,
+    started: threading.Event | None = None,
+    linked: bool = False,
+    stop: threading.Event | None = None,
 ) -> dict[Shard, Problem | None]:
     """Index the shards of ``work`` with at most ``JOBS`` Pagefind services, each taking the next shard (the biggest first) when it is done with one.
 
     ``linked``: the shards' scratch sites are made already (`_link_site`).
+    ``stop``: once set, the services are killed and no shard is begun; every
+    shard not indexed by then has an error outcome (`STOPPED` or the killed
+    service's), so `_install_shards` leaves it marked for the next run.
     """
     queue = sorted(work, key=lambda item: (-len(item[1]), item[0]))
     lock = threading.Lock()
     outcomes: dict[Shard, Problem | None] = {}
+    running: list[Service] = []
+    finished = threading.Event()
 
     def take() -> tuple[Shard, list[str]] | None:
         with lock:
-            return queue.pop(0) if queue else None
+            return queue.pop(0) if queue and not (stop is not None and stop.is_set()) else None
+
+    def watch() -> None:
+        assert stop is not None
+        while not finished.wait(STOP_POLL):
+            if stop.is_set():
+                with lock:
+                    for service in running:
+                        if service.proc is not None and service.proc.poll() is None:
+                            service.proc.kill()  # its reader gets EOF: that shard fails
+                return
 
     warm = _take_warm()
 
     def worker(n: int) -> None:
         service = warm if n == 0 and warm is not None and warm.binary == binary else Service(binary, scratch, str(n))
+        with lock:
+            running.append(service)
         try:
             while (item := take()) is not None:
                 shard, pages = item
@@ -837,9 +876,19 @@ def _run_services(
             else:
                 service.close()
 
-    with ThreadPoolExecutor(max_workers=max(1, min(JOBS, len(queue)))) as pool:
-        for future in [pool.submit(worker, n) for n in range(min(JOBS, len(queue)))]:
-            future.result()
+    watcher = threading.Thread(target=watch, name="pagefind-stop", daemon=True) if stop is not None else None
+    if watcher is not None:
+        watcher.start()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(JOBS, len(queue)))) as pool:
+            for future in [pool.submit(worker, n) for n in range(min(JOBS, len(queue)))]:
+                future.result()
+    finally:
+        finished.set()
+        if watcher is not None:
+            watcher.join()
+    for shard, _ in queue:  # never begun: stopped
+        outcomes[shard] = dataclasses.replace(STOPPED, message=STOPPED.message.format(where=_where(shard)))
     return outcomes
 
 

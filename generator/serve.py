@@ -182,11 +182,15 @@ class Changes:
         self._rescan: str | None = None
         self._last = 0.0
         self._closed = False
+        # Set by any change (or close) since the last batch was taken: the search update after
+        # a build gives way to the next build (Builder.update_search's stop).
+        self.arrived = threading.Event()
 
     def add(self, path: str) -> None:
         with self._cond:
             self._paths.add(path)
             self._last = time.monotonic()
+            self.arrived.set()
             self._cond.notify_all()
 
     def rescan(self, reason: str) -> None:
@@ -194,6 +198,7 @@ class Changes:
         with self._cond:
             self._rescan = self._rescan or reason
             self._last = time.monotonic()
+            self.arrived.set()
             self._cond.notify_all()
 
     @property
@@ -220,11 +225,13 @@ class Changes:
             batch = Batch(tuple(sorted(self._paths)), self._rescan)
             self._paths.clear()
             self._rescan = None
+            self.arrived.clear()
             return batch
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
+            self.arrived.set()  # a search update in progress stops: the preview is ending
             self._cond.notify_all()
 
 
@@ -557,7 +564,7 @@ class PreviewServer:
             self.log(f"{_now()} 保存生成状态时出错：{exc}。下次生成会重新生成全部页面。", error=True)
         if result.ok:
             try:
-                for p in self.builder.update_search():
+                for p in self.builder.update_search(stop=self.changes.arrived):
                     self.log(p.format(), error=p.is_error)
             except Exception as exc:  # the preview itself is fine; only search is behind
                 self.log(f"{_now()} 更新搜索索引时出错：{exc}", error=True)

@@ -913,3 +913,58 @@ def test_a_failure_just_before_the_commit_leaves_no_search_thread_or_scratch(tmp
     assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
     assert not (out / search.SCRATCH).exists() and not (out / STAGING).exists()
     assert tree(out / "pagefind") == before
+
+
+def _live_pagefinds() -> list[str]:
+    """Pagefind processes this test process started that are still running."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            cmd = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"\nPPid:\t{os.getpid()}\n" in status and b"pagefind" in cmd and "\nState:\tZ" not in status:
+            found.append(proc.name)
+    return found
+
+
+@pytest.mark.parametrize("when", ["before", "during"])
+def test_a_stopped_search_update_gives_way_and_the_next_one_completes_it(tmp_path: Path, when: str) -> None:
+    """serve's search update stops when another change comes in: Pagefind is killed, nothing is reported, the next update makes it whole."""
+    import threading
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    before = tree(out / "pagefind")
+    builder = Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31), defer_search=True, defer_save=True))
+    (site / "content/jx/2026/xinwen.md").write_text(post_text("机械工程学院召开党委会", "2026-03-20", "党建动态", "会议传达学习了民法典。", meeting="党委会"), encoding="utf-8")
+    assert builder.build().ok
+    builder.save_deferred()
+    stop = threading.Event()
+    if when == "before":
+        stop.set()
+    else:  # once Pagefind has its work: kill it mid-shard
+        real = search._run_pagefind
+
+        def run_pagefind(service, *args, **kwargs):
+            threading.Timer(0.05, stop.set).start()
+            return real(service, *args, **kwargs)
+
+        search._run_pagefind, restore = run_pagefind, real
+    try:
+        assert builder.update_search(stop=stop) == []  # nothing to report: it gave way
+    finally:
+        if when == "during":
+            search._run_pagefind = restore
+    assert stop.is_set() and _live_pagefinds() == []
+    assert not (out / search.SCRATCH).exists()
+    assert (out / search.DIRTY).is_file() and "jx/xinwen/index.html" in json.loads((out / search.CHANGING).read_text("utf-8"))
+    # the shard that was behind keeps its old index until then (the manifest counts the pages already)
+    assert {k: v for k, v in tree(out / "pagefind").items() if k != search.MANIFEST} == {k: v for k, v in before.items() if k != search.MANIFEST}
+    assert builder.update_search() == []
+    assert not (out / search.DIRTY).exists() and not (out / search.CHANGING).exists()
+    same_index_as_a_clean_build(site, out, tmp_path / "clean")
