@@ -81,13 +81,22 @@ class BuildOptions:
     # serve: return as soon as the pages are written and let the caller bring the
     # search index up to date afterwards with `Builder.update_search()`.
     defer_search: bool = False
-    # serve, with defer_search: return before saving the state too; `Builder.save_deferred()`
-    # saves it (serve calls it after the reload is sent; the next build calls it first).
+    # serve, with defer_search: return before saving the state too. `Builder.save_deferred()`
+    # saves it (serve: once the search is updated and no change is waiting); until then the
+    # next build of this builder starts from it in memory.
     defer_save: bool = False
 
     @property
     def output(self) -> Path:
         return (self.out_dir or self.site_dir / "build").resolve()
+
+
+@dataclass(frozen=True)
+class _Unsaved:
+    """A ``defer_save`` build's state, and how to save it (with its no-op key)."""
+
+    state: BuildState
+    save: Callable[[], SavedState]
 
 
 @dataclass(frozen=True)
@@ -389,13 +398,17 @@ class Builder:
         self._markup: MarkupRenderer | None = None
         self._search_pending: set[str] | None = None  # HTML paths changed since the index was built
         self._saved: SavedState | None = None  # the state the last build saved, for the next (state.SavedState)
-        self._unsaved: Callable[[], None] | None = None  # a defer_save build's state save, until it runs
+        self._unsaved: _Unsaved | None = None  # a defer_save build's state, until it is saved
 
     def save_deferred(self) -> None:
-        """Save the state a ``defer_save`` build left unsaved (until then the folder has none: a full build next)."""
-        save, self._unsaved = self._unsaved, None
-        if save is not None:
-            save()
+        """Save the state a ``defer_save`` build left unsaved.
+
+        Until then the folder has no state (it is withdrawn before every
+        commit): another process would build it in full, never wrongly.
+        """
+        unsaved, self._unsaved = self._unsaved, None
+        if unsaved is not None:
+            self._saved = unsaved.save()
 
     def update_search(self, stop: threading.Event | None = None) -> list[Problem]:
         """Index what deferred builds changed (serve calls this after the reload is sent).
@@ -757,7 +770,6 @@ class Builder:
         fresh = not out.exists()
         from .search import release_warm
 
-        self.save_deferred()  # the previous build's, before anything reads the folder
         try:
             result = self._build()
         finally:
@@ -772,14 +784,17 @@ class Builder:
     def _build(self) -> BuildResult:
         start = time.perf_counter()
         out = self.options.output
-        noop = load_key(out, self._saved)
-        sources = discover(self.site_dir, noop.documents)
+        # A previous defer_save build's state, not saved yet, describes the folder as it is now
+        # (the folder has none): this build starts from it; one that fails before its commit keeps it.
+        unsaved = self._unsaved
+        noop = NoopKey() if unsaved is not None else load_key(out, self._saved)
+        sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents)
         head = git_head(self.site_dir)
         input_key = self.input_key(sources, head)
         if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
             # Nothing any page depends on has changed: the output is already this build's.
             return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start)
-        state = load_state(out, self._saved)
+        state = unsaved.state if unsaved is not None else load_state(out, self._saved)
         recorded = recorded_outputs(out)  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
@@ -925,6 +940,7 @@ class Builder:
             record_outputs(out, previous | planned)
             # From here the output changes: first withdraw the state that vouches for the old files,
             # and say which post pages the search index will be behind until it is updated.
+            self._unsaved = None  # it describes the folder before this commit
             clear_state(out)
             note_changing(out, [*writer.staged, *(previous - planned)])
             if early is not None:
@@ -954,19 +970,20 @@ class Builder:
             # two busy threads would only take turns at the interpreter.
             search = _Background(lambda: index_output(out, bool(html), pages=html, started=started))
 
+        new_state = BuildState(
+            pages=fingerprints,
+            files=file_keys,
+            posts=dict(sorted(loaded.cache.items())),
+            documents=loaded.documents,
+            global_key=plan.global_key,
+            families=plan.families,
+            history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
+            template_hashes=template_hashes if plan.global_key else {},
+        )
+
         def save() -> SavedState:
             store.keep_only({b.digest for b in model.bodies.values()})
             store.close()
-            new_state = BuildState(
-                pages=fingerprints,
-                files=file_keys,
-                posts=dict(sorted(loaded.cache.items())),
-                documents=loaded.documents,
-                global_key=plan.global_key,
-                families=plan.families,
-                history=(_history_id(head, model.config.tz, model.history), model.history) if head and model.history.available else None,
-                template_hashes=template_hashes if plan.global_key else {},
-            )
             return save_state(out, new_state)
 
         def seal(saved: SavedState, index_problems: list[Problem]) -> None:
@@ -996,12 +1013,14 @@ class Builder:
             model=model,
         )
         if self.options.defer_save and self.options.defer_search:
+            store.close()  # (opened again to tidy it when the state is saved)
 
-            def later() -> None:
-                self._saved = save()
-                seal(self._saved, [])
+            def later() -> SavedState:
+                saved = save()
+                seal(saved, [])
+                return saved
 
-            self._unsaved = later
+            self._unsaved = _Unsaved(new_state, later)
             return replace(result, seconds=time.perf_counter() - start)
         try:
             if search is not None:

@@ -557,17 +557,20 @@ class PreviewServer:
         if model is not None:
             self.base_path = model.config.base_path
         self._report(result, first=first)
-        # After the reload is sent: the state for the next build (and the next process), then the search index.
-        try:
-            self.builder.save_deferred()
-        except Exception as exc:  # the preview is fine; the next build is a full one
-            self.log(f"{_now()} 保存生成状态时出错：{exc}。下次生成会重新生成全部页面。", error=True)
+        # After the reload is sent, each giving way to a change that came in meanwhile: the
+        # search index (it stops), then the state for the next process (the next build here
+        # starts from it in memory).
         if result.ok:
             try:
                 for p in self.builder.update_search(stop=self.changes.arrived):
                     self.log(p.format(), error=p.is_error)
             except Exception as exc:  # the preview itself is fine; only search is behind
                 self.log(f"{_now()} 更新搜索索引时出错：{exc}", error=True)
+        if not self.changes.arrived.is_set():
+            try:
+                self.builder.save_deferred()
+            except Exception as exc:  # the preview is fine; another process would build in full
+                self.log(f"{_now()} 保存生成状态时出错：{exc}", error=True)
 
     def _report(self, result: BuildResult, *, first: bool) -> None:
         warnings = tuple(p.format() for p in result.problems if not p.is_error)

@@ -710,8 +710,8 @@ def test_a_kept_state_is_not_used_once_another_build_replaced_the_file(warm, tmp
     assert len(seen) == 2  # the other builder read the file, then this one read what the other wrote
 
 
-def test_a_deferred_state_save_runs_when_asked_or_before_the_next_build(warm, tmp_path: Path) -> None:
-    """serve's builder returns before saving the state; it is saved after the reload, or first thing in the next build."""
+def test_a_deferred_state_is_saved_when_asked_and_meanwhile_carried_in_memory(warm, tmp_path: Path) -> None:
+    """serve's builder returns before saving the state; the next build starts from it in memory, one that fails keeps it."""
     from generator import state as state_module
 
     site, out, _ = warm
@@ -724,12 +724,19 @@ def test_a_deferred_state_save_runs_when_asked_or_before_the_next_build(warm, tm
     assert (out / state_module.STATE_FILE).is_file() and (out / state_module.KEY_FILE).is_file()
     edit(site, "content/jx/2026/c.md", "请准时参加。", "请按时参加。")
     assert set(builder.build().rendered) == {"jx/c/index.html"}
-    # not asked this time: the next build saves it before reading the folder, so it is incremental still
+    # not saved this time: the next builds start from the state in memory, incremental still
+    edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: [未闭合")
+    assert not builder.build().ok  # fails before its commit: keeps the state it started from
+    edit(site, "content/jx/2026/a.md", "title: [未闭合", "title: 三月支部委员会")
     edit(site, "content/jx/2026/a.md", "学习。", "学习党章。")
     assert set(builder.build().rendered) == {"jx/a/index.html"}
+    assert not (out / state_module.STATE_FILE).exists()
     builder.save_deferred()
     builder.update_search()
     assert tree(out) == clean_build(site, tmp_path / "clean")
+    # and the saved state is a whole one: a new builder's edit is incremental
+    edit(site, "content/jx/2026/c.md", "请按时参加。", "请参加。")
+    assert set(Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().rendered) == {"jx/c/index.html"}
 
 
 def test_title_edit_plans_only_the_list_pages_that_show_the_post(tmp_path: Path) -> None:
