@@ -26,7 +26,6 @@ import bisect
 import datetime as dt
 import hashlib
 import json
-import math
 from itertools import islice
 from collections import defaultdict
 from dataclasses import dataclass
@@ -180,18 +179,43 @@ def fingerprint(template_hash: str, context: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _page_links(base_folder: str, page: int, pages: int) -> list[dict[str, Any]]:
-    """First, last and three either side of the current page, with gaps marked.
+def numbered_pages(count: int, size: int) -> int:
+    """How many numbered pages a list of ``count`` posts has besides its front page.
 
-    A reader needs no 125 page links, and listing them all on every page makes
-    long lists quadratic to plan and to download.
+    Numbered pages hold ``size`` posts each, counted from the oldest (page 1),
+    and the front page holds the newest rest: ``size`` to ``2 * size - 1``
+    posts (all of them in a shorter list). So a new post changes the front
+    page only, and every ``size`` posts one more numbered page splits off it:
+    no post ever moves from one numbered page to another, a page's URL keeps
+    showing the same posts, and a new post renders a few pages instead of
+    every page of every list it is in (≈ 400 at 10,000 posts).
     """
-    shown = sorted({1, pages, *range(max(1, page - 3), min(pages, page + 3) + 1)})
-    out: list[dict[str, Any]] = []
+    return max(0, count // size - 1)
+
+
+def page_slice(count: int, size: int, page: int) -> slice:
+    """The posts (newest first) of page ``page`` of a list of ``count``: 0 the front page, else a numbered page."""
+    numbered = numbered_pages(count, size)
+    if page == 0:
+        return slice(0, count - numbered * size)
+    return slice(count - page * size, count - (page - 1) * size)
+
+
+def _page_links(base_folder: str, page: int, pages: int) -> list[dict[str, Any]]:
+    """The front page, the newest and oldest numbered pages and three either side of the current one, newest first, gaps marked.
+
+    ``pages``: the numbered pages. A reader needs no 125 page links, and listing
+    them all on every page makes long lists quadratic to plan and to download.
+    """
+    at = pages + 1 if page == 0 else page  # the front page stands after the newest numbered one
+    shown = sorted({1, pages, *range(max(1, at - 3), min(pages, at + 3) + 1)}, reverse=True)
+    out: list[dict[str, Any]] = [{"label": "最新", "url": urls.paged(base_folder, 0), "current": page == 0, "gap": False}]
+    last = pages + 1
     for k in shown:
-        if out and k != out[-1]["n"] + 1:
-            out.append({"n": None, "url": None, "gap": True})
-        out.append({"n": k, "url": urls.paged(base_folder, k), "gap": False})
+        if k != last - 1:
+            out.append({"label": None, "url": None, "current": False, "gap": True})
+        out.append({"label": f"第 {k} 页", "url": urls.paged(base_folder, k), "current": k == page, "gap": False})
+        last = k
     return out
 
 
@@ -284,21 +308,21 @@ class Planner:
     def _paginate(self, base_folder: str, posts: list[Post], title: str, ctx_extra: dict[str, Any], crumbs, owner: str, template: str = "list.html", only: int | None = None) -> list[PageSpec]:
         """The pages of a list, or with ``only`` just that page (see `_list_families`)."""
         size = self.cfg.page_size
-        pages = max(1, math.ceil(len(posts) / size))
+        pages = numbered_pages(len(posts), size)
         out = []
-        for n in range(1, pages + 1) if only is None else (only,):
+        for n in range(0, pages + 1) if only is None else (only,):
             path = urls.paged(base_folder, n)
-            ctx = self.base(path, title if n == 1 else f"{title}（第 {n} 页）", crumbs)
+            ctx = self.base(path, title if n == 0 else f"{title}（第 {n} 页）", crumbs)
             ctx.update(ctx_extra)
             ctx["heading"] = title
-            ctx["posts"] = [self.summaries[p.source] for p in posts[(n - 1) * size : n * size]]
-            ctx["total"] = len(posts)
+            ctx["posts"] = [self.summaries[p.source] for p in posts[page_slice(len(posts), size, n)]]
+            if n == 0:  # the count changes with every post: on the front page only, which changes anyway
+                ctx["total"] = len(posts)
             ctx["pager"] = {
-                "page": n,
-                "pages": pages,
-                "prev": urls.paged(base_folder, n - 1) if n > 1 else None,
-                "next": urls.paged(base_folder, n + 1) if n < pages else None,
-                "first": urls.paged(base_folder, 1),
+                "page": n,  # 0: the front page
+                "pages": pages,  # numbered pages
+                "newer": None if n == 0 else urls.paged(base_folder, n + 1 if n < pages else 0),
+                "older": (urls.paged(base_folder, pages) if pages else None) if n == 0 else (urls.paged(base_folder, n - 1) if n > 1 else None),
                 "links": _page_links(base_folder, n, pages),
             }
             out.append(PageSpec(path, template, ctx, owner))
@@ -327,17 +351,19 @@ class Planner:
         return h.hexdigest()
 
     def _list_families(self, fid: str, posts: list[Post], make: Callable[[int], list[PageSpec]], *parts: object) -> list[Family]:
-        """One family per page of a paginated list (`_paginate`), ``make(n)`` planning page n.
+        """One family per page of a paginated list (`_paginate`), ``make(n)`` planning page n (0: the front page).
 
-        A page shows its own posts, the list's length and its place in it, so
-        that is its key: a title edit re-plans the one page that shows the post,
-        not all 125 pages of a school-wide column at 10,000 posts.
+        A page shows its own posts and its place in the list (the front page also
+        the list's length), so that is its key: a title edit re-plans the one page
+        that shows the post, and a new post the front page (`numbered_pages`), not
+        all 125 pages of a school-wide column at 10,000 posts.
         """
         size = self.cfg.page_size
-        pages = max(1, math.ceil(len(posts) / size))
+        count = len(posts)
+        pages = numbered_pages(count, size)
         return [
-            Family(f"{fid}#{n}", self.key(*parts, n, pages, len(posts), posts=posts[(n - 1) * size : n * size]), lambda n=n: make(n))
-            for n in range(1, pages + 1)
+            Family(f"{fid}#{n}", self.key(*parts, n, pages, count if n == 0 else None, posts=posts[page_slice(count, size, n)]), lambda n=n: make(n))
+            for n in range(0, pages + 1)
         ]
 
     def families(self) -> list[Family]:

@@ -29,16 +29,20 @@ RESERVED_TOP = ("sections", "tags", "archive", "compare", "data", "assets", "sea
 RESERVED_UNIT = ("branch", "index.html", "atom.xml")
 
 
-def paged(base: str, page: int) -> str:
-    """``base`` is a folder ("x/y"); page 1 is its index, page n lives under page/n/."""
-    return f"{base}/index.html" if page <= 1 else f"{base}/page/{page}/index.html"
+def paged(base: str, page: int = 0) -> str:
+    """``base`` is a folder ("x/y"); page 0 (the newest posts) is its index, page n lives under page/n/.
+
+    Numbered pages count from the oldest post (`plan.numbered_pages`), so a page's URL
+    keeps showing the same posts as the list grows.
+    """
+    return f"{base}/index.html" if page <= 0 else f"{base}/page/{page}/index.html"
 
 
 def unit(slug: str) -> str:
     return f"{slug}/index.html"
 
 
-def unit_section(slug: str, key: str, page: int = 1) -> str:
+def unit_section(slug: str, key: str, page: int = 0) -> str:
     return paged(f"{slug}/{key}", page)
 
 
@@ -58,7 +62,7 @@ def post_file(unit_slug: str, slug: str, name: str) -> str:
     return f"{unit_slug}/{slug}/{name}"
 
 
-def section(key: str, page: int = 1) -> str:
+def section(key: str, page: int = 0) -> str:
     return paged(f"sections/{key}", page)
 
 
@@ -69,7 +73,7 @@ def tag_slug(tag: str) -> str:
     return s or "tag"
 
 
-def tag(name: str, page: int = 1) -> str:
+def tag(name: str, page: int = 0) -> str:
     return paged(f"tags/{tag_slug(name)}", page)
 
 
@@ -77,7 +81,7 @@ def archive_year(year: int) -> str:
     return f"archive/{year}/index.html"
 
 
-def archive_month(year: int, month: int, page: int = 1) -> str:
+def archive_month(year: int, month: int, page: int = 0) -> str:
     return paged(f"archive/{year}/{month:02d}", page)
 
 

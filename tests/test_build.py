@@ -130,15 +130,29 @@ def test_new_writes_a_skeleton_that_passes_check(tmp_path: Path) -> None:
 
 
 def test_pagination_of_long_columns(tmp_path: Path) -> None:
+    """Numbered pages count from the oldest post; the front page holds the newest rest (page_size to 2 × page_size - 1)."""
     files = {f"content/jx/n{i:02d}.md": post_text(f"通知{i:02d}", f"2026-01-{i + 1:02d}", "通知公告") for i in range(25)}
     site = write_site(tmp_path / "site", files, config="[site]\npage_size = 10\n")
     out = tmp_path / "out"
     assert Builder(BuildOptions(site, out, as_of=dt.date(2026, 6, 30))).build().ok
-    assert (out / "jx/notices/page/3/index.html").exists() and not (out / "jx/notices/page/4").exists()
+    assert (out / "jx/notices/page/1/index.html").exists() and not (out / "jx/notices/page/2").exists()
     first = (out / "jx/notices/index.html").read_text("utf-8")
-    assert "通知24" in first and "通知14" not in first and 'href="../../jx/notices/page/2/index.html"' in first
-    last = (out / "jx/notices/page/3/index.html").read_text("utf-8")
-    assert "通知00" in last and "通知04" in last
+    assert "通知24" in first and "通知10" in first and "通知09" not in first and "共 25 篇" in first
+    assert 'rel="next" href="../../jx/notices/page/1/index.html"' in first and 'aria-current="page">最新<' in first
+    oldest = (out / "jx/notices/page/1/index.html").read_text("utf-8")
+    assert "通知00" in oldest and "通知09" in oldest and "通知10" not in oldest
+    assert 'rel="prev" href="../../../../jx/notices/index.html"' in oldest and 'rel="next"' not in oldest
+    assert "第 1 页，共 1 页" in oldest
+    # five more posts: page 1 keeps its posts, page 2 splits off the front page
+    for i in range(25, 30):
+        (site / f"content/jx/n{i:02d}.md").write_text(post_text(f"通知{i:02d}", f"2026-02-{i - 24:02d}", "通知公告"), encoding="utf-8")
+    assert Builder(BuildOptions(site, out, as_of=dt.date(2026, 6, 30))).build().ok
+    page1 = (out / "jx/notices/page/1/index.html").read_text("utf-8")
+    assert "通知00" in page1 and "通知09" in page1 and "通知10" not in page1
+    page2 = (out / "jx/notices/page/2/index.html").read_text("utf-8")
+    assert "通知10" in page2 and "通知19" in page2 and "通知20" not in page2
+    first = (out / "jx/notices/index.html").read_text("utf-8")
+    assert "通知29" in first and "通知20" in first and "通知19" not in first
 
 
 def test_demo_site_builds_every_page_and_every_link_resolves(tmp_path: Path) -> None:

@@ -746,13 +746,30 @@ def test_title_edit_plans_only_the_list_pages_that_show_the_post(tmp_path: Path)
     builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
     first = builder.build()
     assert first.ok, [p.format() for p in first.problems]
-    # 支部生活 of jx, one post a page: b (newer) on page 1, a on page 2
-    assert {"jx/branch-life/index.html", "jx/branch-life/page/2/index.html"} <= set(first.planned)
+    # 支部生活 of jx, one post a page: b (newer) on the front page, a on page 1 (the oldest)
+    assert {"jx/branch-life/index.html", "jx/branch-life/page/1/index.html"} <= set(first.planned)
     edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 三月支部委员会会议纪要")
     planned = _planned_after(site, out, builder, tmp_path)
-    assert {"jx/branch-life/page/2/index.html", "sections/branch-life/page/2/index.html", "jx/a/index.html", "jx/b/index.html"} <= planned
+    assert {"jx/branch-life/page/1/index.html", "sections/branch-life/page/1/index.html", "jx/a/index.html", "jx/b/index.html"} <= planned
     assert "jx/branch-life/index.html" not in planned and "sections/branch-life/index.html" not in planned
-    # a new post shifts every page of its lists: all of them are planned
-    (site / "content/jx/2026/e.md").write_text(post_text("六月主题党日", "2026-06-01", "支部生活", "参观。", meeting="主题党日", branch="jx-jg1"), encoding="utf-8")
+
+
+def test_a_new_post_plans_the_front_page_of_its_lists_not_the_numbered_ones(tmp_path: Path) -> None:
+    """Numbered pages count from the oldest post: a new post changes no numbered page until the front page splits."""
+    files = dict(BASE)
+    for i in range(12):
+        files[f"content/jx/2026/n{i:02d}.md"] = post_text(f"通知{i:02d}", f"2026-01-{i + 1:02d}", "通知公告", "请参加。")
+    site = write_site(tmp_path / "site", files, config="[site]\npage_size = 5\n")
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    assert builder.build().ok
+    # 通知公告 of jx: c and n00–n11, 13 posts; page 1 the oldest five, the front page the other eight
+    (site / "content/jx/2026/e.md").write_text(post_text("五月通知", "2026-05-20", "通知公告", "新通知。"), encoding="utf-8")
     planned = _planned_after(site, out, builder, tmp_path)
-    assert {"jx/branch-life/index.html", "jx/branch-life/page/2/index.html", "jx/branch-life/page/3/index.html"} <= planned
+    assert {"jx/notices/index.html", "sections/notices/index.html", "archive/2026/05/index.html"} <= planned
+    assert not {p for p in planned if "/page/" in p}, sorted(planned)
+    # the fifteenth post splits page 2 off the front page: every page's links change once
+    (site / "content/jx/2026/f.md").write_text(post_text("六月通知", "2026-06-20", "通知公告", "新通知。"), encoding="utf-8")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert {"jx/notices/index.html", "jx/notices/page/1/index.html", "jx/notices/page/2/index.html"} <= planned
+    assert "通知09" in (out / "jx/notices/page/2/index.html").read_text("utf-8")
