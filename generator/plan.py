@@ -202,21 +202,36 @@ def page_slice(count: int, size: int, page: int) -> slice:
 
 
 def _page_links(base_folder: str, page: int, pages: int) -> list[dict[str, Any]]:
-    """The front page, the newest and oldest numbered pages and three either side of the current one, newest first, gaps marked.
+    """The pager's links, newest first, gaps marked: the front page, three numbered pages either side of this one, and page 1.
 
-    ``pages``: the numbered pages. A reader needs no 125 page links, and listing
+    ``pages``: the numbered pages. A reader needs no 275 page links, and listing
     them all on every page makes long lists quadratic to plan and to download.
+    A numbered page's links depend on ``pages`` only through ``min(pages, page + 4)``
+    (`_pager_cap`): when a new page splits off the front page, only the four pages
+    below it change, not every page of the list.
     """
-    at = pages + 1 if page == 0 else page  # the front page stands after the newest numbered one
-    shown = sorted({1, pages, *range(max(1, at - 3), min(pages, at + 3) + 1)}, reverse=True)
+    if page == 0:
+        window = range(pages, max(0, pages - 3), -1)  # the newest numbered pages
+        gap_above = False
+    else:
+        cap = _pager_cap(page, pages)
+        window = range(min(cap, page + 3), max(0, page - 4), -1)
+        gap_above = cap > page + 3
     out: list[dict[str, Any]] = [{"label": "最新", "url": urls.paged(base_folder, 0), "current": page == 0, "gap": False}]
-    last = pages + 1
-    for k in shown:
-        if k != last - 1:
-            out.append({"label": None, "url": None, "current": False, "gap": True})
+    gap = {"label": None, "url": None, "current": False, "gap": True}
+    if gap_above:
+        out.append(gap)
+    shown = [*window, *([1] if window and window[-1] > 1 else [])]
+    for i, k in enumerate(shown):
+        if i and k != shown[i - 1] - 1:
+            out.append(gap)
         out.append({"label": f"第 {k} 页", "url": urls.paged(base_folder, k), "current": k == page, "gap": False})
-        last = k
     return out
+
+
+def _pager_cap(page: int, pages: int) -> int:
+    """All a numbered page shows of the list's length: is it the newest page, and are there more than three above it."""
+    return min(pages, page + 4)
 
 
 def excerpt(text: str, length: int = 120) -> str:
@@ -316,12 +331,13 @@ class Planner:
             ctx.update(ctx_extra)
             ctx["heading"] = title
             ctx["posts"] = [self.summaries[p.source] for p in posts[page_slice(len(posts), size, n)]]
-            if n == 0:  # the count changes with every post: on the front page only, which changes anyway
+            # The count, and the number of pages, change with new posts: on the front page only
+            # (it changes anyway); a numbered page shows no more than _pager_cap of them.
+            if n == 0:
                 ctx["total"] = len(posts)
             ctx["pager"] = {
                 "page": n,  # 0: the front page
-                "pages": pages,  # numbered pages
-                "newer": None if n == 0 else urls.paged(base_folder, n + 1 if n < pages else 0),
+                "newer": None if n == 0 else urls.paged(base_folder, n + 1 if _pager_cap(n, pages) > n else 0),
                 "older": (urls.paged(base_folder, pages) if pages else None) if n == 0 else (urls.paged(base_folder, n - 1) if n > 1 else None),
                 "links": _page_links(base_folder, n, pages),
             }
@@ -354,15 +370,16 @@ class Planner:
         """One family per page of a paginated list (`_paginate`), ``make(n)`` planning page n (0: the front page).
 
         A page shows its own posts and its place in the list (the front page also
-        the list's length), so that is its key: a title edit re-plans the one page
-        that shows the post, and a new post the front page (`numbered_pages`), not
-        all 125 pages of a school-wide column at 10,000 posts.
+        the list's length, a numbered page `_pager_cap`), so that is its key: a
+        title edit re-plans the one page that shows the post, and a new post the
+        front page (`numbered_pages`), not all 275 pages of a school-wide column
+        at 10,000 posts.
         """
         size = self.cfg.page_size
         count = len(posts)
         pages = numbered_pages(count, size)
         return [
-            Family(f"{fid}#{n}", self.key(*parts, n, pages, count if n == 0 else None, posts=posts[page_slice(count, size, n)]), lambda n=n: make(n))
+            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else _pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), lambda n=n: make(n))
             for n in range(0, pages + 1)
         ]
 

@@ -142,7 +142,7 @@ def test_pagination_of_long_columns(tmp_path: Path) -> None:
     oldest = (out / "jx/notices/page/1/index.html").read_text("utf-8")
     assert "通知00" in oldest and "通知09" in oldest and "通知10" not in oldest
     assert 'rel="prev" href="../../../../jx/notices/index.html"' in oldest and 'rel="next"' not in oldest
-    assert "第 1 页，共 1 页" in oldest
+    assert "第 1 页（分页从最早的文章编起，第 1 页最早）" in oldest
     # five more posts: page 1 keeps its posts, page 2 splits off the front page
     for i in range(25, 30):
         (site / f"content/jx/n{i:02d}.md").write_text(post_text(f"通知{i:02d}", f"2026-02-{i - 24:02d}", "通知公告"), encoding="utf-8")
