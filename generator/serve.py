@@ -456,10 +456,7 @@ class PreviewServer:
                     t.join()
             elif t.is_alive():
                 t.join()
-        try:
-            self.builder.save_deferred()  # normally saved after each build already
-        except Exception as exc:
-            self.log(f"保存生成状态时出错：{exc}。下次生成会重新生成全部页面。", error=True)
+        self._save_state()  # normally saved after each build already
 
     def __enter__(self) -> PreviewServer:
         self.start()
@@ -567,10 +564,14 @@ class PreviewServer:
             except Exception as exc:  # the preview itself is fine; only search is behind
                 self.log(f"{_now()} 更新搜索索引时出错：{exc}", error=True)
         if not self.changes.arrived.is_set():
-            try:
-                self.builder.save_deferred()
-            except Exception as exc:  # the preview is fine; another process would build in full
-                self.log(f"{_now()} 保存生成状态时出错：{exc}", error=True)
+            self._save_state()
+
+    def _save_state(self) -> None:
+        """Save the last build's state (`Builder.save_deferred`); a failure only costs the next process a full build."""
+        try:
+            self.builder.save_deferred()
+        except Exception as exc:
+            self.log(f"{_now()} 保存生成状态时出错：{exc}。预览不受影响；下次运行 liangshai build 或重新启动预览时会重新生成全部页面。", error=True)
 
     def _report(self, result: BuildResult, *, first: bool) -> None:
         warnings = tuple(p.format() for p in result.problems if not p.is_error)
