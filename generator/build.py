@@ -46,7 +46,7 @@ from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
 from .plan import Family, FileSpec, Planner, file_specs, fingerprint, list_token, sort_posts
 from .sources import Sources, discover
-from .state import BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, SavedState, clear_state, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
+from .state import OUTPUTS_FILE, STATE_FILE, BodyStore, BuildState, CachedPost, FamilyRecord, NoopKey, SavedState, Signature, clear_state, file_signature, gc_paused, load_key, load_state, record_outputs, recorded_outputs, save_key, save_state
 from .theme import Theme, make_env, referenced_templates, resolve_theme, theme_error
 from .write import Writer, staged_name
 
@@ -93,10 +93,20 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class _Unsaved:
-    """A ``defer_save`` build's state, and how to save it (with its no-op key)."""
+    """A ``defer_save`` build's state, and how to save it (with its no-op key).
+
+    It describes the folder while no other build has touched it: every build
+    rewrites the outputs record (`record_outputs`) before its commit, so that
+    file's signature, taken after this build's commit, tells (`current`).
+    """
 
     state: BuildState
     save: Callable[[], SavedState]
+    out_dir: Path
+    record: Signature | None
+
+    def current(self) -> bool:
+        return file_signature(self.out_dir / OUTPUTS_FILE) == self.record and not (self.out_dir / STATE_FILE).exists()
 
 
 @dataclass(frozen=True)
@@ -407,7 +417,7 @@ class Builder:
         commit): another process would build it in full, never wrongly.
         """
         unsaved, self._unsaved = self._unsaved, None
-        if unsaved is not None:
+        if unsaved is not None and unsaved.current():  # (another build's folder now: nothing of ours to save)
             self._saved = unsaved.save()
 
     def update_search(self, stop: threading.Event | None = None) -> list[Problem]:
@@ -421,6 +431,9 @@ class Builder:
 
         pending, self._search_pending = self._search_pending, None
         if pending is None:
+            return []
+        if stop is not None and stop.is_set():  # before reading a page: the next build comes first
+            self._search_pending = pending
             return []
         problems = index_output(self.options.output, bool(pending), pages=sorted(pending), stop=stop)
         if stop is not None and stop.is_set() and any(p.is_error for p in problems):
@@ -786,6 +799,8 @@ class Builder:
         out = self.options.output
         # A previous defer_save build's state, not saved yet, describes the folder as it is now
         # (the folder has none): this build starts from it; one that fails before its commit keeps it.
+        if self._unsaved is not None and not self._unsaved.current():
+            self._unsaved = None  # another build has written to the folder since
         unsaved = self._unsaved
         noop = NoopKey() if unsaved is not None else load_key(out, self._saved)
         sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents)
@@ -940,7 +955,7 @@ class Builder:
             record_outputs(out, previous | planned)
             # From here the output changes: first withdraw the state that vouches for the old files,
             # and say which post pages the search index will be behind until it is updated.
-            self._unsaved = None  # it describes the folder before this commit
+            self._unsaved = self._saved = None  # they describe the folder before this commit
             clear_state(out)
             note_changing(out, [*writer.staged, *(previous - planned)])
             if early is not None:
@@ -1020,7 +1035,7 @@ class Builder:
                 seal(saved, [])
                 return saved
 
-            self._unsaved = _Unsaved(new_state, later)
+            self._unsaved = _Unsaved(new_state, later, out, file_signature(out / OUTPUTS_FILE))
             return replace(result, seconds=time.perf_counter() - start)
         try:
             if search is not None:

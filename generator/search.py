@@ -844,13 +844,14 @@ def _run_services(
 
     def watch() -> None:
         assert stop is not None
+        # Until the run ends, not once: a worker that took its shard just before the stop
+        # starts its service (lazily, at its first request) after it.
         while not finished.wait(STOP_POLL):
             if stop.is_set():
                 with lock:
                     for service in running:
                         if service.proc is not None and service.proc.poll() is None:
                             service.proc.kill()  # its reader gets EOF: that shard fails
-                return
 
     warm = _take_warm()
 

@@ -739,6 +739,33 @@ def test_a_deferred_state_is_saved_when_asked_and_meanwhile_carried_in_memory(wa
     assert set(Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().rendered) == {"jx/c/index.html"}
 
 
+def test_a_deferred_state_is_dropped_once_another_build_wrote_the_folder(warm, tmp_path: Path) -> None:
+    """The in-memory state of a defer_save build no longer describes the folder after another build: not used, not saved."""
+    from generator import state as state_module
+
+    site, out, _ = warm
+    serving = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1, defer_search=True, defer_save=True))
+    edit(site, "content/jx/2026/a.md", "学习。", "学习党章。")
+    assert serving.build().ok  # its state in memory only
+    # another process builds an edit into the same folder, then the edit is undone
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().ok
+    edit(site, "content/jx/2026/c.md", "请准时参加。", "请参加。")
+    # the kept state describes c's page as it is again; on disk it is the edited one
+    assert "jx/c/index.html" in serving.build().rendered
+    serving.update_search()
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+    serving.save_deferred()
+    # once more with the other build last: the kept state is not saved over the other build's
+    edit(site, "content/jx/2026/a.md", "学习党章。", "学习党章党规。")
+    assert serving.build().ok
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().ok
+    saved = (out / state_module.STATE_FILE).read_bytes()
+    serving.save_deferred()
+    assert (out / state_module.STATE_FILE).read_bytes() == saved
+
+
 def test_title_edit_plans_only_the_list_pages_that_show_the_post(tmp_path: Path) -> None:
     """Each page of a paginated list is its own family: the other pages of the list are not planned."""
     site = write_site(tmp_path / "site", dict(BASE), config="[site]\npage_size = 1\n")

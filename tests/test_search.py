@@ -962,9 +962,39 @@ def test_a_stopped_search_update_gives_way_and_the_next_one_completes_it(tmp_pat
             search._run_pagefind = restore
     assert stop.is_set() and _live_pagefinds() == []
     assert not (out / search.SCRATCH).exists()
-    assert (out / search.DIRTY).is_file() and "jx/xinwen/index.html" in json.loads((out / search.CHANGING).read_text("utf-8"))
+    assert "jx/xinwen/index.html" in json.loads((out / search.CHANGING).read_text("utf-8"))
+    # stopped before it began it reads nothing; stopped in Pagefind, the shard stays marked
+    assert (out / search.DIRTY).is_file() == (when == "during")
     # the shard that was behind keeps its old index until then (the manifest counts the pages already)
     assert {k: v for k, v in tree(out / "pagefind").items() if k != search.MANIFEST} == {k: v for k, v in before.items() if k != search.MANIFEST}
     assert builder.update_search() == []
     assert not (out / search.DIRTY).exists() and not (out / search.CHANGING).exists()
+    same_index_as_a_clean_build(site, out, tmp_path / "clean")
+
+
+def test_a_stop_that_comes_before_a_services_process_starts_still_stops_it(tmp_path: Path, monkeypatch) -> None:
+    """The stop comes while a worker links its shard, before its Pagefind process exists: that process is stopped too."""
+    import threading
+    import time
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    builder = Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31), defer_search=True, defer_save=True))
+    (site / "content/jx/2026/xinwen.md").write_text(post_text("机械工程学院召开党委会", "2026-03-20", "党建动态", "会议传达学习了民法典。", meeting="党委会"), encoding="utf-8")
+    assert builder.build().ok
+    stop = threading.Event()
+    real = search._link_site
+
+    def link(*args, **kwargs):
+        made = real(*args, **kwargs)
+        stop.set()
+        time.sleep(3 * search.STOP_POLL)  # the watcher sees the stop before any process exists
+        return made
+
+    monkeypatch.setattr(search, "_link_site", link)
+    assert builder.update_search(stop=stop) == []
+    assert _live_pagefinds() == [] and (out / search.DIRTY).is_file()  # the shard was not indexed
+    monkeypatch.setattr(search, "_link_site", real)
+    assert builder.update_search() == []
     same_index_as_a_clean_build(site, out, tmp_path / "clean")
