@@ -600,10 +600,8 @@ class Planner:
 
     def archive_families(self) -> list[Family]:
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
-        by_year: dict[int, list[Post]] = defaultdict(list)
         for p in self.m.posts:
             by_month[(p.day.year, p.day.month)].append(p)
-            by_year[p.day.year].append(p)
         years: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for (y, mo), posts in sorted(by_month.items(), reverse=True):
             years[y].append((mo, len(posts)))
