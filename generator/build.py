@@ -274,8 +274,8 @@ def _parse_one(rel: str, site_dir: Path, config: SiteConfig, units: dict[str, Un
         raw = (site_dir / rel).read_bytes()
     except OSError as exc:
         return _Parsed(rel, None, None, (error(rel, 1, f"无法读取文件：{exc.strerror}。"),))
-    from .markup import MARKUP_VERSION
-    from .parse import parse_post
+    from .markup import MARKUP_VERSION, reader_lines
+    from .parse import parse_post, rendered_problems
 
     post, problems = parse_post(raw, rel, unit, config, files)
     if post is None:
@@ -285,6 +285,13 @@ def _parse_one(rel: str, site_dir: Path, config: SiteConfig, units: dict[str, Un
     if drafts or not post.draft:
         rendered, resources, probs = markup.render(post, files)
         problems.extend(probs)
+        # The privacy scan of what readers get (entities, inline markup, comments undone).
+        # A post with a finding there is refused like one with a finding in its source:
+        # no page, and its HTML never reaches the body store next to the output.
+        before = set(problems)
+        problems = rendered_problems(post, reader_lines(rendered.html), config, problems)
+        if any(p.is_error and p not in before for p in problems):
+            return _Parsed(rel, None, None, tuple(problems))
         # Which links resolve changes the HTML (a link to a missing file is reported, not linked).
         digest = _hash(MARKUP_VERSION, code_digest(), post.source, post.body, tuple((l, files.get(l) is not None) for l in sorted(rendered.links)))
         # Pages and feeds show at most the first EXCERPT_CHARS of the text: keep no more.

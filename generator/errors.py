@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .privacy import redact
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -38,11 +40,12 @@ class Problem:
     column: int | None = None
 
     def format(self) -> str:
+        """The line printed for the author; personal numbers in it are masked (see `redact`)."""
         where = f"{self.path}:{self.line}"
         if self.column is not None:
             where += f":{self.column}"
         label = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}[self.severity]
-        return f"{where}: {label}：{self.message}"
+        return redact(f"{where}: {label}：{self.message}")
 
     @property
     def is_error(self) -> bool:

@@ -17,6 +17,7 @@ import posixpath
 import re
 import tomllib
 import unicodedata
+import html
 from dataclasses import dataclass, replace
 
 from urllib.parse import unquote
@@ -28,7 +29,7 @@ from . import attachments as att
 from .config import GROUP_MEETING_KEY, SiteConfig
 from .errors import Kind, Problem, Severity, choices_text, closest, error, info, warning, toml_problem
 from .model import UNIT_FILE, Attachment, Branch, FileFacts, Post, Unit
-from .privacy import RULES, SECRET_MARKERS, scan
+from .privacy import RULES, SECRET_MARKERS, Finding, redact, scan
 from .urls import collision_key
 
 BRANCH_KINDS = ("教职工", "学生", "离退休")
@@ -74,6 +75,19 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool",
 # C0/C1 controls and the bidi overrides that make text display differently from
 # what it is (U+202E turns "gpj.exe" into "exe.jpg" on screen).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The bidi embeddings, overrides and isolates: refused wherever text enters, the
+# body included (in a code block they are the "Trojan Source" trick). The plain
+# marks U+200E/U+200F/U+061C cannot reorder a run of letters, only place the
+# punctuation next to them, and a Word paste of Arabic or Hebrew text carries
+# them: they stay legal in bodies, titles and summaries, but not in names
+# (units, branches), where nothing legitimate needs them (`_NAME_CONTROL_RE`).
+_BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_NAME_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def control_message(key: str, char: str) -> str:
+    """The one message for an invisible control character, wherever it was found."""
+    return f"“{key}”中含有不可见的控制字符（U+{ord(char):04X}），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"
 # Line breaks YAML (and Python's str.splitlines) count but editors and our line
 # numbers do not; decode() turns them into "\n" so every stage counts alike.
 _EXTRA_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
@@ -225,9 +239,30 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
         if not groups and GROUP_MEETING_KEY not in exempt:
             exempt.append(GROUP_MEETING_KEY)
         branches.append(Branch(bid, bname.strip(), bkind, groups, tuple(sorted(set(exempt)))))
-    if problems:
+    # Names are shown on every page of the unit, in feeds and in the CSV: no
+    # invisible controls, and no personal data (scanned as written and decoded).
+    named = [("name", line_of("name"), name), ("kind", line_of("kind"), kind)]
+    for i, b in enumerate(raw_branches):
+        for key in ("name", "kind"):
+            if isinstance(b.get(key), str):
+                named.append((f"[[branches]] {key}", line_of(f"branches.{key}", i), b[key]))
+    for key, line, value in named:
+        bad_char = _NAME_CONTROL_RE.search(value) if isinstance(value, str) else None
+        if bad_char is not None:
+            bad(line, control_message(key, bad_char.group()))
+    found = scan(text, config.privacy.allow)
+    problems.extend(finding_problems(found, relpath, config, advice="请删除或改写", can_acknowledge=False))
+    seen = {(f.rule, f.masked) for f in found}
+    for key, line, value in named:
+        if isinstance(value, str):
+            fresh = [replace(f, line=line) for f in scan(value.replace("\n", " "), config.privacy.allow) if (f.rule, f.masked) not in seen]
+            problems.extend(finding_problems(fresh, relpath, config, where=f"“{key}”的值（还原转义后）", column=False, advice="请删除或改写", can_acknowledge=False))
+            seen.update((f.rule, f.masked) for f in fresh)
+    fresh = [f for f in _name_findings(slug, config) if (f.rule, f.masked) not in seen]
+    problems.extend(finding_problems(fresh, relpath, config, where="单位文件夹名（会成为网址）", column=False, advice="请给文件夹改名", can_acknowledge=False))
+    if any(p.is_error for p in problems):
         return None, problems
-    return Unit(slug, name.strip(), kind.strip(), order, tuple(branches), relpath), []
+    return Unit(slug, name.strip(), kind.strip(), order, tuple(branches), relpath), problems
 
 
 # ---------------------------------------------------------------------------
@@ -684,6 +719,7 @@ def parse_post(
     unit_dir = posixpath.dirname(unit.source)
     page_key = collision_key(f"{unit.slug}/{slug}/index.html")
     attachments: list[Attachment] = []
+    named_at: list[tuple[int, list[Finding]]] = []
     if "attachments" in fields:
         for item in _list(fields["attachments"][0]):
             name = _text(item)
@@ -734,6 +770,9 @@ def parse_post(
                 problems.append(error(relpath, aline, f"两个附件同名“{pub}”（{clash.source} 与 {target}，不区分大小写），发布后会互相覆盖，请改名其中一个。"))
                 continue
             attachments.append(Attachment(pub, target, facts.size, _attachment_kind(pub)))
+            # the published name and the folders it sits in, as readers get them
+            shown = posixpath.relpath(target, unit_dir)
+            named_at.append((aline, [replace(f, line=aline) for f in _name_findings(shown, config)]))
 
     # slug
     if not _SLUG_RE.match(slug) or slug.startswith("."):
@@ -742,7 +781,38 @@ def parse_post(
     # privacy and secrecy scan over the whole file (front-matter lines included),
     # then over the text of every PDF/DOCX this post publishes.
     used: set[str] = set()
-    problems.extend(privacy_problems(text, relpath, config, tuple(privacy_ok), skip_lines=ok_lines, used=used))
+    ack = tuple(privacy_ok)
+    found = scan(text, config.privacy.allow)
+    problems.extend(finding_problems(found, relpath, config, ack, skip_lines=ok_lines, used=used))
+    # What readers get from the front-matter: each value after YAML has undone
+    # its escapes ("\x31", "\u0031") and folded its lines. Only values whose
+    # decoded text differs from the source are scanned again, and a finding the
+    # source scan made on the same lines is not repeated.
+    fm_text = "\n".join(fm_lines)
+    for field, (vnode, _, key) in fields.items():
+        if field == "privacy_ok":
+            continue
+        for n in _scalars(vnode):
+            value = _text(n)
+            if not value or value == fm_text[n.start_mark.index : n.end_mark.index]:
+                continue
+            first, last = n.start_mark.line + 2, n.end_mark.line + 2
+            seen = {(f.rule, f.masked) for f in found if first <= f.line <= last}
+            fresh = [replace(f, line=first) for f in scan(value.replace("\n", " "), config.privacy.allow) if (f.rule, f.masked) not in seen]
+            problems.extend(finding_problems(fresh, relpath, config, ack, used=used, where=f"“{key}”的值（还原转义和折行后）", column=False))
+    # Names: the file and its folders become the page's URL (and enter the
+    # sitemap); attachment names and folders are published as they are.
+    names = [(1, _name_findings("/".join(relpath.split("/")[2:]), config)), *named_at]
+    told: set[tuple[str, str]] = set()
+    for line, findings in names:
+        fresh = [f for f in findings if (f.rule, f.masked) not in told]
+        told.update((f.rule, f.masked) for f in fresh)
+        where = "文件名或文件夹名（会成为网址）" if line == 1 else "附件的文件名或文件夹名"
+        problems.extend(finding_problems(fresh, relpath, config, ack, used=used, where=where, column=False, advice="请给文件或文件夹改名"))
+    # Bidi controls in the body: refused as in titles (in a code block too).
+    bidi = _BIDI_RE.search(body)
+    if bidi is not None:
+        problems.append(error(relpath, body_line + body[: bidi.start()].count("\n"), control_message("正文", bidi.group())))
     documents = [a.source for a in attachments]
     documents += [d for d in _body_documents(body, base_dir, unit_dir, files) if d not in documents]
     for doc in documents:
@@ -752,7 +822,7 @@ def parse_post(
     for entry, line in ack_lines.items():
         if entry not in used:
             problems.append(
-                warning(relpath, line, f"privacy_ok 中的“{entry}”在本文和附件中都没有找到，请删除这一项；它应当逐字写出检查报告的那段原文（例如手机号要和正文中的写法完全一致）。", Kind.PRIVACY)
+                warning(relpath, line, f"privacy_ok 中的“{redact(entry)}”在本文和附件中都没有找到，请删除这一项；它应当照抄检查报告引号中的内容（打码的形式，例如“138****5678”），或逐字写出那段原文。", Kind.PRIVACY)
             )
 
     if any(p.is_error for p in problems) or when is None or section_key is None or title is None:
@@ -784,12 +854,41 @@ def parse_post(
 # privacy and secrecy findings → problems
 
 
-def _acknowledged(match: str, ack: set[str]) -> str | None:
-    """The privacy_ok entry that names this match exactly (or in its NFKC form)."""
-    for candidate in (match, unicodedata.normalize("NFKC", match)):
+def _acknowledged(f: Finding, ack: set[str]) -> str | None:
+    """The privacy_ok entry that names this finding: its masked form as the check
+    printed it (138****5678), or the original text exactly (or in its NFKC form).
+
+    The masked form is what the message shows, so an author never has to copy
+    the number itself into a file that goes through logs. It acknowledges, in
+    this post only, every finding of that masked form. No hash of the number is
+    printed instead: with 7 of 11 digits shown, any short fingerprint of a
+    mobile number could be reversed by trying the 10,000 candidates.
+    """
+    for candidate in (f.masked, f.match, unicodedata.normalize("NFKC", f.match)):
         if candidate in ack:
             return candidate
     return None
+
+
+def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
+    """Every scalar in a value (a list's items; a mapping's keys and values)."""
+    if isinstance(node, yaml.ScalarNode):
+        return [node]
+    if isinstance(node, yaml.SequenceNode):
+        return [s for n in node.value for s in _scalars(n)]
+    if isinstance(node, yaml.MappingNode):
+        return [s for k, v in node.value for s in (*_scalars(k), *_scalars(v))]
+    return []
+
+
+def _name_findings(name: str, config: SiteConfig) -> list[Finding]:
+    """Findings in a file or folder name as written and percent-decoded (one line, line 1)."""
+    out: list[Finding] = []
+    for text in dict.fromkeys((name, unquote(name))):
+        for f in scan(text.replace("\n", " "), config.privacy.allow):
+            if all((f.rule, f.masked) != (g.rule, g.masked) for g in out):
+                out.append(f)
+    return out
 
 
 def privacy_problems(
@@ -810,32 +909,124 @@ def privacy_problems(
     prefixes messages about an attachment ("PDF 文档第 2 页："); ``first_line``
     is the number of the first line of ``text``.
     """
+    findings = scan(text, config.privacy.allow, first_line)
+    return finding_problems(findings, relpath, config, acknowledged, skip_lines=skip_lines, used=used, where=where)
+
+
+def finding_problems(
+    findings: list[Finding],
+    relpath: str,
+    config: SiteConfig,
+    acknowledged: tuple[str, ...] = (),
+    *,
+    skip_lines: set[int] | frozenset[int] = frozenset(),
+    used: set[str] | None = None,
+    where: str = "",
+    column: bool = True,
+    advice: str = "请删除或打码（例如 138****5678、110105********002X）",
+    can_acknowledge: bool = True,
+) -> list[Problem]:
+    """Findings → located problems. A message shows the masked form only, and the
+    acknowledgement it suggests is that masked form (see `_acknowledged`).
+
+    ``column=False`` for findings in decoded or rendered text, whose columns do
+    not point into the source line.
+    """
     out: list[Problem] = []
     ack = set(acknowledged)
-    for f in scan(text, config.privacy.allow, first_line):
+    for f in findings:
         if f.line in skip_lines:
             continue
         label, default = RULES[f.rule]
         level = config.privacy.severity_of(f.rule, default)
         if level == "off":
             continue
-        hit = _acknowledged(f.match, ack)
+        col = f.column if column else None
+        hit = _acknowledged(f, ack)
         if hit is not None:
             if used is not None:
                 used.add(hit)
-            out.append(Problem(relpath, f.line, f"{where}已确认公开：{label}“{f.masked}”（front-matter 中 privacy_ok 已列出）。", Severity.INFO, Kind.PRIVACY, f.column))
+            out.append(Problem(relpath, f.line, f"{where}已确认公开：{label}“{f.masked}”（front-matter 中 privacy_ok 已列出）。", Severity.INFO, Kind.PRIVACY, col))
             continue
-        ok_hint = f"在 front-matter 中写“privacy_ok: [\"{f.match}\"]”" if "\"" not in f.match else "在 front-matter 的 privacy_ok 中逐字写出这段原文"
+        ok_hint = f"在 front-matter 中写“privacy_ok: [\"{f.masked}\"]”（照抄这里显示的打码形式即可）"
+        if f.rule == "secret":
+            ok_hint = f"在 front-matter 中写“privacy_ok: [\"{f.masked}\"]”"
+        if not can_acknowledge:  # a _unit.toml has no front-matter: only site.toml can allow
+            ok_hint = "请管理员在 site.toml 的 [privacy] 中设置"
         if f.rule == "secret":
             msg = f"{where}发现涉密标识“{f.masked}”。带有此类标识（{'、'.join(SECRET_MARKERS)}）的材料须经人工审核后才能公开；确认可以公开时，{ok_hint}。"
+        elif f.rule == "address":
+            msg = (
+                f"{where}发现{label}“{f.masked}”（道路门牌号之后还有楼幢、单元或房号）。家庭住址属于个人信息，不能公开，请删除或只写到街道；"
+                f"如确属单位的办公地址，{ok_hint}，或由管理员在 site.toml 的 [privacy] severity 中调整 address 规则。"
+            )
         else:
             gap = " " if label[:1].isdigit() else ""  # 发现 18 位…, 发现手机号码
             msg = (
-                f"{where}发现{gap}{label}“{f.masked}”。个人信息不能公开，请删除或打码（例如 138****5678、110105********002X）；"
+                f"{where}发现{gap}{label}“{f.masked}”。个人信息不能公开，{advice}；"
                 f"如确属可公开的号码，{ok_hint}，或由管理员加入 site.toml 的 [privacy] allow。"
             )
         make = error if level == "error" else warning
-        out.append(make(relpath, f.line, msg, Kind.PRIVACY, f.column))
+        out.append(make(relpath, f.line, msg, Kind.PRIVACY, col))
+    return out
+
+
+_COMMENT_RE = re.compile(r"<!--.*?(?:-->|$)", re.S)
+_SOURCE_TAG_RE = re.compile(r"<[^<>\n]*>")
+_KEPT_RE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff★]")
+
+
+def _body_line(post: Post, match: str, block: str) -> int:
+    """The source line of a finding in the rendered text (best effort).
+
+    The body is reduced to its letters, digits and Chinese characters — comments
+    and tags removed, entities and percent-escapes decoded, NFKC — remembering
+    each character's line; the finding's own characters are looked up there.
+    When markup split it in a way this misses, the block's first Chinese words
+    are looked up instead, and at worst the first line of the body is named.
+    """
+    key = _KEPT_RE.sub("", unicodedata.normalize("NFKC", match))
+    body = _COMMENT_RE.sub(lambda m: "\n" * m.group().count("\n"), post.body)
+    chars: list[str] = []
+    line_of: list[int] = []
+    for no, line in enumerate(body.split("\n")):
+        kept = _KEPT_RE.sub("", unicodedata.normalize("NFKC", unquote(html.unescape(_SOURCE_TAG_RE.sub("", line)))))
+        chars.append(kept)
+        line_of.extend([no] * len(kept))
+    at = "".join(chars).find(key) if key else -1
+    if at >= 0:
+        return post.body_line + line_of[at]
+    for words in re.findall(r"[\u4e00-\u9fff]{2,}", block)[:3]:
+        at = post.body.find(words)
+        if at >= 0:
+            return post.body_line + post.body[:at].count("\n")
+    return post.body_line
+
+
+def rendered_problems(post: Post, lines: list[str], config: SiteConfig, problems: list[Problem]) -> list[Problem]:
+    """``problems`` plus what the scan finds in the text readers get from the body.
+
+    ``lines`` come from `markup.reader_lines`: the body after Markdown, entity
+    decoding and sanitising. Findings the source scan (in `parse_post`) made
+    already are not repeated; new ones name the source line they come from
+    (`_body_line`). A privacy_ok entry that only the rendered text uses is no
+    longer reported as unused.
+    """
+    text = "\n".join(lines)
+    found = scan(text, config.privacy.allow)
+    bidi = _BIDI_RE.search(text)
+    if not found and bidi is None:
+        return problems
+    out = list(problems)
+    if bidi is not None:  # written as a reference (&#x202E;): the source check cannot see it
+        out.append(error(post.source, _body_line(post, "", lines[text[: bidi.start()].count("\n")]), control_message("正文", bidi.group())))
+    source = {(f.rule, f.masked) for f in scan(post.body, config.privacy.allow)}
+    fresh = [replace(f, line=_body_line(post, f.match, lines[f.line - 1])) for f in found if (f.rule, f.masked) not in source]
+    used: set[str] = set()
+    out.extend(finding_problems(fresh, post.source, config, post.privacy_ok, used=used, where="正文显示出来的文字中", column=False))
+    if used:
+        stale = tuple(f"privacy_ok 中的“{redact(e)}”" for e in used)
+        out = [p for p in out if not (p.kind is Kind.PRIVACY and p.message.startswith(stale))]
     return out
 
 

@@ -4,10 +4,20 @@ Pure: takes text, returns findings with line and column. Text is normalised
 with NFKC first, character by character, so a full-width digit pasted from Word
 (１３８…) is caught and the column still points at the original character.
 Masked forms (138****5678, 110105********002X) do not match any rule.
+
+Boundaries: a number is never part of a longer number or of a masked form, but
+Latin letters are a boundary, not glue: ``TEL13912345678``, ``QQ…`` and
+``ID11010519491231002X`` are matched. The one exception is a digit run with a
+letter directly on *both* sides (``a3f9…13912345678…b0``): that is the inside
+of an identifier (a hash, a base64 token, a serial number), never how a person
+writes a phone number. The stage that calls the scan decides which text to
+give it: the source lines, the decoded front-matter values, the text readers
+get after rendering, and names (see parse.py).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +30,7 @@ RULES: dict[str, tuple[str, str]] = {
     "mobile": ("手机号码", "error"),
     "bankcard": ("银行卡号", "error"),
     "secret": ("涉密标识", "error"),
+    "address": ("疑似家庭住址", "warning"),
 }
 
 SECRET_MARKERS = ("绝密", "机密", "秘密", "★", "内部资料", "注意保密", "征求意见稿")
@@ -27,8 +38,8 @@ SECRET_MARKERS = ("绝密", "机密", "秘密", "★", "内部资料", "注意�
 _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # A number is never part of a longer number, a word, or a masked form: "*" next to
 # the digits means somebody already masked it (110105********002X, 138****5678).
-_LEFT = r"(?<![0-9A-Za-z*])"
-_RIGHT = r"(?![0-9A-Za-z*])"
+_LEFT = r"(?<![0-9*])"
+_RIGHT = r"(?![0-9*])"
 _S = r"[ \-]?"  # one optional separator where people group digits (after NFKC)
 _DATE8 = rf"(?:18|19|20)\d{{2}}{_S}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _DATE6 = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
@@ -36,8 +47,34 @@ _DATE6 = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _ID18 = re.compile(rf"{_LEFT}[1-9]\d{{5}}{_S}{_DATE8}{_S}\d{{3}}[0-9Xx]{_RIGHT}")
 _ID15 = re.compile(rf"{_LEFT}[1-9]\d{{5}}{_S}{_DATE6}{_S}\d{{3}}{_RIGHT}")
 # +86 / 0086 / 86 / (+86) prefix, then 1[3-9] and 9 more digits with optional separators.
-_MOBILE = re.compile(rf"(?<![0-9A-Za-z*+])(?:\(?(?:\+|00)?86\)?[ \-]?)?1[3-9]\d(?:[ \-]?\d){{8}}{_RIGHT}")
+_MOBILE = re.compile(rf"(?<![0-9*+])(?:\(?(?:\+|00)?86\)?[ \-]?)?1[3-9]\d(?:[ \-]?\d){{8}}{_RIGHT}")
 _CARD = re.compile(rf"{_LEFT}\d(?:[ \-]?\d){{15,18}}{_RIGHT}")
+# Every numeric rule needs at least 11 digits with at most one separator between
+# two of them: lines without such a run skip the four number rules (most lines).
+_NUMERIC_HINT = re.compile(r"\d(?:[ \-]?\d){10}")
+_SECRET_RE = re.compile("|".join(re.escape(m) for m in SECRET_MARKERS))
+
+# Home addresses (rule "address", a warning by default). A home address names a
+# road or street with a house number AND a flat inside it (building, unit, room),
+# or an estate with a building and a room:
+#   [省/市/区/县…]文三路100号3单元501室 · 翠苑一区12幢3单元501室 · 文三路100号3-501
+# An organisation's address stops at the house number (文三路100号) and a meeting
+# place names no road (机械楼 305 会议室): neither is reported. Digits are ASCII
+# after NFKC; spaces between the parts are allowed.
+_CJK = "\u4e00-\u9fff"
+_ROAD = rf"[{_CJK}0-9]{{1,16}}?(?:路|街|大街|大道|巷|弄|胡同)\s?\d{{1,5}}(?:-\d{{1,4}})?\s?号"
+# "区" alone would take in 校区 (紫金港校区3号楼501室 is an office); estates' own
+# numbered parts (一区, 3区) are kept.
+_ESTATE = rf"[{_CJK}]{{1,12}}?(?:小区|花园|公寓|新村|家园|苑|[一二三四五六七八九十0-9]区)"
+_BUILDING = r"\s?\d{1,4}\s?(?:幢|栋|座|号楼|号院|楼)"
+_UNIT = r"\s?\d{1,3}\s?单元"
+_ROOM = r"\s?\d{1,5}\s?(?:室|户)"
+_FLAT = rf"(?:{_BUILDING}(?:{_UNIT})?{_ROOM}|{_BUILDING}{_UNIT}|{_UNIT}{_ROOM}|{_UNIT}|{_ROOM}|\s?\d{{1,4}}-\d{{1,5}}(?:\s?室)?)"
+_ADDRESS = re.compile(
+    rf"(?:{_ROAD}(?:[{_CJK}]{{1,12}}?(?:小区|花园|公寓|新村|家园|苑|大厦))?{_FLAT}"
+    rf"|{_ESTATE}{_BUILDING}(?:{_UNIT})?{_ROOM})(?![0-9])"
+)
+_ADDRESS_HINT = re.compile("[路街道巷弄同苑村区园寓]")
 
 
 @dataclass(frozen=True)
@@ -112,9 +149,24 @@ def _normalise(line: str) -> tuple[str, list[int] | range]:
     return "".join(out), index
 
 
+def mask_address(s: str) -> str:
+    """An address with every digit starred: it still says which address, not which flat."""
+    return re.sub(r"\d", "*", s)
+
+
+def _inside_identifier(norm: str, start: int, end: int) -> bool:
+    """A letter directly on both sides: the digits are the inside of a hash or token."""
+    return 0 < start and end < len(norm) and norm[start - 1].isascii() and norm[start - 1].isalpha() and norm[end].isascii() and norm[end].isalpha()
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed(allow: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(re.sub(r"\D", "", unicodedata.normalize("NFKC", a)) for a in allow)
+
+
 def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Finding]:
     """Every finding in ``text``; ``allow`` holds public numbers never to report."""
-    allowed = {re.sub(r"\D", "", unicodedata.normalize("NFKC", a)) for a in allow}
+    allowed = _allowed(tuple(allow))
     findings: list[Finding] = []
     # Only "\n" ends a line: str.splitlines() would also split at \x0b, \x1c or
     # U+2028 and make every later line number disagree with the editor's.
@@ -128,12 +180,16 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
             start, end = m.span()
             if any(s < end and start < e for s, e in taken):
                 return
+            if rule != "secret" and rule != "address" and _inside_identifier(norm, start, end):
+                return
             original = raw[index[start] : index[end - 1] + 1]
             digits = re.sub(r"\D", "", m.group())
             if rule != "secret" and digits in allowed:
                 return
             taken.append((start, end))
-            if rule == "mobile":
+            if rule == "address":
+                shown = mask_address(m.group())
+            elif rule == "mobile":
                 # the number without +86 / separators: 138****8000, however it was written
                 shown = mask(digits[-11:])
             elif masked:
@@ -142,25 +198,47 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
                 shown = m.group()
             findings.append(Finding(rule, no, index[start] + 1, original, shown))
 
-        ids = [(m, _digits(m.group())) for m in _ID18.finditer(norm)]
-        for m, digits in ids:
-            if id18_valid(digits):
-                add("id18", m)
-        # A Luhn-valid card outranks an ID-shaped number whose check character is
-        # wrong: the card reading is the more likely one, and it is an error.
-        for m in _CARD.finditer(norm):
-            digits = re.sub(r"\D", "", m.group())
-            if 16 <= len(digits) <= 19 and luhn_valid(digits):
-                add("bankcard", m)
-        for m, digits in ids:
-            if not id18_valid(digits):
-                add("id18-invalid", m)
-        for m in _ID15.finditer(norm):
-            add("id15", m)
-        for m in _MOBILE.finditer(norm):
-            add("mobile", m)
-        for marker in SECRET_MARKERS:
-            for m in re.finditer(re.escape(marker), norm):
-                add("secret", m, masked=False)
+        if _NUMERIC_HINT.search(norm):
+            ids = [(m, _digits(m.group())) for m in _ID18.finditer(norm)]
+            for m, digits in ids:
+                if id18_valid(digits):
+                    add("id18", m)
+            # A Luhn-valid card outranks an ID-shaped number whose check character is
+            # wrong: the card reading is the more likely one, and it is an error.
+            for m in _CARD.finditer(norm):
+                digits = re.sub(r"\D", "", m.group())
+                if 16 <= len(digits) <= 19 and luhn_valid(digits):
+                    add("bankcard", m)
+            for m, digits in ids:
+                if not id18_valid(digits):
+                    add("id18-invalid", m)
+            for m in _ID15.finditer(norm):
+                add("id15", m)
+            for m in _MOBILE.finditer(norm):
+                add("mobile", m)
+        for m in _SECRET_RE.finditer(norm):
+            add("secret", m, masked=False)
+        if "号" in norm or "室" in norm or "单元" in norm:
+            for m in _ADDRESS.finditer(norm):
+                add("address", m)
     findings.sort(key=lambda f: (f.line, f.column))
     return findings
+
+
+def redact(text: str) -> str:
+    """``text`` with every personal number and address in it replaced by its masked form.
+
+    The last lock before anything is printed or sent (the terminal, JSON, the
+    preview's status and overlay): a message or a path that quotes an author's
+    text can never carry the number itself, whatever rule produced the message.
+    """
+    if not _NUMERIC_HINT.search(unicodedata.normalize("NFKC", text.translate(_INVISIBLE))) and "号" not in text and "室" not in text and "单元" not in text:
+        return text
+    lines = text.split("\n")
+    for f in reversed(scan(text)):
+        if f.rule == "secret":
+            continue
+        raw = lines[f.line - 1]
+        start = f.column - 1
+        lines[f.line - 1] = raw[:start] + f.masked + raw[start + len(f.match) :]
+    return "\n".join(lines)

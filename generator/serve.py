@@ -29,6 +29,7 @@ a second Ctrl-C abandons a rebuild that is still running.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -64,6 +65,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from .build import Builder, BuildOptions, BuildResult
+from .privacy import redact
 from .sources import CONTENT, ignored_name
 from .theme import BUNDLED_THEMES
 
@@ -140,7 +142,8 @@ class Status:
             "ok": self.ok,
             "building": self.building,
             "pending": pending,
-            "errors": [{"path": e.path, "line": e.line, "text": e.text} for e in self.errors],
+            # text is Problem.format(), masked already; a path can hold a number too (13912345678.md)
+            "errors": [{"path": redact(e.path), "line": e.line, "text": e.text} for e in self.errors],
         }
 
 
@@ -612,7 +615,7 @@ def _now() -> str:
 def _describe_batch(batch: Batch, shown: int = 5) -> str:
     parts: list[str] = []
     if batch.paths:
-        names = "、".join(batch.paths[:shown])
+        names = redact("、".join(batch.paths[:shown]))  # a file name can hold a number (13912345678.md)
         more = f" 等 {len(batch.paths)} 个文件" if len(batch.paths) > shown else ""
         parts.append(f"{_now()} 检测到修改：{names}{more}")
     if batch.rescan:
@@ -743,6 +746,55 @@ _FALLBACK_404 = (
 ).encode("utf-8")
 
 
+HOST_REFUSED = (
+    "预览服务器拒绝了这个请求：请求中的主机名“{host}”不是预览服务器的地址。"
+    "请用终端里显示的地址访问，例如 http://127.0.0.1:{port}/ 或 http://localhost:{port}/。"
+    "（这样可以防止其他网站借助 DNS 重绑定读取预览内容。）\n"
+)
+
+
+def host_allowed(header: str | None, bound: str, port: int) -> bool:
+    """Whether a request's ``Host`` header names this server (the DNS-rebinding check).
+
+    A page on another site can make a browser send requests here under that
+    site's own name (DNS rebinding) and read the answers — drafts, and the
+    status with its messages. Such a request carries the other site's name in
+    ``Host``. Accepted: ``localhost`` and the address the server is bound to,
+    with the port it listens on; when bound to every address (0.0.0.0, ::),
+    any IP address literal, since a name is what rebinding needs and an
+    address literal cannot be rebound. A name given with ``--host`` is
+    accepted too.
+    """
+    if not header:
+        return False
+    h = header.strip().lower()
+    if h.startswith("["):
+        end = h.find("]")
+        if end < 0:
+            return False
+        name, rest = h[1:end], h[end + 1 :]
+    else:
+        name, sep, tail = h.partition(":")
+        rest = sep + tail
+    if rest != f":{port}" and not (rest == "" and port == 80):
+        return False
+    bound = bound.lower().strip("[]")
+    if name == "localhost" or name == bound:
+        return True
+    try:
+        addr = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if bound in ("", "0.0.0.0", "::"):
+        return True
+    if bound == "localhost":
+        return addr.is_loopback
+    try:
+        return addr == ipaddress.ip_address(bound)
+    except ValueError:
+        return False
+
+
 class _HTTPServer(ThreadingHTTPServer):
     # Request threads are joined on close (clean Ctrl-C); event streams end when the hub closes.
     daemon_threads = False
@@ -775,6 +827,11 @@ class _Handler(BaseHTTPRequestHandler):
         preview = self.server.preview
         path = urlsplit(self.path).path
         try:
+            host = self.headers.get("Host")
+            if not host_allowed(host, preview.host, self.server.server_address[1]):
+                text = HOST_REFUSED.format(host=(host or "（无）")[:80], port=self.server.server_address[1])
+                self._send_bytes(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", text.encode("utf-8"), head)
+                return
             if path == EVENTS_URL:
                 self._events(head)
             elif path == STATUS_URL:
