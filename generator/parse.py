@@ -789,6 +789,7 @@ def parse_post(
     # decoded text differs from the source are scanned again, and a finding the
     # source scan made on the same lines is not repeated.
     fm_text = "\n".join(fm_lines)
+    decoded: set[tuple[int, str, str]] = set()
     for field, (vnode, _, key) in fields.items():
         if field == "privacy_ok":
             continue
@@ -799,13 +800,15 @@ def parse_post(
             first, last = n.start_mark.line + 2, n.end_mark.line + 2
             seen = {(f.rule, f.masked) for f in found if first <= f.line <= last}
             fresh = [replace(f, line=first) for f in scan(value.replace("\n", " "), config.privacy.allow) if (f.rule, f.masked) not in seen]
+            decoded.update((f.line, f.rule, f.masked) for f in fresh)
             problems.extend(finding_problems(fresh, relpath, config, ack, used=used, where=f"“{key}”的值（还原转义和折行后）", column=False))
     # Names: the file and its folders become the page's URL (and enter the
     # sitemap); attachment names and folders are published as they are.
     names = [(1, _name_findings("/".join(relpath.split("/")[2:]), config)), *named_at]
     told: set[tuple[str, str]] = set()
     for line, findings in names:
-        fresh = [f for f in findings if (f.rule, f.masked) not in told]
+        # an attachment named with escapes was reported above, on the same line
+        fresh = [f for f in findings if (f.rule, f.masked) not in told and (line, f.rule, f.masked) not in decoded]
         told.update((f.rule, f.masked) for f in fresh)
         where = "文件名或文件夹名（会成为网址）" if line == 1 else "附件的文件名或文件夹名"
         problems.extend(finding_problems(fresh, relpath, config, ack, used=used, where=where, column=False, advice="请给文件或文件夹改名"))

@@ -178,6 +178,10 @@ def _then(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
 
 
 OWASP = "请删除这个链接或改成网址"
+# issue 16 (p16a)
+PII_RENDERED = "正文显示出来的文字中发现"
+BIDI = "“正文”中含有不可见的控制字符（U+202E），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"
+CARD16 = "6222021234567894"  # Luhn-valid (checked in test_issue16_card_is_luhn_valid)
 SCRIPT_GONE = ("<script", "alert(1)")
 
 CASES: dict[str, Case] = {
@@ -356,6 +360,77 @@ CASES: dict[str, Case] = {
     "deep-blockquote-builds": Case({"content/jx/a.md": md("> " * 3000 + "深")}, "safe", present=("<blockquote>", "深")),
     "deep-emphasis-recursion": Case({"content/jx/a.md": md("*" * 5000 + "深" + "*" * 5000)}, "error", fragments=("嵌套", "无法转换为网页")),
     "deep-list-recursion": Case({"content/jx/a.md": md("".join("    " * i + "- 项\n" for i in range(300)))}, "error", fragments=("嵌套",)),
+    # --- issue 16 (p16a): what readers get is scanned, not only what authors typed ----------
+    # decoded front-matter values: YAML escapes and line folding
+    "pii-title-yaml-escapes": Case(
+        {"content/jx/a.md": md("正文", title='"联系人 \\x31\\x33\\x39\\u00312345678"')}, "error", line=2,
+        fragments=("“title”的值（还原转义和折行后）发现手机号码“139****5678”。个人信息不能公开", 'privacy_ok: ["139****5678"]'),
+    ),
+    "pii-summary-yaml-folding": Case(
+        {"content/jx/a.md": md("正文", summary="联系人 139\n  12345678")}, "error", line=5, fragments=("“summary”的值（还原转义和折行后）发现手机号码“139****5678”",),
+    ),
+    # the rendered body: entities, inline markup, comments, soft line breaks
+    "pii-body-entity": Case({"content/jx/a.md": md("电话 &#49;3912345678")}, "error", fragments=(PII_RENDERED, "手机号码“139****5678”")),
+    "pii-body-strong": Case({"content/jx/a.md": md("第一段\n\n电话 139**1234**5678")}, "error", line=BODY + 2, fragments=(PII_RENDERED, "手机号码“139****5678”")),
+    "pii-body-span": Case({"content/jx/a.md": md("电话 139<span>1234</span>5678")}, "error", fragments=(PII_RENDERED, "手机号码“139****5678”")),
+    "pii-body-comment": Case({"content/jx/a.md": md("电话 1391234<!-- x -->5678")}, "error", fragments=(PII_RENDERED, "手机号码“139****5678”")),
+    "pii-body-soft-break": Case({"content/jx/a.md": md("电话 139\n12345678 请联系")}, "error", fragments=(PII_RENDERED, "手机号码“139****5678”")),
+    "pii-body-id-entities": Case({"content/jx/a.md": md("身份证 &#49;10105199003071239")}, "error", fragments=(PII_RENDERED, "18 位公民身份号码“110***********1239”")),
+    # Latin letters are a boundary, not glue
+    "pii-latin-tel": Case({"content/jx/a.md": md("TEL13912345678")}, "error", fragments=("发现手机号码“139****5678”",)),
+    "pii-latin-id": Case({"content/jx/a.md": md("ID11010519491231002X")}, "error", fragments=("发现 18 位公民身份号码“110***********002X”",)),
+    "pii-latin-qq": Case({"content/jx/a.md": md("QQ13912345678")}, "error", fragments=("发现手机号码“139****5678”",)),
+    "pii-hash-is-not-a-number": Case({"content/jx/a.md": md("校验值 9f86d08188413912345678ab2cd")}, "safe", present=("9f86d08188413912345678ab2cd",)),
+    # secrecy markers written as references or split by a comment
+    "secret-entities": Case({"content/jx/a.md": md("本文 &#26426;&#23494;")}, "error", fragments=(PII_RENDERED, "涉密标识“机密”", "人工审核")),
+    "secret-split-by-comment": Case({"content/jx/a.md": md("本文 内部<!-- -->资料")}, "error", fragments=(PII_RENDERED, "涉密标识“内部资料”")),
+    # names: file and folder names become URLs; unit and branch names are on every page
+    "pii-post-file-name": Case(
+        {"content/jx/13912345678.md": md("正文")}, "error", path="content/jx/13912345678.md", line=1,
+        fragments=("文件名或文件夹名（会成为网址）发现手机号码“139****5678”", "请给文件或文件夹改名"),
+    ),
+    "pii-bundle-folder-card": Case(
+        {f"content/jx/{CARD16}/index.md": md("正文")}, "error", path=f"content/jx/{CARD16}/index.md", line=1, fragments=("文件名或文件夹名（会成为网址）发现银行卡号",),
+    ),
+    "pii-unit-name": Case(
+        {"content/jx/_unit.toml": 'name = "张三 11010519491231002X"\n', "content/jx/a.md": md("正文")}, "error", path="content/jx/_unit.toml", line=1,
+        fragments=("发现 18 位公民身份号码“110***********002X”", "请删除或改写"),
+    ),
+    "pii-unit-name-toml-escapes": Case(
+        {"content/jx/_unit.toml": 'name = "联系 \\u0031\\u00339\\u00312345678"\n', "content/jx/a.md": md("正文")}, "error", path="content/jx/_unit.toml", line=1,
+        fragments=("“name”的值（还原转义后）发现手机号码“139****5678”",),
+    ),
+    "pii-branch-name": Case(
+        {"content/jx/_unit.toml": 'name = "机械学院党委"\n\n[[branches]]\nid = "b1"\nname = "王五 13912345678"\n', "content/jx/a.md": md("正文")},
+        "error", path="content/jx/_unit.toml", line=5, fragments=("发现手机号码“139****5678”",),
+    ),
+    "pii-attachment-name-yaml-escapes": Case(
+        {"content/jx/a/index.md": md("正文", attachments='["李四\\x31\\x33\\x39\\u00312345678.pdf"]'), "content/jx/a/李四13912345678.pdf": b"%PDF-1.4\n"},
+        "error", path="content/jx/a/index.md", line=5, fragments=("发现手机号码“139****5678”",),
+    ),
+    "pii-image-name-percent-encoded": Case(
+        {"content/jx/a/index.md": md("照片：\n\n![照片](李四%3139%31234%35678.png)"), "content/jx/a/李四13912345678.png": PNG},
+        "error", path="content/jx/a/index.md", line=BODY + 2, fragments=(PII_RENDERED, "手机号码“139****5678”"),
+    ),
+    # home addresses: a warning by default; a meeting room is not an address
+    "address-home-warning": Case(
+        {"content/jx/a.md": md("住址：杭州市西湖区文三路100号3单元501室")}, "safe",
+        fragments=("发现疑似家庭住址“杭州市西湖区文三路***号*单元***室”（道路门牌号之后还有楼幢、单元或房号）",),
+    ),
+    "address-meeting-room-is-fine": Case({"content/jx/a.md": md("地点：机械楼 305 会议室")}, "safe", present=("机械楼 305 会议室",)),
+    # bidi controls: refused wherever text enters, with the message titles give
+    "bidi-body": Case({"content/jx/a.md": md("第一段\n\n签到表\u202efdp.exe")}, "error", line=BODY + 2, fragments=(BIDI,)),
+    "bidi-body-entity": Case({"content/jx/a.md": md("签到表&#x202E;fdp.exe")}, "error", fragments=(BIDI,)),
+    "bidi-code-block": Case({"content/jx/a.md": md("```\nif x:\u2067 # 注释\n```")}, "error", line=BODY + 1, fragments=("“正文”中含有不可见的控制字符（U+2067）",)),
+    "bidi-unit-name": Case(
+        {"content/jx/_unit.toml": 'name = "机械学院\u202e委党"\n', "content/jx/a.md": md("正文")}, "error", path="content/jx/_unit.toml", line=1,
+        fragments=("“name”中含有不可见的控制字符（U+202E），可能是从其他软件复制时带进来的，请删除后重新输入这一项。",),
+    ),
+    "bidi-branch-name-escaped": Case(
+        {"content/jx/_unit.toml": 'name = "机械学院党委"\n\n[[branches]]\nid = "b1"\nname = "第一\\u2066支部"\n', "content/jx/a.md": md("正文")},
+        "error", path="content/jx/_unit.toml", line=5, fragments=("“[[branches]] name”中含有不可见的控制字符（U+2066）",),
+    ),
+    "bidi-mark-in-body-is-fine": Case({"content/jx/a.md": md("阿拉伯文 \u0627\u0644\u0639\u0631\u0628\u064a\u0629\u200f 引文")}, "safe", present=("阿拉伯文",)),
 }
 
 
@@ -615,3 +690,9 @@ def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path:
     assert body.links == ("content/jx/a/x.pdf", "content/jx/a/img/y.png", "content/jx/b.md")
     assert [r.source for r in resources] == ["content/jx/a/x.pdf"]
     assert [(p.line, "不存在" in p.message) for p in problems] == [(BODY, True)]
+
+
+def test_issue16_card_is_luhn_valid() -> None:
+    from generator.privacy import luhn_valid
+
+    assert luhn_valid(CARD16)
