@@ -41,11 +41,21 @@ _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _LEFT = r"(?<![0-9*])"
 _RIGHT = r"(?![0-9*])"
 _S = r"[ \-]?"  # one optional separator where people group digits (after NFKC)
-_DATE8 = rf"(?:18|19|20)\d{{2}}{_S}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-_DATE6 = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_DATE8 = re.compile(r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_DATE6 = re.compile(r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 # 6-digit area, birth date, sequence, check: written solid or grouped 6-8-4 / 6-4-4-4.
-_ID18 = re.compile(rf"{_LEFT}[1-9]\d{{5}}{_S}{_DATE8}{_S}\d{{3}}[0-9Xx]{_RIGHT}")
-_ID15 = re.compile(rf"{_LEFT}[1-9]\d{{5}}{_S}{_DATE6}{_S}\d{{3}}{_RIGHT}")
+# The separator may sit anywhere, not only between the groups: a soft line break
+# or a folded YAML line ends up as a space wherever the author broke the line.
+# The birth date is checked on the digits (`_id_shaped`).
+_ID18 = re.compile(rf"{_LEFT}[1-9](?:{_S}\d){{16}}{_S}[0-9Xx]{_RIGHT}")
+_ID15 = re.compile(rf"{_LEFT}[1-9](?:{_S}\d){{14}}{_RIGHT}")
+
+
+def _id_shaped(digits: str) -> bool:
+    """An 18- or 15-digit number whose birth-date part is a date."""
+    if len(digits) == 18:
+        return _DATE8.fullmatch(digits, 6, 14) is not None
+    return _DATE6.fullmatch(digits, 6, 12) is not None
 # +86 / 0086 / 86 / (+86) prefix, then 1[3-9] and 9 more digits with optional separators.
 _MOBILE = re.compile(rf"(?<![0-9*+])(?:\(?(?:\+|00)?86\)?[ \-]?)?1[3-9]\d(?:[ \-]?\d){{8}}{_RIGHT}")
 _CARD = re.compile(rf"{_LEFT}\d(?:[ \-]?\d){{15,18}}{_RIGHT}")
@@ -208,7 +218,7 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
             findings.append(Finding(rule, no, index[start] + 1, original, shown))
 
         if _NUMERIC_HINT.search(norm):
-            ids = [(m, _digits(m.group())) for m in _ID18.finditer(norm)]
+            ids = [(m, d) for m in _ID18.finditer(norm) if _id_shaped(d := _digits(m.group()))]
             for m, digits in ids:
                 if id18_valid(digits):
                     add("id18", m)
@@ -222,7 +232,8 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
                 if not id18_valid(digits):
                     add("id18-invalid", m)
             for m in _ID15.finditer(norm):
-                add("id15", m)
+                if _id_shaped(re.sub(r"\D", "", m.group())):
+                    add("id15", m)
             for m in _MOBILE.finditer(norm):
                 add("mobile", m)
         for m in _SECRET_RE.finditer(norm):
