@@ -596,3 +596,56 @@ def test_builder_worker_processes_end_normally(tmp_path: Path, serve) -> None:
     (site / "content/jx/p000.md").write_text(post_text(title="并行文章000", body="并行之后的修改。"), encoding="utf-8")
     p.wait_served("/jx/p000/index.html", "并行之后的修改", timeout=60)
     assert "Traceback" not in p.output and "KeyboardInterrupt" not in p.output, p.output
+
+
+# -- issue 16: DNS rebinding and what the status tells ----------------------------
+
+
+def _with_host(port: int, path: str, host: str | None) -> tuple[int, str]:
+    """A raw request whose Host header is ``host`` (None: no Host header at all)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def test_requests_for_another_host_are_refused_and_the_status_is_masked(tmp_path: Path, serve) -> None:
+    """A page on another site can rebind its name to 127.0.0.1; its requests then carry
+    that name in Host, and get 403 with a Chinese message — the status included."""
+    site = basic_site(tmp_path / "site")
+    p = serve(site)
+    port = p.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        for path in (POST, "/__liangshai/status"):
+            assert _with_host(port, path, host)[0] == 200, (host, path)
+    for host in (f"evil.example:{port}", f"127.0.0.1.nip.io:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1", f"[::1]:{port}", None):
+        for path in (POST, "/__liangshai/status", "/__liangshai/events"):
+            status, text = _with_host(port, path, host)
+            assert status == 403 and "拒绝" in text and "DNS 重绑定" in text and SECRET not in text, (host, path, status, text)
+    # the status served to the preview itself shows a finding masked only
+    (site / "content/jx/c.md").write_text(post_text(title="丙篇", body="联系人 &#49;3912345678"), encoding="utf-8")
+    text = poll(lambda: "content/jx/c.md:6" in (t := _with_host(port, "/__liangshai/status", f"127.0.0.1:{port}")[1]) and t, "状态中出现 c.md 的错误")
+    assert "139****5678" in text, text
+    assert "13912345678" not in text and "13912345678" not in p.output
+
+
+@pytest.mark.parametrize(
+    "bound, accepted, refused",
+    [
+        ("127.0.0.1", ["127.0.0.1:8000", "localhost:8000"], ["[::1]:8000", "example.edu.cn:8000", "127.0.0.1:8001", "", "127.0.0.1:8000.evil"]),
+        ("::1", ["[::1]:8000", "localhost:8000"], ["127.0.0.1:8000", "[::1]", "[::1:8000"]),
+        ("0.0.0.0", ["192.168.1.20:8000", "127.0.0.1:8000", "localhost:8000"], ["dangjian.example.edu.cn:8000", "192.168.1.20:80"]),
+        ("pc.local", ["pc.local:8000", "localhost:8000"], ["other.local:8000", "10.0.0.1:8000"]),
+    ],
+)
+def test_host_allowed(bound: str, accepted: list[str], refused: list[str]) -> None:
+    from generator.serve import host_allowed
+
+    assert all(host_allowed(h, bound, 8000) for h in accepted)
+    assert not any(host_allowed(h, bound, 8000) for h in refused)
