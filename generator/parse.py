@@ -874,14 +874,26 @@ def _acknowledged(f: Finding, ack: set[str]) -> str | None:
 
 
 def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
-    """Every scalar in a value (a list's items; a mapping's keys and values)."""
-    if isinstance(node, yaml.ScalarNode):
-        return [node]
-    if isinstance(node, yaml.SequenceNode):
-        return [s for n in node.value for s in _scalars(n)]
-    if isinstance(node, yaml.MappingNode):
-        return [s for k, v in node.value for s in (*_scalars(k), *_scalars(v))]
-    return []
+    """Every scalar in a value (a list's items; a mapping's keys and values), each once.
+
+    An alias is the node it points at: visiting each node once keeps a
+    "billion laughs" value (aliases of aliases) linear, not exponential.
+    """
+    out: list[yaml.ScalarNode] = []
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            out.append(n)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(reversed(n.value))
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(x for k, v in reversed(n.value) for x in (v, k))
+    return out
 
 
 def _name_findings(name: str, config: SiteConfig) -> list[Finding]:
