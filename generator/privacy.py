@@ -56,7 +56,9 @@ def _id_shaped(digits: str) -> bool:
     if len(digits) == 18:
         return _DATE8.fullmatch(digits, 6, 14) is not None
     return _DATE6.fullmatch(digits, 6, 12) is not None
-# +86 / 0086 / 86 / (+86) prefix, then 1[3-9] and 9 more digits with optional separators.
+
+
+# +86 / 0086 / 86 / (+86) prefix, then 1, [3-9] and 9 more digits, a separator anywhere.
 _MOBILE = re.compile(rf"(?<![0-9*+])(?:\(?(?:\+|00)?86\)?[ \-]?)?1{_S}[3-9](?:{_S}\d){{9}}{_RIGHT}")
 _CARD = re.compile(rf"{_LEFT}\d(?:[ \-]?\d){{15,18}}{_RIGHT}")
 # Every numeric rule needs at least 11 digits with at most one separator between
