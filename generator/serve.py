@@ -763,7 +763,7 @@ def host_allowed(header: str | None, bound: str, port: int) -> bool:
     with the port it listens on; when bound to every address (0.0.0.0, ::),
     any IP address literal, since a name is what rebinding needs and an
     address literal cannot be rebound. A name given with ``--host`` is
-    accepted too.
+    accepted too. The port, when given, must be ours.
     """
     if not header:
         return False
@@ -776,7 +776,9 @@ def host_allowed(header: str | None, bound: str, port: int) -> bool:
     else:
         name, sep, tail = h.partition(":")
         rest = sep + tail
-    if rest != f":{port}" and not (rest == "" and port == 80):
+    # Without a port the name still decides (HTTP/1.0 clients and tools leave it
+    # out); a different port is another server's name, refused.
+    if rest not in ("", f":{port}"):
         return False
     bound = bound.lower().strip("[]")
     if name == "localhost" or name == bound:
