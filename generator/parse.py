@@ -13,11 +13,11 @@ then interpreted by us, with a Chinese message when it cannot be.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import posixpath
 import re
 import tomllib
 import unicodedata
-import html
 from dataclasses import dataclass, replace
 
 from urllib.parse import unquote
@@ -88,6 +88,8 @@ _NAME_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2
 def control_message(key: str, char: str) -> str:
     """The one message for an invisible control character, wherever it was found."""
     return f"“{key}”中含有不可见的控制字符（U+{ord(char):04X}），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"
+
+
 # Line breaks YAML (and Python's str.splitlines) count but editors and our line
 # numbers do not; decode() turns them into "\n" so every stage counts alike.
 _EXTRA_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
