@@ -574,7 +574,7 @@ def parse_post(
         bad = next((c for c in _CONTROL_RE.findall(value) if c not in allowed), None)
         if bad is None:
             return value
-        problems.append(error(relpath, line, f"“{key}”中含有不可见的控制字符（U+{ord(bad):04X}），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"))
+        problems.append(error(relpath, line, control_message(key, bad)))
         return None
 
     def scalar(field: str, multiline: bool = False) -> tuple[str | None, int]:
