@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError, Kind, Problem, choices_text, closest, error, toml_problem
+from .errors import ConfigError, Kind, Problem, choices_text, closest, control_message, error, toml_problem
 
 CONFIG_NAME = "site.toml"
 
@@ -163,6 +163,27 @@ def _line_finder(text: str):
     return find
 
 
+# Bidi embeddings, overrides and isolates: the same refusal as in posts and _unit.toml.
+_BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def _refuse_bidi(data: object, text: str, bad, path: str = "") -> None:
+    """Every text value of site.toml (the site title, section, meeting and category
+    names…) appears on pages: one with a bidi control is an error at its line."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _refuse_bidi(value, text, bad, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for value in data:
+            _refuse_bidi(value, text, bad, path)
+    elif isinstance(data, str) and (m := _BIDI_RE.search(data)) is not None:
+        # written literally the line is found; written as an escape, the key's first line
+        at = text.find(m.group())
+        leaf = path.rsplit(".", 1)[-1]
+        line = text[:at].count("\n") + 1 if at >= 0 else next((no for no, l in enumerate(text.split("\n"), 1) if re.match(rf"\s*{re.escape(leaf)}\s*=", l)), 1)
+        bad(line, control_message(path, m.group()))
+
+
 def load_config(site_dir: Path) -> SiteConfig:
     """Read ``site_dir/site.toml`` (optional). Raises ConfigError with every problem."""
     path = site_dir / CONFIG_NAME
@@ -188,6 +209,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         raise ConfigError([toml_problem(exc, text, relpath)]) from None
 
     find = _line_finder(text)
+    _refuse_bidi(data, text, bad)
 
     for key in data:
         if key not in _TOP_KEYS:

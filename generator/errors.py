@@ -64,6 +64,12 @@ def info(path: str, line: int, message: str, kind: Kind = Kind.CONTENT) -> Probl
     return Problem(path, line, message, Severity.INFO, kind)
 
 
+def control_message(key: str, char: str) -> str:
+    """The one message for an invisible control character (bidi overrides included),
+    wherever it was found: a title, a body, a unit or branch name, site.toml."""
+    return f"“{key}”中含有不可见的控制字符（U+{ord(char):04X}），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"
+
+
 def sort_problems(problems: list[Problem] | tuple[Problem, ...]) -> tuple[Problem, ...]:
     """Stable, deterministic order: by file, then line, then text."""
     return tuple(sorted(set(problems), key=lambda p: (p.path, p.line, p.column or 0, p.message)))

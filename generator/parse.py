@@ -27,7 +27,7 @@ import yaml
 
 from . import attachments as att
 from .config import GROUP_MEETING_KEY, SiteConfig
-from .errors import Kind, Problem, Severity, choices_text, closest, error, info, warning, toml_problem
+from .errors import Kind, Problem, Severity, choices_text, closest, control_message, error, info, warning, toml_problem
 from .model import UNIT_FILE, Attachment, Branch, FileFacts, Post, Unit
 from .privacy import RULES, SECRET_MARKERS, Finding, redact, scan
 from .urls import collision_key
@@ -83,11 +83,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 # (units, branches), where nothing legitimate needs them (`_NAME_CONTROL_RE`).
 _BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _NAME_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-
-
-def control_message(key: str, char: str) -> str:
-    """The one message for an invisible control character, wherever it was found."""
-    return f"“{key}”中含有不可见的控制字符（U+{ord(char):04X}），可能是从其他软件复制时带进来的，请删除后重新输入这一项。"
 
 
 # Line breaks YAML (and Python's str.splitlines) count but editors and our line

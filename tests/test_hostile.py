@@ -430,6 +430,10 @@ CASES: dict[str, Case] = {
         {"content/jx/_unit.toml": 'name = "机械学院党委"\n\n[[branches]]\nid = "b1"\nname = "第一\\u2066支部"\n', "content/jx/a.md": md("正文")},
         "error", path="content/jx/_unit.toml", line=5, fragments=("“[[branches]] name”中含有不可见的控制字符（U+2066）",),
     ),
+    "bidi-site-toml-category": Case(
+        {"site.toml": 'categories = ["理论\\u2066学习"]\n', "content/jx/a.md": md("正文")}, "error", path="site.toml", line=1,
+        fragments=("“categories”中含有不可见的控制字符（U+2066）",),
+    ),
     "bidi-mark-in-body-is-fine": Case({"content/jx/a.md": md("阿拉伯文 \u0627\u0644\u0639\u0631\u0628\u064a\u0629\u200f 引文")}, "safe", present=("阿拉伯文",)),
 }
 
