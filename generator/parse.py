@@ -988,31 +988,45 @@ _SOURCE_TAG_RE = re.compile(r"<[^<>\n]*>")
 _KEPT_RE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff★]")
 
 
-def _body_line(post: Post, match: str, block: str) -> int:
-    """The source line of a finding in the rendered text (best effort).
+class _BodyMap:
+    """Finds the source line of a piece of the rendered text (best effort).
 
-    The body is reduced to its letters, digits and Chinese characters — comments
-    and tags removed, entities and percent-escapes decoded, NFKC — remembering
-    each character's line; the finding's own characters are looked up there.
-    When markup split it in a way this misses, the block's first Chinese words
-    are looked up instead, and at worst the first line of the body is named.
+    The body is reduced once to its letters, digits and Chinese characters —
+    comments and tags removed, entities and percent-escapes decoded, NFKC —
+    remembering each character's line; a finding's own characters are looked
+    up there, from where the previous one was found (findings come in reading
+    order, so a post with thousands costs linear time). When markup split a
+    finding in a way this misses, the block's first Chinese words are looked
+    up instead, and at worst the first line of the body is named.
     """
-    key = _KEPT_RE.sub("", unicodedata.normalize("NFKC", match))
-    body = _COMMENT_RE.sub(lambda m: "\n" * m.group().count("\n"), post.body)
-    chars: list[str] = []
-    line_of: list[int] = []
-    for no, line in enumerate(body.split("\n")):
-        kept = _KEPT_RE.sub("", unicodedata.normalize("NFKC", unquote(html.unescape(_SOURCE_TAG_RE.sub("", line)))))
-        chars.append(kept)
-        line_of.extend([no] * len(kept))
-    at = "".join(chars).find(key) if key else -1
-    if at >= 0:
-        return post.body_line + line_of[at]
-    for words in re.findall(r"[\u4e00-\u9fff]{2,}", block)[:3]:
-        at = post.body.find(words)
-        if at >= 0:
-            return post.body_line + post.body[:at].count("\n")
-    return post.body_line
+
+    def __init__(self, post: Post) -> None:
+        self.post = post
+        body = _COMMENT_RE.sub(lambda m: "\n" * m.group().count("\n"), post.body)
+        chars: list[str] = []
+        self.line_of: list[int] = []
+        for no, line in enumerate(body.split("\n")):
+            kept = _KEPT_RE.sub("", unicodedata.normalize("NFKC", unquote(html.unescape(_SOURCE_TAG_RE.sub("", line)))))
+            chars.append(kept)
+            self.line_of.extend([no] * len(kept))
+        self.skeleton = "".join(chars)
+        self.cursor = 0
+
+    def line(self, match: str, block: str) -> int:
+        post = self.post
+        key = _KEPT_RE.sub("", unicodedata.normalize("NFKC", match))
+        if key:
+            at = self.skeleton.find(key, self.cursor)
+            if at < 0:
+                at = self.skeleton.find(key)
+            if at >= 0:
+                self.cursor = at + len(key)
+                return post.body_line + self.line_of[at]
+        for words in re.findall(r"[\u4e00-\u9fff]{2,}", block)[:3]:
+            at = post.body.find(words)
+            if at >= 0:
+                return post.body_line + post.body[:at].count("\n")
+        return post.body_line
 
 
 def rendered_problems(post: Post, lines: list[str], config: SiteConfig, problems: list[Problem]) -> list[Problem]:
@@ -1021,7 +1035,7 @@ def rendered_problems(post: Post, lines: list[str], config: SiteConfig, problems
     ``lines`` come from `markup.reader_lines`: the body after Markdown, entity
     decoding and sanitising. Findings the source scan (in `parse_post`) made
     already are not repeated; new ones name the source line they come from
-    (`_body_line`). A privacy_ok entry that only the rendered text uses is no
+    (`_BodyMap`). A privacy_ok entry that only the rendered text uses is no
     longer reported as unused.
     """
     text = "\n".join(lines)
@@ -1030,10 +1044,11 @@ def rendered_problems(post: Post, lines: list[str], config: SiteConfig, problems
     if not found and bidi is None:
         return problems
     out = list(problems)
+    where = _BodyMap(post)
     if bidi is not None:  # written as a reference (&#x202E;): the source check cannot see it
-        out.append(error(post.source, _body_line(post, "", lines[text[: bidi.start()].count("\n")]), control_message("正文", bidi.group())))
+        out.append(error(post.source, where.line("", lines[text[: bidi.start()].count("\n")]), control_message("正文", bidi.group())))
     source = {(f.rule, f.masked) for f in scan(post.body, config.privacy.allow)}
-    fresh = [replace(f, line=_body_line(post, f.match, lines[f.line - 1])) for f in found if (f.rule, f.masked) not in source]
+    fresh = [replace(f, line=where.line(f.match, lines[f.line - 1])) for f in found if (f.rule, f.masked) not in source]
     used: set[str] = set()
     out.extend(finding_problems(fresh, post.source, config, post.privacy_ok, used=used, where="正文显示出来的文字中", column=False))
     if used:

@@ -195,11 +195,13 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
         if not raw:
             continue
         norm, index = _normalise(raw)
-        taken: list[tuple[int, int]] = []
+        # characters already part of a finding: one byte each, so a line with
+        # thousands of numbers costs linear time, not quadratic
+        taken = bytearray(len(norm))
 
         def add(rule: str, m: re.Match[str], masked: bool = True) -> None:
             start, end = m.span()
-            if any(s < end and start < e for s, e in taken):
+            if any(taken[start:end]):
                 return
             if rule != "secret" and rule != "address" and _inside_identifier(norm, start, end):
                 return
@@ -207,7 +209,7 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
             digits = re.sub(r"\D", "", m.group())
             if rule != "secret" and digits in allowed:
                 return
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             if rule == "address":
                 shown = mask_address(m.group())
             elif rule == "mobile":
