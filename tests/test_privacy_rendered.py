@@ -170,3 +170,25 @@ def test_problem_lines_print_masked_in_json_consumers() -> None:
     """Status payloads and logs use Problem.format(): masked whatever the message says."""
     p = Problem(f"content/jx/{MOBILE}/index.md", 3, f"附件“{MOBILE}.pdf”不存在")
     assert MOBILE not in p.format()
+
+
+def test_thousands_of_hidden_numbers_are_each_reported_at_their_line() -> None:
+    """A post full of numbers: every one found at its own line (the mapping back to
+    the source is linear, so this takes a second, not minutes; time printed, not asserted)."""
+    import time
+
+    from generator.config import SiteConfig
+    from generator.markup import MarkupRenderer
+    from generator.model import Unit
+    from generator.parse import parse_post, rendered_problems
+
+    n = 3000
+    body = "\n\n".join(f"第 {i} 位 &#49;39{i:08d}" for i in range(n))
+    unit = Unit("jx", "机械学院党委", "教学单位", 1, (), "content/jx/_unit.toml")
+    start = time.perf_counter()
+    post, problems = parse_post(md(body).encode(), "content/jx/a.md", unit, SiteConfig(), {})
+    assert post is not None
+    rendered, _, more = MarkupRenderer().render(post, {})
+    found = [p for p in rendered_problems(post, reader_lines(rendered.html), SiteConfig(), [*problems, *more]) if p.is_error]
+    print(f"\n{n} hidden numbers in {len(body.encode()) // 1024} KB: {time.perf_counter() - start:.2f} s")
+    assert [p.line for p in found] == [BODY + 2 * i for i in range(n)]
