@@ -10,12 +10,10 @@ byte-for-byte deterministic.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
-from . import urls
+from . import csvout, urls
 from .config import SiteConfig
 from .metrics import BAND_TEXT, STATE_SYMBOL, STATE_TEXT, CompareMetrics, Slot, UnitMetrics, YearMetrics, compute
 from .model import SiteModel, Unit
@@ -145,10 +143,8 @@ def csv_rows(ym: YearMetrics, cfg: SiteConfig) -> list[list[str]]:
 
 
 def csv_text(ym: YearMetrics, cfg: SiteConfig) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerows(csv_rows(ym, cfg))
-    return buf.getvalue()
+    # unit names and folder names come from authors: `csvout` keeps them from running as formulas
+    return csvout.csv_text(csv_rows(ym, cfg))
 
 
 def csv_bytes(ym: YearMetrics, cfg: SiteConfig) -> bytes:
