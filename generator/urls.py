@@ -104,8 +104,14 @@ def root_of(path: str) -> str:
 
 
 def href(path: str) -> str:
-    """Percent-encode an output path for use in an href/src (Chinese tag names, spaces)."""
-    return quote(path, safe="/#")
+    """Percent-encode an output path for use in an href/src (Chinese tag names, spaces).
+
+    Every character but the unreserved ones (letters, digits, ``_.-~``) and the
+    ``/`` between segments is encoded, ``#`` and ``?`` included: an output path
+    is a file name, never a fragment or a query, and an attachment called
+    ``a#b?.pdf`` must be linked as ``a%23b%3F.pdf`` to reach the file.
+    """
+    return quote(path, safe="/")
 
 
 def relative(from_page: str, to_path: str) -> str:
