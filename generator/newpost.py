@@ -10,14 +10,31 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import yaml
+
 from .config import load_config
 from .errors import choices_text
 from .model import UNIT_FILE
 from .parse import parse_unit
+from .sources import unit_name_problem
 
 
 class NewPostError(Exception):
     """A bad argument to ``new``; the message is Chinese and lists the choices."""
+
+
+# Line breaks YAML and editors count (parse.decode turns them all into "\n"): in a
+# title they would end the field and let the rest of the title become new fields.
+_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+
+
+def front_matter(fields: dict[str, object]) -> str:
+    """``fields`` as YAML, by the emitter: quotes, colons and "#" in a title stay text.
+
+    Never built by string concatenation: ``title: "学习"两会"精神"`` is invalid
+    YAML. One line per field (no folding, whatever the length), Chinese as is.
+    """
+    return yaml.safe_dump(fields, allow_unicode=True, sort_keys=False, default_flow_style=False, width=2**31 - 1)
 
 
 def _slug_for(title: str, day: dt.date, folder: Path) -> str:
@@ -31,9 +48,11 @@ def _slug_for(title: str, day: dt.date, folder: Path) -> str:
 
 
 def create_post(site: Path, *, unit: str, section: str, meeting: str | None, branch: str | None, title: str | None, today: dt.date | None = None) -> Path:
+    if title is not None and _BREAKS.search(title):
+        raise NewPostError("标题不能含有换行：front-matter 中的标题只能写在一行里，换行后的文字会被当成其他字段。请把标题写成一行，例如 --title '学习“两会”精神'。")
     config = load_config(site)
     content = site / "content"
-    units = sorted(p.name for p in content.iterdir() if (p / UNIT_FILE).is_file()) if content.is_dir() else []
+    units = sorted(p.name for p in content.iterdir() if (p / UNIT_FILE).is_file() and unit_name_problem(p.name) is None) if content.is_dir() else []
     if unit not in units:
         raise NewPostError(f"单位“{unit}”不存在（应为 content/ 下含 {UNIT_FILE} 的文件夹名）。可选：{choices_text(units)}。")
     rel = f"content/{unit}/{UNIT_FILE}"
@@ -56,12 +75,12 @@ def create_post(site: Path, *, unit: str, section: str, meeting: str | None, bra
     folder = content / unit / str(day.year)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_slug_for(title or (m.key if m else 'post'), day, folder)}.md"
-    lines = ["---", f"title: \"{heading}\"", f"date: {day.isoformat()}", f"section: {s.name}"]
+    fields: dict[str, object] = {"title": heading, "date": day, "section": s.name}
     if m:
-        lines.append(f"meeting: {m.name}")
+        fields["meeting"] = m.name
     if b:
-        lines.append(f"branch: {b.id}")
-    lines += ["# category: 组织生活", "# tags: []", "# attachments: []", "---", ""]
+        fields["branch"] = b.id
+    lines = ["---", *front_matter(fields).splitlines(), "# category: 组织生活", "# tags: []", "# attachments: []", "---", ""]
     if m:
         lines += ["## 基本情况", "", "- 时间：", "- 地点：", "- 主持人：", "- 记录人：", "- 应到 人，实到 人，缺席 人", "", "## 议题", "", "1. ", "", "## 议定事项", "", "1. ", ""]
     else:

@@ -53,6 +53,29 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+# Unit folder names become the first segment of every URL of the unit: plain
+# lowercase ASCII only, so no two folders can look alike (a Cyrillic "а" in
+# "wаiyu" beside "waiyu"), differ only in case (two outputs on a case-insensitive
+# disk) or need percent-encoding. README「单位文件夹」documents the alphabet.
+UNIT_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+UNIT_NAME_RULE = "只能使用小写英文字母 a-z、数字 0-9、连字符“-”和下划线“_”，并以字母或数字开头，例如 jixie、waiyu、jisuanji-2"
+
+
+def unit_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a unit folder (Chinese, naming the characters), or None."""
+    if UNIT_NAME_RE.fullmatch(name):
+        return None
+    bad = sorted({c for c in name if not ("a" <= c <= "z" or "0" <= c <= "9" or c in "-_")}, key=name.index)
+    if bad:
+        shown = "、".join(f"“{c}”（U+{ord(c):04X}）" if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in bad)
+        what = f"含有不允许的字符 {shown}"
+    else:
+        what = "不能以“-”或“_”开头"
+    lower = name.lower()
+    hint = f"，例如改为“{lower}”" if lower != name and UNIT_NAME_RE.fullmatch(lower) else ""
+    return f"单位文件夹名“{name}”{what}。单位文件夹名用于网址，{UNIT_NAME_RULE}。请把文件夹改名{hint}（网址会随之改变）"
+
+
 def _shown(name: str) -> str:
     """A printable form of a name that may carry undecodable bytes or control characters."""
     raw = os.fsencode(name).decode("utf-8", "replace")
@@ -114,6 +137,11 @@ def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None
             problems.append(
                 error(rel, 1, f"文件夹 {rel}/ 缺少 {UNIT_FILE}：每个单位文件夹都要有 {UNIT_FILE}，写明 name（单位名称）、kind（类型）和 [[branches]]（支部）。")
             )
+            continue
+        why = unit_name_problem(entry.name)
+        if why is not None:
+            # one error for the folder; its posts are not read (each would only repeat it)
+            problems.append(error(rel, 1, why + "。"))
             continue
         unit_file = Path(entry.path) / UNIT_FILE
         if unit_file.is_symlink():
