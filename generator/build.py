@@ -71,6 +71,31 @@ PARSE_CHUNK = 64
 EXCERPT_CHARS = 240
 
 
+# The site's sources below its folder: an output folder may be neither inside them
+# (the output would be read back as content or theme) nor contain them.
+SOURCE_FOLDERS = ("content", "themes")
+
+
+def output_folder_problem(site: Path, out: Path, hint: str) -> str | None:
+    """Why ``out`` cannot be the output folder of ``site`` (Chinese), or None.
+
+    Shared by ``build`` (`cli.cmd_build`), ``serve`` (`serve.check_out_dir`) and
+    ``publish`` (its build folder inside the web root): writing the site into
+    the site folder, a folder above it, ``content/`` or ``themes/`` would mix
+    generated pages into the sources. ``hint`` (Chinese) says what to do instead.
+    """
+    site, out = site.resolve(), out.resolve()
+    if out == site or out in site.parents:
+        return f"输出文件夹 {out} 不能是站点文件夹本身或它的上级文件夹：生成的文件会写进站点的源文件中。{hint}"
+    for name in SOURCE_FOLDERS:
+        source = (site / name).resolve()
+        if out == source or source in out.parents:
+            return f"输出文件夹 {out} 不能放在 {name}/ 里面：生成的文件会被当成内容再次读取。{hint}"
+        if out in source.parents:
+            return f"输出文件夹 {out} 包含了站点的 {name}/ 文件夹（{source}）：生成的文件会与源文件混在一起。{hint}"
+    return None
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     site_dir: Path

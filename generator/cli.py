@@ -115,10 +115,14 @@ def _check_site(site: Path) -> int | None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import Builder, BuildOptions
+    from .build import Builder, BuildOptions, output_folder_problem
 
     if (rc := _check_site(args.site)) is not None:
         return rc
+    hint = f"请换一个位置，例如不写 -o（默认 {BuildOptions(args.site).output}）。"
+    if args.out is not None and (why := output_folder_problem(args.site, args.out, hint)) is not None:
+        print(f"liangshai build: {why}", file=sys.stderr)
+        return EXIT_USAGE
     result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of)).build()
     print_problems(result.problems, quiet=args.quiet)
     if not result.ok:

@@ -64,7 +64,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from .build import Builder, BuildOptions, BuildResult
+from .build import Builder, BuildOptions, BuildResult, output_folder_problem
 from .privacy import redact
 from .sources import CONTENT, ignored_name
 from .theme import BUNDLED_THEMES
@@ -349,14 +349,10 @@ def default_out(site: Path) -> Path:
 
 
 def check_out_dir(site: Path, out: Path) -> None:
-    """Refuse output folders that would overwrite the site or feed back into the build."""
-    site, out = site.resolve(), out.resolve()
-    if out == site or out in site.parents:
-        raise ServeError(f"输出文件夹 {out} 不能是站点文件夹本身或它的上级文件夹。请换一个，例如不写 --out（默认 {site / SERVE_DIR}）。")
-    for name in (CONTENT, THEMES):
-        watched = (site / name).resolve()
-        if out == watched or watched in out.parents:
-            raise ServeError(f"输出文件夹 {out} 不能放在 {name}/ 里面：生成的文件会被当成内容再次读取。请换一个位置。")
+    """Refuse output folders that would overwrite the site or feed back into the build (the same rule as ``build``)."""
+    why = output_folder_problem(site, out, f"请换一个位置，例如不写 --out（默认 {default_out(site.resolve())}）。")
+    if why is not None:
+        raise ServeError(why)
 
 
 class PreviewServer:
