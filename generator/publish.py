@@ -5,6 +5,7 @@ Layout of the web root (``--to WEBROOT``)::
     WEBROOT/current -> releases/<name>        symlink with a relative target
     WEBROOT/releases/<YYYYmmddTHHMMSSZ>-<hash8>/
     WEBROOT/.liangshai-publish.lock          serialises publish and rollback
+    WEBROOT/.liangshai-history.json          which release was current, in order (rollback)
 
 How one publish goes, all under an exclusive ``flock`` on the lock file:
 
@@ -30,8 +31,18 @@ How one publish goes, all under an exclusive ``flock`` on the lock file:
 Release names sort in publishing order: the timestamp is UTC to the second and
 is moved forward by a second when it would not be later than the newest
 release (two publishes within one second, or a clock that went back).
-``--rollback`` points ``current`` at the release just before it by name.
-Releases are immutable once renamed into place. Exit codes: 0 done,
+Releases are immutable once renamed into place.
+
+``--rollback`` undoes the last publish that is not undone yet: it points
+``current`` at the release that was current before that switch. The order is
+tracked explicitly in ``WEBROOT/.liangshai-history.json`` (written atomically
+under the lock, after every switch): a stack of the releases that were current,
+newest last, plus a log of the switches. Publishing pushes the new release,
+rolling back pops the current one, so publish A, B, rollback (→ A), publish C,
+rollback goes back to A, not to B (which is newer than A by name but was
+never current before C). Releases deleted by ``--keep`` are skipped. A web
+root without the file (published by an older version) or whose ``current`` was
+moved by hand falls back to the order of the release names. Exit codes: 0 done,
 1 the build has errors, 2 a usage problem (bad WEBROOT, nothing to roll back to).
 """
 
@@ -60,6 +71,9 @@ CURRENT = "current"
 LOCK_FILE = ".liangshai-publish.lock"
 MANIFEST = ".liangshai-release.json"
 MANIFEST_VERSION = 1
+HISTORY = ".liangshai-history.json"  # beside the lock: which release was current, in order
+HISTORY_VERSION = 1
+HISTORY_LOG = 100  # switches kept in the log (the stack itself is bounded by the releases kept)
 BUILD_PREFIX = ".build-"
 INCOMING_PREFIX = ".incoming-"
 CURRENT_TMP_PREFIX = "current.tmp-"
@@ -181,7 +195,59 @@ def read_manifest(release: Path) -> Manifest | None:
     return Manifest(digest, {str(k): str(v) for k, v in files.items()}, carried)
 
 
+def read_history(webroot: Path) -> tuple[list[str], list[dict[str, str]]] | None:
+    """(stack of releases that were current, oldest first; the switch log), or None when unreadable."""
+    try:
+        data = json.loads((webroot / HISTORY).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != HISTORY_VERSION:
+        return None
+    stack, log = data.get("stack"), data.get("switches", [])
+    if not isinstance(stack, list) or not all(isinstance(n, str) and RELEASE_RE.match(n) for n in stack) or not isinstance(log, list):
+        return None
+    return list(stack), [dict(e) for e in log if isinstance(e, dict)]
+
+
+def rollback_stack(webroot: Path, current: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The history stack, ending with ``current``; rebuilt from release names when it cannot be trusted."""
+    history = read_history(webroot)
+    if history is not None and history[0] and history[0][-1] == current:
+        return history
+    # No history yet (a web root published before it was kept), or `current` was
+    # moved by hand: the releases older by name than the current one, in order.
+    log = history[1] if history is not None else []
+    return [n for n in list_releases(webroot) if n < current] + [current], log
+
+
 # -- changing the web root (caller holds the lock) ---------------------------
+
+
+def write_history(webroot: Path, stack: list[str], log: list[dict[str, str]], switch: dict[str, str]) -> None:
+    """Record a switch of ``current``: replace the history file atomically (temporary file, fsync, rename)."""
+    existing = set(list_releases(webroot))
+    data = {
+        "version": HISTORY_VERSION,
+        "stack": [n for n in stack if n in existing],
+        "switches": [*log, switch][-HISTORY_LOG:],
+    }
+    folder = webroot
+    tmp = folder / f"{HISTORY}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with tmp.open("wb") as f:
+            f.write(json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / HISTORY)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+
+
+def _switch_record(action: str, before: str | None, after: str) -> dict[str, str]:
+    at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return {"at": at, "action": action, "from": before or "", "to": after}
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -228,6 +294,8 @@ def _clean_leftovers(webroot: Path) -> None:
         if p.name.startswith(BUILD_PREFIX) and p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
         elif p.name.startswith(CURRENT_TMP_PREFIX) and p.is_symlink():
+            p.unlink(missing_ok=True)
+        elif p.name.startswith(f"{HISTORY}.tmp-") and p.is_file() and not p.is_symlink():
             p.unlink(missing_ok=True)
     releases = webroot / RELEASES
     if releases.is_dir():
@@ -350,12 +418,23 @@ def _rollback(webroot: Path) -> int:
     current = current_release(webroot)
     if current is None:
         raise PublishError(f"{webroot}/{CURRENT} 不存在：还没有发布过任何版本，无法回退。")
-    older = [n for n in list_releases(webroot) if n < current]
-    if not older:
-        raise PublishError(f"没有比当前版本 {RELEASES}/{current} 更早的版本，无法回退（旧版本可能已按 --keep 删除）。")
-    target = older[-1]
+    stack, log = rollback_stack(webroot, current)
+    existing = set(list_releases(webroot))
+    stack.pop()
+    gone = []
+    while stack and stack[-1] not in existing:
+        gone.append(stack.pop())
+    if not stack:
+        raise PublishError(
+            f"没有比当前版本 {RELEASES}/{current} 更早的可回退版本，无法回退：它之前的版本都已经回退过，或已按 --keep 删除。"
+            f"要恢复某个保留的版本，请重新发布对应的内容。"
+        )
+    target = stack[-1]
     switch_current(webroot, target)
-    print(f"已回退：current 从 {RELEASES}/{current} 切换到 {RELEASES}/{target}。")
+    write_history(webroot, stack, log, _switch_record("rollback", current, target))
+    print(f"已回退：current 从 {RELEASES}/{current} 切换到 {RELEASES}/{target}（发布 {RELEASES}/{current} 之前的版本）。")
+    if gone:
+        print(f"更早切换过的 {'、'.join(gone)} 已按 --keep 删除，已跳过。")
     print(f"较新的版本 {RELEASES}/{current} 仍然保留；再次发布会生成新的版本。")
     return EXIT_OK
 
@@ -398,11 +477,13 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None) -> int
         os.chmod(incoming / MANIFEST, 0o644)
         os.rename(incoming, webroot / RELEASES / name)
         _fsync_dir(webroot / RELEASES)
+        stack, log = rollback_stack(webroot, current) if current else ([], [])
         switch_current(webroot, name)
     finally:
         shutil.rmtree(build, ignore_errors=True)
 
     removed = prune(webroot, kept)
+    write_history(webroot, [*stack, name], log, _switch_record("publish", current, name))
     note = f"，其中 {stats.reused} 个与上一版本相同（硬链接）" if stats.reused else ""
     print(f"已发布 {RELEASES}/{name}：{len(files)} 个文件{note}；current 已切换到新版本。")
     if current and current not in removed:
@@ -418,6 +499,13 @@ def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date 
         print(f"liangshai publish: 用法错误：--keep 至少为 1（当前为 {keep}），否则会删除正在使用的版本。", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if not rollback:
+            from .build import output_folder_problem
+
+            # the same rule as `build -o`: the build and the releases are written inside WEBROOT
+            why = output_folder_problem(site, to, "请把 --to 换成站点文件夹以外的文件夹，例如 /srv/liangshai。")
+            if why is not None:
+                raise PublishError(why.replace("输出文件夹", "网站根目录（--to）", 1))
         webroot = _prepare_webroot(to, create=not rollback)
         with _Lock(webroot):
             _clean_leftovers(webroot)
@@ -433,4 +521,4 @@ def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date 
         return EXIT_USAGE
 
 
-__all__ = ["run_publish", "scan_tree", "tree_hash", "release_name", "releases_to_keep", "list_releases", "current_release", "read_manifest", "MANIFEST", "RELEASES", "CURRENT"]
+__all__ = ["read_history", "rollback_stack", "HISTORY", "run_publish", "scan_tree", "tree_hash", "release_name", "releases_to_keep", "list_releases", "current_release", "read_manifest", "MANIFEST", "RELEASES", "CURRENT"]
