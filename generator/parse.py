@@ -92,8 +92,15 @@ _BREAKS_RE = re.compile("|".join(re.escape(k) for k in _EXTRA_BREAKS))
 
 
 def detect_encoding_name(raw: bytes) -> str | None:
-    """A Chinese name for the encoding non-UTF-8 bytes most likely use."""
-    for codec, label in (("gb18030", "GBK/GB18030"), ("big5", "Big5"), ("utf-16", "UTF-16")):
+    """A Chinese name for the encoding non-UTF-8 bytes most likely use.
+
+    UTF-16 is named only for a byte-order mark at the very start: almost any even
+    number of bytes decodes as UTF-16, so a UTF-8 file with a stray FF FE inside
+    is not "UTF-16" (`decode` reports BOM-less UTF-16 by its NUL bytes).
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    for codec, label in (("gb18030", "GBK/GB18030"), ("big5", "Big5")):
         try:
             raw.decode(codec)
         except (UnicodeDecodeError, LookupError):
@@ -128,7 +135,9 @@ def decode(raw: bytes, relpath: str) -> tuple[str | None, list[Problem]]:
         return None, [error(relpath, line, f"文件不是 UTF-8 编码（{looks}）。请用编辑器另存为 UTF-8 编码后再提交。")]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        return None, [error(relpath, line, "文件含有空字符（\\0），不像是文本文件。请检查是否误把其他格式的文件改成了 .md。")]
+        name = relpath.rsplit("/", 1)[-1]
+        what = ".md" if name.endswith(".md") else name  # a _unit.toml is not "renamed to .md"
+        return None, [error(relpath, line, f"文件含有空字符（\\0），不像是文本文件。请检查是否误把其他格式的文件改成了 {what}，或用文本编辑器把它重新保存为 UTF-8 文本。")]
     return _BREAKS_RE.sub(lambda m: _EXTRA_BREAKS[m.group()], text), []
 
 
