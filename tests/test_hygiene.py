@@ -14,12 +14,15 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import textwrap
 import urllib.parse
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import UNIT_TOML, post_text, run_cli, write_site
 from generator import urls
@@ -76,6 +79,19 @@ def test_csv_text_quotes_and_neutralises_every_cell() -> None:
         '"他说""好"",\n",\'@x\r\n'
     )
     assert list(csv.reader(io.StringIO(text))) == [["单位", "数"], ["'" + HYPERLINK, "-3"], ['他说"好",\n', "'@x"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet=st.sampled_from("=+-@\t\r\n,\"'0123456789.aé党 ;"), max_size=8), min_size=1, max_size=4), min_size=1, max_size=4))
+def test_csv_cells_read_back_as_written_and_never_start_a_formula(rows: list[list[str]]) -> None:
+    """Every cell reads back as `safe_cell` made it; only a plain number may start with "-"."""
+    back = list(csv.reader(io.StringIO(csv_text(rows), newline="")))
+    assert back == [[safe_cell(c) for c in row] for row in rows]
+    for row, original in zip(back, rows):
+        for cell, raw in zip(row, original):
+            if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                assert cell == raw and re.fullmatch(r"-[0-9]+(\.[0-9]+)?", cell), cell
+            assert cell in (raw, "'" + raw)
 
 
 def test_unit_name_formula_is_neutralised_in_compare_csv_and_stats(tmp_path: Path) -> None:
