@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import urls
-from .attachments import IMAGE_EXTENSIONS, extension, publishable_bytes
-from .config import SiteConfig, load_config
+from .attachments import Unpublishable, needs_cleaning, publishable_bytes
+from .config import LimitsConfig, SiteConfig, load_config
 from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
@@ -503,7 +503,7 @@ class Builder:
             config = load_config(self.site_dir)
         except ConfigError as exc:
             return Loaded(None, exc.problems)
-        sources = sources or discover(self.site_dir, state.documents)
+        sources = sources or discover(self.site_dir, state.documents, config.limits)
         problems.extend(sources.problems)
         units, unit_problems = self._units(config, sources)
         problems.extend(unit_problems)
@@ -810,6 +810,14 @@ class Builder:
         head = git_head(self.site_dir) if head is None else head
         return _hash(STATE_KEY_VERSION, code_digest(), self.options.drafts, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, head)
 
+    def _limits(self) -> LimitsConfig:
+        """The `[limits]` the load stage reads attachments under (defaults while site.toml is broken:
+        the build then stops at the configuration's own error)."""
+        try:
+            return load_config(self.site_dir).limits
+        except LiangshaiError:
+            return LimitsConfig()
+
     def build(self) -> BuildResult:
         out = self.options.output
         fresh = not out.exists()
@@ -835,7 +843,7 @@ class Builder:
             self._unsaved = None  # another build has written to the folder since
         unsaved = self._unsaved
         noop = NoopKey() if unsaved is not None else load_key(out, self._saved)
-        sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents)
+        sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents, self._limits())
         head = git_head(self.site_dir)
         input_key = self.input_key(sources, head)
         if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
@@ -862,7 +870,7 @@ class Builder:
             if html is None:
                 html = store.get(body.digest)
             if html is None:  # not in the store (deleted or corrupt): render again from the source
-                again = _parse_one(post.source, self.site_dir, model.config, {u.slug: u for u in model.units}, discover(self.site_dir).files, True, self.markup)
+                again = _parse_one(post.source, self.site_dir, model.config, {u.slug: u for u in model.units}, discover(self.site_dir, limits=model.config.limits).files, True, self.markup)
                 html = again.body.html if again.body else ""
             return html
 
@@ -964,16 +972,24 @@ class Builder:
                 else:
                     assert f.source is not None
                     st = f.source.stat()
-                    image = extension(f.path) in IMAGE_EXTENSIONS
-                    # "exif1": images are published without EXIF/GPS; the suffix makes
-                    # copies made before that rule count as changed.
-                    key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}" + (":exif1" if image else "")
+                    # "clean2": images (by content too) and office files are published without
+                    # EXIF/GPS; the suffix makes copies made before that rule count as changed.
+                    key = f"s:{f.source}:{st.st_size}:{st.st_mtime_ns}:clean2"
                     if state.files.get(f.path) == key and os.path.isfile(f"{out}/{f.path}"):
                         writer.keep()
-                    elif image:
-                        writer.put(f.path, publishable_bytes(f.path, f.source.read_bytes()))
                     else:
-                        writer.put_file(f.path, f.source)
+                        with open(f.source, "rb") as fh:
+                            head = fh.read(32)
+                        if needs_cleaning(f.path, head):
+                            try:
+                                writer.put(f.path, publishable_bytes(f.path, f.source.read_bytes(), model.config.limits))
+                            except Unpublishable as exc:
+                                # checked at load (this file changed since): never published as it is
+                                abandon()
+                                late = [error(f.owner, 1, f"附件“{f.path.rsplit('/', 1)[-1]}”{exc}。")]
+                                return BuildResult(sort_problems([*problems, *late]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
+                        else:
+                            writer.put_file(f.path, f.source)
                 file_keys[f.path] = key
         except BaseException:
             abandon()

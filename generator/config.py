@@ -48,9 +48,40 @@ class PrivacyConfig:
     allow: tuple[str, ...] = ()
     # rule name -> "error" | "warning" | "off"
     severity: tuple[tuple[str, str], ...] = ()
+    # An attachment the scan cannot read (password, damage, over the limits): "error"
+    # (default: nothing is published unchecked) or "warning" for sites that accept
+    # the risk and check such files by hand.
+    unreadable: str = "error"
 
     def severity_of(self, rule: str, default: str) -> str:
         return dict(self.severity).get(rule, default)
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Budgets for every file a build reads (``[limits]``): beyond them a file is a located
+    error, so one hostile or accidental file cannot make every build slow or exhaust memory."""
+
+    post_kb: int = 256  # a post file (front-matter + body)
+    markdown_nesting: int = 32  # brackets, emphasis, quotes and list levels in one paragraph
+    document_mb: int = 64  # an attachment whose text is read (PDF, Word, Excel, CSV, TXT)
+    document_pages: int = 500  # pages of one PDF
+    document_text_kb: int = 4096  # text extracted from one attachment (thousand characters)
+    document_unpacked_mb: int = 32  # one PDF page's content or one part inside a .docx/.xlsx, decompressed
+    document_seconds: int = 10  # reading one attachment
+    image_megapixels: int = 50  # width × height of an image, read from its header
+
+
+LIMIT_KEYS: dict[str, tuple[str, int]] = {
+    "post_kb": ("文章文件大小（KB）", 16),
+    "markdown_nesting": ("正文嵌套层数", 4),
+    "document_mb": ("附件大小（MB）", 1),
+    "document_pages": ("PDF 页数", 1),
+    "document_text_kb": ("附件文字量（千字）", 16),
+    "document_unpacked_mb": ("解压后大小（MB）", 1),
+    "document_seconds": ("读取一个附件的时间（秒）", 1),
+    "image_megapixels": ("图片像素（百万）", 1),
+}
 
 
 DEFAULT_SECTIONS = (
@@ -91,6 +122,7 @@ class SiteConfig:
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     compare: CompareConfig = field(default_factory=CompareConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -123,11 +155,11 @@ class SiteConfig:
 
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
-_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every"}
 _COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since"}
-_PRIVACY_KEYS = {"allow", "severity"}
+_PRIVACY_KEYS = {"allow", "severity", "unreadable"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -262,6 +294,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
 
     compare = _parse_compare(data, find, bad)
     privacy = _parse_privacy(data, find, bad)
+    limits = _parse_limits(data, find, bad)
 
     if problems:
         raise ConfigError(problems)
@@ -271,6 +304,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         categories=categories,
         compare=compare,
         privacy=privacy,
+        limits=limits,
         **site,
     )
 
@@ -381,6 +415,7 @@ def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:
         bad(find("", "privacy"), "[privacy] 应当是一个表。")
         return PrivacyConfig()
     allow: tuple[str, ...] = ()
+    unreadable = "error"
     severity: list[tuple[str, str]] = []
     for key, value in raw.items():
         line = find("privacy", key)
@@ -402,4 +437,30 @@ def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:
                     bad(line, f"[privacy] severity 中“{rule}”的级别“{level}”无效，可选：error、warning、off。")
                 else:
                     severity.append((rule, level))
-    return PrivacyConfig(allow=allow, severity=tuple(severity))
+        elif key == "unreadable":
+            if value not in ("error", "warning"):
+                bad(line, f"[privacy] unreadable 的值“{value}”无效，可选：error（无法读取的附件不发布，默认）、warning（只警告，由人工核对）。")
+            else:
+                unreadable = value
+    return PrivacyConfig(allow=allow, severity=tuple(severity), unreadable=unreadable)
+
+
+def _parse_limits(data: dict, find, bad) -> LimitsConfig:
+    raw = data.get("limits", {})
+    if not isinstance(raw, dict):
+        bad(find("", "limits"), "[limits] 应当是一个表。")
+        return LimitsConfig()
+    values: dict[str, int] = {}
+    for key, value in raw.items():
+        line = find("limits", key)
+        if key not in LIMIT_KEYS:
+            hint = closest(key, sorted(LIMIT_KEYS))
+            bad(line, f"[limits] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(LIMIT_KEYS))}。")
+            continue
+        label, least = LIMIT_KEYS[key]
+        default = getattr(LimitsConfig, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            bad(line, f"[limits] {key}（{label}）应当是不小于 {least} 的整数，例如 {key} = {default}（默认值），现在是 {value!r}。")
+        else:
+            values[key] = value
+    return LimitsConfig(**values)

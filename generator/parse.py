@@ -29,6 +29,7 @@ from . import attachments as att
 from .config import GROUP_MEETING_KEY, SiteConfig
 from .errors import Kind, Problem, Severity, choices_text, closest, control_message, error, info, warning, toml_problem
 from .model import UNIT_FILE, Attachment, Branch, FileFacts, Post, Unit
+from .budgets import markdown_problems, post_size_problem
 from .privacy import RULES, SECRET_MARKERS, Finding, redact, scan
 from .urls import collision_key
 
@@ -47,6 +48,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "draft": ("draft", "草稿"),
     "summary": ("summary", "摘要"),
     "privacy_ok": ("privacy_ok", "隐私确认"),
+    "unreadable_ok": ("unreadable_ok", "人工核对"),
 }
 _ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
 _FIELD_LABEL = {
@@ -487,16 +489,17 @@ _BODY_REF_RE = re.compile(
 )
 
 
-def _body_documents(body: str, base_dir: str, unit_dir: str, files: dict[str, FileFacts]) -> list[str]:
-    out: list[str] = []
+def _body_documents(body: str, base_dir: str, unit_dir: str, files: dict[str, FileFacts], body_line: int = 1) -> list[tuple[str, int]]:
+    """Files the body links to or shows, with the line of their first mention."""
+    out: dict[str, int] = {}
     for m in _BODY_REF_RE.finditer(body):
         ref = unquote(next(g for g in m.groups() if g is not None)).split("#", 1)[0].split("?", 1)[0]
-        if att.extension(ref) not in att.DOCUMENT_EXTENSIONS:
+        if ref.endswith(".md") or not ref:
             continue
         path, _ = confine(base_dir, ref, unit_dir)
         if path is not None and path in files and path not in out:
-            out.append(path)
-    return out
+            out[path] = body_line + body.count("\n", 0, m.start())
+    return list(out.items())
 
 
 def lookup_file(files: dict[str, FileFacts], target: str) -> tuple[str, FileFacts] | None:
@@ -518,6 +521,9 @@ def parse_post(
     files: dict[str, FileFacts],
 ) -> tuple[Post | None, list[Problem]]:
     """Parse one post. ``files`` maps site-relative paths of files in content/ to their facts."""
+    too_big = post_size_problem(raw, relpath, config.limits)
+    if too_big is not None:
+        return None, [too_big]
     text, problems = decode(raw, relpath)
     if text is None:
         return None, problems
@@ -542,6 +548,8 @@ def parse_post(
     node, problems = _compose("\n".join(fm_lines), relpath)
     if node is None:
         return None, problems
+    # shapes of Markdown that would take Python-Markdown minutes: refused before rendering
+    problems.extend(markdown_problems(body, body_line, relpath, config.limits))
 
     fields: dict[str, tuple[yaml.Node, int, str]] = {}  # field -> (value node, line, key as written)
     for key_node, value_node in node.value:
@@ -726,6 +734,7 @@ def parse_post(
     page_key = collision_key(f"{unit.slug}/{slug}/index.html")
     attachments: list[Attachment] = []
     named_at: list[tuple[int, list[Finding]]] = []
+    listed: dict[str, int] = {}  # attachment source -> the line that lists it
     if "attachments" in fields:
         for item in _list(fields["attachments"][0]):
             name = _text(item)
@@ -779,6 +788,7 @@ def parse_post(
             # the published name and the folders it sits in, as readers get them
             shown = posixpath.relpath(target, unit_dir)
             named_at.append((aline, [replace(f, line=aline) for f in _name_findings(shown, config)]))
+            listed.setdefault(target, aline)
 
     # slug
     if not _SLUG_RE.match(slug) or slug.startswith("."):
@@ -822,12 +832,33 @@ def parse_post(
     bidi = _BIDI_RE.search(body)
     if bidi is not None:
         problems.append(error(relpath, body_line + body[: bidi.start()].count("\n"), control_message("正文", bidi.group())))
-    documents = [a.source for a in attachments]
-    documents += [d for d in _body_documents(body, base_dir, unit_dir, files) if d not in documents]
-    for doc in documents:
+    # unreadable_ok: attachments the scan cannot read that somebody has checked by hand
+    reviewed: dict[str, int] = {}
+    if "unreadable_ok" in fields:
+        for item in _list(fields["unreadable_ok"][0]):
+            name = _text(item)
+            rline = max(item.start_mark.line + 2, fields["unreadable_ok"][1])
+            target = confine(base_dir, name.strip(), unit_dir)[0] if name and name.strip() else None
+            if target is None:
+                problems.append(error(relpath, rline, "人工核对 unreadable_ok 应当是附件文件名列表（写法与 attachments 相同），例如“unreadable_ok: [扫描件.pdf]”。"))
+            else:
+                reviewed[unicodedata.normalize("NFC", target)] = rline
+    documents = dict(listed)
+    for doc, line in _body_documents(body, base_dir, unit_dir, files, body_line):
+        documents.setdefault(doc, line)
+    for doc, line in documents.items():
         facts = files.get(doc)
-        if facts is not None and facts.text is not None and not facts.escapes:
-            problems.extend(document_problems(doc, facts.text, config, tuple(privacy_ok), used=used))
+        if facts is None or facts.escapes:
+            continue
+        if facts.text is None:
+            if not doc.endswith(".md"):
+                name = posixpath.basename(doc)
+                problems.append(info(relpath, line, f"附件“{name}”（{_attachment_kind(name)}）的内容没有自动检查：晾晒只读取 PDF、Word（.docx）、Excel（.xlsx）、CSV 和 TXT 中的文字。请人工核对其中没有个人信息和涉密标识。", Kind.PRIVACY))
+            continue
+        done = reviewed.pop(unicodedata.normalize("NFC", doc), None)
+        problems.extend(document_problems(doc, facts.text, config, tuple(privacy_ok), used=used, listed=(relpath, line), reviewed=done is not None))
+    for doc, line in reviewed.items():
+        problems.append(warning(relpath, line, f"人工核对 unreadable_ok 中的“{posixpath.basename(doc)}”不是本文的附件或正文引用的文件，或者它能被正常读取，请删除这一项。", Kind.PRIVACY))
     for entry, line in ack_lines.items():
         if entry not in used:
             problems.append(
@@ -1073,17 +1104,43 @@ def document_problems(
     acknowledged: tuple[str, ...] = (),
     *,
     used: set[str] | None = None,
+    listed: tuple[str, int] | None = None,
+    reviewed: bool = False,
 ) -> list[Problem]:
-    """Findings inside an attachment's text; ``line`` is the page (PDF) or paragraph (Word)."""
+    """Findings inside an attachment's text; ``line`` is the page (PDF), paragraph (Word) or row.
+
+    ``listed``: the post and line that attach or link the file (named in every
+    message, and where problems about the file as a whole are reported);
+    ``reviewed``: the post's ``unreadable_ok`` names this file.
+    """
     out: list[Problem] = []
-    for number, part in enumerate(doc.parts, 1):
+    by = f"（{listed[0]} 第 {listed[1]} 行引用了这个文件）" if listed else ""
+    for index, part in enumerate(doc.parts):
+        number, label = doc.place(index)
         # one page or paragraph is one "line" of the attachment: its text is flattened
         flat = part.replace("\n", " ")
-        for p in privacy_problems(flat, relpath, config, acknowledged, used=used, where=f"{doc.kind}第 {number} {doc.part}：", first_line=number):
-            out.append(replace(p, column=None))  # a column in extracted text points nowhere useful
+        for p in privacy_problems(flat, relpath, config, acknowledged, used=used, where=f"{doc.kind}{label}：", first_line=number):
+            out.append(replace(p, column=None, message=p.message + by))  # a column in extracted text points nowhere useful
     name = posixpath.basename(relpath)
-    if doc.problem is not None:
-        out.append(warning(relpath, 1, f"附件“{name}”（{doc.kind}）{doc.problem}，未能完整地自动检查其中的个人信息和涉密标识，请人工核对后再发布。", Kind.PRIVACY))
-    elif doc.empty:
-        out.append(info(relpath, 1, f"附件“{name}”（{doc.kind}）中没有可提取的文字（可能是扫描件或图片），未能自动检查其中的个人信息，请人工核对。", Kind.PRIVACY))
+    where_path, where_line = listed if listed else (relpath, 1)
+    if doc.blocked is not None:
+        out.append(error(where_path, where_line, f"附件“{name}”{doc.blocked}。这个文件没有发布。", Kind.PRIVACY))
+    if doc.problem is not None and doc.read:
+        if reviewed:
+            out.append(info(where_path, where_line, f"附件“{name}”（{doc.kind}）{doc.problem}；unreadable_ok 已确认它经过人工核对，照常发布。", Kind.PRIVACY))
+        elif config.privacy.unreadable == "warning":
+            out.append(warning(where_path, where_line, f"附件“{name}”（{doc.kind}）{doc.problem}，未能完整地自动检查其中的个人信息和涉密标识，请人工核对后再发布（site.toml 的 [privacy] unreadable = \"warning\" 允许发布这样的文件）。", Kind.PRIVACY))
+        else:
+            out.append(
+                error(
+                    where_path,
+                    where_line,
+                    f"附件“{name}”（{doc.kind}）{doc.problem}，无法自动检查其中的个人信息和涉密标识，所以不能发布。"
+                    f"请改好文件后重新放入（去掉打开密码、用原软件重新另存、把过大的文件拆开或压缩）；"
+                    f"已经人工核对过、确认可以公开时，在本文的 front-matter 中写“unreadable_ok: [{name}]”。",
+                    Kind.PRIVACY,
+                )
+            )
+    elif doc.read and doc.empty:
+        out.append(info(where_path, where_line, f"附件“{name}”（{doc.kind}）中没有可提取的文字（可能是扫描件或图片），未能自动检查其中的个人信息，请人工核对。", Kind.PRIVACY))
     return out

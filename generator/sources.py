@@ -5,9 +5,10 @@ and every other file (attachments), with sizes and modification stamps.
 Symlinks are never followed out of a unit folder: a link that leads outside is
 recorded so the parse stage can refuse to publish it. Only regular files with
 UTF-8, printable names are taken; anything else is a located error. The only
-contents read here are the texts of PDF and DOCX files (`attachments.read_document`,
-memoised), so the parse stage can scan them for personal data without touching
-the disk; post bytes are read by the builder.
+contents read here are attachments (`attachments.read_document`, memoised): the text
+of documents, so the parse stage can scan them for personal data without touching
+the disk, and whether images can be published without their metadata; post
+bytes are read by the builder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .attachments import DOCUMENT_EXTENSIONS, DocumentText, extension, read_document
+from .attachments import DocumentText, read_document, reader_key
+from .config import LimitsConfig
 from .errors import Problem, error, warning
 from .model import UNIT_FILE, FileFacts
 
@@ -102,9 +104,11 @@ class Sources:
         return {rel: (self.stamps[rel], f.text) for rel, f in self.files.items() if f.text is not None}
 
 
-def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None) -> Sources:
-    """``known``: document text from the previous build, reused while the stamp is the same."""
+def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = LimitsConfig()) -> Sources:
+    """``known``: document text from the previous build, reused while the stamp (and the
+    reader and `[limits]` it was read with) is the same."""
     known = known or {}
+    reader = reader_key(limits)
     site_dir = site_dir.resolve()
     root = site_dir / CONTENT
     problems: list[Problem] = []
@@ -200,12 +204,13 @@ def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None
                 if name == UNIT_FILE and reldir == rel:
                     continue
                 text = None
-                if not escapes and extension(name) in DOCUMENT_EXTENSIONS:
+                if not escapes and not name.endswith(".md"):
                     seen = known.get(rel_file)
-                    if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns):
+                    if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns) and getattr(seen[1], "reader", "") == reader:
                         text = seen[1]  # unchanged since the last build: no PDF parsing
                     else:
-                        text = read_document(Path(full_str), st.st_size, st.st_mtime_ns)
+                        # documents' text, images' and office files' publishability (None for other files)
+                        text = read_document(Path(full_str), st.st_size, st.st_mtime_ns, limits)
                 files[rel_file] = FileFacts(st.st_size, escapes, text)
                 stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
                 if name.endswith(".md"):

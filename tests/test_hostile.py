@@ -357,9 +357,11 @@ CASES: dict[str, Case] = {
         {"content/jx/a.md": md("正文")}, "error", path="content/jx/签到表?fdp.exe", line=1, fragments=("改变文字方向", "U+202E"),
         setup=_raw_name("content/jx", "签到表\u202efdp.exe".encode(), b"MZ"),
     ),
-    "deep-blockquote-builds": Case({"content/jx/a.md": md("> " * 3000 + "深")}, "safe", present=("<blockquote>", "深")),
+    # (issue 16: nesting beyond [limits] markdown_nesting is refused before rendering, at the line)
+    "deep-blockquote-refused": Case({"content/jx/a.md": md("> " * 3000 + "深")}, "error", fragments=("引用符号“>”嵌套了 3000 层", "markdown_nesting")),
+    "blockquote-within-limit-builds": Case({"content/jx/a.md": md("> " * 30 + "深")}, "safe", present=("<blockquote>", "深")),
     "deep-emphasis-recursion": Case({"content/jx/a.md": md("*" * 5000 + "深" + "*" * 5000)}, "error", fragments=("嵌套", "无法转换为网页")),
-    "deep-list-recursion": Case({"content/jx/a.md": md("".join("    " * i + "- 项\n" for i in range(300)))}, "error", fragments=("嵌套",)),
+    "deep-list-recursion": Case({"content/jx/a.md": md("".join("    " * i + "- 项\n" for i in range(300)))}, "error", line=BODY + 33, fragments=("嵌套", "132 个空格")),
     # --- issue 16 (p16a): what readers get is scanned, not only what authors typed ----------
     # decoded front-matter values: YAML escapes and line folding
     "pii-title-yaml-escapes": Case(
@@ -715,7 +717,7 @@ def test_demo_site_pages_carry_no_content_script(tmp_path: Path) -> None:
 def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path: Path) -> None:
     """RenderedBody.links names what the body points at, found or not, so a cached body
     is re-rendered when a linked file appears or disappears."""
-    from generator.config import SiteConfig
+    from generator.config import PrivacyConfig, SiteConfig
     from generator.markup import MarkupRenderer
     from generator.parse import parse_post, parse_unit
     from generator.sources import discover
@@ -729,7 +731,9 @@ def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path:
     sources = discover(site)
     unit, _ = parse_unit((site / "content/jx/_unit.toml").read_bytes(), "content/jx/_unit.toml", "jx", SiteConfig())
     assert unit is not None
-    post, _ = parse_post((site / "content/jx/a/index.md").read_bytes(), "content/jx/a/index.md", unit, SiteConfig(), sources.files)
+    # x.pdf is not a readable PDF: an error by default since issue 16, a warning on a site that accepts the risk
+    config = SiteConfig(privacy=PrivacyConfig(unreadable="warning"))
+    post, _ = parse_post((site / "content/jx/a/index.md").read_bytes(), "content/jx/a/index.md", unit, config, sources.files)
     assert post is not None
     body, resources, problems = MarkupRenderer().render(post, sources.files)
     assert body.links == ("content/jx/a/x.pdf", "content/jx/a/img/y.png", "content/jx/b.md")

@@ -257,9 +257,13 @@ def docx_with(paragraphs: list[str], table: list[list[str]] | None = None, foote
 
 def test_extract_text_reads_pdf_pages_and_docx_paragraphs_and_tables() -> None:
     pdf = extract_text("名单.pdf", pdf_with_text("Sign-in sheet", "Zhang San 11010519491231002X"))
-    assert pdf is not None and pdf.parts == ("Sign-in sheet", "Zhang San 11010519491231002X") and pdf.problem is None
+    # pages first, then annotations, form values and the document information ("pypdf" made it)
+    assert pdf is not None and pdf.parts[:2] == ("Sign-in sheet", "Zhang San 11010519491231002X") and pdf.problem is None
+    assert pdf.place(2) == (1, "文档信息（Producer）") and pdf.parts[2] == "pypdf"
     doc = extract_text("名单.DOCX", docx_with(["公示名单"], [["姓名", "手机"], ["李四", "13800138000"]], footer="内部资料"))
-    assert doc is not None and doc.parts == ("公示名单", "姓名\t手机", "李四\t13800138000", "内部资料")
+    # paragraphs and table rows, then every header and footer, then the document properties
+    assert doc is not None and doc.parts[:5] == ("公示名单", "姓名\t手机", "李四\t13800138000", "内部资料", "python-docx")
+    assert doc.place(3) == (4, "第 4 段（页脚 footer1.xml）") and doc.place(4) == (1, "的文档属性（creator）")
     assert extract_text("photo.png", b"\x89PNG") is None
 
 
@@ -298,7 +302,9 @@ def test_mobile_in_docx_table_and_marker_in_footer(tmp_path: Path) -> None:
     }
     _, _, result = _build(tmp_path, files)
     got = sorted((p.line, p.message.split("：", 1)[0]) for p in result.errors if p.path == "content/jx/名单.docx")
-    assert got == [(3, "Word 文档第 3 段"), (4, "Word 文档第 4 段")], _show(result.problems)
+    assert got == [(3, "Word 文档第 3 段"), (4, "Word 文档第 4 段（页脚 footer1.xml）")], _show(result.problems)
+    # every finding inside an attachment names the post line that attaches it
+    assert all("（content/jx/a.md 第 5 行引用了这个文件）" in p.message for p in result.errors), _show(result.problems)
 
 
 def test_pdf_linked_from_the_body_is_scanned_and_privacy_ok_covers_attachments(tmp_path: Path) -> None:
@@ -316,18 +322,42 @@ def test_pdf_linked_from_the_body_is_scanned_and_privacy_ok_covers_attachments(t
     assert (out / "jx/a/报名表.pdf").read_bytes() == pdf
 
 
-def test_unreadable_pdf_is_a_warning_asking_for_a_human_check(tmp_path: Path) -> None:
+def test_unreadable_pdf_is_an_error_at_the_line_that_attaches_it(tmp_path: Path) -> None:
     files = {
         "content/jx/a/index.md": post_text("通知", "2026-03-05", "通知公告", "正文", attachments="[locked.pdf, scan.pdf]"),
         "content/jx/a/locked.pdf": pdf_with_text("13800138000", password="mima"),
         "content/jx/a/scan.pdf": pdf_with_text(""),
     }
-    _, _, result = _build(tmp_path, files)
-    assert result.ok, _show(result.problems)
-    locked = [p for p in result.problems if p.path == "content/jx/a/locked.pdf"]
-    assert [(p.severity, p.line) for p in locked] == [(Severity.WARNING, 1)] and "密码" in locked[0].message and "人工核对" in locked[0].message
-    scan_ = [p for p in result.problems if p.path == "content/jx/a/scan.pdf"]
+    _, out, result = _build(tmp_path, files)
+    assert not result.ok and not (out / "jx/a/locked.pdf").exists(), "an unchecked document is never published by default"
+    locked = [p for p in result.problems if "locked.pdf" in p.message]
+    assert [(p.severity, p.path, p.line) for p in locked] == [(Severity.ERROR, "content/jx/a/index.md", 5)], _show(result.problems)
+    assert "设置了打开密码" in locked[0].message and "unreadable_ok: [locked.pdf]" in locked[0].message
+    scan_ = [p for p in result.problems if "scan.pdf" in p.message]
     assert [p.severity for p in scan_] == [Severity.INFO] and "扫描件" in scan_[0].message
+
+
+def test_unreadable_pdf_published_after_a_human_check_or_when_the_site_accepts_the_risk(tmp_path: Path) -> None:
+    locked = pdf_with_text("13800138000", password="mima")
+    # per file: the post says a person has checked it
+    files = {
+        "content/jx/a/index.md": post_text("通知", "2026-03-05", "通知公告", "正文", attachments="[locked.pdf]", unreadable_ok="[locked.pdf]"),
+        "content/jx/a/locked.pdf": locked,
+    }
+    _, out, result = _build(tmp_path / "ack", files)
+    assert result.ok, _show(result.problems)
+    assert any(p.severity is Severity.INFO and "unreadable_ok 已确认" in p.message for p in result.problems)
+    assert (out / "jx/a/locked.pdf").read_bytes() == locked
+    # per site: [privacy] unreadable = "warning"
+    files["content/jx/a/index.md"] = post_text("通知", "2026-03-05", "通知公告", "正文", attachments="[locked.pdf]")
+    _, out, result = _build(tmp_path / "site-wide", files, config='[privacy]\nunreadable = "warning"\n')
+    assert result.ok, _show(result.problems)
+    assert [p.severity for p in result.problems if "locked.pdf" in p.message] == [Severity.WARNING]
+    assert "人工核对" in next(p.message for p in result.problems if "locked.pdf" in p.message)
+    # an acknowledgement that names nothing is reported
+    files["content/jx/a/index.md"] = post_text("通知", "2026-03-05", "通知公告", "正文", unreadable_ok="[没有这个.pdf]")
+    _, _, result = _build(tmp_path / "stale", files)
+    assert any(p.severity is Severity.WARNING and p.line == 5 and "没有这个.pdf" in p.message for p in result.problems), _show(result.problems)
 
 
 # ---------------------------------------------------------------------------
@@ -406,19 +436,27 @@ def test_publishable_bytes_png_text_chunks_go() -> None:
     assert _pixels(clean) == _pixels(buf.getvalue())
 
 
+@pytest.mark.parametrize("name,data", [("方案.pdf", b"%PDF-1.4\n%fake\n"), ("a.txt", b"plain text 13800138000"), ("a.zip", b"PK\x03\x04")])
+def test_publishable_bytes_leaves_other_files_alone(name: str, data: bytes) -> None:
+    assert publishable_bytes(name, data) == data
+
+
 @pytest.mark.parametrize(
-    "name,data",
+    "name,data,why",
     [
-        ("方案.pdf", b"%PDF-1.4\n%fake\n"),
-        ("a.txt", b"plain text 13800138000"),
-        ("broken.jpg", b"\xff\xd8\xff\xe1\x00"),
-        ("broken.png", b"\x89PNG\r\n\x1a\nfake"),
-        ("empty.jpg", b""),
-        ("riff.webp", b"RIFF\xff\xff\xff\xffWEBPVP8X"),
+        ("broken.jpg", b"\xff\xd8\xff\xe1\x00", "读不出它的尺寸"),
+        ("broken.png", b"\x89PNG\r\n\x1a\nfake", "读不出它的尺寸"),
+        ("empty.jpg", b"", "不是能识别的图片"),
+        ("riff.webp", b"RIFF\xff\xff\xff\xffWEBPVP8X", "读不出它的尺寸"),
+        ("photo.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC"),
     ],
 )
-def test_publishable_bytes_never_raises_and_leaves_other_files_alone(name: str, data: bytes) -> None:
-    assert publishable_bytes(name, data) == data
+def test_publishable_bytes_refuses_images_it_cannot_clean(name: str, data: bytes, why: str) -> None:
+    """A damaged image is never published as it is: it might still carry its GPS block."""
+    from generator.attachments import Unpublishable
+
+    with pytest.raises(Unpublishable, match=why):
+        publishable_bytes(name, data)
 
 
 def test_publishable_bytes_cleans_a_png_named_jpg() -> None:
