@@ -95,7 +95,7 @@ class DocumentText:
     @property
     def empty(self) -> bool:
         """No text beyond the document information (a scan has an author but no words)."""
-        return not any(p.strip() for i, p in enumerate(self.parts) if not self.place(i)[1].startswith(("文档信息", "的文档属性")))
+        return not any(p.strip() for i, p in enumerate(self.parts) if not self.place(i)[1].startswith(("的文档信息", "的文档属性")))
 
     def place(self, index: int) -> tuple[int, str]:
         """(line, label) of ``parts[index]``."""
@@ -353,7 +353,7 @@ def _xlsx_text(data: bytes, budget: _Budget, parts: list[str], places: list[tupl
                     cells = [_cell(v) for v in row if v is not None and str(v).strip()]
                     if cells:
                         parts.append(budget.add("\t".join(cells)))
-                        places.append((len(parts), f"工作表“{sheet.title}”第 {r} 行"))
+                        places.append((r, f"工作表“{sheet.title}”第 {r} 行"))
         finally:
             book.close()
     return None
@@ -445,7 +445,7 @@ def _pdf_text(data: bytes, budget: _Budget, parts: list[str], places: list[tuple
                         extra.append((1, f"表单字段“{name}”", str(value)))
             for key, value in (reader.metadata or {}).items():
                 if value is not None and str(value).strip():
-                    extra.append((1, f"文档信息（{str(key).lstrip('/')}）", str(value)))
+                    extra.append((1, f"的文档信息（{str(key).lstrip('/')}）", str(value)))
             places.extend((n + 1, f"第 {n + 1} 页") for n in range(len(parts)))
             for line, label, text in extra:
                 parts.append(budget.add(text))
@@ -551,7 +551,8 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             pos = 2
             while pos + 4 <= len(data):
                 if data[pos] != 0xFF:
-                    return None
+                    pos += 1  # stray bytes between segments: decoders skip them, so must the size check
+                    continue
                 marker = data[pos + 1]
                 if marker == 0xFF:
                     pos += 1

@@ -259,7 +259,7 @@ def test_extract_text_reads_pdf_pages_and_docx_paragraphs_and_tables() -> None:
     pdf = extract_text("名单.pdf", pdf_with_text("Sign-in sheet", "Zhang San 11010519491231002X"))
     # pages first, then annotations, form values and the document information ("pypdf" made it)
     assert pdf is not None and pdf.parts[:2] == ("Sign-in sheet", "Zhang San 11010519491231002X") and pdf.problem is None
-    assert pdf.place(2) == (1, "文档信息（Producer）") and pdf.parts[2] == "pypdf"
+    assert pdf.place(2) == (1, "的文档信息（Producer）") and pdf.parts[2] == "pypdf"
     doc = extract_text("名单.DOCX", docx_with(["公示名单"], [["姓名", "手机"], ["李四", "13800138000"]], footer="内部资料"))
     # paragraphs and table rows, then every header and footer, then the document properties
     assert doc is not None and doc.parts[:5] == ("公示名单", "姓名\t手机", "李四\t13800138000", "内部资料", "python-docx")
