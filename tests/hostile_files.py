@@ -53,6 +53,27 @@ def _stream(data: bytes, compress: bool = True) -> bytes:
     return f"<< /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream"
 
 
+def tiny_pdf(text: str = "plan") -> bytes:
+    """A small readable one-page PDF (since issue 16 an unreadable PDF is an error by default)."""
+    content = f"BT /F1 12 Tf 72 760 Td ({text}) Tj ET".encode("latin-1")
+    return pdf_from_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            _stream(content, compress=False),
+        ]
+    )
+
+
+# 1×1 PNG, structurally complete
+TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+    + b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef" + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
 def pdf_shared_huge_stream(pages: int = 20, megabytes: int = 56) -> bytes:
     """Issue 16, item 8: ~110 KB whose ``pages`` pages all show one ``megabytes`` MB text stream."""
     line = b"(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa) Tj\n"

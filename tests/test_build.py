@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from conftest import REPO, post_text, run_cli, write_site
+from hostile_files import TINY_PNG, tiny_pdf
 from generator.build import Builder, BuildOptions
 
 
@@ -22,8 +23,9 @@ SMALL = {
     "content/jx/2026/tongzhi.md": post_text("关于开展主题党日活动的通知", "2026-03-01", "通知公告", "请各支部按时参加。", category="通知公示"),
     "content/jx/2026/dongtai.md": post_text("学院党委召开党委会", "2026-03-20", "党建动态", "研究了三项议题。", meeting="党委会"),
     "content/jx/2026/zhendi/index.md": post_text("特色阵地：红色机械馆", "2026-04-01", "特色阵地", "![展馆](zhanguan.png)\n\n项目进展顺利。", attachments=["方案.pdf"]),
-    "content/jx/2026/zhendi/方案.pdf": b"%PDF-1.4\n%fake\n",
-    "content/jx/2026/zhendi/zhanguan.png": b"\x89PNG\r\n\x1a\nfake",
+    # real files: since issue 16 a PDF the scan cannot read, or an image it cannot clean, is an error
+    "content/jx/2026/zhendi/方案.pdf": tiny_pdf(),
+    "content/jx/2026/zhendi/zhanguan.png": TINY_PNG,
     "content/jx/2026/caogao.md": post_text("草稿", "2026-04-02", "通知公告", "未完成", draft="true"),
 }
 

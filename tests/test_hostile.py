@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, post_text, run_cli, write_site
+from hostile_files import docx_every_part, docx_with_paragraphs, jpeg_declaring, pdf_with_parts, png_without_iend
 from generator.build import Builder, BuildOptions, BuildResult
 from generator.markup import sanitize, url_scheme
 
@@ -477,6 +478,43 @@ CASES: dict[str, Case] = {
     "unit-toml-nul-byte": Case(
         {"content/jx/_unit.toml": 'name = "机械工程学院党委"\nkind = "教学\x00单位"\n', "content/jx/a.md": md("正文")},
         "error", path="content/jx/_unit.toml", line=2, fragments=("空字符", "改成了 _unit.toml"),
+    ),
+    # --- issue 16 (p16b): budgets, attachments read in every part, images never published uncleaned
+    "budget-markdown-bracket-flood": Case({"content/jx/a.md": md("[" * 12000 + "a" + "]" * 12000)}, "error", fragments=("方括号“[”嵌套了超过 32 层",)),
+    "budget-markdown-unclosed-tags": Case({"content/jx/a.md": md("正文\n\n" + "<a " * 8000)}, "error", line=BODY + 2, fragments=("8000 个没有配对的“[”或“<”",)),
+    "budget-markdown-deep-emphasis-located": Case({"content/jx/a.md": md("正文\n\n" + "**甲 " * 40 + "乙")}, "error", line=BODY + 2, fragments=("强调符号", "markdown_nesting")),
+    "budget-post-over-size": Case({"content/jx/a.md": md("晾晒" * 200_000)}, "error", line=1, fragments=("超过上限 256 KB", "post_kb")),
+    "budget-image-pixels-from-header": Case(
+        {"content/jx/a/index.md": md("![图](大.png)"), "content/jx/a/大.png": png_without_iend(13000, 13000, 1)},
+        "error", path="content/jx/a/index.md", fragments=("附件“大.png”的尺寸是 13000×13000", "image_megapixels"),
+    ),
+    "budget-docx-unpacked-size": Case(
+        {"content/jx/a/index.md": md("见附件。", attachments="[空.docx]"), "content/jx/a/空.docx": docx_with_paragraphs(0, 33)},
+        "error", path="content/jx/a/index.md", line=5, fragments=("word/document.xml 解压后有 33 MB", "unreadable_ok: [空.docx]"),
+    ),
+    "image-heic-refused": Case(
+        {"content/jx/a/index.md": md("见附件。", attachments="[现场.heic]"), "content/jx/a/现场.heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\0" * 64},
+        "error", path="content/jx/a/index.md", line=5, fragments=("HEIC", "没有发布"),
+    ),
+    "image-malformed-jpeg-with-gps-refused": Case(
+        {"content/jx/a/index.md": md("![现场](现场.jpg)"), "content/jx/a/现场.jpg": jpeg_declaring(40, 30)},
+        "error", path="content/jx/a/index.md", fragments=("是已损坏的 JPEG 图片", "位置信息"),
+    ),
+    "pdf-annotation-read": Case(
+        {"content/jx/a/index.md": md("见附件。", attachments="[表.pdf]"), "content/jx/a/表.pdf": pdf_with_parts("list", "13800138012", "", "")},
+        "error", path="content/jx/a/表.pdf", line=1, fragments=("PDF 文档第 1 页的批注", "138****8012"),
+    ),
+    "docx-content-control-and-text-box-read": Case(
+        {"content/jx/a/index.md": md("见附件。", attachments="[名单.docx]"), "content/jx/a/名单.docx": docx_every_part()},
+        "error", path="content/jx/a/名单.docx", line=6, fragments=("Word 文档第 6 段", "138****8007"),
+    ),
+    "csv-gbk-read": Case(
+        {"content/jx/a/index.md": md("见附件。", attachments="[名单.csv]"), "content/jx/a/名单.csv": "姓名,身份证号\n张三,11010519491231002X\n".encode("gbk")},
+        "error", path="content/jx/a/名单.csv", line=2, fragments=("CSV 表格第 2 行", "110***********002X"),
+    ),
+    "txt-secret-marker-read": Case(
+        {"content/jx/a/index.md": md("见附件。", attachments="[说明.txt]"), "content/jx/a/说明.txt": "一、总则\n本文件为内部资料\n".encode()},
+        "error", path="content/jx/a/说明.txt", line=2, fragments=("文本文件第 2 行", "内部资料"),
     ),
 }
 

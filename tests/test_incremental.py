@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import post_text, write_site
+from hostile_files import tiny_pdf
 from generator import write as write_module
 from generator.build import Builder, BuildOptions
 
@@ -21,7 +22,7 @@ BASE: dict[str, str | bytes] = {
     "content/jx/2026/b.md": post_text("三月主题党日", "2026-03-10", "支部生活", "参观。", meeting="主题党日", branch="jx-jg1"),
     "content/jx/2026/c.md": post_text("四月通知", "2026-04-01", "通知公告", "请参加。"),
     "content/jx/2026/d/index.md": post_text("特色阵地项目", "2026-05-01", "特色阵地", "进展。", attachments=["x.pdf"]),
-    "content/jx/2026/d/x.pdf": b"%PDF-1.4 first\n",
+    "content/jx/2026/d/x.pdf": tiny_pdf("first"),  # readable: an unreadable PDF is an error (issue 16)
 }
 
 
@@ -165,11 +166,11 @@ def test_year_archive_shows_each_months_newest_posts(tmp_path: Path) -> None:
 
 def test_attachment_edit_copies_only_the_file(warm, tmp_path: Path) -> None:
     site, out, builder = warm
-    (site / "content/jx/2026/d/x.pdf").write_bytes(b"%PDF-1.4 second version, longer\n")
+    (site / "content/jx/2026/d/x.pdf").write_bytes(tiny_pdf("second version, longer"))
     result = builder.build()
     assert result.ok
     assert set(result.written) == {"jx/d/x.pdf", "jx/d/index.html"}  # the page shows the size
-    assert (out / "jx/d/x.pdf").read_bytes().startswith(b"%PDF-1.4 second")
+    assert (out / "jx/d/x.pdf").read_bytes() == tiny_pdf("second version, longer")
     assert tree(out) == clean_build(site, tmp_path / "clean")
 
 
