@@ -66,17 +66,22 @@ BUDGETS: dict[str, Budget] = {
     # a ~110 KB PDF whose 20 pages share one 56 MB text stream: past 120 s at 382 MB before
     "pdf-shared-56mb-stream": Budget(
         lambda: {"content/jx/b/index.md": _post(attachments="[大.pdf]"), "content/jx/b/大.pdf": pdf_shared_huge_stream(20, 56)},
-        "content/jx/b/index.md", 5, ("附件“大.pdf”", "解压后超过 32 MB", "document_unpacked_mb", "unreadable_ok: [大.pdf]"),
+        "content/jx/b/index.md", 5, ("附件“大.pdf”", "页面内容解压后超过 8 MB", "document_unpacked_mb", "unreadable_ok: [大.pdf]"),
     ),
     # a 110 KB DOCX whose document.xml is 50 MB of empty paragraphs: 298 s and 1.98 GB before
     "docx-50mb-empty-paragraphs": Budget(
         lambda: {"content/jx/b/index.md": _post(attachments="[空.docx]"), "content/jx/b/空.docx": docx_with_paragraphs(0, 50)},
         "content/jx/b/index.md", 5, ("附件“空.docx”", "word/document.xml 解压后有 50 MB", "document_unpacked_mb"),
     ),
-    # the same shape under the unpacked limit: streamed, then stopped by the paragraph-count-free time budget or read
+    # the same shape under the unpacked limit: streamed (memory stays flat), stopped by the time budget
     "docx-2m-empty-paragraphs-with-low-time-budget": Budget(
         lambda: {"site.toml": "[limits]\ndocument_seconds = 1\n", "content/jx/b/index.md": _post(attachments="[空.docx]"), "content/jx/b/空.docx": docx_with_paragraphs(0, 31)},
-        "content/jx/b/index.md", 5, ("附件“空.docx”", "读取超过 1 秒", "document_seconds"),
+        "content/jx/b/index.md", 5, ("附件“空.docx”", "读取超过 1 秒（site.toml [limits] document_seconds），没有读完", "document_seconds"),
+    ),
+    # one page with 7 MB of text operators (under the unpacked budget): the time budget stops it inside the page
+    "pdf-one-page-7mb-content-time-budget": Budget(
+        lambda: {"site.toml": "[limits]\ndocument_seconds = 2\n", "content/jx/b/index.md": _post(attachments="[长.pdf]"), "content/jx/b/长.pdf": pdf_shared_huge_stream(1, 7)},
+        "content/jx/b/index.md", 5, ("附件“长.pdf”", "读取超过 2 秒", "document_seconds"),
     ),
     # an 833-byte-class malformed JPEG declaring 12000×12000: 1.73 GB before
     "jpeg-malformed-12000x12000": Budget(
