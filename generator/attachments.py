@@ -905,6 +905,9 @@ def _clean_package(data: bytes, limits: LimitsConfig) -> bytes:
         return data  # not a package at all: its text reader says so
     cap = limits.document_unpacked_mb * 1024 * 1024
     with zf:
+        if sum(i.file_size for i in zf.infolist()) > 4 * cap:
+            # rewriting would unpack every member into memory
+            raise Unpublishable(f"解压后超过 {4 * limits.document_unpacked_mb} MB（site.toml [limits] document_unpacked_mb 的 4 倍），无法检查其中的图片是否带有位置信息（GPS）")
         members: list[tuple[zipfile.ZipInfo, bytes]] = []
         changed = False
         for info in zf.infolist():

@@ -1141,6 +1141,8 @@ def document_problems(
                     Kind.PRIVACY,
                 )
             )
+    elif not doc.read and doc.kind != "图片":
+        out.append(info(where_path, where_line, f"附件“{name}”（{doc.kind}）的文字没有自动检查（其中的图片已去除位置信息）：晾晒只读取 PDF、Word（.docx）、Excel（.xlsx）、CSV 和 TXT 中的文字。请人工核对其中没有个人信息和涉密标识。", Kind.PRIVACY))
     elif doc.read and doc.empty:
         out.append(info(where_path, where_line, f"附件“{name}”（{doc.kind}）中没有可提取的文字（可能是扫描件或图片），未能自动检查其中的个人信息，请人工核对。", Kind.PRIVACY))
     return out

@@ -204,3 +204,15 @@ def test_publishable_bytes_of_a_docx_with_a_broken_image_refuses() -> None:
     with pytest.raises(Unpublishable, match="中的图片 word/media/"):
         publishable_bytes("照片.docx", buf.getvalue())
     assert gps_exif()  # (the helper is the one the photos above use)
+
+
+def test_pptx_images_are_cleaned_and_its_text_is_noted_as_not_read(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("ppt/media/image1.jpeg", photo("JPEG", quality=90))
+    out, result = _build(tmp_path, {"content/jx/a/index.md": _post(attachments="[汇报.pptx]"), "content/jx/a/汇报.pptx": buf.getvalue()})
+    assert result.ok, _show(result.problems)
+    notes = [p for p in result.problems if p.severity is Severity.INFO and "汇报.pptx" in p.message]
+    assert len(notes) == 1 and "文字没有自动检查" in notes[0].message and (notes[0].path, notes[0].line) == ("content/jx/a/index.md", 5)
+    assert gps_of(zipfile.ZipFile(io.BytesIO(_published(out, "汇报.pptx"))).read("ppt/media/image1.jpeg")) == {}
