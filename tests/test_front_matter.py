@@ -197,11 +197,20 @@ def test_merge_key_is_an_unknown_field_warning(tmp_path: Path) -> None:
 
 
 def test_huge_unknown_value_is_ignored_quickly(tmp_path: Path) -> None:
+    # 2 MB is over the default post size limit (issue 16): raised here so the value itself is parsed
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/site.toml").write_text("[limits]\npost_kb = 4096\n", encoding="utf-8")
     started = time.perf_counter()
     post, problems = load(tmp_path, fm("notes: " + "x" * 2_000_000))
     assert time.perf_counter() - started < 30
     assert post is not None and post.title == "标题"
     assert [p.line for p in problems if p.severity is Severity.WARNING and "未知的字段“notes”" in p.message] == [2]
+
+
+def test_post_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    post, problems = load(tmp_path, fm("notes: " + "x" * 2_000_000))
+    assert post is None
+    assert [(p.line, p.is_error) for p in problems] == [(1, True)] and "超过上限 256 KB" in problems[0].message, _show(problems)
 
 
 def test_every_error_at_once_through_the_cli(tmp_path: Path) -> None:
