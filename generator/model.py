@@ -27,8 +27,9 @@ class FileFacts:
 
     size: int
     escapes: bool = False  # a symlink (or inside one) that leads out of its unit folder
-    # The text inside a PDF/DOCX, read by the load stage for the privacy scan;
-    # None for other files (and for facts made without reading, e.g. in tests).
+    # The text inside a PDF/DOCX/XLSX/CSV/TXT, read by the load stage for the privacy
+    # scan, or for images and office files whether they can be published without their
+    # metadata; None for other files (and for facts made without reading, e.g. in tests).
     text: DocumentText | None = None
 
 

@@ -165,3 +165,41 @@ def test_budgets_are_configurable_and_validated(tmp_path: Path) -> None:
     got = sorted(p.format() for p in result.problems)
     assert any(g.startswith("site.toml:2: 错误：[limits] post_kb") and "不小于 16 的整数" in g for g in got), got
     assert any(g.startswith("site.toml:3: 错误：[limits] 中未知的配置项“image_megapixel”，是不是“image_megapixels”？") for g in got), got
+
+
+# ---------------------------------------------------------------------------
+# the Markdown pre-check on its own: what real posts contain passes, the shapes that stall do not
+
+LEGIT_BODIES = {
+    "fill-in-blanks": "姓名：________  电话：________\n\n签字：____________________________________________",
+    "many-links-one-list": "\n".join(f"- [第 {i} 期学习材料](材料{i}.pdf)" for i in range(400)),
+    "bold-heavy-paragraph": "，".join(f"**要点{i}**" for i in range(80)),
+    "snake-case-and-code": "变量 `file_name_here` 与 __init__ 以及 snake_case_word。" * 200,
+    "table-of-links": "| 名称 | 链接 |\n|--|--|\n" + "\n".join(f"| 第{i}项 | [查看](x{i}.md) |" for i in range(300)),
+    "horizontal-rules": "***\n\n---\n\n___\n\n* * *",
+    "nested-list-5": "".join("    " * i + "- 项\n" for i in range(5)),
+    "quote-3": "> > > 引用",
+    "less-than-signs": "如果 a<b 且 b < c，则 a<c。" * 300,
+}
+
+
+def test_markdown_precheck_passes_what_real_posts_contain() -> None:
+    from generator.budgets import markdown_problems
+    from generator.config import LimitsConfig
+
+    for name, body in LEGIT_BODIES.items():
+        assert markdown_problems(body, 6, "a.md", LimitsConfig()) == [], name
+
+
+def test_markdown_precheck_cost_model_tracks_what_python_markdown_scans() -> None:
+    """Balanced links cost their own length; one stray "[" costs the rest of its paragraph only."""
+    from generator.budgets import MARKDOWN_COST, markdown_problems
+    from generator.config import LimitsConfig
+
+    stray = "[" + "文" * (MARKDOWN_COST // 2)  # one opener, a paragraph of a million characters: allowed
+    assert markdown_problems(stray, 6, "a.md", LimitsConfig(post_kb=8192)) == []
+    blocks = "\n\n".join(["[" * 30 + "a"] * 400)  # 30 openers per paragraph, 400 paragraphs: each paragraph is cheap
+    assert markdown_problems(blocks, 6, "a.md", LimitsConfig()) == []
+    many = "[" * 1500 + "文" * 1000  # 1,500 openers each scanning ~2,000 characters: refused, at its line
+    got = markdown_problems("正文\n\n" + many, 6, "a.md", LimitsConfig(markdown_nesting=2000))
+    assert [(p.line, "1500 个没有配对" in p.message) for p in got] == [(8, True)]
