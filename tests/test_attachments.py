@@ -216,3 +216,17 @@ def test_pptx_images_are_cleaned_and_its_text_is_noted_as_not_read(tmp_path: Pat
     notes = [p for p in result.problems if p.severity is Severity.INFO and "汇报.pptx" in p.message]
     assert len(notes) == 1 and "文字没有自动检查" in notes[0].message and (notes[0].path, notes[0].line) == ("content/jx/a/index.md", 5)
     assert gps_of(zipfile.ZipFile(io.BytesIO(_published(out, "汇报.pptx"))).read("ppt/media/image1.jpeg")) == {}
+
+
+def test_text_and_page_budgets_stop_reading_with_the_setting_named() -> None:
+    from generator.config import LimitsConfig
+    from hostile_files import pdf_shared_huge_stream
+
+    txt = ("公开晾晒" * 1000 + "\n").encode() * 10  # 40,000 characters
+    doc = extract_text("长.txt", txt, LimitsConfig(document_text_kb=16))
+    assert doc is not None and doc.problem == "其中的文字超过 16 千字（site.toml [limits] document_text_kb），没有读完"
+    pdf = pdf_shared_huge_stream(pages=3, megabytes=0)
+    doc = extract_text("三页.pdf", pdf, LimitsConfig(document_pages=2))
+    assert doc is not None and doc.problem == "有 3 页，超过 2 页（site.toml [limits] document_pages），没有读完"
+    doc = extract_text("大.pdf", pdf + b"\0" * (1 << 20), LimitsConfig(document_mb=1))  # padded past 1 MB
+    assert doc is not None and doc.problem is not None and "document_mb" in doc.problem
