@@ -195,9 +195,9 @@ def read_document(path: Path, size: int, mtime_ns: int, limits: LimitsConfig = L
             return None
     kind, part = _KINDS.get(ext, ("图片" if ext in IMAGE_EXTENSIONS or ext not in OFFICE_EXTENSIONS else "PPT 演示文稿", ""))
     read = ext in _KINDS
-    cap = limits.document_mb if read else max(limits.document_mb, 256)
+    cap = limits.document_mb  # images too: cleaning one holds it in memory
     if size > cap * 1024 * 1024:
-        why = f"太大（超过 {cap} MB，site.toml [limits] document_mb），没有读取"
+        why = f"太大（超过 {cap} MB，site.toml [limits] document_mb），没有读取" + ("" if read else "，无法去除其中的位置信息（GPS）等元数据")
         return DocumentText(kind, part, problem=why, read=read, reader=reader_key(limits), blocked=None if read else why)
     try:
         data = path.read_bytes()

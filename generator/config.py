@@ -64,7 +64,7 @@ class LimitsConfig:
 
     post_kb: int = 256  # a post file (front-matter + body)
     markdown_nesting: int = 32  # brackets, emphasis, quotes and list levels in one paragraph
-    document_mb: int = 64  # an attachment whose text is read (PDF, Word, Excel, CSV, TXT)
+    document_mb: int = 64  # an attachment that is read (PDF, Word, Excel, CSV, TXT) or cleaned (images)
     document_pages: int = 500  # pages of one PDF
     document_text_kb: int = 4096  # text extracted from one attachment (thousand characters)
     document_unpacked_mb: int = 32  # one PDF page's content or one part inside a .docx/.xlsx, decompressed
