@@ -85,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--open", action="store_true", help="打开浏览器")
     sv.add_argument("-o", "--out", type=Path, default=None)
 
+    im = sub.add_parser(
+        "import",
+        aliases=["导入"],
+        help="把 Word 文档（.docx）导入为文章",
+        description="把用 Word 写好的纪要、通知（.docx）转换成文章：推断标题、日期、会议、支部和栏目，图片去除位置信息后放进文章包，然后像 check 一样检查新文章。",
+        epilog="例如：cd content/jixie && liangshai import 3月支委会纪要.docx\n      liangshai import 纪要文件夹/ --unit jixie --draft",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    im.add_argument("files", nargs="+", type=Path, metavar="文件或文件夹", help=".docx 文件（可以多个），或一个文件夹（导入其中全部 .docx）")
+    im.add_argument("--unit", default=None, help="单位文件夹名，例如 jixie（默认：当前所在的 content/单位 文件夹）")
+    im.add_argument("--section", default=None, help="栏目，例如 通知公告（默认按会议类型推断）")
+    im.add_argument("--draft", action="store_true", help="导入为草稿（draft: true），不发布")
+    im.add_argument("--site", type=_site, default=None, help="站点文件夹（默认：当前文件夹或其上级中含 content/ 的文件夹）")
+
     pb = sub.add_parser("publish", help="发布到网站服务器目录（原子切换）")
     pb.add_argument("site", nargs="?", default=".", type=_site)
     pb.add_argument("--to", required=True, type=Path, help="网站根目录 WEBROOT")
@@ -165,6 +179,19 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import ImportUsageError, import_documents
+
+    try:
+        result = import_documents(list(args.files), cwd=Path.cwd(), site=args.site, unit=args.unit, section=args.section, draft=args.draft)
+    except ImportUsageError as exc:
+        print(f"liangshai import: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in result.report():
+        print(line)
+    return result.exit_code
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from .stats import run_stats
 
@@ -202,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats": cmd_stats,
         "serve": cmd_serve,
         "publish": cmd_publish,
+        "import": cmd_import,
+        "导入": cmd_import,
     }[args.command]
     try:
         return handler(args)

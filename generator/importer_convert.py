@@ -1,0 +1,625 @@
+"""Entry stage (``liangshai import``), step 1 of 3: Word ``.docx`` bytes → Markdown blocks + images.
+
+mammoth maps the document's Word styles to a small, well-defined HTML
+(``p``, ``h1``–``h6``, ``strong``, ``em``, ``a``, ``img``, ``ol``/``ul``/``li``,
+``table``/``tr``/``td``/``th`` with ``colspan``/``rowspan``, ``br``, ``sup``,
+``sub``, ``s`` and its footnote lists); this module turns exactly that HTML
+into the Markdown units commit by hand, block by block, and tidies what Word
+authors type:
+
+- full-width digits and Latin letters become half-width (``１３８`` → ``138``);
+  a full-width space padding a two-character name (``张　三``) goes, leading
+  and trailing ones (段首空两格) go, every other run of spaces becomes one
+  ordinary space; Chinese punctuation stays;
+- hand-typed numbering: runs of paragraphs starting ``1.``/``1．``/``1、``/
+  ``（1）``/``(1)``/``①`` become a Markdown ordered list, ``●``/``•`` bullets
+  an unordered one; a short paragraph ``一、…`` (no closing full stop) becomes
+  a ``##`` heading and ``（一）…`` a ``###`` heading, as in 公文 layout;
+- tables become pipe tables (the site enables Markdown ``tables``): the first
+  row is the header; a header row that spans several rows (``rowspan`` in the
+  first row) is folded into one header row, each column's texts joined by a
+  space; a cell merged across columns keeps its text in its first column and
+  leaves the others blank; a cell merged down rows repeats its text in each
+  row, so every row reads complete on its own; cells with several paragraphs
+  join them with ``<br>``;
+- tracked changes come in as accepted (mammoth reads insertions, skips
+  deletions); comments and embedded objects (OLE objects, charts) are left out.
+  Each of these is reported as a warning, never silently.
+
+Images are returned with their EXIF/XMP removed (`attachments.publishable_bytes`,
+the same code the build uses for attachments), named ``image-01.jpg`` … in
+document order. Pure: bytes in, values out; nothing here touches the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from . import attachments as att
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# How Word names the stream that holds an encrypted .docx inside its OLE container.
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+# Browsers show these; EMF/WMF (Word drawings, old clip art) they do not.
+_IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+# Word's own "Title"/"Subtitle" styles are how many secretaries set a document title.
+_STYLE_MAP = """
+p[style-name='Title'] => h1:fresh
+p[style-name='标题'] => h1:fresh
+p[style-name='Subtitle'] => h2:fresh
+p[style-name='副标题'] => h2:fresh
+"""
+
+
+class ConvertError(Exception):
+    """The file cannot be converted; the message is Chinese and says what to do."""
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str  # file name inside the post bundle
+    data: bytes  # EXIF/XMP removed
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of the body: its Markdown and its plain text (for inference)."""
+
+    number: int  # 1-based, in document order: "原文第 N 行"
+    kind: str  # "heading" | "paragraph" | "list" | "table" | "notes"
+    text: str  # plain text (a table: its rows joined by newlines, cells by spaces)
+    markdown: str
+    bold: bool = False  # a paragraph whose whole text is bold (a typed title)
+    level: int = 0  # a heading's level in the Word document (1 = 标题 1)
+
+
+@dataclass(frozen=True)
+class Converted:
+    blocks: tuple[Block, ...]
+    images: tuple[Image, ...]
+    warnings: tuple[str, ...]
+    core_title: str  # the document's 标题 property ("" when not set)
+    core_date: dt.datetime | None  # its last-modified (else created) time, UTC
+
+
+# ---------------------------------------------------------------------------
+# text tidying
+
+_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
+_SPACES = "\u3000\u00a0\u2002\u2003\u2009\u200b\t "
+# "王　建": one full-width space padding a two-character name to the width of three.
+_NAME_PAD_RE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])\u3000([\u4e00-\u9fff])(?![\u4e00-\u9fff])")
+_SPACE_RUN_RE = re.compile(rf"[{_SPACES}]+")
+
+
+def tidy_text(text: str) -> str:
+    """Full-width digits/letters → half-width; padding full-width spaces between Chinese removed; space runs → one."""
+    text = text.translate(_FULLWIDTH_ALNUM).replace("\u200b", "").replace("\ufeff", "")
+    text = _NAME_PAD_RE.sub(r"\1\2", text)
+    return _SPACE_RUN_RE.sub(" ", text)
+
+
+# Markdown's inline specials; ``<`` would open raw HTML, ``&name;`` an entity.
+_INLINE_ESCAPE_RE = re.compile(r"([\\`*_\[\]])")
+_ENTITY_RE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
+def _escape(text: str) -> str:
+    text = _INLINE_ESCAPE_RE.sub(r"\\\1", text)
+    return _ENTITY_RE.sub("&amp;", text).replace("<", "&lt;")
+
+
+# A line that Markdown would read as a heading, quote, list item, rule or table.
+_LINE_START_RE = re.compile(r"^(#|>|[-+*](?=\s)|\d+(?=[.)]\s)|=+\s*$|-+\s*$|\|)")
+
+
+def _escape_line_start(line: str) -> str:
+    m = _LINE_START_RE.match(line)
+    if not m:
+        return line
+    if m.group(0)[:1].isdigit():  # "2026. 年度…": escape the dot, not the digits
+        end = m.end()
+        return line[:end] + "\\" + line[end:]
+    return "\\" + line
+
+
+# ---------------------------------------------------------------------------
+# mammoth's HTML as a small tree
+
+
+@dataclass
+class _Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[_Node | str]
+
+
+class _TreeBuilder(HTMLParser):
+    _VOID = {"br", "img", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("root", {}, [])
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = _Node(tag, {k: v or "" for k, v in attrs}, [])
+        self.stack[-1].children.append(node)
+        if tag not in self._VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].children.append(_Node(tag, {k: v or "" for k, v in attrs}, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def _tree(html: str) -> _Node:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def _plain(node: _Node | str) -> str:
+    if isinstance(node, str):
+        return node
+    if node.tag == "br":
+        return "\n"
+    return "".join(_plain(c) for c in node.children)
+
+
+# A line break inside a paragraph: a paragraph splits there, a cell or list item shows <br>.
+_BR = "\x00"
+_FOOTNOTE_REF_RE = re.compile(r"^#(?:footnote|endnote)-(\d+)$")
+
+
+def _inline(node: _Node | str) -> str:
+    """Markdown of inline content (text already tidied and escaped)."""
+    if isinstance(node, str):
+        return _escape(tidy_text(node))
+    tag = node.tag
+    if tag == "br":
+        return _BR
+    if tag == "img":
+        return f"![{_escape(tidy_text(node.attrs.get('alt', '')).strip())}]({node.attrs.get('src', '')})"
+    if tag == "sup":
+        a = next((c for c in node.children if isinstance(c, _Node) and c.tag == "a"), None)
+        m = _FOOTNOTE_REF_RE.match(a.attrs.get("href", "")) if a is not None else None
+        if m:
+            return f"[^{m.group(1)}]"
+    inner = "".join(_inline(c) for c in node.children)
+    if tag in ("strong", "b", "em", "i"):
+        mark = "**" if tag in ("strong", "b") else "*"
+        core = inner.strip(" ")
+        if not core.strip(_BR):
+            return inner
+        lead, trail = inner[: len(inner) - len(inner.lstrip(" "))], inner[len(inner.rstrip(" ")) :]
+        return f"{lead}{mark}{core}{mark}{trail}"
+    if tag == "a":
+        href = node.attrs.get("href", "")
+        if not href or href.startswith("#"):  # bookmarks and note back-links: the text only
+            return "" if node.attrs.get("href", "").startswith("#footnote-ref") or href.startswith("#endnote-ref") else inner
+        target = f"<{href}>" if re.search(r"[\s()<>]", href) else href
+        return f"[{inner}]({target})"
+    if tag in ("sup", "sub", "s"):
+        return f"<{tag}>{inner}</{tag}>" if inner.strip() else inner
+    return inner
+
+
+def _is_bold_only(node: _Node) -> bool:
+    """Every visible character of the paragraph is inside <strong>."""
+    def loose(n: _Node | str, inside: bool) -> bool:
+        if isinstance(n, str):
+            return bool(n.strip()) and not inside
+        now = inside or n.tag in ("strong", "b")
+        return any(loose(c, now) for c in n.children)
+
+    return bool(_plain(node).strip()) and not loose(node, False)
+
+
+# ---------------------------------------------------------------------------
+# hand-typed numbering
+
+_ORDERED_MARK_RE = re.compile(r"^(?:(\d{1,2})\s*(?:[.．](?!\d)|[、)）])|[（(](\d{1,2})[)）]|([\u2460-\u2473]))\s*")
+_BULLET_MARK_RE = re.compile(r"^[●•·▪■◆◇○\u2022\uf0b7\uf06c]\s*")
+_CHAPTER_RE = re.compile(r"^[一二三四五六七八九十]{1,3}、")
+_SECTION_RE = re.compile(r"^[（(][一二三四五六七八九十]{1,3}[)）]")
+_SENTENCE_END = ("。", "；", ";", "：", ":", "，", "！", "？")
+MAX_TYPED_HEADING = 30
+
+
+def _ordered_mark(text: str) -> tuple[int, int] | None:
+    """(number, length of the marker) of a hand-typed ordered-list marker."""
+    m = _ORDERED_MARK_RE.match(text)
+    if not m:
+        return None
+    if m.group(3):
+        return ord(m.group(3)) - 0x2460 + 1, m.end()
+    return int(m.group(1) or m.group(2)), m.end()
+
+
+# ---------------------------------------------------------------------------
+# blocks
+
+
+@dataclass
+class _Draft:
+    kind: str
+    text: str
+    markdown: str
+    bold: bool = False
+    level: int = 0
+    mark: tuple[int, str] | None = None  # a typed list item: (number or 0 for a bullet, rest of its Markdown)
+
+
+def _paragraph_drafts(node: _Node) -> list[_Draft]:
+    """One <p> → one draft per line (a Word line break splits the paragraph)."""
+    md = "".join(_inline(c) for c in node.children)
+    text = tidy_text(_plain(node))
+    bold = _is_bold_only(node)
+    out: list[_Draft] = []
+    for part_md, part_text in zip(md.split(_BR), text.split("\n")):
+        part_md, part_text = part_md.strip(), part_text.strip()
+        if not part_text and "![" not in part_md:
+            continue
+        out.append(_typed_structure(_Draft("paragraph", part_text, part_md, bold)))
+    return out
+
+
+def _typed_structure(d: _Draft) -> _Draft:
+    """Recognise hand-typed numbering, bullets and 公文 chapter headings."""
+    text = d.text
+    short = len(text) <= MAX_TYPED_HEADING and not text.endswith(_SENTENCE_END)
+    if short and _CHAPTER_RE.match(text):
+        return _Draft("heading", text, "## " + d.markdown.replace("**", ""), d.bold, 1)
+    if short and _SECTION_RE.match(text):
+        return _Draft("heading", text, "### " + d.markdown.replace("**", ""), d.bold, 2)
+    mark = _ordered_mark(text)
+    if mark is not None:
+        rest = _strip_marker(d.markdown, len(_ORDERED_MARK_RE.match(text).group(0)))  # type: ignore[union-attr]
+        if rest:
+            d.mark = (mark[0], rest)
+        return d
+    b = _BULLET_MARK_RE.match(text)
+    if b:
+        rest = _strip_marker(d.markdown, b.end())
+        if rest:
+            d.mark = (0, rest)
+    return d
+
+
+def _strip_marker(markdown: str, length: int) -> str:
+    """The Markdown after the first ``length`` visible characters (markers carry no formatting of note)."""
+    # The marker is plain text at the start; bold markers may wrap it ("**1.** 事项").
+    i = seen = 0
+    plain = ""
+    while i < len(markdown) and seen < length:
+        if markdown.startswith("**", i):
+            i += 2
+            continue
+        if markdown[i] == "\\" and i + 1 < len(markdown):
+            plain += markdown[i + 1]
+            i += 2
+        else:
+            plain += markdown[i]
+            i += 1
+        seen += 1
+    rest = markdown[i:]
+    if rest.startswith("**") and markdown[:i].count("**") % 2 == 1:
+        rest = rest[2:]  # "**1.**" closed right after the marker
+    elif markdown[:i].count("**") % 2 == 1:
+        rest = "**" + rest  # the bold run began before the marker: reopen it
+    return rest.strip()
+
+
+def _list_markdown(node: _Node, depth: int = 0) -> tuple[str, str]:
+    """(Markdown, plain text) of a Word list (<ol>/<ul>), nested lists indented by four spaces."""
+    ordered = node.tag == "ol"
+    lines: list[str] = []
+    texts: list[str] = []
+    n = 0
+    for li in node.children:
+        if not isinstance(li, _Node) or li.tag != "li":
+            continue
+        n += 1
+        inline: list[str] = []
+        nested: list[str] = []
+        for c in li.children:
+            if isinstance(c, _Node) and c.tag in ("ol", "ul"):
+                md, tx = _list_markdown(c, depth + 1)
+                nested.append(md)
+                texts.append(tx)
+            elif isinstance(c, _Node) and c.tag == "p":
+                inline.append("".join(_inline(x) for x in c.children))
+            else:
+                inline.append(_inline(c))
+        body = "<br>".join(p.strip() for p in "".join(inline).split(_BR) if p.strip())
+        # a Word list item that also starts with a typed number ("1、…"): keep only Word's
+        mark = _ORDERED_MARK_RE.match(_plain(li).strip()) if ordered else None
+        if mark and _ordered_mark(_plain(li).strip()) == (n, mark.end()):
+            body = _strip_marker(body, mark.end())
+        marker = f"{n}." if ordered else "-"
+        lines.append("    " * depth + f"{marker} {body}".rstrip())
+        lines.extend(nested)
+        texts.insert(len(texts) - len(nested), tidy_text(_plain(li)).strip())
+    return "\n".join(lines), "\n".join(t for t in texts if t)
+
+
+def _cell_markdown(cell: _Node) -> str:
+    parts: list[str] = []
+    for c in cell.children:
+        if isinstance(c, _Node) and c.tag in ("ol", "ul"):
+            md, _ = _list_markdown(c)
+            parts.extend(re.sub(r"^\s*(?:\d+\.|-) ", "", line) for line in md.split("\n"))
+        elif isinstance(c, _Node) and c.tag == "table":
+            parts.append(_escape(tidy_text(_plain(c)).strip()))
+        else:
+            parts.extend("".join(_inline(x) for x in (c.children if isinstance(c, _Node) and c.tag == "p" else [c])).split(_BR))
+    return "<br>".join(p.strip() for p in parts if p.strip()).replace("|", "\\|")
+
+
+def _table(node: _Node) -> tuple[str, str]:
+    """(pipe-table Markdown, plain text) of a Word table; merged cells as the module docstring says."""
+    rows: list[list[tuple[_Node, int, int]]] = []
+    for tr in _descendants(node, "tr"):
+        cells = [c for c in tr.children if isinstance(c, _Node) and c.tag in ("td", "th")]
+        rows.append([(c, _span(c, "colspan"), _span(c, "rowspan")) for c in cells])
+    # Lay the cells out on a grid: grid[r][c] = (markdown, plain, origin row, is first column of a span)
+    grid: dict[tuple[int, int], tuple[str, str, int, bool]] = {}
+    width = 0
+    for r, cells in enumerate(rows):
+        col = 0
+        for cell, colspan, rowspan in cells:
+            while (r, col) in grid:
+                col += 1
+            md, tx = _cell_markdown(cell), tidy_text(_plain(cell)).strip().replace("\n", " ")
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    grid[(r + dr, col + dc)] = (md, tx, r, dc == 0)
+            col += colspan
+        width = max(width, col)
+    height = max((r for r, _ in grid), default=-1) + 1
+    if not width or not height:
+        return "", ""
+    header_rows = max((rs for _, _, rs in rows[0]), default=1) if rows else 1
+    header_rows = min(header_rows, height)
+
+    def header_cell(c: int) -> str:
+        seen: list[str] = []
+        for r in range(header_rows):
+            md, _, origin, first = grid.get((r, c), ("", "", r, True))
+            if first and (origin == r or r == 0) and md and md not in seen:
+                seen.append(md)
+        return " ".join(seen)
+
+    def body_cell(r: int, c: int) -> str:
+        md, _, _, first = grid.get((r, c), ("", "", r, True))
+        return md if first else ""
+
+    out = ["| " + " | ".join(header_cell(c) for c in range(width)) + " |", "|" + "---|" * width]
+    texts = [" ".join(tx for c in range(width) if (tx := grid.get((r, c), ("", "", 0, False))[1]) and grid[(r, c)][3]) for r in range(height)]
+    for r in range(header_rows, height):
+        cells = [body_cell(r, c) for c in range(width)]
+        if any(cells):
+            out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(line.replace("|  |", "| |") for line in out), "\n".join(t for t in texts if t)
+
+
+def _span(cell: _Node, attr: str) -> int:
+    try:
+        return max(1, min(int(cell.attrs.get(attr, "1")), 1000))
+    except ValueError:
+        return 1
+
+
+def _descendants(node: _Node, tag: str) -> list[_Node]:
+    """Rows of this table only (not of tables nested in its cells)."""
+    out: list[_Node] = []
+    for c in node.children:
+        if isinstance(c, _Node):
+            if c.tag == tag:
+                out.append(c)
+            elif c.tag not in ("table", "td", "th"):
+                out.extend(_descendants(c, tag))
+    return out
+
+
+def _notes(node: _Node) -> tuple[str, str]:
+    """mammoth's footnote/endnote list → Markdown footnote definitions."""
+    lines: list[str] = []
+    for li in node.children:
+        if not isinstance(li, _Node) or li.tag != "li":
+            continue
+        number = li.attrs.get("id", "").rsplit("-", 1)[-1]
+        md = " ".join("".join(_inline(x) for x in (c.children if isinstance(c, _Node) and c.tag == "p" else [c])).replace(_BR, " ").strip() for c in li.children)
+        lines.append(f"[^{number}]: {md.replace('↑', '').strip()}")
+    return "\n".join(lines), tidy_text(_plain(node))
+
+
+def _is_note_list(node: _Node) -> bool:
+    return node.tag == "ol" and any(isinstance(li, _Node) and re.match(r"^(?:footnote|endnote)-\d+$", li.attrs.get("id", "")) for li in node.children)
+
+
+def _drafts(root: _Node) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    for node in root.children:
+        if isinstance(node, str):
+            if node.strip():
+                drafts.append(_Draft("paragraph", tidy_text(node).strip(), _escape(tidy_text(node).strip())))
+            continue
+        tag = node.tag
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            level = int(tag[1])
+            text = tidy_text(_plain(node)).replace("\n", " ").strip()
+            md = "".join(_inline(c) for c in node.children).replace(_BR, " ").replace("**", "").strip()
+            if text:
+                drafts.append(_Draft("heading", text, "#" * min(level + 1, 6) + " " + md, False, level))
+        elif tag == "p":
+            drafts.extend(_paragraph_drafts(node))
+        elif tag in ("ol", "ul") and _is_note_list(node):
+            md, text = _notes(node)
+            drafts.append(_Draft("notes", text, md))
+        elif tag in ("ol", "ul"):
+            md, text = _list_markdown(node)
+            if md:
+                drafts.append(_Draft("list", text, md))
+        elif tag == "table":
+            md, text = _table(node)
+            if md:
+                drafts.append(_Draft("table", text, md))
+        elif tag == "dl":  # comments, only when a style map asks for them: never here
+            continue
+        else:
+            text = tidy_text(_plain(node)).strip()
+            if text:
+                drafts.append(_Draft("paragraph", text, _escape(text)))
+    return drafts
+
+
+def _assemble(drafts: list[_Draft]) -> list[Block]:
+    """Runs of typed list items become lists; everything else one block each."""
+    blocks: list[Block] = []
+    i = 0
+    while i < len(drafts):
+        d = drafts[i]
+        if d.mark is None:
+            md = d.markdown
+            if d.kind == "paragraph":
+                md = _escape_line_start(md)
+            blocks.append(Block(len(blocks) + 1, d.kind, d.text, md, d.bold, d.level))
+            i += 1
+            continue
+        bullet = d.mark[0] == 0
+        run = [d]
+        j = i + 1
+        while j < len(drafts) and drafts[j].mark is not None and (drafts[j].mark[0] == 0) == bullet:  # type: ignore[index]
+            if not bullet and drafts[j].mark[0] != run[-1].mark[0] + 1:  # type: ignore[index]
+                break
+            run.append(drafts[j])
+            j += 1
+        lines = [("-" if bullet else f"{x.mark[0]}.") + " " + x.mark[1] for x in run]  # type: ignore[index]
+        blocks.append(Block(len(blocks) + 1, "list", "\n".join(x.text for x in run), "\n".join(lines)))
+        i = j
+    return blocks
+
+
+# ---------------------------------------------------------------------------
+# the document
+
+
+def _docx_problem(data: bytes) -> str | None:
+    """Why these bytes are not a readable .docx, in Chinese; None when they may be."""
+    if data.startswith(OLE_MAGIC):
+        if _ENCRYPTION_STREAM in data:
+            return "设置了打开密码（文件已加密），无法读取。请在 Word 中打开它（输入密码），选择“文件 → 信息 → 保护文档 → 用密码进行加密”，清空密码后保存，再导入"
+        return "实际上是旧版 Word 格式（.doc），只是扩展名写成了 .docx。请用 Word 或 WPS 打开它，“文件 → 另存为”，保存类型选“Word 文档（*.docx）”，再导入新保存的文件"
+    if not data.startswith(b"PK"):
+        return "已损坏，或不是 Word 文档（无法作为 .docx 打开）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入"
+    return None
+
+
+def _xml_notes(zf: zipfile.ZipFile) -> list[str]:
+    """Warnings for what mammoth drops or changes: tracked changes, comments, embedded objects."""
+    def read(name: str) -> str:
+        try:
+            return zf.read(name).decode("utf-8", "replace")
+        except KeyError:
+            return ""
+
+    doc = read("word/document.xml")
+    out: list[str] = []
+    if re.search(r"<w:(?:ins|del|moveFrom|moveTo)\b", doc):
+        out.append("文档中有修订（修订标记）：已按“接受全部修订”后的文字导入，被删除的文字没有导入。请对照原文核对。")
+    comments = len(re.findall(r"<w:comment\b", read("word/comments.xml")))
+    if comments:
+        out.append(f"文档中有 {comments} 条批注，批注没有导入（批注通常是内部意见，不宜公开）。")
+    objects = len(re.findall(r"<o:OLEObject\b", doc)) + len(re.findall(r"<c:chart\b", doc))
+    if objects:
+        out.append(f"文档中有 {objects} 个嵌入对象（如嵌入的 Excel 表格、图表、公式），没有导入。需要时请把它另存为 PDF 或图片，作为附件或图片加到文章里。")
+    return out
+
+
+def convert_docx(data: bytes) -> Converted:
+    """Convert one .docx; raises `ConvertError` (Chinese) for files that cannot be read."""
+    problem = _docx_problem(data)
+    if problem:
+        raise ConvertError(problem)
+    if len(data) > att.MAX_DOCUMENT_BYTES:
+        raise ConvertError(f"太大（超过 {att.MAX_DOCUMENT_BYTES // 1024 // 1024} MB）。请压缩其中的图片后再导入")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if sum(i.file_size for i in zf.infolist()) > att.MAX_DOCX_UNPACKED:
+                raise ConvertError("解压后过大，无法导入。请压缩其中的图片后再导入")
+            if "word/document.xml" not in zf.namelist():
+                raise ConvertError("已损坏，或不是 Word 文档（缺少正文部分 word/document.xml）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入")
+            warnings = _xml_notes(zf)
+    except zipfile.BadZipFile:
+        raise ConvertError("已损坏（压缩结构不完整，可能没有下载或复制完整）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
+
+    import mammoth
+
+    images: list[Image] = []
+    by_bytes: dict[bytes, str] = {}
+    dropped: list[str] = []
+
+    def convert_image(image) -> dict[str, str]:
+        with image.open() as f:
+            raw = f.read()
+        ext = _IMAGE_TYPES.get((image.content_type or "").lower())
+        if ext is None:
+            dropped.append(image.content_type or "未知类型")
+            return {"src": ""}
+        if raw not in by_bytes:
+            name = f"image-{len(images) + 1:02d}{ext}"
+            images.append(Image(name, att.publishable_bytes(name, raw)))
+            by_bytes[raw] = name
+        return {"src": by_bytes[raw]}
+
+    try:
+        result = mammoth.convert_to_html(
+            io.BytesIO(data),
+            style_map=_STYLE_MAP,
+            convert_image=mammoth.images.img_element(convert_image),
+            external_file_access=False,  # a document must not make us read other files on this computer
+        )
+    except ConvertError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - hostile or broken files raise anything; report, never crash
+        raise ConvertError(f"已损坏或格式不支持，无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
+    if dropped:
+        warnings.append(f"文档中有 {len(dropped)} 张网页无法显示的图片（{'、'.join(sorted(set(dropped)))}，通常是 Word 绘图或剪贴画），没有导入。请另存为 PNG 或 JPG 图片后加到文章里。")
+    blocks = _assemble(_drafts(_tree(result.value)))
+    # images whose src we emptied leave "![…]()": drop them
+    blocks = [b if "]()" not in b.markdown else Block(b.number, b.kind, b.text, re.sub(r"!\[[^\]]*\]\(\)", "", b.markdown).strip(), b.bold, b.level) for b in blocks]
+    blocks = [b for b in blocks if b.markdown]
+    blocks = [Block(i, b.kind, b.text, b.markdown, b.bold, b.level) for i, b in enumerate(blocks, 1)]
+    title, when = _core_properties(data)
+    return Converted(tuple(blocks), tuple(images), tuple(warnings), title, when)
+
+
+def _core_properties(data: bytes) -> tuple[str, dt.datetime | None]:
+    try:
+        import docx
+
+        props = docx.Document(io.BytesIO(data)).core_properties
+        title = tidy_text(unicodedata.normalize("NFC", props.title or "")).strip()
+        when = props.modified or props.created
+    except Exception:  # noqa: BLE001 - the properties are optional: a document without them still imports
+        return "", None
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return title, when
