@@ -410,13 +410,16 @@ def _table(node: _Node) -> tuple[str, str]:
         md, _, _, first = grid.get((r, c), ("", "", r, True))
         return md if first else ""
 
-    out = ["| " + " | ".join(header_cell(c) for c in range(width)) + " |", "|" + "---|" * width]
+    def row(cells: list[str]) -> str:
+        return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+    out = [row([header_cell(c) for c in range(width)]), "|" + "---|" * width]
     texts = [" ".join(tx for c in range(width) if (tx := grid.get((r, c), ("", "", 0, False))[1]) and grid[(r, c)][3]) for r in range(height)]
     for r in range(header_rows, height):
         cells = [body_cell(r, c) for c in range(width)]
         if any(cells):
-            out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(line.replace("|  |", "| |") for line in out), "\n".join(t for t in texts if t)
+            out.append(row(cells))
+    return "\n".join(out), "\n".join(t for t in texts if t)
 
 
 def _span(cell: _Node, attr: str) -> int:
@@ -567,6 +570,7 @@ def convert_docx(data: bytes) -> Converted:
             if "word/document.xml" not in zf.namelist():
                 raise ConvertError("已损坏，或不是 Word 文档（缺少正文部分 word/document.xml）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入")
             warnings = _xml_notes(zf)
+            title, when = _core_properties(zf)
     except zipfile.BadZipFile:
         raise ConvertError("已损坏（压缩结构不完整，可能没有下载或复制完整）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
 
@@ -607,19 +611,34 @@ def convert_docx(data: bytes) -> Converted:
     blocks = [b if "]()" not in b.markdown else Block(b.number, b.kind, b.text, re.sub(r"!\[[^\]]*\]\(\)", "", b.markdown).strip(), b.bold, b.level) for b in blocks]
     blocks = [b for b in blocks if b.markdown]
     blocks = [Block(i, b.kind, b.text, b.markdown, b.bold, b.level) for i, b in enumerate(blocks, 1)]
-    title, when = _core_properties(data)
     return Converted(tuple(blocks), tuple(images), tuple(warnings), title, when)
 
 
-def _core_properties(data: bytes) -> tuple[str, dt.datetime | None]:
-    try:
-        import docx
+_CORE_NS = {"dc": "http://purl.org/dc/elements/1.1/", "dcterms": "http://purl.org/dc/terms/"}
 
-        props = docx.Document(io.BytesIO(data)).core_properties
-        title = tidy_text(unicodedata.normalize("NFC", props.title or "")).strip()
-        when = props.modified or props.created
-    except Exception:  # noqa: BLE001 - the properties are optional: a document without them still imports
+
+def _core_properties(zf: zipfile.ZipFile) -> tuple[str, dt.datetime | None]:
+    """The 标题 property and the last-modified (else created) time, read from docProps/core.xml.
+
+    Read directly rather than through python-docx, which invents a title
+    ("Word Document") and the current time for a document without the part.
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(zf.read("docProps/core.xml"))
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError):
         return "", None
+    title = tidy_text(unicodedata.normalize("NFC", root.findtext("dc:title", "", _CORE_NS))).strip()
+    when = None
+    for tag in ("dcterms:modified", "dcterms:created"):
+        raw = (root.findtext(tag, "", _CORE_NS) or "").strip()
+        try:
+            when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+        except ValueError:
+            when = None
+        if when is not None:
+            break
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return title, when

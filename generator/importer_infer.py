@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from .config import SiteConfig
 from .importer_convert import _CHAPTER_RE, _SECTION_RE, Block, Converted
 from .model import Branch, Unit
+from .privacy import scan
 
 PLACEHOLDER = "待填写"
 # Lines from the top of the document that may carry the date, meeting or branch.
@@ -85,7 +86,10 @@ class Inference:
 
 
 def _excerpt(text: str, limit: int = 30) -> str:
+    """A line as quoted in the report: shortened, and with any number the privacy scan finds masked."""
     flat = " ".join(text.split())
+    for finding in sorted(scan(flat, ()), key=lambda f: -len(f.match)):
+        flat = flat.replace(finding.match, finding.masked)
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 

@@ -1,0 +1,515 @@
+"""``liangshai import``: Word documents made with python-docx → posts, byte for byte.
+
+The .docx files are built here (python-docx, plus raw WordprocessingML for
+tracked changes, hyperlinks and embedded objects python-docx cannot write),
+imported with the real CLI in a subprocess, and the written files, the
+inferred front-matter and the printed report are compared with literal text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import docx
+import pytest
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from PIL import Image
+
+from conftest import run_cli, write_site
+
+from generator.config import SiteConfig
+from generator.importer_convert import Block, Converted, convert_docx, tidy_text
+from generator.importer_infer import branch_words, infer
+from generator.model import Branch, Unit
+
+MODIFIED = dt.datetime(2026, 3, 13, 2, 0, 0)  # 10:00 on 13 March in Beijing
+
+
+# ---------------------------------------------------------------------------
+# building documents
+
+
+def gps_jpeg() -> bytes:
+    """A small photo carrying the camera model and a GPS position in its EXIF."""
+    img = Image.new("RGB", (16, 16), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0110] = "Phone X"
+    exif.get_ifd(0x8825).update({1: "N", 2: (30.0, 15.0, 0.0), 3: "E", 4: (120.0, 10.0, 0.0)})
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif, quality=90)
+    return buf.getvalue()
+
+
+def _run(text: str, tag: str = "w:t") -> OxmlElement:
+    r = OxmlElement("w:r")
+    t = OxmlElement(tag)
+    t.text = text
+    t.set(qn("xml:space"), "preserve")
+    r.append(t)
+    return r
+
+
+def add_tracked(paragraph, before: str, inserted: str, deleted: str, after: str) -> None:
+    """Text with a tracked insertion and a tracked deletion (what Word writes with 修订 on)."""
+    paragraph.add_run(before)
+    for tag, text, n in (("w:ins", inserted, "1"), ("w:del", deleted, "2")):
+        change = OxmlElement(tag)
+        change.set(qn("w:id"), n)
+        change.set(qn("w:author"), "李敏")
+        change.set(qn("w:date"), "2026-03-12T08:00:00Z")
+        change.append(_run(text, "w:delText" if tag == "w:del" else "w:t"))
+        paragraph._p.append(change)
+    paragraph._p.append(_run(after))
+
+
+def add_hyperlink(paragraph, text: str, url: str) -> None:
+    rid = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rid)
+    link.append(_run(text))
+    paragraph._p.append(link)
+
+
+def add_embedded_object(paragraph) -> None:
+    """An embedded OLE object (what pasting an Excel sheet as an object leaves)."""
+    paragraph._p.append(
+        parse_xml(
+            f'<w:r {nsdecls("w")} xmlns:o="urn:schemas-microsoft-com:office:office">'
+            '<w:object><o:OLEObject Type="Embed" ProgID="Excel.Sheet.12" ShapeID="_x0000_i1025" DrawAspect="Content" ObjectID="_1"/></w:object></w:r>'
+        )
+    )
+
+
+def new_document(title: str = "") -> docx.document.Document:
+    d = docx.Document()
+    d.core_properties.title = title
+    d.core_properties.created = MODIFIED
+    d.core_properties.modified = MODIFIED
+    return d
+
+
+def save(d, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d.save(str(path))
+    return path
+
+
+def minutes_docx(path: Path) -> Path:
+    """A 支委会 纪要 as secretaries write it: every feature the issue lists."""
+    d = new_document("机械工程学院第一教工党支部召开3月支部委员会")
+    d.add_heading("机械工程学院第一教工党支部召开3月支部委员会", level=0)
+    d.add_paragraph("时间：２０２６年３月１２日　１４:３０")
+    d.add_paragraph("地点：机械楼３０５会议室")
+    d.add_paragraph("主持人：王　建　　记录人：李敏")
+    d.add_paragraph("　　应到７人，实到６人，缺席１人。")
+    d.add_paragraph("一、会议议题")
+    d.add_paragraph("1．学习传达上级会议精神；")
+    d.add_paragraph("2．讨论确定发展对象；")
+    p = d.add_paragraph("3．研究")
+    p.add_run("4月主题党日").bold = True
+    p.add_run("安排。")
+    d.add_heading("议定事项", level=2)
+    t = d.add_table(rows=3, cols=4)
+    t.cell(0, 0).merge(t.cell(0, 1)).text = "议定事项"
+    t.cell(0, 2).text = "责任人"
+    t.cell(0, 3).text = "完成时间"
+    for r, (n, what, who) in enumerate((("1", "报送发展对象名单", "李敏"), ("2", "筹备4月主题党日", "王建")), 1):
+        t.cell(r, 0).text, t.cell(r, 1).text, t.cell(r, 2).text = n, what, who
+    t.cell(1, 3).merge(t.cell(2, 3)).text = "3月20日前"
+    d.add_paragraph("按时报送材料", style="List Number")
+    d.add_paragraph("做好会议记录", style="List Number")
+    add_tracked(d.add_paragraph(), "会议要求全体党员", "按时", "尽快", "完成学习任务。")
+    p = d.add_paragraph("学习材料见")
+    add_hyperlink(p, "学校党委网站", "https://dangwei.example.edu.cn/xuexi")
+    p.add_run("，请")
+    p.add_run("认真").italic = True
+    p.add_run("学习。")
+    d.add_paragraph("联系人：李敏，电话：１３８１２３４５６７８")
+    d.add_picture(io.BytesIO(gps_jpeg()))
+    return save(d, path)
+
+
+# ---------------------------------------------------------------------------
+# end to end, through the CLI
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return write_site(tmp_path / "site", {})
+
+
+MINUTES_MD = """\
+---
+title: 机械工程学院第一教工党支部召开3月支部委员会
+date: 2026-03-12 14:30
+section: 支部生活
+meeting: 支部委员会
+branch: jx-jg1
+---
+
+时间：2026年3月12日 14:30
+
+地点：机械楼305会议室
+
+主持人：王建 记录人：李敏
+
+应到7人，实到6人，缺席1人。
+
+## 一、会议议题
+
+1. 学习传达上级会议精神；
+2. 讨论确定发展对象；
+3. 研究**4月主题党日**安排。
+
+### 议定事项
+
+| 议定事项 | | 责任人 | 完成时间 |
+|---|---|---|---|
+| 1 | 报送发展对象名单 | 李敏 | 3月20日前 |
+| 2 | 筹备4月主题党日 | 王建 | 3月20日前 |
+
+1. 按时报送材料
+2. 做好会议记录
+
+会议要求全体党员按时完成学习任务。
+
+学习材料见[学校党委网站](https://dangwei.example.edu.cn/xuexi)，请*认真*学习。
+
+联系人：李敏，电话：13812345678
+
+![](image-01.jpg)
+"""
+
+
+def test_minutes_import_byte_for_byte_with_report(site: Path) -> None:
+    minutes_docx(site / "纪要.docx")
+    unit_dir = site / "content" / "jx"
+    r = run_cli("import", "../../纪要.docx", cwd=unit_dir)
+    print(r.stdout, r.stderr)
+    bundle = unit_dir / "2026" / "20260312-committee"
+    assert sorted(p.name for p in bundle.iterdir()) == ["image-01.jpg", "index.md"]
+    assert (bundle / "index.md").read_text(encoding="utf-8") == MINUTES_MD
+    # the photo's EXIF (GPS position, camera) is gone; the pixels are the same
+    photo = Image.open(bundle / "image-01.jpg")
+    assert dict(photo.getexif()) == {} and photo.getexif().get_ifd(0x8825) == {}
+    assert b"Phone X" not in (bundle / "image-01.jpg").read_bytes()
+    assert photo.size == (16, 16)
+    assert r.stdout == (
+        "../../纪要.docx → content/jx/2026/20260312-committee/index.md\n"
+        "  标题：机械工程学院第一教工党支部召开3月支部委员会（来自文档属性“标题”）\n"
+        "  日期：2026-03-12 14:30（来自原文第 2 段“时间：2026年3月12日 14:30”）\n"
+        "  会议：支部委员会（来自标题）\n"
+        "  支部：jx-jg1 机械工程学院第一教工党支部（来自标题中的“机械工程学院第一教工党支部”）\n"
+        "  栏目：支部生活（来自会议类型：支部的会议）\n"
+        "  单位：jx（机械工程学院党委，来自当前所在的单位文件夹）\n"
+        "  图片：1 张，已放在文章包 content/jx/2026/20260312-committee/ 中，并去除了拍摄位置等 EXIF 信息。\n"
+        "  注意：文档中有修订（修订标记）：已按“接受全部修订”后的文字导入，被删除的文字没有导入。请对照原文核对。\n"
+        "  检查结果：\n"
+        "    content/jx/2026/20260312-committee/index.md:37:11: 错误：发现手机号码“138****5678”。个人信息不能公开，请删除或打码"
+        "（例如 138****5678、110105********002X）；如确属可公开的号码，在 front-matter 中写“privacy_ok: [\"13812345678\"]”，"
+        "或由管理员加入 site.toml 的 [privacy] allow。\n"
+        "  需要修改：1 个错误，改好后运行 liangshai check 再检查；改好之前这篇文章不能发布。\n"
+        "共 1 个文件：导入 1 个（其中 1 个需要修改）。\n"
+    )
+    assert r.returncode == 1 and r.stderr == ""
+    # the same check the check command runs finds the same error
+    c = run_cli("check", str(site))
+    assert c.returncode == 1 and "index.md:37:11: 错误：发现手机号码“138****5678”" in c.stderr
+
+
+def test_no_title_property_bold_line_date_in_title_several_meetings(site: Path) -> None:
+    """No 标题 property: the bold first line is the title; its date gets the year from the text."""
+    d = new_document()
+    d.add_paragraph().add_run("3月12日第一教工支部开展主题党日暨党课活动").bold = True
+    d.add_paragraph("为深入学习贯彻2026年全国两会精神，支部组织全体党员开展活动。")
+    p = d.add_paragraph("活动由支部书记王建主持。")
+    d.add_comment(p.runs[0], text="这句话再斟酌", author="张三", initials="ZS")
+    add_embedded_object(d.add_paragraph("附表："))
+    save(d, site / "incoming" / "活动纪实.docx")
+    r = run_cli("导入", "incoming/活动纪实.docx", "--unit", "jx", "--draft", cwd=site)
+    target = site / "content/jx/2026/20260312-theme-day.md"
+    assert target.read_text(encoding="utf-8") == (
+        "---\n"
+        "title: 3月12日第一教工支部开展主题党日暨党课活动\n"
+        "date: 2026-03-12\n"
+        "section: 支部生活\n"
+        "meeting:\n"
+        "- 主题党日\n"
+        "- 党课\n"
+        "branch: jx-jg1\n"
+        "draft: true\n"
+        "---\n"
+        "\n"
+        "为深入学习贯彻2026年全国两会精神，支部组织全体党员开展活动。\n"
+        "\n"
+        "活动由支部书记王建主持。\n"
+        "\n"
+        "附表：\n"
+    )
+    assert r.stdout == (
+        "incoming/活动纪实.docx → content/jx/2026/20260312-theme-day.md\n"
+        "  标题：3月12日第一教工支部开展主题党日暨党课活动（来自原文第 1 段的加粗短句）\n"
+        "  日期：2026-03-12（来自标题中的日期，年份取自原文第 2 段“为深入学习贯彻2026年全国两会精神，支部组织全体党员开展活…”）——请核对，必要时修改文件第 3 行。\n"
+        "  会议：主题党日、党课（来自标题）\n"
+        "  支部：jx-jg1 机械工程学院第一教工党支部（来自标题中的“第一教工支部”）\n"
+        "  栏目：支部生活（来自会议类型：支部的会议）\n"
+        "  单位：jx（机械工程学院党委，来自 --unit）\n"
+        "  注意：文档中有 1 条批注，批注没有导入（批注通常是内部意见，不宜公开）。\n"
+        "  注意：文档中有 1 个嵌入对象（如嵌入的 Excel 表格、图表、公式），没有导入。需要时请把它另存为 PDF 或图片，作为附件或图片加到文章里。\n"
+        "  草稿：已写入 draft: true，发布前删除这一行。\n"
+        "  检查通过。请核对上面推断的内容，确认无误后提交。\n"
+        "共 1 个文件：导入 1 个。\n"
+    )
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_what_cannot_be_inferred_is_a_placeholder_check_rejects(site: Path) -> None:
+    """No title anywhere, no date, a branch meeting without a branch: placeholders, and check says what to fill in."""
+    d = docx.Document()
+    d.core_properties.title = ""
+    core = d.part.package.part_related_by(RT.CORE_PROPERTIES)  # no dates at all: remove the ones the template has
+    for el in list(core._element):
+        if el.tag.endswith(("}created", "}modified")):
+            core._element.remove(el)
+    d.add_paragraph("会议名称：党员大会")
+    d.add_paragraph("会议讨论了预备党员转正事宜。")
+    save(d, site / "文档1.docx")
+    r = run_cli("import", "文档1.docx", "--unit", "jx", cwd=site)
+    today_year = dt.date.today().year  # an undated post goes in this year's folder (its name only)
+    target = site / f"content/jx/{today_year}/daiding-member-meeting.md"
+    assert target.read_text(encoding="utf-8") == (
+        "---\n"
+        "title: ''\n"
+        "date: 待填写\n"
+        "section: 支部生活\n"
+        "meeting: 支部党员大会\n"
+        "branch: 待填写\n"
+        "---\n"
+        "\n"
+        "会议名称：党员大会\n"
+        "\n"
+        "会议讨论了预备党员转正事宜。\n"
+    )
+    rel = f"content/jx/{today_year}/daiding-member-meeting.md"
+    assert r.stdout == (
+        f"文档1.docx → {rel}\n"
+        "  标题：待填写（未能推断：文档没有“标题”属性，开头也没有标题或加粗的短句）——请在文件第 2 行填写。\n"
+        "  日期：待填写（未能推断：文中没有“时间：2026年3月12日 14:30”这样的行，标题中和文件属性中也没有日期）——请在文件第 3 行填写。\n"
+        "  会议：支部党员大会（来自原文第 1 段“会议名称：党员大会”）\n"
+        "  支部：待填写（未能推断：标题和开头几段中没有本单位的支部名称）——请在文件第 6 行填写支部编号，可选：jx-jg1（机械工程学院第一教工党支部）、jx-xs1（机械工程学院本科生党支部）。\n"
+        "  栏目：支部生活（来自会议类型：支部的会议）\n"
+        "  单位：jx（机械工程学院党委，来自 --unit）\n"
+        "  检查结果：\n"
+        f"    {rel}:2: 错误：标题 title 是空的，请填写文章标题。\n"
+        f"    {rel}:3: 错误：日期“待填写”的格式不对，应当写成 2026-03-05 或 2026-03-05 14:30。\n"
+        f"    {rel}:6: 错误：支部“待填写”不在 content/jx/_unit.toml 中。可选：jx-jg1（机械工程学院第一教工党支部）、jx-xs1（机械工程学院本科生党支部）。\n"
+        "  需要修改：3 个错误，改好后运行 liangshai check 再检查；改好之前这篇文章不能发布。\n"
+        "共 1 个文件：导入 1 个（其中 1 个需要修改）。\n"
+    )
+    assert r.returncode == 1
+
+
+def test_unit_meeting_goes_to_news_without_branch_and_file_date_is_flagged(site: Path) -> None:
+    d = new_document("机械工程学院召开党政联席会")
+    d.add_paragraph("会议研究了第一教工党支部换届事宜。")
+    save(d, site / "联席会.docx")
+    r = run_cli("import", str(site / "联席会.docx"), "--site", str(site), "--unit", "jx")
+    text = (site / "content/jx/2026/20260313-joint-meeting.md").read_text(encoding="utf-8")
+    assert text.startswith("---\ntitle: 机械工程学院召开党政联席会\ndate: 2026-03-13\nsection: 党建动态\nmeeting: 党政联席会\n---\n")
+    assert "  日期：2026-03-13（来自文件的最后修改时间（文中没有“时间：”行，标题中也没有日期），很可能不是会议日期）——请核对，必要时修改文件第 3 行。\n" in r.stdout
+    assert "  栏目：党建动态（来自会议类型：单位的会议）\n" in r.stdout
+    assert "支部：" not in r.stdout  # a unit meeting names no branch, even when the text mentions one
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_other_formats_encrypted_and_damaged_files_get_their_messages(site: Path) -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    files = {
+        "旧纪要.doc": ole,
+        "通知.wps": ole,
+        "扫描件.pdf": b"%PDF-1.7\n",
+        # Word saves a password-protected .docx as an OLE compound file holding EncryptionInfo
+        "加密.docx": ole + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 64,
+        "改名.docx": ole,
+        "损坏.docx": minutes_docx(site / "tmp.docx").read_bytes()[:3000],
+        "空白.docx": b"",
+    }
+    for name, data in files.items():
+        (site / name).write_bytes(data)
+    r = run_cli("import", *files, "--unit", "jx", cwd=site)
+    assert r.stdout.split("\n") == [
+        "旧纪要.doc：没有导入。“旧纪要.doc”是旧版 Word 格式（.doc），晾晒只能导入 .docx。请用 Word 或 WPS 打开它，“文件 → 另存为”，保存类型选“Word 文档（*.docx）”，再导入新保存的 .docx 文件。",
+        "通知.wps：没有导入。“通知.wps”是 WPS 文字格式（.wps），晾晒只能导入 .docx。请用 WPS 打开它，“文件 → 另存为”，文件类型选“Microsoft Word 文件（*.docx）”，再导入新保存的 .docx 文件。",
+        "扫描件.pdf：没有导入。“扫描件.pdf”是 PDF，无法可靠地还原成可编辑的文字，晾晒只能导入 .docx。请找到它原来的 Word 文件（或用 Word/WPS 打开后另存为 .docx）再导入；只想公开 PDF 本身时，把它作为附件（attachments）加到文章里。",
+        "加密.docx：没有导入。“加密.docx”设置了打开密码（文件已加密），无法读取。请在 Word 中打开它（输入密码），选择“文件 → 信息 → 保护文档 → 用密码进行加密”，清空密码后保存，再导入。",
+        "改名.docx：没有导入。“改名.docx”实际上是旧版 Word 格式（.doc），只是扩展名写成了 .docx。请用 Word 或 WPS 打开它，“文件 → 另存为”，保存类型选“Word 文档（*.docx）”，再导入新保存的文件。",
+        "损坏.docx：没有导入。“损坏.docx”已损坏（压缩结构不完整，可能没有下载或复制完整）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入。",
+        "空白.docx：没有导入。“空白.docx”已损坏，或不是 Word 文档（无法作为 .docx 打开）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入。",
+        "共 7 个文件：导入 0 个，未导入 7 个。",
+        "",
+    ]
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert not (site / "content/jx/2026").exists()
+
+
+def test_folder_import_reports_each_file(site: Path) -> None:
+    folder = site / "收到的纪要"
+    minutes_docx(folder / "a-支委会.docx")
+    d = new_document("机械工程学院本科生党支部党小组会")
+    d.add_paragraph("时间：2026年4月2日 19:00")
+    save(d, folder / "b-党小组会.docx")
+    (folder / "c-旧稿.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    (folder / "~$支委会.docx").write_bytes(b"\x00" * 162)  # Word's lock file while a document is open
+    (folder / "照片.jpg").write_bytes(gps_jpeg())  # not a document: not reported
+    r = run_cli("import", "收到的纪要", "--unit", "jx", cwd=site)
+    lines = r.stdout.split("\n")
+    assert lines[0] == "收到的纪要/a-支委会.docx → content/jx/2026/20260312-committee/index.md"
+    b = lines.index("收到的纪要/b-党小组会.docx → content/jx/2026/20260402-group.md")
+    assert lines[b + 1 : b + 8] == [
+        "  标题：机械工程学院本科生党支部党小组会（来自文档属性“标题”）",
+        "  日期：2026-04-02 19:00（来自原文第 1 段“时间：2026年4月2日 19:00”）",
+        "  会议：党小组会（来自标题）",
+        "  支部：jx-xs1 机械工程学院本科生党支部（来自标题中的“机械工程学院本科生党支部”）",
+        "  栏目：支部生活（来自会议类型：支部的会议）",
+        "  单位：jx（机械工程学院党委，来自 --unit）",
+        "  检查通过。请核对上面推断的内容，确认无误后提交。",
+    ]
+    assert "收到的纪要/c-旧稿.doc：没有导入。“c-旧稿.doc”是旧版 Word 格式（.doc）" in r.stdout
+    assert "~$" not in r.stdout and "照片" not in r.stdout
+    assert lines[-2] == "共 3 个文件：导入 2 个（其中 1 个需要修改），未导入 1 个。"
+    assert r.returncode == 1
+
+
+def test_same_document_gives_the_same_bytes(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("one", "two"):
+        site = write_site(tmp_path / name, {})
+        minutes_docx(site / "纪要.docx")
+        run_cli("import", "纪要.docx", "--unit", "jx", cwd=site)
+        bundle = site / "content/jx/2026/20260312-committee"
+        outputs.append({p.name: p.read_bytes() for p in sorted(bundle.iterdir())})
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 2
+
+
+def test_usage_errors_exit_2_with_choices(site: Path) -> None:
+    minutes_docx(site / "纪要.docx")
+    r = run_cli("import", "纪要.docx", cwd=site)
+    assert r.returncode == 2
+    assert "不知道导入到哪个单位：请用 --unit 指定单位文件夹名，或在 content/单位文件夹 里运行。可选：jx。" in r.stderr
+    r = run_cli("import", "纪要.docx", "--unit", "jx", "--section", "通知", cwd=site)
+    assert r.returncode == 2 and "栏目“通知”不存在。可选：通知公告、党建动态、支部生活、特色阵地。" in r.stderr
+    r = run_cli("import", "没有这个.docx", "--unit", "jx", cwd=site)
+    assert r.returncode == 2 and "找不到文件或文件夹“没有这个.docx”。" in r.stderr
+    r = run_cli("import", "纪要.docx", "--unit", "nope", cwd=site)
+    assert r.returncode == 2 and "单位“nope”不存在" in r.stderr
+    assert not (site / "content/jx/2026").exists()
+    h = run_cli("import", "--help", cwd=site)
+    assert h.returncode == 0 and "把用 Word 写好的纪要、通知（.docx）转换成文章" in h.stdout and "例如：cd content/jixie && liangshai import" in h.stdout
+
+
+def test_section_option_wins(site: Path) -> None:
+    d = new_document("关于开展主题党日活动的通知")
+    d.add_paragraph("各支部：请于3月底前完成。")
+    save(d, site / "通知.docx")
+    r = run_cli("import", "通知.docx", "--unit", "jx", "--section", "通知公告", cwd=site)
+    text = (site / "content/jx/2026/20260313-theme-day.md").read_text(encoding="utf-8")
+    assert "section: 通知公告\nmeeting: 主题党日\n" in text
+    assert "  栏目：通知公告（来自--section）" in r.stdout
+
+
+# ---------------------------------------------------------------------------
+# pure functions
+
+
+def test_tidy_text() -> None:
+    assert tidy_text("　　主持人：王　建　　记录人：李敏　电话：１３８　ＡＢ") == " 主持人：王建 记录人：李敏 电话：138 AB"
+    assert tidy_text("全体\u00a0党员\t参加") == "全体 党员 参加"
+
+
+def _docx_bytes(build) -> bytes:
+    d = docx.Document()
+    build(d)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def test_table_with_two_header_rows_is_folded() -> None:
+    def build(d) -> None:
+        t = d.add_table(rows=4, cols=3)
+        t.cell(0, 0).merge(t.cell(1, 0)).text = "序号"
+        t.cell(0, 1).merge(t.cell(0, 2)).text = "议定事项"
+        t.cell(1, 1).text, t.cell(1, 2).text = "内容", "责任人"
+        t.cell(2, 0).text, t.cell(2, 1).text, t.cell(2, 2).text = "1", "a|b", "李敏"
+        t.cell(3, 0).merge(t.cell(3, 2)).text = "以上事项3月底前完成"
+    [block] = convert_docx(_docx_bytes(build)).blocks
+    assert block.markdown == (
+        "| 序号 | 议定事项 内容 | 责任人 |\n"
+        "|---|---|---|\n"
+        "| 1 | a\\|b | 李敏 |\n"
+        "| 以上事项3月底前完成 | | |"
+    )
+
+
+def test_typed_numbering_bullets_and_headings() -> None:
+    def build(d) -> None:
+        for text in ("一、基本情况", "（一）参会人员", "（1）党员6人；", "（2）积极分子2人。", "①第一条", "②第二条", "● 要点", "• 另一要点",
+                     "1.5万元经费已到位。", "2026. 年度总结", "# 不是标题", "（三）会议认为，这项工作很重要，必须抓紧落实到每一位党员。"):
+            d.add_paragraph(text)
+    blocks = convert_docx(_docx_bytes(build)).blocks
+    assert [b.markdown for b in blocks] == [
+        "## 一、基本情况",
+        "### （一）参会人员",
+        "1. 党员6人；\n2. 积极分子2人。",
+        "1. 第一条\n2. 第二条",
+        "- 要点\n- 另一要点",
+        "1.5万元经费已到位。",
+        "2026\\. 年度总结",
+        "\\# 不是标题",
+        "（三）会议认为，这项工作很重要，必须抓紧落实到每一位党员。",
+    ]
+
+
+def _converted(*texts: str, title: str = "") -> Converted:
+    blocks = tuple(Block(i, "paragraph", t, t) for i, t in enumerate(texts, 1))
+    return Converted(blocks, (), (), title, None)
+
+
+UNIT = Unit(
+    "jx",
+    "机械工程学院党委",
+    "教学单位",
+    10,
+    (
+        Branch("jx-jg1", "机械工程学院第一教工党支部", "教职工"),
+        Branch("jx-jg2", "机械工程学院第二教工党支部", "教职工"),
+        Branch("jx-xs", "机械工程学院本科生党支部", "学生"),
+    ),
+    "content/jx/_unit.toml",
+)
+
+
+def test_branch_short_names() -> None:
+    words = dict((w, b.id) for w, b in branch_words(UNIT))
+    assert words["第一教工党支部"] == "jx-jg1" and words["第二教工支部"] == "jx-jg2" and words["本科生支部"] == "jx-xs"
+    assert "党支部" not in words
+
+
+@pytest.mark.parametrize(
+    ("title", "lines", "date", "meetings", "branch", "section"),
+    [
+        ("第二教工支部支委会", ["时间：2026年3月5日（星期四）下午2点半"], "2026-03-05 14:30", ("支部委员会",), "jx-jg2", "支部生活"),
+        ("本科生党支部党员大会", ["日期：2026/9/1 上午9:00"], "2026-09-01 09:00", ("支部党员大会",), "jx-xs", "支部生活"),
+        ("学院党委理论学习中心组学习", ["时间：2026年5月8日"], "2026-05-08", ("中心组学习",), None, "党建动态"),
+        ("组织生活会暨民主评议党员", ["参加：第一教工党支部全体党员", "时间：2026年12月20日 9:00"], "2026-12-20 09:00", ("组织生活会",), "jx-jg1", "支部生活"),
+        ("关于报送材料的通知", ["各支部：", "2026年3月1日"], None, (), None, "通知公告"),
+        ("第一教工支部与第二教工支部联合主题党日", ["时间：2026年3月5日"], "2026-03-05", ("主题党日",), None, "支部生活"),
+    ],
+)
+def test_inference(title: str, lines: list[str], date: str | None, meetings: tuple[str, ...], branch: str | None, section: str) -> None:
+    inf = infer(_converted(*lines, title=title), SiteConfig(), UNIT, file_stem="x")
+    assert (inf.title.value, inf.date.value, inf.meetings, inf.branch.value, inf.section.value) == (title, date, meetings, branch, section)
