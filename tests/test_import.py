@@ -513,3 +513,14 @@ def test_branch_short_names() -> None:
 def test_inference(title: str, lines: list[str], date: str | None, meetings: tuple[str, ...], branch: str | None, section: str) -> None:
     inf = infer(_converted(*lines, title=title), SiteConfig(), UNIT, file_stem="x")
     assert (inf.title.value, inf.date.value, inf.meetings, inf.branch.value, inf.section.value) == (title, date, meetings, branch, section)
+
+
+def test_footnotes_become_markdown_footnotes() -> None:
+    """mammoth's footnote HTML (python-docx cannot write footnotes) → [^1] references and definitions."""
+    from generator.importer_convert import _assemble, _drafts, _tree
+
+    html = (
+        '<p>依据<sup><a href="#footnote-1" id="footnote-ref-1">[1]</a></sup>召开。</p>'
+        '<ol><li id="footnote-1"><p> 《支部工作条例》第十二条。 <a href="#footnote-ref-1">↑</a></p></li></ol>'
+    )
+    assert [b.markdown for b in _assemble(_drafts(_tree(html)))] == ["依据[^1]召开。", "[^1]: 《支部工作条例》第十二条。"]
