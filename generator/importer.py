@@ -243,21 +243,22 @@ def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Un
     day = dt.date.fromisoformat(inf.date.value[:10]) if inf.date.value else None
     year = str(day.year) if day else str(dt.datetime.now(config.tz).year)
     folder = site / "content" / unit.slug / year
-    folder.mkdir(parents=True, exist_ok=True)
-    slug = _slug(day, inf.meetings, config, path.stem, folder)
     report = _describe(inf, conv, unit, unit_source, lines)
-    if conv.images:
-        bundle_dir = folder / slug
-        bundle_dir.mkdir()
-        for image in conv.images:
-            (bundle_dir / image.name).write_bytes(image.data)
-        target = bundle_dir / "index.md"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = _slug(day, inf.meetings, config, path.stem, folder)
+        bundle_dir = folder / slug if conv.images else None
+        target = bundle_dir / "index.md" if bundle_dir else folder / f"{slug}.md"
+        if bundle_dir is not None:
+            bundle_dir.mkdir()
+            for image in conv.images:
+                (bundle_dir / image.name).write_bytes(image.data)
+        with open(target, "x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    except OSError as exc:
+        return FileOutcome(shown, error=f"转换成功，但无法写入 {_rel(folder, site)}/（{exc.strerror}）。请检查这个文件夹是否可写")
+    if bundle_dir is not None:
         report.append(f"图片：{len(conv.images)} 张，已放在文章包 {_rel(bundle_dir, site)}/ 中，并去除了拍摄位置等 EXIF 信息。")
-    else:
-        bundle_dir = None
-        target = folder / f"{slug}.md"
-    with open(target, "x", encoding="utf-8", newline="\n") as f:
-        f.write(text)
     report.extend(f"注意：{w}" for w in conv.warnings)
     if draft:
         report.append("草稿：已写入 draft: true，发布前删除这一行。")

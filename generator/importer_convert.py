@@ -602,11 +602,16 @@ def convert_docx(data: bytes) -> Converted:
         )
     except ConvertError:
         raise
+    except RecursionError:
+        raise ConvertError("结构嵌套过深（表格或列表套了太多层），无法转换。请简化后另存为 .docx 再导入") from None
     except Exception as exc:  # noqa: BLE001 - hostile or broken files raise anything; report, never crash
         raise ConvertError(f"已损坏或格式不支持，无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
     if dropped:
         warnings.append(f"文档中有 {len(dropped)} 张网页无法显示的图片（{'、'.join(sorted(set(dropped)))}，通常是 Word 绘图或剪贴画），没有导入。请另存为 PNG 或 JPG 图片后加到文章里。")
-    blocks = _assemble(_drafts(_tree(result.value)))
+    try:
+        blocks = _assemble(_drafts(_tree(result.value)))
+    except RecursionError:
+        raise ConvertError("结构嵌套过深（表格或列表套了太多层），无法转换。请简化后另存为 .docx 再导入") from None
     # images whose src we emptied leave "![…]()": drop them
     blocks = [b if "]()" not in b.markdown else Block(b.number, b.kind, b.text, re.sub(r"!\[[^\]]*\]\(\)", "", b.markdown).strip(), b.bold, b.level) for b in blocks]
     blocks = [b for b in blocks if b.markdown]

@@ -54,7 +54,9 @@ MEETING_ALIASES: dict[str, tuple[str, ...]] = {
 # Sections by key, as DOMAIN.md defines them.
 SECTION_FOR_LEVEL = {"branch": "branch-life", "unit": "news", None: "notices"}
 
-_TIME_LABEL_RE = re.compile(r"^\s*(?:会议|活动)?(?:时间|日期)\s*[:：]?\s*(.*)$")
+# "时间：…" in a paragraph; in a table row the label and the value are separate cells.
+_TIME_LABEL_RE = re.compile(r"^\s*(?:会议|活动)?(?:时间|日期)\s*[:：]\s*(.*)$")
+_TIME_CELL_RE = re.compile(r"^\s*(?:会议|活动)?(?:时间|日期)\s*[:：]?\s*(.*)$")
 _CN_DATE_RE = re.compile(
     r"(?:(\d{4})\s*[年\-/.]\s*)?(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?"
     r"(?:\s*[（(]?(?:星期|周|礼拜)[一二三四五六日天][)）]?)?"
@@ -158,7 +160,7 @@ def _context_year(conv: Converted, title: str | None, tz: dt.tzinfo) -> tuple[in
 def infer_date(conv: Converted, title: str | None, config: SiteConfig) -> Field:
     tz = config.tz
     for block, line in _lines(conv.blocks):
-        label = _TIME_LABEL_RE.match(line)
+        label = (_TIME_CELL_RE if block.kind == "table" else _TIME_LABEL_RE).match(line)
         if not label:
             continue
         m = _CN_DATE_RE.search(label.group(1))

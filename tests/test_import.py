@@ -474,8 +474,8 @@ def test_typed_numbering_bullets_and_headings() -> None:
     ]
 
 
-def _converted(*texts: str, title: str = "") -> Converted:
-    blocks = tuple(Block(i, "paragraph", t, t) for i, t in enumerate(texts, 1))
+def _converted(*texts: str, title: str = "", kind: str = "paragraph") -> Converted:
+    blocks = tuple(Block(i, kind, t, t) for i, t in enumerate(texts, 1))
     return Converted(blocks, (), (), title, None)
 
 
@@ -508,6 +508,7 @@ def test_branch_short_names() -> None:
         ("组织生活会暨民主评议党员", ["参加：第一教工党支部全体党员", "时间：2026年12月20日 9:00"], "2026-12-20 09:00", ("组织生活会",), "jx-jg1", "支部生活"),
         ("关于报送材料的通知", ["各支部：", "2026年3月1日"], None, (), None, "通知公告"),
         ("第一教工支部与第二教工支部联合主题党日", ["时间：2026年3月5日"], "2026-03-05", ("主题党日",), None, "支部生活"),
+        ("支部学习会", ["时间紧任务重，3月5日前完成"], None, (), None, "通知公告"),  # no "时间：": not a date line
     ],
 )
 def test_inference(title: str, lines: list[str], date: str | None, meetings: tuple[str, ...], branch: str | None, section: str) -> None:
@@ -524,3 +525,9 @@ def test_footnotes_become_markdown_footnotes() -> None:
         '<ol><li id="footnote-1"><p> 《支部工作条例》第十二条。 <a href="#footnote-ref-1">↑</a></p></li></ol>'
     )
     assert [b.markdown for b in _assemble(_drafts(_tree(html)))] == ["依据[^1]召开。", "[^1]: 《支部工作条例》第十二条。"]
+
+
+def test_date_in_a_table_row_without_colon() -> None:
+    conv = _converted("会议时间 2026年6月3日 15:00 会议地点 机械楼", title="第一教工党支部支委会", kind="table")
+    inf = infer(conv, SiteConfig(), UNIT, file_stem="x")
+    assert (inf.date.value, inf.date.source) == ("2026-06-03 15:00", "原文第 1 段“会议时间 2026年6月3日 15:00 会议地点 机械楼”")
