@@ -37,6 +37,13 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
+    """Help with a Chinese "用法：" heading (argparse's own labels are English)."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else "用法：")
+
+
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -91,13 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="把 Word 文档（.docx）导入为文章",
         description="把用 Word 写好的纪要、通知（.docx）转换成文章：推断标题、日期、会议、支部和栏目，图片去除位置信息后放进文章包，然后像 check 一样检查新文章。",
         epilog="例如：cd content/jixie && liangshai import 3月支委会纪要.docx\n      liangshai import 纪要文件夹/ --unit jixie --draft",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_ChineseHelp,
+        add_help=False,
     )
+    im._positionals.title, im._optionals.title = "参数", "选项"
+    im.add_argument("-h", "--help", action="help", help="显示这段说明")
     im.add_argument("files", nargs="+", type=Path, metavar="文件或文件夹", help=".docx 文件（可以多个），或一个文件夹（导入其中全部 .docx）")
-    im.add_argument("--unit", default=None, help="单位文件夹名，例如 jixie（默认：当前所在的 content/单位 文件夹）")
-    im.add_argument("--section", default=None, help="栏目，例如 通知公告（默认按会议类型推断）")
+    im.add_argument("--unit", metavar="单位", default=None, help="单位文件夹名，例如 jixie（默认：当前所在的 content/单位 文件夹）")
+    im.add_argument("--section", metavar="栏目", default=None, help="栏目，例如 通知公告（默认按会议类型推断）")
     im.add_argument("--draft", action="store_true", help="导入为草稿（draft: true），不发布")
-    im.add_argument("--site", type=_site, default=None, help="站点文件夹（默认：当前文件夹或其上级中含 content/ 的文件夹）")
+    im.add_argument("--site", metavar="站点文件夹", type=_site, default=None, help="站点文件夹（默认：当前文件夹或其上级中含 content/ 的文件夹）")
 
     pb = sub.add_parser("publish", help="发布到网站服务器目录（原子切换）")
     pb.add_argument("site", nargs="?", default=".", type=_site)

@@ -11,11 +11,13 @@ authors type:
   a full-width space padding a two-character name (``张　三``) goes, leading
   and trailing ones (段首空两格) go, every other run of spaces becomes one
   ordinary space; Chinese punctuation stays;
-- hand-typed numbering: runs of paragraphs starting ``1.``/``1．``/``1、``/
-  ``（1）``/``(1)``/``①`` become a Markdown ordered list, ``●``/``•`` bullets
+- hand-typed numbering: runs of paragraphs numbered from 1 with ``1.``/``1．``/
+  ``1、``/``（1）``/``(1)``/``①`` become a Markdown ordered list (a run that
+  starts at 3 stays as typed: Markdown would renumber it), ``●``/``•`` bullets
   an unordered one; a short paragraph ``一、…`` (no closing full stop) becomes
   a ``##`` heading and ``（一）…`` a ``###`` heading, as in 公文 layout;
-- tables become pipe tables (the site enables Markdown ``tables``): the first
+- a one-column table (a frame around text) becomes its paragraphs; other
+  tables become pipe tables (the site enables Markdown ``tables``): the first
   row is the header; a header row that spans several rows (``rowspan`` in the
   first row) is folded into one header row, each column's texts joined by a
   space; a cell merged across columns keeps its text in its first column and
@@ -176,7 +178,7 @@ def _tree(html: str) -> _Node:
 
 def _plain(node: _Node | str) -> str:
     if isinstance(node, str):
-        return node
+        return node.replace("\n", " ").replace("\r", " ")
     if node.tag == "br":
         return "\n"
     return "".join(_plain(c) for c in node.children)
@@ -190,7 +192,7 @@ _FOOTNOTE_REF_RE = re.compile(r"^#(?:footnote|endnote)-(\d+)$")
 def _inline(node: _Node | str) -> str:
     """Markdown of inline content (text already tidied and escaped)."""
     if isinstance(node, str):
-        return _escape(tidy_text(node))
+        return _escape(tidy_text(node.replace("\n", " ").replace("\r", " ")))
     tag = node.tag
     if tag == "br":
         return _BR
@@ -395,6 +397,9 @@ def _table(node: _Node) -> tuple[str, str]:
     height = max((r for r, _ in grid), default=-1) + 1
     if not width or not height:
         return "", ""
+    if width == 1:  # a one-column table is a frame around text (边框), not a table: its paragraphs
+        cells = [grid[(r, 0)] for r in range(height) if (r, 0) in grid and grid[(r, 0)][2] == r]
+        return "\n\n".join(_escape_line_start(md) for md, _, _, _ in cells if md), "\n".join(tx for _, tx, _, _ in cells if tx)
     header_rows = max((rs for _, _, rs in rows[0]), default=1) if rows else 1
     header_rows = min(header_rows, height)
 
@@ -507,6 +512,10 @@ def _assemble(drafts: list[_Draft]) -> list[Block]:
             i += 1
             continue
         bullet = d.mark[0] == 0
+        if not bullet and d.mark[0] != 1:
+            # Markdown would number it from 1 again: a run that starts at 3 stays as typed
+            d.mark = None
+            continue
         run = [d]
         j = i + 1
         while j < len(drafts) and drafts[j].mark is not None and (drafts[j].mark[0] == 0) == bullet:  # type: ignore[index]

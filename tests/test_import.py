@@ -21,6 +21,7 @@ from PIL import Image
 
 from conftest import run_cli, write_site
 
+from generator.attachments import publishable_bytes
 from generator.config import SiteConfig
 from generator.importer_convert import Block, Converted, convert_docx, tidy_text
 from generator.importer_infer import branch_words, infer
@@ -198,6 +199,8 @@ def test_minutes_import_byte_for_byte_with_report(site: Path) -> None:
     assert dict(photo.getexif()) == {} and photo.getexif().get_ifd(0x8825) == {}
     assert b"Phone X" not in (bundle / "image-01.jpg").read_bytes()
     assert photo.size == (16, 16)
+    # exactly what the build publishes for an attachment photo: the JPEG data copied, the metadata segments dropped
+    assert (bundle / "image-01.jpg").read_bytes() == publishable_bytes("photo.jpg", gps_jpeg())
     assert r.stdout == (
         "../../纪要.docx → content/jx/2026/20260312-committee/index.md\n"
         "  标题：机械工程学院第一教工党支部召开3月支部委员会（来自文档属性“标题”）\n"
@@ -408,6 +411,7 @@ def test_usage_errors_exit_2_with_choices(site: Path) -> None:
     assert r.returncode == 2 and "单位“nope”不存在" in r.stderr
     assert not (site / "content/jx/2026").exists()
     h = run_cli("import", "--help", cwd=site)
+    assert h.stdout.startswith("用法：liangshai import") and "显示这段说明" in h.stdout
     assert h.returncode == 0 and "把用 Word 写好的纪要、通知（.docx）转换成文章" in h.stdout and "例如：cd content/jixie && liangshai import" in h.stdout
 
 
@@ -531,3 +535,16 @@ def test_date_in_a_table_row_without_colon() -> None:
     conv = _converted("会议时间 2026年6月3日 15:00 会议地点 机械楼", title="第一教工党支部支委会", kind="table")
     inf = infer(conv, SiteConfig(), UNIT, file_stem="x")
     assert (inf.date.value, inf.date.source) == ("2026-06-03 15:00", "原文第 1 段“会议时间 2026年6月3日 15:00 会议地点 机械楼”")
+
+
+def test_one_column_table_is_text_and_a_run_from_3_stays_as_typed() -> None:
+    def build(d) -> None:
+        t = d.add_table(rows=2, cols=1)
+        t.cell(0, 0).text, t.cell(1, 0).text = "附：会议照片", "- 会后合影"
+        d.add_paragraph("3. 接上表第三项；")
+        d.add_paragraph("4. 第四项。")
+    assert [b.markdown for b in convert_docx(_docx_bytes(build)).blocks] == [
+        "附：会议照片\n\n\\- 会后合影",
+        "3\\. 接上表第三项；",
+        "4\\. 第四项。",
+    ]
