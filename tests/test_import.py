@@ -548,3 +548,57 @@ def test_one_column_table_is_text_and_a_run_from_3_stays_as_typed() -> None:
         "3\\. 接上表第三项；",
         "4\\. 第四项。",
     ]
+
+
+# ---------------------------------------------------------------------------
+# property: whatever a Word paragraph says, the page says the same
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = [*"ab1 .*_`[]()<>&#!|\\~^:-+=;{}\"'", "&amp;", "&lt;", "&#42;", "[TOC]", "**", "\u3000", "，", "党", "１", "Ａ", "[^1]", "](x)", "<b>"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=20).map("".join)
+
+
+def _rendered_text(markdown_text: str) -> str:
+    import html as htmllib
+    import re as _re
+
+    import markdown
+
+    out = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "footnotes", "sane_lists", "toc"])
+    return htmllib.unescape(_re.sub(r"<[^>]+>", "", out)).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_paragraph_text_survives_markdown(text: str) -> None:
+    """Markdown's special characters in Word text are escaped: the rendered page shows the tidied text."""
+    import html as htmllib
+
+    from generator.importer_convert import _assemble, _drafts, _tree
+
+    source = "甲" + text  # starts with a character no list or heading marker uses
+    blocks = _assemble(_drafts(_tree(f"<p>{htmllib.escape(source)}</p>")))
+    expected = tidy_text(source).strip()
+    assert _rendered_text("\n\n".join(b.markdown for b in blocks)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXT)
+def test_table_cell_text_survives_markdown(text: str) -> None:
+    """The same in a table cell, where "|" also ends a cell."""
+    import html as htmllib
+    import re as _re
+
+    import markdown
+
+    from generator.importer_convert import _assemble, _drafts, _tree
+
+    cell = htmllib.escape("甲" + text)
+    table = f"<table><tr><td><p>表头</p></td><td><p>内容</p></td></tr><tr><td><p>1</p></td><td><p>{cell}</p></td></tr></table>"
+    [block] = _assemble(_drafts(_tree(table)))
+    out = markdown.markdown(block.markdown, extensions=["tables", "fenced_code", "footnotes", "sane_lists", "toc"])
+    cells = [htmllib.unescape(_re.sub(r"<[^>]+>", "", c)).strip() for c in _re.findall(r"<td>(.*?)</td>", out, _re.S)]
+    assert cells == ["1", tidy_text("甲" + text).strip()]
