@@ -25,7 +25,7 @@ import yaml
 
 from .config import SiteConfig, load_config
 from .errors import Problem, choices_text
-from .importer_convert import Converted, ConvertError, convert_docx
+from .importer_convert import Converted, ConvertError, Image, convert_docx
 from .importer_infer import PLACEHOLDER, Field, Inference, infer
 from .model import UNIT_FILE, Unit
 from .parse import parse_unit
@@ -162,15 +162,37 @@ def collect(paths: list[Path]) -> list[tuple[Path, str]]:
 # writing
 
 
-def _slug(day: dt.date | None, meetings: tuple[str, ...], config: SiteConfig, stem: str, folder: Path) -> str:
+def _slug_base(day: dt.date | None, meetings: tuple[str, ...], config: SiteConfig, stem: str) -> str:
     """Like ``new``: the date, then an ASCII word (the meeting's key, else the file name's letters)."""
-    word = config.meeting(meetings[0]).key if meetings and config.meeting(meetings[0]) else re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")  # type: ignore[union-attr]
+    m = config.meeting(meetings[0]) if meetings else None
+    word = m.key if m else re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
     base = day.strftime("%Y%m%d") if day else "daiding"
-    stem_ = f"{base}-{word}" if word else base
-    candidate, n = stem_, 2
-    while (folder / f"{candidate}.md").exists() or (folder / candidate).exists():
-        candidate, n = f"{stem_}-{n}", n + 1
-    return candidate
+    return f"{base}-{word}" if word else base
+
+
+def _place(folder: Path, base: str, text: str, images: tuple[Image, ...]) -> tuple[str, Path | None, list[Path]]:
+    """(free slug, the existing post with exactly these bytes or None, other posts already using the name).
+
+    Importing the same document again gives the same bytes: that is found
+    here and nothing is written twice.
+    """
+    taken: list[Path] = []
+    n = 1
+    while True:
+        slug = base if n == 1 else f"{base}-{n}"
+        single, bundle = folder / f"{slug}.md", folder / slug
+        if not single.exists() and not bundle.exists():
+            return slug, None, taken
+        post = single if single.exists() else bundle / "index.md"
+        try:
+            same = post.read_text(encoding="utf-8") == text and (post.name == "index.md") == bool(images)
+            same = same and all((bundle / i.name).is_file() and (bundle / i.name).read_bytes() == i.data for i in images)
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same:
+            return slug, post, taken
+        taken.append(post)
+        n += 1
 
 
 def front_matter(inf: Inference, draft: bool) -> tuple[str, dict[str, int]]:
@@ -246,7 +268,10 @@ def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Un
     report = _describe(inf, conv, unit, unit_source, lines)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        slug = _slug(day, inf.meetings, config, path.stem, folder)
+        slug, same, taken = _place(folder, _slug_base(day, inf.meetings, config, path.stem), text, conv.images)
+        if same is not None:
+            report.append(f"已经导入过：{_rel(same, site)} 的内容与这次转换的结果完全相同，没有重复写入。")
+            return FileOutcome(shown, _rel(same, site), _rel(same.parent, site) if conv.images else None, tuple(report))
         bundle_dir = folder / slug if conv.images else None
         target = bundle_dir / "index.md" if bundle_dir else folder / f"{slug}.md"
         if bundle_dir is not None:
@@ -257,6 +282,9 @@ def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Un
             f.write(text)
     except OSError as exc:
         return FileOutcome(shown, error=f"转换成功，但无法写入 {_rel(folder, site)}/（{exc.strerror}）。请检查这个文件夹是否可写")
+    if taken:
+        names = "、".join(_rel(t, site) for t in taken)
+        report.append(f"同名文章已存在（{names}，内容与这次不同，可能是上次导入后改过），这次写成了新的一篇；如果是重复导入，请删除多余的一篇。")
     if bundle_dir is not None:
         report.append(f"图片：{len(conv.images)} 张，已放在文章包 {_rel(bundle_dir, site)}/ 中，并去除了拍摄位置等 EXIF 信息。")
     report.extend(f"注意：{w}" for w in conv.warnings)

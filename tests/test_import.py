@@ -602,3 +602,19 @@ def test_table_cell_text_survives_markdown(text: str) -> None:
     out = markdown.markdown(block.markdown, extensions=["tables", "fenced_code", "footnotes", "sane_lists", "toc"])
     cells = [htmllib.unescape(_re.sub(r"<[^>]+>", "", c)).strip() for c in _re.findall(r"<td>(.*?)</td>", out, _re.S)]
     assert cells == ["1", tidy_text("甲" + text).strip()]
+
+
+def test_importing_again_writes_nothing_twice(site: Path) -> None:
+    minutes_docx(site / "纪要.docx")
+    run_cli("import", "纪要.docx", "--unit", "jx", cwd=site)
+    again = run_cli("import", "纪要.docx", "--unit", "jx", cwd=site)
+    year = site / "content/jx/2026"
+    assert sorted(p.name for p in year.iterdir()) == ["20260312-committee"]
+    assert "  已经导入过：content/jx/2026/20260312-committee/index.md 的内容与这次转换的结果完全相同，没有重复写入。\n" in again.stdout
+    # once the secretary has edited the post, a new import is a new post, and the report says so
+    index = year / "20260312-committee/index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("13812345678", "138****5678"), encoding="utf-8")
+    third = run_cli("import", "纪要.docx", "--unit", "jx", cwd=site)
+    assert sorted(p.name for p in year.iterdir()) == ["20260312-committee", "20260312-committee-2"]
+    assert "  同名文章已存在（content/jx/2026/20260312-committee/index.md，内容与这次不同，可能是上次导入后改过），这次写成了新的一篇；如果是重复导入，请删除多余的一篇。\n" in third.stdout
+    assert third.stdout.startswith("纪要.docx → content/jx/2026/20260312-committee-2/index.md\n")
