@@ -11,7 +11,8 @@ from where, what it left out, and what check found in the new files.
 
 One bad file never stops the others. Same input, same bytes: nothing in a
 written file depends on the clock (only the year folder of an undated post
-does). Printing and exit codes stay in cli.py; this module returns the report.
+does), so importing a document again finds its earlier import and writes
+nothing. Printing and exit codes stay in cli.py; this module returns the report.
 """
 
 from __future__ import annotations
