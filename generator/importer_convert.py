@@ -137,6 +137,8 @@ def _escape_line_start(line: str) -> str:
 
 @dataclass
 class _Node:
+    """An element while the tree is built (not frozen: the builder appends children)."""
+
     tag: str
     attrs: dict[str, str]
     children: list[_Node | str]
@@ -260,6 +262,8 @@ def _ordered_mark(text: str) -> tuple[int, int] | None:
 
 @dataclass
 class _Draft:
+    """A block before list runs are joined (not frozen: `_assemble` clears a mark it will not use)."""
+
     kind: str
     text: str
     markdown: str
