@@ -647,7 +647,7 @@ def _core_properties(zf: zipfile.ZipFile) -> tuple[str, dt.datetime | None]:
         root = ET.fromstring(zf.read("docProps/core.xml"))
     except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError):
         return "", None
-    title = tidy_text(unicodedata.normalize("NFC", root.findtext("dc:title", "", _CORE_NS))).strip()
+    title = " ".join(tidy_text(unicodedata.normalize("NFC", root.findtext("dc:title", "", _CORE_NS) or "")).split())
     when = None
     for tag in ("dcterms:modified", "dcterms:created"):
         raw = (root.findtext(tag, "", _CORE_NS) or "").strip()
