@@ -14,7 +14,9 @@ authors type:
 - hand-typed numbering: runs of paragraphs numbered from 1 with ``1.``/``1．``/
   ``1、``/``（1）``/``(1)``/``①`` become a Markdown ordered list (a run that
   starts at 3 stays as typed: Markdown would renumber it), ``●``/``•`` bullets
-  an unordered one; a short paragraph ``一、…`` (no closing full stop) becomes
+  an unordered one; a lower 公文 level inside a run (``（1）`` items between
+  ``1.`` and ``2.``, ``①`` inside ``（1）``, bullets inside either) is nested
+  one level under the item before it; a short paragraph ``一、…`` (no closing full stop) becomes
   a ``##`` heading and ``（一）…`` a ``###`` heading, as in 公文 layout;
 - a one-column table (a frame around text) becomes its paragraphs; other
   tables become pipe tables (the site enables Markdown ``tables``): the first
@@ -246,14 +248,20 @@ _SENTENCE_END = ("。", "；", ";", "：", ":", "，", "！", "？")
 MAX_TYPED_HEADING = 30
 
 
-def _ordered_mark(text: str) -> tuple[int, int] | None:
-    """(number, length of the marker) of a hand-typed ordered-list marker."""
+# 公文 order of typed list levels: "1." holds "（1）" holds "①"; bullets go under any of them.
+_FAMILY_RANK = {"arabic": 0, "paren": 1, "circled": 2, "bullet": 3}
+
+
+def _ordered_mark(text: str) -> tuple[str, int, int] | None:
+    """(family, number, length of the marker) of a hand-typed ordered-list marker."""
     m = _ORDERED_MARK_RE.match(text)
     if not m:
         return None
     if m.group(3):
-        return ord(m.group(3)) - 0x2460 + 1, m.end()
-    return int(m.group(1) or m.group(2)), m.end()
+        return "circled", ord(m.group(3)) - 0x2460 + 1, m.end()
+    if m.group(2):
+        return "paren", int(m.group(2)), m.end()
+    return "arabic", int(m.group(1)), m.end()
 
 
 # ---------------------------------------------------------------------------
@@ -269,7 +277,7 @@ class _Draft:
     markdown: str
     bold: bool = False
     level: int = 0
-    mark: tuple[int, str] | None = None  # a typed list item: (number or 0 for a bullet, rest of its Markdown)
+    mark: tuple[str, int, str] | None = None  # a typed list item: (family, number (0 for a bullet), rest of its Markdown)
 
 
 def _paragraph_drafts(node: _Node) -> list[_Draft]:
@@ -296,15 +304,15 @@ def _typed_structure(d: _Draft) -> _Draft:
         return _Draft("heading", text, "### " + d.markdown.replace("**", ""), d.bold, 2)
     mark = _ordered_mark(text)
     if mark is not None:
-        rest = _strip_marker(d.markdown, len(_ORDERED_MARK_RE.match(text).group(0)))  # type: ignore[union-attr]
+        rest = _strip_marker(d.markdown, mark[2])
         if rest:
-            d.mark = (mark[0], rest)
+            d.mark = (mark[0], mark[1], rest)
         return d
     b = _BULLET_MARK_RE.match(text)
     if b:
         rest = _strip_marker(d.markdown, b.end())
         if rest:
-            d.mark = (0, rest)
+            d.mark = ("bullet", 0, rest)
     return d
 
 
@@ -355,9 +363,9 @@ def _list_markdown(node: _Node, depth: int = 0) -> tuple[str, str]:
                 inline.append(_inline(c))
         body = "<br>".join(p.strip() for p in "".join(inline).split(_BR) if p.strip())
         # a Word list item that also starts with a typed number ("1、…"): keep only Word's
-        mark = _ORDERED_MARK_RE.match(_plain(li).strip()) if ordered else None
-        if mark and _ordered_mark(_plain(li).strip()) == (n, mark.end()):
-            body = _strip_marker(body, mark.end())
+        mark = _ordered_mark(_plain(li).strip()) if ordered else None
+        if mark and mark[1] == n:
+            body = _strip_marker(body, mark[2])
         marker = f"{n}." if ordered else "-"
         lines.append("    " * depth + f"{marker} {body}".rstrip())
         lines.extend(nested)
@@ -515,20 +523,30 @@ def _assemble(drafts: list[_Draft]) -> list[Block]:
             blocks.append(Block(len(blocks) + 1, d.kind, d.text, md, d.bold, d.level))
             i += 1
             continue
-        bullet = d.mark[0] == 0
-        if not bullet and d.mark[0] != 1:
+        family, number, _ = d.mark
+        if family != "bullet" and number != 1:
             # Markdown would number it from 1 again: a run that starts at 3 stays as typed
             d.mark = None
             continue
-        run = [d]
+        # One level of nesting, as 公文 numbers: "1." items may hold "（1）" items, which may hold "①".
+        items: list[tuple[int, _Draft]] = [(0, d)]
+        last, sub_family, sub_last = number, "", 0
         j = i + 1
-        while j < len(drafts) and drafts[j].mark is not None and (drafts[j].mark[0] == 0) == bullet:  # type: ignore[index]
-            if not bullet and drafts[j].mark[0] != run[-1].mark[0] + 1:  # type: ignore[index]
+        while j < len(drafts) and drafts[j].mark is not None:
+            f, n, _ = drafts[j].mark  # type: ignore[misc]
+            if f == family and (f == "bullet" or n == last + 1):
+                items.append((0, drafts[j]))
+                last, sub_family = n, ""
+            elif _FAMILY_RANK[f] > _FAMILY_RANK[family] and (
+                (not sub_family and (f == "bullet" or n == 1)) or (f == sub_family and (f == "bullet" or n == sub_last + 1))
+            ):
+                items.append((1, drafts[j]))
+                sub_family, sub_last = f, n
+            else:
                 break
-            run.append(drafts[j])
             j += 1
-        lines = [("-" if bullet else f"{x.mark[0]}.") + " " + x.mark[1] for x in run]  # type: ignore[index]
-        blocks.append(Block(len(blocks) + 1, "list", "\n".join(x.text for x in run), "\n".join(lines)))
+        lines = ["    " * depth + ("-" if x.mark[0] == "bullet" else f"{x.mark[1]}.") + " " + x.mark[2] for depth, x in items]  # type: ignore[index]
+        blocks.append(Block(len(blocks) + 1, "list", "\n".join(x.text for _, x in items), "\n".join(lines)))
         i = j
     return blocks
 

@@ -484,9 +484,8 @@ def test_typed_numbering_bullets_and_headings() -> None:
     assert [b.markdown for b in blocks] == [
         "## 一、基本情况",
         "### （一）参会人员",
-        "1. 党员6人；\n2. 积极分子2人。",
-        "1. 第一条\n2. 第二条",
-        "- 要点\n- 另一要点",
+        "1. 党员6人；\n2. 积极分子2人。\n    1. 第一条\n    2. 第二条",
+        "- 要点\n- 另一要点",  # a third level: its own list
         "1.5万元经费已到位。",
         "2026\\. 年度总结",
         "\\# 不是标题",
@@ -634,3 +633,13 @@ def test_importing_again_writes_nothing_twice(site: Path) -> None:
     assert sorted(p.name for p in year.iterdir()) == ["20260312-committee", "20260312-committee-2"]
     assert "  同名文章已存在（content/jx/2026/20260312-committee/index.md，内容与这次不同，可能是上次导入后改过），这次写成了新的一篇；如果是重复导入，请删除多余的一篇。\n" in third.stdout
     assert third.stdout.startswith("纪要.docx → content/jx/2026/20260312-committee-2/index.md\n")
+
+
+def test_typed_sub_levels_nest_under_their_item() -> None:
+    def build(d) -> None:
+        for text in ("1、学习文件。", "（1）学习条例；", "（2）学习讲话。", "2、讨论发展对象。", "（1）听取介绍；", "3、其他事项。", "（3）不连续的编号。"):
+            d.add_paragraph(text)
+    assert [b.markdown for b in convert_docx(_docx_bytes(build)).blocks] == [
+        "1. 学习文件。\n    1. 学习条例；\n    2. 学习讲话。\n2. 讨论发展对象。\n    1. 听取介绍；\n3. 其他事项。",
+        "（3）不连续的编号。",
+    ]
