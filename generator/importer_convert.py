@@ -102,9 +102,13 @@ _NAME_PAD_RE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])\u3000([\u4e00-
 _SPACE_RUN_RE = re.compile(rf"[{_SPACES}]+")
 
 
+# C0/C1 control characters never mean anything in Word text (bidi controls are left for check to report).
+_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def tidy_text(text: str) -> str:
     """Full-width digits/letters → half-width; padding full-width spaces between Chinese removed; space runs → one."""
-    text = text.translate(_FULLWIDTH_ALNUM).replace("\u200b", "").replace("\ufeff", "")
+    text = _CONTROLS_RE.sub("", text.translate(_FULLWIDTH_ALNUM).replace("\u200b", "").replace("\ufeff", ""))
     text = _NAME_PAD_RE.sub(r"\1\2", text)
     return _SPACE_RUN_RE.sub(" ", text)
 
@@ -219,7 +223,8 @@ def _inline(node: _Node | str) -> str:
         href = node.attrs.get("href", "")
         if not href or href.startswith("#"):  # bookmarks and note back-links: the text only
             return "" if node.attrs.get("href", "").startswith("#footnote-ref") or href.startswith("#endnote-ref") else inner
-        target = f"<{href}>" if re.search(r"[\s()<>]", href) else href
+        # characters that would end or break a Markdown link target, percent-encoded as a browser would
+        target = re.sub(r"[\s()<>]", lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8")), href)
         return f"[{inner}]({target})"
     if tag in ("sup", "sub", "s"):
         return f"<{tag}>{inner}</{tag}>" if inner.strip() else inner

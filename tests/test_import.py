@@ -643,3 +643,10 @@ def test_typed_sub_levels_nest_under_their_item() -> None:
         "1. 学习文件。\n    1. 学习条例；\n    2. 学习讲话。\n2. 讨论发展对象。\n    1. 听取介绍；\n3. 其他事项。",
         "（3）不连续的编号。",
     ]
+
+
+def test_link_targets_and_control_characters() -> None:
+    from generator.importer_convert import _assemble, _drafts, _tree
+
+    html = '<p>见<a href="https://x.edu.cn/通知 (1).pdf">通知</a>\x07。</p>'
+    assert [b.markdown for b in _assemble(_drafts(_tree(html)))] == ["见[通知](https://x.edu.cn/通知%20%281%29.pdf)。"]
