@@ -650,3 +650,21 @@ def test_link_targets_and_control_characters() -> None:
 
     html = '<p>见<a href="https://x.edu.cn/通知 (1).pdf">通知</a>\x07。</p>'
     assert [b.markdown for b in _assemble(_drafts(_tree(html)))] == ["见[通知](https://x.edu.cn/通知%20%281%29.pdf)。"]
+
+
+def test_imported_post_builds_with_its_photo_table_and_lists(site: Path) -> None:
+    """Once the phone number is masked, the imported post builds: table, lists, link and photo on the page."""
+    from generator.build import Builder, BuildOptions
+
+    minutes_docx(site / "纪要.docx")
+    run_cli("import", "纪要.docx", "--unit", "jx", cwd=site)
+    index = site / "content/jx/2026/20260312-committee/index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("13812345678", "138****5678"), encoding="utf-8")
+    result = Builder(BuildOptions(site, as_of=dt.date(2026, 11, 27))).build()
+    assert result.ok, [p.format() for p in result.problems]
+    page = (site / "build/jx/20260312-committee/index.html").read_text(encoding="utf-8")
+    assert 'src="image-01.jpg"' in page
+    assert "<th>议定事项</th>" in page and "<td>3月20日前</td>" in page
+    assert "<li>学习传达上级会议精神；</li>" in page and '<a href="https://dangwei.example.edu.cn/xuexi"' in page
+    published = Image.open(site / "build/jx/20260312-committee/image-01.jpg")
+    assert published.getexif().get_ifd(0x8825) == {}
