@@ -293,7 +293,7 @@ def test_what_cannot_be_inferred_is_a_placeholder_check_rejects(site: Path) -> N
     d.add_paragraph("会议讨论了预备党员转正事宜。")
     save(d, site / "文档1.docx")
     r = run_cli("import", "文档1.docx", "--unit", "jx", cwd=site)
-    today_year = dt.date.today().year  # an undated post goes in this year's folder (its name only)
+    today_year = dt.datetime.now(SiteConfig().tz).year  # an undated post goes in this year's folder (its name only)
     target = site / f"content/jx/{today_year}/daiding-member-meeting.md"
     assert target.read_text(encoding="utf-8") == (
         "---\n"
