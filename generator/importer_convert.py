@@ -642,6 +642,9 @@ def convert_docx(data: bytes) -> Converted:
         raise ConvertError("结构嵌套过深（表格或列表套了太多层），无法转换。请简化后另存为 .docx 再导入") from None
     except Exception as exc:  # noqa: BLE001 - hostile or broken files raise anything; report, never crash
         raise ConvertError(f"已损坏或格式不支持，无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
+    linked = sum(1 for m in result.messages if "external image" in m.message)
+    if linked:
+        warnings.append(f"文档中有 {linked} 张图片只是链接到电脑上的文件（没有嵌入文档），没有导入。请在 Word 中用“插入 → 图片”把图片放进文档后再导入，或把图片文件直接加到文章里。")
     if dropped:
         warnings.append(f"文档中有 {len(dropped)} 张网页无法显示的图片（{'、'.join(sorted(set(dropped)))}，通常是 Word 绘图或剪贴画），没有导入。请另存为 PNG 或 JPG 图片后加到文章里。")
     try:

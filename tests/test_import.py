@@ -668,3 +668,29 @@ def test_imported_post_builds_with_its_photo_table_and_lists(site: Path) -> None
     assert "<li>学习传达上级会议精神；</li>" in page and '<a href="https://dangwei.example.edu.cn/xuexi"' in page
     published = Image.open(site / "build/jx/20260312-committee/image-01.jpg")
     assert published.getexif().get_ifd(0x8825) == {}
+
+
+def test_linked_image_is_never_read_from_disk(tmp_path: Path) -> None:
+    """A picture that only links to a file on this computer (r:link) is not read: warned about instead."""
+    import re
+    import zipfile
+
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(gps_jpeg())
+    d = docx.Document()
+    d.add_paragraph("会场照片：")
+    d.add_picture(io.BytesIO(gps_jpeg()))
+    original = io.BytesIO()
+    d.save(original)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original.getvalue())) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/_rels/document.xml.rels":
+                data = re.sub(rb'Target="media/image1\.jpe?g"', f'Target="{secret.as_uri()}" TargetMode="External"'.encode(), data)
+            elif item.filename == "word/document.xml":
+                data = data.replace(b"r:embed=", b"r:link=")
+            zout.writestr(item, data)
+    conv = convert_docx(out.getvalue())
+    assert [b.markdown for b in conv.blocks] == ["会场照片："] and conv.images == ()
+    assert conv.warnings == ("文档中有 1 张图片只是链接到电脑上的文件（没有嵌入文档），没有导入。请在 Word 中用“插入 → 图片”把图片放进文档后再导入，或把图片文件直接加到文章里。",)
