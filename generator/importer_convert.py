@@ -90,6 +90,9 @@ class Converted:
     warnings: tuple[str, ...]
     core_title: str  # the document's 标题 property ("" when not set)
     core_date: dt.datetime | None  # its last-modified (else created) time, UTC
+    # The text of the document's first paragraph when it is centred (公文 titles are centred
+    # in a large font, often neither bold nor in a heading style); "" otherwise.
+    centred_lead: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -607,6 +610,7 @@ def convert_docx(data: bytes) -> Converted:
                 raise ConvertError("已损坏，或不是 Word 文档（缺少正文部分 word/document.xml）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入")
             warnings = _xml_notes(zf)
             title, when = _core_properties(zf)
+            centred = _centred_lead(zf)
     except zipfile.BadZipFile:
         raise ConvertError("已损坏（压缩结构不完整，可能没有下载或复制完整）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
 
@@ -655,7 +659,34 @@ def convert_docx(data: bytes) -> Converted:
     blocks = [b if "]()" not in b.markdown else Block(b.number, b.kind, b.text, re.sub(r"!\[[^\]]*\]\(\)", "", b.markdown).strip(), b.bold, b.level) for b in blocks]
     blocks = [b for b in blocks if b.markdown]
     blocks = [Block(i, b.kind, b.text, b.markdown, b.bold, b.level) for i, b in enumerate(blocks, 1)]
-    return Converted(tuple(blocks), tuple(images), tuple(warnings), title, when)
+    return Converted(tuple(blocks), tuple(images), tuple(warnings), title, when, centred)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _centred_lead(zf: zipfile.ZipFile) -> str:
+    """The first non-empty body paragraph's text if it is centred by its own formatting, else "".
+
+    Streamed: stops at the first paragraph with text, however long the document.
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zf.open("word/document.xml") as f:
+            for _, el in ET.iterparse(f, events=("end",)):
+                if el.tag != f"{_W}p":
+                    continue
+                text = "".join(t.text or "" for t in el.iter(f"{_W}t"))
+                if not text.strip():
+                    el.clear()
+                    continue
+                jc = el.find(f"{_W}pPr/{_W}jc")
+                centred = jc is not None and jc.get(f"{_W}val") == "center"
+                return " ".join(tidy_text(text).split()) if centred else ""
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError, RuntimeError):
+        return ""
+    return ""
 
 
 _CORE_NS = {"dc": "http://purl.org/dc/elements/1.1/", "dcterms": "http://purl.org/dc/terms/"}

@@ -5,9 +5,10 @@ so the command can print it for confirmation. What cannot be inferred is an
 explicit placeholder that ``liangshai check`` rejects with a Chinese message —
 never a silent guess:
 
-- title: the document's 标题 property, else its first Word heading or first
-  short all-bold paragraph (that block then leaves the body: the page shows the
-  title), else the file name (flagged); else ``''`` (check: "标题 title 是空的");
+- title: the document's 标题 property, else its first Word heading, first
+  short all-bold paragraph or a short centred first paragraph (that block then
+  leaves the body: the page shows the title), else the file name (flagged);
+  else ``''`` (check: "标题 title 是空的");
 - date: a "时间：2026年3月12日 14:30" line (also in a table row), else a date
   in the title with the year from the text or the file, else the file's own
   last-modified date (flagged: rarely the meeting's); else ``待填写`` (check:
@@ -119,10 +120,12 @@ def infer_title(conv: Converted, file_stem: str) -> tuple[Field, int | None]:
             return Field(b.text.strip(), f"原文第 {b.number} 段的标题"), b.number
         if b.kind == "paragraph" and b.bold and len(b.text) <= MAX_BOLD_TITLE:
             return Field(b.text.strip(), f"原文第 {b.number} 段的加粗短句"), b.number
+        if b.number == 1 and b.kind == "paragraph" and conv.centred_lead and b.text.strip() == conv.centred_lead and len(b.text) <= MAX_BOLD_TITLE:
+            return Field(b.text.strip(), f"原文第 {b.number} 段的居中短句"), b.number
     stem = file_stem.strip()
     if re.search(r"[\u4e00-\u9fff]", stem) and not _DEFAULT_NAME_RE.match(stem):
-        return Field(stem, "文件名（文档没有“标题”属性，开头也没有标题或加粗的短句）", flagged=True), None
-    return Field(None, "文档没有“标题”属性，开头也没有标题或加粗的短句"), None
+        return Field(stem, "文件名（文档没有“标题”属性，开头也没有标题、加粗或居中的短句）", flagged=True), None
+    return Field(None, "文档没有“标题”属性，开头也没有标题、加粗或居中的短句"), None
 
 
 # ---------------------------------------------------------------------------

@@ -318,7 +318,7 @@ def test_what_cannot_be_inferred_is_a_placeholder_check_rejects(site: Path) -> N
     ]
     assert r.stdout == (
         f"文档1.docx → {rel}\n"
-        "  标题：待填写（未能推断：文档没有“标题”属性，开头也没有标题或加粗的短句）——请在文件第 2 行填写。\n"
+        "  标题：待填写（未能推断：文档没有“标题”属性，开头也没有标题、加粗或居中的短句）——请在文件第 2 行填写。\n"
         "  日期：待填写（未能推断：文中没有“时间：2026年3月12日 14:30”这样的行，标题中和文件属性中也没有日期）——请在文件第 3 行填写。\n"
         "  会议：支部党员大会（来自原文第 1 段“会议名称：党员大会”）\n"
         "  支部：待填写（未能推断：标题和开头几段中没有本单位的支部名称）——请在文件第 6 行填写支部编号，可选：jx-jg1（机械工程学院第一教工党支部）、jx-xs1（机械工程学院本科生党支部）。\n"
@@ -694,3 +694,26 @@ def test_linked_image_is_never_read_from_disk(tmp_path: Path) -> None:
     conv = convert_docx(out.getvalue())
     assert [b.markdown for b in conv.blocks] == ["会场照片："] and conv.images == ()
     assert conv.warnings == ("文档中有 1 张图片只是链接到电脑上的文件（没有嵌入文档），没有导入。请在 Word 中用“插入 → 图片”把图片放进文档后再导入，或把图片文件直接加到文章里。",)
+
+
+def test_centred_first_line_is_the_title(site: Path) -> None:
+    """公文 style: the title is centred in a large font, neither bold nor a heading."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    d = new_document()
+    p = d.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("本科生党支部召开党员大会").font.size = Pt(22)
+    d.add_paragraph("时间：2026年5月20日 12:30")
+    save(d, site / "会议记录.docx")
+    r = run_cli("import", "会议记录.docx", "--unit", "jx", cwd=site)
+    assert "  标题：本科生党支部召开党员大会（来自原文第 1 段的居中短句）\n" in r.stdout
+    text = (site / "content/jx/2026/20260520-member-meeting.md").read_text(encoding="utf-8")
+    assert text == "---\ntitle: 本科生党支部召开党员大会\ndate: 2026-05-20 12:30\nsection: 支部生活\nmeeting: 支部党员大会\nbranch: jx-xs1\n---\n\n时间：2026年5月20日 12:30\n"
+    # not centred: the file name is the title, and the report asks to confirm it
+    d = new_document()
+    d.add_paragraph("本科生党支部召开党员大会")
+    save(d, site / "党员大会.docx")
+    r = run_cli("import", "党员大会.docx", "--unit", "jx", cwd=site)
+    assert "  标题：党员大会（来自文件名（文档没有“标题”属性，开头也没有标题、加粗或居中的短句））——请核对，必要时修改文件第 2 行。\n" in r.stdout
