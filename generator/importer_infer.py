@@ -115,8 +115,11 @@ def infer_title(conv: Converted, file_stem: str) -> tuple[Field, int | None]:
         drop = next((b.number for b in blocks[:3] if b.text.strip() == conv.core_title and b.kind in ("heading", "paragraph")), None)
         return Field(conv.core_title, "文档属性“标题”"), drop
     for b in blocks[:3]:
-        typed = _CHAPTER_RE.match(b.text) or _SECTION_RE.match(b.text)
-        if b.kind == "heading" and not typed:
+        # "一、…" headings, "时间：…" lines and "…：" labels are parts of the body, never its title
+        typed = _CHAPTER_RE.match(b.text) or _SECTION_RE.match(b.text) or _TIME_LABEL_RE.match(b.text) or b.text.rstrip().endswith(("：", ":"))
+        if typed:
+            continue
+        if b.kind == "heading":
             return Field(b.text.strip(), f"原文第 {b.number} 段的标题"), b.number
         if b.kind == "paragraph" and b.bold and len(b.text) <= MAX_BOLD_TITLE:
             return Field(b.text.strip(), f"原文第 {b.number} 段的加粗短句"), b.number

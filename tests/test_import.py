@@ -546,6 +546,15 @@ def test_footnotes_become_markdown_footnotes() -> None:
     assert [b.markdown for b in _assemble(_drafts(_tree(html)))] == ["依据[^1]召开。", "[^1]: 《支部工作条例》第十二条。"]
 
 
+def test_bold_labels_are_not_titles() -> None:
+    conv = Converted(
+        (Block(1, "paragraph", "时间：2026年3月5日", "**时间：2026年3月5日**", bold=True), Block(2, "paragraph", "会议内容：", "**会议内容：**", bold=True)),
+        (), (), "", None,
+    )
+    inf = infer(conv, SiteConfig(), UNIT, file_stem="第二教工支部3月支委会")
+    assert (inf.title.value, inf.title.flagged, inf.drop_block, inf.date.value) == ("第二教工支部3月支委会", True, None, "2026-03-05")
+
+
 def test_date_in_a_table_row_without_colon() -> None:
     conv = _converted("会议时间 2026年6月3日 15:00 会议地点 机械楼", title="第一教工党支部支委会", kind="table")
     inf = infer(conv, SiteConfig(), UNIT, file_stem="x")
