@@ -199,7 +199,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for line in result.report():
         print(line)
-    return result.exit_code
+    return EXIT_OK if result.ok else EXIT_CONTENT
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

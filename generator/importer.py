@@ -39,7 +39,6 @@ OTHER_FORMATS = {
     ".rtf": "是 RTF 格式，晾晒只能导入 .docx。请用 Word 或 WPS 打开它，另存为“Word 文档（*.docx）”后再导入",
     ".odt": "是 ODT 格式，晾晒只能导入 .docx。请用 WPS 或 LibreOffice 打开它，另存为“Word 文档（*.docx）”后再导入",
 }
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
 
 class ImportUsageError(Exception):
@@ -71,8 +70,9 @@ class ImportResult:
     other_errors: int = 0  # errors check found in files this import did not write
 
     @property
-    def exit_code(self) -> int:
-        return EXIT_OK if all(o.ok for o in self.outcomes) else EXIT_CONTENT
+    def ok(self) -> bool:
+        """Every file imported, and check found no error in what was written."""
+        return all(o.ok for o in self.outcomes)
 
     def report(self) -> list[str]:
         out: list[str] = []
