@@ -256,9 +256,11 @@ def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Un
     except OSError as exc:
         return FileOutcome(shown, error=f"无法读取（{exc.strerror}）")
     try:
-        conv = convert_docx(data)
+        conv = convert_docx(data, config.limits)
     except ConvertError as exc:
         return FileOutcome(shown, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one unexpected document must not stop the others
+        return FileOutcome(shown, error=f"无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入；仍然不行时请把文件交给管理员")
     if not conv.blocks:
         return FileOutcome(shown, error="里没有文字，没有可导入的内容")
     inf = infer(conv, config, unit, file_stem=path.stem, section=section)

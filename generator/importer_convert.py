@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from . import attachments as att
+from .config import LimitsConfig
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # How Word names the stream that holds an encrypted .docx inside its OLE container.
@@ -595,17 +596,22 @@ def _xml_notes(zf: zipfile.ZipFile) -> list[str]:
     return out
 
 
-def convert_docx(data: bytes) -> Converted:
-    """Convert one .docx; raises `ConvertError` (Chinese) for files that cannot be read."""
+def convert_docx(data: bytes, limits: LimitsConfig = LimitsConfig()) -> Converted:
+    """Convert one .docx; raises `ConvertError` (Chinese) for files that cannot be read.
+
+    ``limits``: the site's ``[limits]``, the same budgets the build applies to a
+    Word attachment (file size, each part's unpacked size, image pixels).
+    """
     problem = _docx_problem(data)
     if problem:
         raise ConvertError(problem)
-    if len(data) > att.MAX_DOCUMENT_BYTES:
-        raise ConvertError(f"太大（超过 {att.MAX_DOCUMENT_BYTES // 1024 // 1024} MB）。请压缩其中的图片后再导入")
+    if len(data) > limits.document_mb * 1024 * 1024:
+        raise ConvertError(f"太大（超过 site.toml [limits] document_mb 的 {limits.document_mb} MB）。请压缩其中的图片后再导入")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            if sum(i.file_size for i in zf.infolist()) > att.MAX_DOCX_UNPACKED:
-                raise ConvertError("解压后过大，无法导入。请压缩其中的图片后再导入")
+            # A zip bomb would be unpacked into memory by mammoth: refuse first, part by part as the build does.
+            if any(i.file_size > limits.document_unpacked_mb * 1024 * 1024 for i in zf.infolist()):
+                raise ConvertError(f"其中有部分解压后超过 site.toml [limits] document_unpacked_mb 的 {limits.document_unpacked_mb} MB，无法导入。请压缩其中的图片后再导入")
             if "word/document.xml" not in zf.namelist():
                 raise ConvertError("已损坏，或不是 Word 文档（缺少正文部分 word/document.xml）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入")
             warnings = _xml_notes(zf)
@@ -619,6 +625,7 @@ def convert_docx(data: bytes) -> Converted:
     images: list[Image] = []
     by_bytes: dict[bytes, str] = {}
     dropped: list[str] = []
+    refused: list[str] = []  # images that cannot be cleaned of their metadata: never written
 
     def convert_image(image) -> dict[str, str]:
         with image.open() as f:
@@ -629,7 +636,12 @@ def convert_docx(data: bytes) -> Converted:
             return {"src": ""}
         if raw not in by_bytes:
             name = f"image-{len(images) + 1:02d}{ext}"
-            images.append(Image(name, att.publishable_bytes(name, raw)))
+            try:
+                clean = att.publishable_bytes(name, raw, limits)
+            except att.Unpublishable as exc:
+                refused.append(str(exc))
+                return {"src": ""}
+            images.append(Image(name, clean))
             by_bytes[raw] = name
         return {"src": by_bytes[raw]}
 
@@ -649,6 +661,8 @@ def convert_docx(data: bytes) -> Converted:
     linked = sum(1 for m in result.messages if "external image" in m.message)
     if linked:
         warnings.append(f"文档中有 {linked} 张图片只是链接到电脑上的文件（没有嵌入文档），没有导入。请在 Word 中用“插入 → 图片”把图片放进文档后再导入，或把图片文件直接加到文章里。")
+    for why in refused:
+        warnings.append(f"文档中有一张图片没有导入：它{why}。")
     if dropped:
         warnings.append(f"文档中有 {len(dropped)} 张网页无法显示的图片（{'、'.join(sorted(set(dropped)))}，通常是 Word 绘图或剪贴画），没有导入。请另存为 PNG 或 JPG 图片后加到文章里。")
     try:
