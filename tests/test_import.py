@@ -726,3 +726,22 @@ def test_centred_first_line_is_the_title(site: Path) -> None:
     save(d, site / "党员大会.docx")
     r = run_cli("import", "党员大会.docx", "--unit", "jx", cwd=site)
     assert "  标题：党员大会（来自文件名（文档没有“标题”属性，开头也没有标题、加粗或居中的短句））——请核对，必要时修改文件第 2 行。\n" in r.stdout
+
+
+def test_image_that_cannot_be_cleaned_is_left_out_with_its_reason() -> None:
+    """A damaged photo is never written as it is (its metadata could not be removed)."""
+    import zipfile
+
+    d = docx.Document()
+    d.add_paragraph("会场照片：")
+    d.add_picture(io.BytesIO(gps_jpeg()))
+    original = io.BytesIO()
+    d.save(original)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original.getvalue())) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, b"not a picture at all" if item.filename.startswith("word/media/") else data)
+    conv = convert_docx(out.getvalue())
+    assert [b.markdown for b in conv.blocks] == ["会场照片："] and conv.images == ()
+    assert len(conv.warnings) == 1 and conv.warnings[0].startswith("文档中有一张图片没有导入：它")
