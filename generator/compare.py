@@ -66,6 +66,8 @@ def unit_data(u: UnitMetrics, unit: Unit, cfg: SiteConfig) -> dict[str, Any]:
         "branches": u.branches,
         "by_branch": dict(u.by_branch),
         "unit_level_posts": u.unit_level,
+        # posts recording several meetings (主题党日 and 党课): in by_meeting once per meeting
+        "posts_with_several_meetings": u.several_meetings,
         "uncategorized": u.uncategorized,
         "posts_per_branch": None if u.per_branch is None else round(u.per_branch, 2),
         "freshness": {
@@ -90,6 +92,7 @@ def year_data(ym: YearMetrics, units: dict[str, Unit], cfg: SiteConfig) -> dict[
 def data_file(cm: CompareMetrics, model: SiteModel) -> dict[str, Any]:
     cfg = model.config
     units = {u.slug: u for u in model.units}
+    section_names = {s.key: s.name for s in cfg.sections}
     return {
         "as_of": cm.as_of.isoformat(),
         "years": {str(ym.year): year_data(ym, units, cfg) for ym in cm.years},
@@ -97,6 +100,8 @@ def data_file(cm: CompareMetrics, model: SiteModel) -> dict[str, Any]:
         "history": {"available": cm.history_available, "reason": cm.history_reason},
         "lag_since": cm.lag_since.isoformat() if cm.lag_since else None,
         "thresholds": {"green": cfg.compare.green, "yellow": cfg.compare.yellow, "stale_days": cfg.compare.stale_days},
+        # where each meeting's record counts; a post listing it in another section does not
+        "meeting_sections": {m.name: [section_names[k] for k in m.sections] for m in cfg.meetings},
     }
 
 
@@ -153,6 +158,15 @@ def csv_bytes(ym: YearMetrics, cfg: SiteConfig) -> bytes:
 
 
 # -- page contexts ------------------------------------------------------------------
+
+
+def _meeting_sections_text(cfg: SiteConfig) -> str:
+    """"支部党员大会、…在支部生活，党委会、…在党建动态" (grouped, config order)."""
+    section_names = {s.key: s.name for s in cfg.sections}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for m in cfg.meetings:
+        groups.setdefault(m.sections, []).append(m.name)
+    return "，".join(f"{'、'.join(names)}在{'或'.join(section_names[k] for k in keys)}" for keys, names in groups.items())
 
 
 def _row(u: UnitMetrics, year: int, cfg: SiteConfig) -> dict[str, Any]:
@@ -217,6 +231,7 @@ def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str) 
     ctx["cadence_meetings"] = [
         {"name": m.name, "every": EVERY_TEXT[m.every], "level": LEVEL_TEXT[m.level]} for m in cfg.meetings if m.every is not None
     ]
+    ctx["meeting_sections"] = _meeting_sections_text(cfg)
     return PageSpec(path, "compare.html", ctx, "站点")
 
 

@@ -32,6 +32,11 @@ class Meeting:
     key: str
     level: str  # "branch" | "unit"
     every: str | None  # "month" | "quarter" | "year" | None
+    # Section keys whose posts count as a record of this meeting (cadence, lag,
+    # by_meeting). Elsewhere (a 通知公告 announcing a 主题党日) the meeting is only
+    # mentioned, not recorded. Empty only for a Meeting made by hand; the loader
+    # always fills it (default: `default_sections`).
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,16 +96,20 @@ DEFAULT_SECTIONS = (
     Section("特色阵地", "features"),
 )
 
+# Where a meeting's record is published unless its [[meetings]] entry says
+# ``sections = [...]``: branch meetings in 支部生活, the unit's own in 党建动态.
+DEFAULT_MEETING_SECTIONS = {"branch": "branch-life", "unit": "news"}
+
 DEFAULT_MEETINGS = (
-    Meeting("支部党员大会", "member-meeting", "branch", "quarter"),
-    Meeting("支部委员会", "committee", "branch", "month"),
-    Meeting("党小组会", "group", "branch", "month"),
-    Meeting("党课", "lecture", "branch", "quarter"),
-    Meeting("主题党日", "theme-day", "branch", "month"),
-    Meeting("组织生活会", "life-meeting", "branch", "year"),
-    Meeting("党委会", "unit-committee", "unit", "month"),
-    Meeting("党政联席会", "joint-meeting", "unit", None),
-    Meeting("中心组学习", "study-group", "unit", None),
+    Meeting("支部党员大会", "member-meeting", "branch", "quarter", ("branch-life",)),
+    Meeting("支部委员会", "committee", "branch", "month", ("branch-life",)),
+    Meeting("党小组会", "group", "branch", "month", ("branch-life",)),
+    Meeting("党课", "lecture", "branch", "quarter", ("branch-life",)),
+    Meeting("主题党日", "theme-day", "branch", "month", ("branch-life",)),
+    Meeting("组织生活会", "life-meeting", "branch", "year", ("branch-life",)),
+    Meeting("党委会", "unit-committee", "unit", "month", ("news",)),
+    Meeting("党政联席会", "joint-meeting", "unit", None, ("news",)),
+    Meeting("中心组学习", "study-group", "unit", None, ("news",)),
 )
 
 DEFAULT_CATEGORIES = ("理论学习", "推进工作", "组织生活", "队伍建设", "特色阵地", "服务群众", "作风廉政", "计划总结", "通知公示")
@@ -141,10 +150,16 @@ class SiteConfig:
         return None
 
     def meeting_by_key(self, key: str) -> Meeting:
+        """The meeting of a key taken from this config (a post's or branch's
+        validated keys); a key from anywhere else must go through `meeting`."""
         return next(m for m in self.meetings if m.key == key)
 
     def section_by_key(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
+
+    def recorded_meetings(self, meetings: tuple[str, ...], section: str) -> tuple[str, ...]:
+        """The meeting keys a post in ``section`` records (the rest it only mentions)."""
+        return tuple(k for k in meetings if section in self.meeting_by_key(k).sections)
 
     @property
     def base_path(self) -> str:
@@ -157,7 +172,7 @@ class SiteConfig:
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
 _TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits"}
 _SECTION_KEYS = {"name", "key"}
-_MEETING_KEYS = {"name", "key", "level", "every"}
+_MEETING_KEYS = {"name", "key", "level", "every", "sections"}
 _COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -281,7 +296,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         site[key] = value
 
     sections = _parse_sections(data, find, bad)
-    meetings = _parse_meetings(data, find, bad)
+    meetings = _parse_meetings(data, find, bad, sections)
     categories = DEFAULT_CATEGORIES
     if "categories" in data:
         value = data["categories"]
@@ -350,11 +365,26 @@ def _parse_sections(data: dict, find, bad) -> tuple[Section, ...]:
     return tuple(out) or DEFAULT_SECTIONS
 
 
-def _parse_meetings(data: dict, find, bad) -> tuple[Meeting, ...]:
+def _parse_meetings(data: dict, find, bad, sections: tuple[Section, ...]) -> tuple[Meeting, ...]:
+    section_words = [f"{s.name}（{s.key}）" for s in sections]
+
+    def by_word(word: str) -> Section | None:
+        return next((s for s in sections if word in (s.name, s.key)), None)
+
     if "meetings" not in data:
+        # The default meetings name the default sections: a site that renames its
+        # sections but keeps the default meetings must say where meetings are recorded.
+        missing = sorted({k for m in DEFAULT_MEETINGS for k in m.sections if by_word(k) is None})
+        if missing:
+            names = "、".join(f"{s.name}（{s.key}）" for s in DEFAULT_SECTIONS if s.key in missing)
+            bad(
+                find("sections", None, 0) if "sections" in data else 1,
+                f"默认的会议类型记录在栏目 {names} 中，但 [[sections]] 里没有这个栏目。"
+                f"请保留该栏目，或写出 [[meetings]] 并用 sections = [...] 指明各会议记录在哪个栏目；现有栏目：{choices_text(section_words)}。",
+            )
         return DEFAULT_MEETINGS
     out: list[Meeting] = []
-    for line, item in _parse_table_list(data, "meetings", _MEETING_KEYS, find, bad):
+    for i, (line, item) in enumerate(_parse_table_list(data, "meetings", _MEETING_KEYS, find, bad)):
         nk = _check_name_key("meetings", item, line, bad)
         if not nk:
             continue
@@ -369,7 +399,34 @@ def _parse_meetings(data: dict, find, bad) -> tuple[Meeting, ...]:
         if any(m.name == nk[0] or m.key == nk[1] for m in out):
             bad(line, f"会议“{nk[0]}”（{nk[1]}）重复了：每种会议的 name 和 key 都必须唯一。")
             continue
-        out.append(Meeting(nk[0], nk[1], level, every))
+        where: list[str] = []
+        if "sections" in item:
+            sline = find("meetings", "sections", i)
+            raw = item["sections"]
+            if not isinstance(raw, list) or not raw or not all(isinstance(w, str) for w in raw):
+                bad(sline, f"会议“{nk[0]}”的 sections 应当是栏目名称列表，例如 sections = [\"支部生活\"]；现有栏目：{choices_text(section_words)}。")
+                continue
+            for word in raw:
+                s = by_word(word.strip())
+                if s is None:
+                    hint = closest(word.strip(), [x.name for x in sections])
+                    bad(sline, f"会议“{nk[0]}”的 sections 中“{word}”不是已配置的栏目" + (f"，是不是“{hint}”？" if hint else "。") + f"现有栏目：{choices_text(section_words)}。")
+                elif s.key not in where:
+                    where.append(s.key)
+            if len(where) != len(raw):
+                continue
+        else:
+            default = DEFAULT_MEETING_SECTIONS[level]
+            s = by_word(default)
+            if s is None:
+                bad(
+                    line,
+                    f"会议“{nk[0]}”没有写 sections，默认记录在栏目“{default}”，但 [[sections]] 里没有这个栏目。"
+                    f"请在这个 [[meetings]] 段中写明 sections = [...]；现有栏目：{choices_text(section_words)}。",
+                )
+                continue
+            where.append(s.key)
+        out.append(Meeting(nk[0], nk[1], level, every, tuple(where)))
     return tuple(out) or DEFAULT_MEETINGS
 
 

@@ -57,6 +57,7 @@ def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
         return History(False, f"读取 git 历史失败：{err.strip()[:200]}")
     first: dict[str, dt.datetime] = {}
     last: dict[str, dt.datetime] = {}
+    edited: dict[str, dt.datetime] = {}
     for chunk in log.stdout.decode("utf-8", "replace").split("\x01"):
         if not chunk.strip():
             continue
@@ -76,6 +77,12 @@ def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
                 if code == "R":
                     first.setdefault(new, first.pop(old, when))
                     last.pop(old, None)
+                    if old in edited:
+                        edited[new] = edited.pop(old)
+                    # "R100" is a pure move; a lower similarity score means the
+                    # content changed in the same commit.
+                    if status[1:] != "100":
+                        edited[new] = when
                 else:
                     first.setdefault(new, when)
                 last[new] = when
@@ -83,12 +90,16 @@ def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
             path = tokens[i + 1] if i + 1 < len(tokens) else ""
             i += 2
             if code == "A":
+                if path in first:  # re-added after a delete: the content may differ
+                    edited[path] = when
                 first.setdefault(path, when)
                 last[path] = when
             elif code in ("M", "T"):
+                if path in first:
+                    edited[path] = when
                 first.setdefault(path, when)
                 last[path] = when
             elif code == "D":
                 last.pop(path, None)
                 # Keep first-add: a post deleted and re-added keeps its first time.
-    return History(True, "", tuple(sorted(first.items())), tuple(sorted(last.items())))
+    return History(True, "", tuple(sorted(first.items())), tuple(sorted(last.items())), tuple(sorted(edited.items())))

@@ -9,13 +9,18 @@ Definitions (see issue 3; tests follow them exactly):
 
 * counted post for year Y: not a draft, dated (site timezone) in Y, on or
   before the as-of date;
+* a post *records* a meeting it lists only when it is in one of the meeting's
+  sections (default: branch meetings in 支部生活, unit meetings in 党建动态;
+  ``sections = [...]`` in [[meetings]]); elsewhere (a 通知公告 announcing a
+  主题党日) the meeting is only mentioned and counts nowhere below. A post
+  recording several meetings counts for each of them;
 * cadence slot: one per (branch | unit) × period of each meeting with an
   ``every``; **due** when the period's last day is on or before the as-of date;
-  **met** when a counted post of the unit (and branch, at branch level) lists
+  **met** when a counted post of the unit (and branch, at branch level) records
   the meeting and is dated inside the period; a not-yet-due slot is pending
   (shown as met when already held) and counted in neither; a branch exempt from
   a meeting has exempt slots, counted in neither;
-* disclosure lag of a counted post with a meeting: date of the commit that
+* disclosure lag of a counted post recording a meeting: date of the commit that
   first added its file minus the post's date, in whole days (site timezone);
   negative lags are left out (and reported by `lag_warnings`), posts first
   committed before ``[compare] lag_since`` are not measured; median is the
@@ -177,7 +182,8 @@ class UnitMetrics:
     branches: int
     posts: int
     by_section: tuple[tuple[str, int], ...]  # section key → counted posts, config order
-    by_meeting: tuple[tuple[str, int], ...]  # meeting key → counted posts, config order
+    by_meeting: tuple[tuple[str, int], ...]  # meeting key → counted posts recording it, config order
+    several_meetings: int  # counted posts recording more than one meeting (each counts for all)
     by_category: tuple[tuple[str, int], ...]  # category → counted posts, config order
     uncategorized: int
     by_branch: tuple[tuple[str, int], ...]  # branch id → counted posts, unit order
@@ -271,12 +277,25 @@ def _first_added(model: SiteModel) -> dict[str, dt.date]:
     return {path: when.astimezone(tz).date() for path, when in model.history.first_added}
 
 
-def _lag(posts: list[Post], first: dict[str, dt.date], lag_since: dt.date | None) -> Lag:
+def _recorded(config: SiteConfig):
+    """``recorded(post)`` → the meeting keys the post records (see the module docstring)."""
+    where = {m.key: m.sections for m in config.meetings}
+
+    def recorded(p: Post) -> tuple[str, ...]:
+        if not p.meetings:
+            return ()
+        return tuple(k for k in p.meetings if p.section in where.get(k, ()))
+
+    return recorded
+
+
+def _lag(posts: list[Post], first: dict[str, dt.date], lag_since: dt.date | None, config: SiteConfig) -> Lag:
     values: list[int] = []
     negative: list[LagSample] = []
     before = uncommitted = 0
+    recorded = _recorded(config)
     for p in posts:
-        if not p.meetings:
+        if not recorded(p):
             continue
         added = first.get(p.source)
         if added is None:
@@ -299,11 +318,12 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
     # post of the unit. The posts are all of ``year``, so a period holds a day exactly when
     # it holds the day's month (9,000+ slots a year at 293 branches: no scan of days per slot).
     held: dict[tuple[str, str | None], set[int]] = defaultdict(set)
+    recorded = _recorded(model.config)
     for p in posts:
         if p.day.year != year:  # (the caller passes the year's posts; a period is only months)
             continue
         month = p.day.month
-        for key in p.meetings:
+        for key in recorded(p):
             held[(key, None)].add(month)
             if p.branch:
                 held[(key, p.branch)].add(month)
@@ -381,11 +401,14 @@ def unit_metrics(model: SiteModel, unit: Unit, year: int, first: dict[str, dt.da
     by_meeting = {m.key: 0 for m in cfg.meetings}
     by_category = {c: 0 for c in cfg.categories}
     by_branch = {b.id: 0 for b in unit.branches}
-    uncategorized = unit_level = 0
+    uncategorized = unit_level = several = 0
     monthly = [0] * 12
+    recorded = _recorded(cfg)
     for p in posts:
         by_section[p.section] = by_section.get(p.section, 0) + 1
-        for k in p.meetings:
+        keys = recorded(p)
+        several += len(keys) > 1
+        for k in keys:
             by_meeting[k] = by_meeting.get(k, 0) + 1
         if p.category in by_category:
             by_category[p.category] += 1
@@ -399,7 +422,7 @@ def unit_metrics(model: SiteModel, unit: Unit, year: int, first: dict[str, dt.da
     cadence = _cadence(unit, posts, year, model)
     lag = None
     if model.history.available:
-        lag = _lag(posts, _first_added(model) if first is None else first, cfg.compare.lag_since)
+        lag = _lag(posts, _first_added(model) if first is None else first, cfg.compare.lag_since, cfg)
     return UnitMetrics(
         unit=unit.slug,
         name=unit.name,
@@ -408,6 +431,7 @@ def unit_metrics(model: SiteModel, unit: Unit, year: int, first: dict[str, dt.da
         posts=len(posts),
         by_section=tuple(by_section.items()),
         by_meeting=tuple(by_meeting.items()),
+        several_meetings=several,
         by_category=tuple(by_category.items()),
         uncategorized=uncategorized,
         by_branch=tuple(by_branch.items()),
@@ -458,7 +482,7 @@ def lag_warnings(model: SiteModel) -> list[Problem]:
     first = _first_added(model)
     out: list[Problem] = []
     for y in years_of(model):
-        for s in _lag(counted_posts(model, y), first, model.config.compare.lag_since).negative:
+        for s in _lag(counted_posts(model, y), first, model.config.compare.lag_since, model.config).negative:
             p = next(p for p in model.posts if p.source == s.source)
             out.append(
                 warning(

@@ -115,7 +115,10 @@ class History:
     available: bool
     reason: str  # why not available, in Chinese ("" when available)
     first_added: tuple[tuple[str, dt.datetime], ...] = ()
-    last_changed: tuple[tuple[str, dt.datetime], ...] = ()
+    last_changed: tuple[tuple[str, dt.datetime], ...] = ()  # last commit touching the file (adds too)
+    # Last commit that changed the file's content after the commit that first added
+    # it: the post page's "最后修改". Files committed once (or only renamed) are absent.
+    edited: tuple[tuple[str, dt.datetime], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -244,8 +244,19 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
         if any(x.id == bid for x in branches):
             bad(bline, f"支部 id “{bid}” 重复了：同一单位内每个支部的 id 必须唯一。")
             continue
-        if not groups and GROUP_MEETING_KEY not in exempt:
-            exempt.append(GROUP_MEETING_KEY)
+        if not groups:
+            # ``groups = false`` exempts the branch from 党小组会, so it refers to that
+            # meeting: a site.toml whose [[meetings]] lack it makes the line meaningless.
+            group = next((m for m in config.meetings if m.key == GROUP_MEETING_KEY), None)
+            if group is None:
+                bad(
+                    line_of("branches.groups", i),
+                    f"支部 {bid} 写了 groups = false（未设党小组，免于党小组会），但 site.toml 的 [[meetings]] 中没有党小组会（key = \"{GROUP_MEETING_KEY}\"）。"
+                    f"请删除这一行，或在 site.toml 中加上 key = \"{GROUP_MEETING_KEY}\" 的 [[meetings]]；已配置的会议：{choices_text(meeting_words)}。",
+                )
+                continue
+            if group.key not in exempt:
+                exempt.append(group.key)
         branches.append(Branch(bid, bname.strip(), bkind, groups, tuple(sorted(set(exempt)))))
     # Names are shown on every page of the unit, in feeds and in the CSV: no
     # invisible controls, and no personal data (scanned as written and decoded).
@@ -670,6 +681,26 @@ def parse_post(
     if branch_level and branch_id is None and (branch_value is None or not branch_value.strip()):
         names = "、".join(config.meeting_by_key(k).name for k in branch_level)
         problems.append(error(relpath, mline, f"“{names}”是支部的会议，请用“branch: 支部编号”写明是哪个支部。可选：{choices_text(valid_branches)}。"))
+    # A meeting listed in a section where it is not recorded (a 通知公告 announcing a
+    # 主题党日) is only mentioned: it does not count for 对标, and the author is told.
+    if section_key is not None and meeting_keys:
+        mentioned = [config.meeting_by_key(k) for k in meeting_keys if k not in config.recorded_meetings(tuple(meeting_keys), section_key)]
+        if mentioned:
+            section_name = config.section_by_key(section_key).name
+            where: dict[tuple[str, ...], list[str]] = {}
+            for m in mentioned:
+                where.setdefault(m.sections, []).append(m.name)
+            places = [("或".join(config.section_by_key(k).name for k in keys), names) for keys, names in where.items()]
+            target = places[0][0] if len(places) == 1 else "、".join(f"{p}（{'、'.join(n)}）" for p, n in places)
+            names = "、".join(f"“{m.name}”" for m in mentioned)
+            problems.append(
+                warning(
+                    relpath,
+                    mline,
+                    f"{section_name}中的会议不计入对标；会议记录请发在{target}。本篇列出的{names}只算提及，不算召开；"
+                    f"如果这就是会议记录，请把 section 改为{places[0][0]}，否则删去 meeting 这一行。",
+                )
+            )
     # category
     category = None
     cat_value, cline = scalar("category")

@@ -274,7 +274,8 @@ class Planner:
         self.meeting_names = {m.key: m.name for m in self.cfg.meetings}
         self.posts_by_source = {p.source: p for p in model.posts}
         self.summaries: dict[str, Node] = _Summaries(self)
-        self.last_changed = dict(model.history.last_changed)
+        # "最后修改" on a post page: only a later change of the content, never the first add
+        self.edited = dict(model.history.edited)
         self.tokens = tokens
         self.list_tokens: dict[str, str] = _ListTokens(self)
         self.list_tokens.update(list_tokens or {})
@@ -444,7 +445,7 @@ class Planner:
                 older = col[i + 1] if i + 1 < len(col) else None
                 if around is not None and not any(x is not None and x.source in around for x in (p, newer, older)):
                     continue
-                changed = self.last_changed.get(p.source)
+                changed = self.edited.get(p.source)
                 # which neighbours exist is hashed too: (p, X) as newer or as older must differ
                 near = [x for x in (newer, older) if x is not None]
                 key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near, whole=p)
@@ -551,7 +552,7 @@ class Planner:
         s["attachments"] = [
             {"name": a.name, "url": urls.post_file(p.unit, p.slug, a.name), "kind": a.kind, "size": size_text(a.size)} for a in p.attachments
         ]
-        changed = self.last_changed.get(p.source)
+        changed = self.edited.get(p.source)
         s["changed"] = changed.date().isoformat() if changed else None
         s["changed_text"] = date_text(changed.date()) if changed else None
         ctx["post"] = s

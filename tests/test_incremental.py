@@ -369,12 +369,19 @@ def test_noop_shortcut_still_sees_deleted_outputs_new_commits_and_a_new_day(warm
     (out / "jx/c/index.html").unlink()
     result = builder.build()
     assert result.rendered == ("jx/c/index.html",)
-    # a commit changes the history (last-changed dates, disclosure lag) without touching a file
+    # a commit changes the history (disclosure lag) without touching a file; a file's
+    # first commit is not a later edit, so no post page gains "最后修改"
     git_init(site)
     commit_all(site, "录入", "2026-06-01T10:00:00+08:00")
     result = builder.build()
-    assert "jx/c/index.html" in result.rendered  # now shows its last-changed date
-    assert "最后修改" in (out / "jx/c/index.html").read_text("utf-8")
+    assert result.ok and any(p.startswith("compare/") for p in result.rendered)
+    assert "最后修改" not in (out / "jx/c/index.html").read_text("utf-8")
+    # a later commit that changes c.md's content: its page now shows the change's date
+    edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")
+    commit_all(site, "修改", "2026-06-03T10:00:00+08:00")
+    result = builder.build()
+    assert "jx/c/index.html" in result.rendered
+    assert "最后修改</dt><dd><time datetime=\"2026-06-03\">" in (out / "jx/c/index.html").read_text("utf-8")
     assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().rendered == ()
     later = Builder(BuildOptions(site, out, as_of=dt.date(2026, 7, 31), jobs=1)).build()
     assert later.ok and any(p.startswith("compare/") for p in later.rendered)
