@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
+from . import __version__
 from .errors import LiangshaiError, Problem, Severity
 
 EXIT_OK = 0
@@ -57,6 +58,7 @@ def _site(value: str) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="liangshai", description="晾晒：党组织工作公开晾晒网站生成器")
+    p.add_argument("-V", "--version", action="version", version=f"liangshai（晾晒）{__version__}", help="显示版本号")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
 
     b = sub.add_parser("build", help="生成网站")

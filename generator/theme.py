@@ -21,7 +21,17 @@ import jinja2
 from .errors import Kind, ThemeError, error
 from .urls import href
 
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+def _bundled_themes() -> Path:
+    """The themes shipped with liangshai: inside the package when installed from a
+    wheel (``generator/_themes``, see pyproject.toml), else the checkout's ``themes/``."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "_themes"
+    return shipped if (shipped / "default" / "templates").is_dir() else here.parent / "themes"
+
+
+BUNDLED_THEMES = _bundled_themes()
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+DEMO_AS_OF = "2026-11-27"
+
+
+@pytest.fixture(scope="session")
+def dated_demo(tmp_path_factory) -> tuple[Path, Path]:
+    """The demo as the README's first command makes it: scripts/make_demo.py's dated
+    git repository, built once per session with a fixed as-of date → (repo, output)."""
+    root = tmp_path_factory.mktemp("dated-demo")
+    site, out = root / "demo-site", root / "demo"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_demo.py"), "--site", str(site), "--out", str(out), "--as-of", DEMO_AS_OF],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    print(proc.stdout)  # the script reports the commits and the seconds it took
+    return site, out

@@ -231,3 +231,37 @@ def test_last_modified_only_after_a_later_content_change(tmp_path: Path) -> None
     assert '<dt>最后修改</dt><dd><time datetime="2026-04-02">2026年4月2日</time></dd>' in edited
     for slug in ("once", "renamed"):
         assert "最后修改" not in (out / f"jx/{slug}/index.html").read_text("utf-8"), slug
+
+
+# ---------------------------------------------------------------------------
+# 4. the demo, committed day by day by scripts/make_demo.py, shows its lag
+
+
+def test_dated_demo_shows_a_lag_for_every_unit(dated_demo) -> None:
+    import csv
+    import io
+
+    site, out = dated_demo
+    commits = git(site, "log", "--format=%cs").split()
+    assert len(commits) > 300 and len(set(commits)) == len(commits)  # one commit per day
+    assert git(site, "status", "--porcelain") == ""
+    data = json.loads((out / "data/compare.json").read_text("utf-8"))
+    assert data["history"] == {"available": True, "reason": ""} and data["lag_since"] is None
+    units = sorted(p.parent.name for p in (site / "content").glob("*/_unit.toml"))
+    for year, yd in data["years"].items():
+        assert sorted(yd["units"]) == units
+        for slug, u in yd["units"].items():
+            lag = u["lag_days"]
+            assert lag["count"] > 0 and lag["median"] is not None and 0 <= lag["median"] <= lag["p90"] <= 10, (year, slug, lag)
+            assert u["lag_excluded"] == {"negative": 0, "before_lag_since": 0, "uncommitted": 0}
+    # the lags differ between units (each has its own usual delay), so the ranking means something
+    assert len({u["lag_days"]["median"] for u in data["years"]["2026"]["units"].values()}) > 2
+    rows = list(csv.DictReader(io.StringIO((out / "compare/2026.csv").read_text("utf-8-sig"))))
+    assert len(rows) == len(units) and all(r["时滞中位数(天)"] and int(r["时滞样本数"]) > 0 for r in rows)
+    # a record of a 主题党日 held together with a 党课 counts for both, and the data file says so
+    assert sum(u["posts_with_several_meetings"] for u in data["years"]["2026"]["units"].values()) > 0
+    js = data["years"]["2026"]["units"]["jisuanji"]
+    both = site / "content/jisuanji/2026/js-yjs-2026-03-theme-day-lecture/index.md"
+    assert "meeting: [主题党日, 党课]" in both.read_text("utf-8")
+    missed = {(m["branch"], m["meeting"], m["period"]) for m in js["missed"]}
+    assert ("js-yjs", "主题党日", "2026-03") not in missed and ("js-yjs", "党课", "2026-Q1") not in missed
