@@ -406,14 +406,16 @@ def _parse_meetings(data: dict, find, bad, sections: tuple[Section, ...]) -> tup
             if not isinstance(raw, list) or not raw or not all(isinstance(w, str) for w in raw):
                 bad(sline, f"会议“{nk[0]}”的 sections 应当是栏目名称列表，例如 sections = [\"支部生活\"]；现有栏目：{choices_text(section_words)}。")
                 continue
+            unknown = False
             for word in raw:
                 s = by_word(word.strip())
                 if s is None:
+                    unknown = True
                     hint = closest(word.strip(), [x.name for x in sections])
                     bad(sline, f"会议“{nk[0]}”的 sections 中“{word}”不是已配置的栏目" + (f"，是不是“{hint}”？" if hint else "。") + f"现有栏目：{choices_text(section_words)}。")
                 elif s.key not in where:
                     where.append(s.key)
-            if len(where) != len(raw):
+            if unknown:
                 continue
         else:
             default = DEFAULT_MEETING_SECTIONS[level]

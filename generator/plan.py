@@ -526,13 +526,15 @@ class Planner:
         ctx["unit"] = self._unit_info(u)
         ctx["branch"] = {"id": b.id, "name": b.name, "kind": b.kind, "groups": b.groups, "exempt": [self.meeting_names[k] for k in b.exempt]}
         groups = []
+        # Under a meeting only the posts that record it (a notice announcing it is no record: see metrics).
+        recorded = {p.source: self.cfg.recorded_meetings(p.meetings, p.section) for p in posts}
         for m in self.cfg.meetings:
             if m.level != "branch":
                 continue
-            rows = [self.summaries[p.source] for p in posts if m.key in p.meetings]
+            rows = [self.summaries[p.source] for p in posts if m.key in recorded[p.source]]
             groups.append({"name": m.name, "key": m.key, "exempt": m.key in b.exempt, "posts": rows})
         ctx["meetings"] = groups
-        ctx["others"] = [self.summaries[p.source] for p in posts if not any(self.cfg.meeting_by_key(k).level == "branch" for k in p.meetings)]
+        ctx["others"] = [self.summaries[p.source] for p in posts if not any(self.cfg.meeting_by_key(k).level == "branch" for k in recorded[p.source])]
         ctx["total"] = len(posts)
         return PageSpec(path, "branch.html", ctx, u.source)
 

@@ -155,6 +155,11 @@ def test_a_notice_announcing_a_meeting_is_not_counted_and_warns(tmp_path: Path) 
     assert u["by_section"]["通知公告"] == 1  # still a notice in every other figure
     assert u["lag_days"]["count"] == 1  # only the record is measured (42 days)
     assert data["meeting_sections"]["主题党日"] == ["支部生活"]
+    # the branch page lists the notice under 其他活动, not as a 主题党日 held
+    branch = (tmp_path / "out/wy/branch/wy-jg/index.html").read_text("utf-8")
+    theme_day = branch.split('id="h-m-theme-day"', 1)[1].split("</section>", 1)[0]
+    assert "1 次" in theme_day and "四月主题党日" in theme_day and "关于开展5月主题党日活动的通知" not in theme_day
+    assert "关于开展5月主题党日活动的通知" in branch.split('id="h-others"', 1)[1]
     page = (tmp_path / "out/compare/index.html").read_text("utf-8")
     assert "其他栏目（如通知公告中的会前通知）列出的会议只算提及，不计入" in page
     assert "每种会议各计一次" in page
@@ -265,3 +270,14 @@ def test_dated_demo_shows_a_lag_for_every_unit(dated_demo) -> None:
     assert "meeting: [主题党日, 党课]" in both.read_text("utf-8")
     missed = {(m["branch"], m["meeting"], m["period"]) for m in js["missed"]}
     assert ("js-yjs", "主题党日", "2026-03") not in missed and ("js-yjs", "党课", "2026-Q1") not in missed
+
+
+# ---------------------------------------------------------------------------
+# 5. the wheel (built, installed and used by scripts/check_wheel.py in .ci/run)
+
+
+def test_version_is_printed() -> None:
+    import generator
+
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"liangshai（晾晒）{generator.__version__}"
