@@ -244,8 +244,10 @@ def _history_id(head: str, tz: object, history: History) -> str:
 
 
 def _compare_fields(p: Post) -> tuple[object, ...]:
-    """What the comparison index reads of a post (metrics.py, compare.py): not its title or body."""
-    return (p.source, p.unit, p.branch, p.category, p.day.isoformat(), p.draft, p.meetings, p.section)
+    """What the comparison index reads of a post (metrics.py, compare.py): not its title or body.
+
+    The slug too: the per-unit grid links each met slot to its record's page."""
+    return (p.source, p.unit, p.slug, p.branch, p.category, p.day.isoformat(), p.draft, p.meetings, p.section)
 
 
 @dataclass

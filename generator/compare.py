@@ -235,11 +235,33 @@ def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str) 
     return PageSpec(path, "compare.html", ctx, "站点")
 
 
-def _state_cell(s: Slot) -> dict[str, str]:
+def _state_cell(s: Slot, meeting: str, post_urls: dict[str, str]) -> dict[str, Any]:
+    """One grid cell: the symbol shown, the words a screen reader hears, and for a met slot
+    the link to its first record (by date, then path) with the number of records.
+
+    The grid shows only the symbol (the legend explains it) so twelve months fit a
+    desktop row; ``text`` says in words what the colour and symbol say, e.g. what is missing.
+    """
     state = s.state
-    text = STATE_TEXT[state]
     note = "（周期未结束，暂不计入）" if state == "met" and not s.due else ""
-    return {"state": state, "symbol": STATE_SYMBOL[state], "text": text, "label": f"{s.period.label}：{text}{note}"}
+    if state == "met":
+        n = len(s.posts)
+        text = f"{s.period.label}{meeting}已公开{f' {n} 篇，打开第一篇' if n > 1 else '，打开记录'}{note}"
+    elif state == "missed":
+        text = f"{s.period.label}{meeting}未公开"
+    elif state == "pending":
+        text = f"{s.period.label}{meeting}未到期"
+    else:
+        text = f"{s.period.label}{meeting}免于召开"
+    first = s.posts[0] if state == "met" and s.posts else None
+    return {
+        "state": state,
+        "symbol": STATE_SYMBOL[state],
+        "text": text,
+        "label": f"{s.period.label}：{STATE_TEXT[state]}{f'（{len(s.posts)} 篇）' if state == 'met' and len(s.posts) > 1 else ''}{note}",
+        "href": post_urls[first] if first is not None else None,
+        "count": len(s.posts) if state == "met" else 0,
+    }
 
 
 def _sparkline(u: UnitMetrics, ym: YearMetrics) -> dict[str, Any]:
@@ -255,7 +277,8 @@ def _sparkline(u: UnitMetrics, ym: YearMetrics) -> dict[str, Any]:
     return {"bars": bars, "width": 12 * (bar + gap) - gap, "height": height, "bar": bar, "label": f"{ym.year}年每月公开数：{label}"}
 
 
-def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, planner: Planner) -> PageSpec:
+def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, planner: Planner, post_urls: dict[str, str]) -> PageSpec:
+    """The per-unit detail page; ``post_urls`` maps a post's source to its page (the grid's links)."""
     cfg = planner.cfg
     path = urls.compare_unit(ym.year, u.unit)
     title = f"{u.name} · {ym.year}年对标"
@@ -289,7 +312,7 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
                 {
                     "name": owner_name(owner),
                     "url": urls.branch(unit.slug, owner) if owner else urls.unit(unit.slug),
-                    "cells": [_state_cell(s) for s in mine],
+                    "cells": [_state_cell(s, m.name, post_urls) for s in mine],
                     "due": sum(1 for s in mine if s.counted_due),
                     "met": sum(1 for s in mine if s.counted_met),
                 }
@@ -322,6 +345,8 @@ def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec],
     cm = compute(model)
     cfg = model.config
     units = {u.slug: u for u in model.units}
+    # a post's URL is its unit and slug: both are in build._compare_fields, the family key
+    post_urls = {p.source: urls.post(p.unit, p.slug) for p in model.posts}
     pages: list[PageSpec] = []
     files: list[FileSpec] = []
     for ym in cm.years:
@@ -329,7 +354,7 @@ def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec],
         if ym.year == cm.as_of.year:
             pages.append(year_page(cm, ym, planner, urls.COMPARE))
         for u in ym.units:
-            pages.append(unit_page(cm, ym, u, units[u.unit], planner))
+            pages.append(unit_page(cm, ym, u, units[u.unit], planner, post_urls))
         files.append(FileSpec(urls.compare_csv(ym.year), "站点", data=csv_bytes(ym, cfg)))
     files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data_file(cm, model)).encode("utf-8")))
     return pages, files

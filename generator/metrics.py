@@ -96,6 +96,8 @@ class Slot:
     exempt: bool
     due: bool  # the period ended on or before the as-of date
     held: bool  # a counted post lists the meeting inside the period
+    # the sources of the counted posts that hold it, by date then path (the grid links the first)
+    posts: tuple[str, ...] = ()
 
     @property
     def state(self) -> str:
@@ -319,14 +321,20 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
     # it holds the day's month (9,000+ slots a year at 293 branches: no scan of days per slot).
     held: dict[tuple[str, str | None], set[int]] = defaultdict(set)
     recorded = _recorded(model.config)
+    # the same posts themselves, for the slots' `posts` (the grid's links to the records)
+    records: dict[tuple[str, str | None], list[Post]] = defaultdict(list)
     for p in posts:
         if p.day.year != year:  # (the caller passes the year's posts; a period is only months)
             continue
         month = p.day.month
         for key in recorded(p):
             held[(key, None)].add(month)
+            records[(key, None)].append(p)
             if p.branch:
                 held[(key, p.branch)].add(month)
+                records[(key, p.branch)].append(p)
+    for mine in records.values():
+        mine.sort(key=lambda q: (q.day, q.source))  # deterministic: by date, then path
     nothing: set[int] = set()
     slots: list[Slot] = []
     for m in model.config.meetings:
@@ -341,6 +349,7 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
         for owner, exempt in owners:
             months = held.get((m.key, owner), nothing)
             for period, span, due in spans:
+                is_held = bool(months) and any(month in months for month in span)
                 slots.append(
                     Slot(
                         meeting=m.key,
@@ -348,7 +357,8 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
                         period=period,
                         exempt=exempt,
                         due=due,
-                        held=bool(months) and any(month in months for month in span),
+                        held=is_held,
+                        posts=tuple(q.source for q in records[(m.key, owner)] if period.contains(q.day)) if is_held else (),
                     )
                 )
     # Reading order: the unit's own slots first, then branch by branch as listed in

@@ -351,10 +351,14 @@ def test_cadence_pages_csv_and_stats_agree(tmp_path: Path) -> None:
     b1 = grid.split("第一教工党支部")[1].split("</tr>")[0]
     states = re.findall(r'class="slot slot-(\w+)"', b1)
     assert states == ["met", "met", "missed", "met"] + ["pending"] * 8
-    assert "✗</span> 未公开" in b1 and "…</span> 未到期" in b1
+    # the grid shows symbols; each cell says in (visually hidden) words what it means
+    assert '✗</span><span class="sr-only">2026年3月支部委员会未公开</span>' in b1
+    assert '…</span><span class="sr-only">2026年5月支部委员会未到期</span>' in b1
+    # a met cell links to its record, also while the period is still open
+    assert '<a href="../../../jx/p5/index.html"><span aria-hidden="true">✓</span><span class="sr-only">2026年4月支部委员会已公开，打开记录（周期未结束，暂不计入）</span></a>' in b1
     grid = detail.split('id="h-g-group"')[1].split("</table>")[0]
     b2 = grid.split("学生党支部")[1].split("</tr>")[0]
-    assert re.findall(r'class="slot slot-(\w+)"', b2) == ["exempt"] * 12 and "—</span> 免" in b2
+    assert re.findall(r'class="slot slot-(\w+)"', b2) == ["exempt"] * 12 and '—</span><span class="sr-only">2026年1月党小组会免于召开</span>' in b2
     assert "<svg class=\"spark\"" in detail and "1月2篇，2月2篇，3月3篇，4月1篇" in detail
     # the unit page links to its detail page
     assert 'href="../compare/2026/jx/index.html"' in (out / "jx" / "index.html").read_text(encoding="utf-8")

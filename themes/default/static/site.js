@@ -41,7 +41,25 @@
       });
     });
   }
+  // Wide tables scroll inside their own box (.table-scroll); the hint just before a box
+  // shows only while the box really overflows, measured again when the window changes.
+  function updateHints() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-scroll"), function (box) {
+      var hint = box.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) return;
+      hint.classList.add("measured");
+      hint.hidden = box.scrollWidth <= box.clientWidth + 1;
+    });
+  }
+  var pending = false;
+  function onResize() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; updateHints(); });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), makeSortable);
+    updateHints();
+    window.addEventListener("resize", onResize);
   });
 })();
