@@ -19,7 +19,8 @@ Definitions (see issue 3; tests follow them exactly):
   **met** when a counted post of the unit (and branch, at branch level) records
   the meeting and is dated inside the period; a not-yet-due slot is pending
   (shown as met when already held) and counted in neither; a branch exempt from
-  a meeting has exempt slots, counted in neither;
+  a meeting has exempt slots, counted in neither; a slot keeps the sources of the
+  posts that hold it, by date then path (the per-unit grid links the first);
 * disclosure lag of a counted post recording a meeting: date of the commit that
   first added its file minus the post's date, in whole days (site timezone);
   negative lags are left out (and reported by `lag_warnings`), posts first
