@@ -326,6 +326,24 @@ def test_compare_pages_fit_the_screen(demo_server, browser, width: int, height: 
         context.close()
 
 
+def test_phone_layout_without_script(demo_server, browser) -> None:
+    """WeChat and other readers may run no script: the hints then come from the media queries."""
+    out, base = demo_server
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        for rel in ("compare/index.html", _widest_unit(out)):
+            page.goto(f"{base}/{urllib.parse.quote(rel)}", wait_until="load")
+            m = page.evaluate(MEASURE)
+            # really without script: site.js neither made sort buttons nor measured a hint
+            assert m["tables"] and page.evaluate("document.querySelectorAll('button.sort, .scroll-hint.measured').length") == 0
+            problems += check_layout(m, 390, f"{rel} @390（无脚本）")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
 def test_layout_check_catches_the_old_faults() -> None:
     """The checker really fails: the measurements of the old layout (issue 17) are reported."""
     head = {"text": "时滞中位数", "lines": [1, 1, 1, 1, 1], "width": 14}
