@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import UNIT_TOML, post_text, run_cli, write_site
+from hostile_files import tiny_pdf
 from generator import urls
 from generator.build import Builder, BuildOptions
 from generator.csvout import csv_text, safe_cell
@@ -133,6 +134,7 @@ def test_href_encodes_every_reserved_character() -> None:
 
 HASH_SITE_CONFIG = '[site]\ntitle = "测试"\nbase_url = "http://dangjian.example.edu.cn/"\n'
 ODD_NAME = "a#b?.pdf"
+ODD_PDF = tiny_pdf("odd name")  # a readable PDF: an unreadable one is an error since issue 16
 ODD_TAG = "a+b=c@d;e,f"  # post slugs cannot carry reserved characters; tag slugs keep these
 ODD_TAG_URL = "tags/a%2Bb%3Dc%40d%3Be%2Cf/index.html"
 
@@ -142,7 +144,7 @@ def hash_site(root: Path) -> Path:
         root,
         {
             "content/jx/a/index.md": post_text(title="附件名带井号", attachments=f"['{ODD_NAME}']"),
-            f"content/jx/a/{ODD_NAME}": b"%PDF-1.4\n% odd name\n",
+            f"content/jx/a/{ODD_NAME}": ODD_PDF,
             "content/jx/2026/x.md": post_text(title="标签带保留字符", tags=f"['{ODD_TAG}']"),
         },
         config=HASH_SITE_CONFIG,
@@ -161,7 +163,7 @@ def test_hash_and_question_mark_in_names_are_percent_encoded_everywhere(tmp_path
     parts = urllib.parse.urlsplit(target)
     assert parts.query == "" and parts.fragment == ""
     written = out / urllib.parse.unquote(parts.path).lstrip("/")
-    assert written == out / "jx/a" / ODD_NAME and written.read_bytes() == b"%PDF-1.4\n% odd name\n"
+    assert written == out / "jx/a" / ODD_NAME and written.read_bytes() == ODD_PDF
     # a tag whose slug keeps reserved characters: its URL in pages and the sitemap (feeds
     # take the same `feeds.absolute`; post slugs cannot carry these characters)
     assert (out / "tags/a+b=c@d;e,f/index.html").is_file()
@@ -185,7 +187,7 @@ def test_attachment_with_hash_in_its_name_is_served_by_nginx(tmp_path: Path) -> 
         assert proc.returncode == 0, proc.stdout + proc.stderr
         with running_nginx(webroot) as nginx:
             status, _, body = nginx.get("/jx/a/a%23b%3F.pdf")
-            assert status == 200 and body == b"%PDF-1.4\n% odd name\n"
+            assert status == 200 and body == ODD_PDF
             status, _, body = nginx.get("/" + ODD_TAG_URL)
             assert status == 200 and "标签带保留字符" in body.decode("utf-8")
 
