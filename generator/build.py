@@ -110,6 +110,9 @@ class BuildOptions:
     # saves it (serve: once the search is updated and no change is waiting); until then the
     # next build of this builder starts from it in memory.
     defer_save: bool = False
+    # check FILE… / --changed: parse and check only these posts (site-relative paths);
+    # every other post is only known by its file name (slug collisions). None = all.
+    only: frozenset[str] | None = None
 
     @property
     def output(self) -> Path:
@@ -517,10 +520,13 @@ class Builder:
         hits: list[_Parsed] = []
         cache: dict[str, CachedPost] = {}
         todo: list[str] = []
+        only = self.options.only
         for rel in sources.posts:
             slug = rel.split("/")[1]
             if slug not in units:
                 continue  # its unit folder already has an error
+            if only is not None and rel not in only:
+                continue  # not selected: its name still takes part in _unique_slugs
             hit = state.posts.get(rel)
             st = sources.stamps[rel]
             if (
@@ -569,10 +575,16 @@ class Builder:
 
         kept, slug_problems = self._unique_slugs(posts, config)
         problems.extend(slug_problems)
+        if only is not None:
+            problems.extend(self._slugs_beside(kept, [r for r in sources.posts if r not in only]))
         published = [p for p in kept if self.options.drafts or not p.draft]
 
         if head and state.history is not None and state.history[0] == _history_id(head, config.tz, state.history[1]):
             history = state.history[1]  # the same commit: git log would say the same
+        elif only is not None:
+            # a selective check: the whole repository's git log would be most of its time,
+            # for lag warnings about posts that were not asked about
+            history = History(False, "只检查了部分文章，未读取 git 历史。")
         else:
             history = read_history(self.site_dir, config.tz)
         model = SiteModel(
@@ -637,6 +649,33 @@ class Builder:
             kept.append(p)
         return kept, problems
 
+    def _slugs_beside(self, posts: list[Post], others: list[str]) -> list[Problem]:
+        """A selective check: the selected posts' slugs against the unselected posts' file
+        names (a post's slug is its file or bundle name, `parse.post_slug`), unparsed.
+        Reported on the selected post, naming the other file."""
+        from .parse import post_slug
+
+        names: dict[tuple[str, str], str] = {}
+        for rel in others:
+            names.setdefault((rel.split("/")[1], urls.collision_key(post_slug(rel)[0])), rel)
+        problems: list[Problem] = []
+        for p in posts:
+            other = names.get((p.unit, urls.collision_key(p.slug)))
+            if other is not None:
+                problems.append(error(p.source, 1, f"文章网址名“{p.slug}”与 {other} 重复：同一单位内文件名（文章包则为文件夹名）不能相同，请改名其中一个。"))
+        return problems
+
+    def _touched(self, problem: Problem) -> bool:
+        """A selective check reports the selected posts (and files in their bundles), their
+        units' _unit.toml, and everything outside the unit folders (site.toml, the theme)."""
+        only = self.options.only
+        if only is None or not problem.path.startswith("content/") or problem.path in only:
+            return True
+        parts = problem.path.split("/")
+        if len(parts) == 3 and parts[2] == UNIT_FILE:
+            return any(rel.split("/")[1] == parts[1] for rel in only)
+        return any(rel.endswith("/index.md") and problem.path.startswith(rel[: -len("index.md")]) for rel in only)
+
     def check(self) -> tuple[Problem, ...]:
         loaded = self.load()
         if loaded.model is None:
@@ -649,7 +688,7 @@ class Builder:
         except LiangshaiError as exc:
             probs = list(exc.problems)
         problems.extend(probs)
-        return sort_problems(problems)
+        return sort_problems([p for p in problems if self._touched(p)])
 
     # -- plan -----------------------------------------------------------
 

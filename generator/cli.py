@@ -68,9 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--as-of", type=_date, default=None, help="统计截止日期 YYYY-MM-DD（默认今天）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
-    c = sub.add_parser("check", help="只检查内容，不生成网站")
-    c.add_argument("site", nargs="?", default=".", type=_site)
+    c = sub.add_parser(
+        "check",
+        help="只检查内容，不生成网站",
+        description="检查站点内容。可在站点的任何子文件夹中运行（自动向上找到含 site.toml 或 content/ 的站点文件夹）。"
+        "写出文章或单位文件夹时只检查这些文章，以及它们涉及的全站规则（网址名重复、单位文件）。",
+        epilog="例如：liangshai check                        检查整个站点\n"
+        "      liangshai check content/jixie/a.md       只检查一篇文章\n"
+        "      liangshai check content/jixie            只检查一个单位\n"
+        "      liangshai check --changed                只检查本分支改过的文章（与主分支的分叉点比较）\n"
+        "      liangshai check --authors origin/main..HEAD   检查这些提交是否只改了作者有权修改的单位",
+        formatter_class=_ChineseHelp,
+    )
+    c.add_argument("site", nargs="*", default=[], type=_site, metavar="路径", help="站点文件夹，或要检查的文章（.md）/单位文件夹，可写多个（相对于当前文件夹；默认检查整个站点）")
     c.add_argument("--drafts", action="store_true", help="也检查草稿是否能发布")
+    c.add_argument(
+        "--changed", nargs="?", const="", default=None, metavar="REV",
+        help="只检查自 REV（提交、分支或标签）以来新增或改过的文章，包括未提交和未跟踪的改动（删除的文章不检查）；不写 REV 时与主分支（main，其次 master、origin/main）的分叉点比较",
+    )
 
     n = sub.add_parser("new", help="新建一篇文章")
     n.add_argument("site", nargs="?", default=".", type=_site)
@@ -133,6 +148,26 @@ def _summary(problems: Sequence[Problem]) -> str:
     return f"{errors} 个错误，{warnings} 个警告"
 
 
+def find_site_root(start: Path) -> Path:
+    """The site folder for ``start``: itself or the nearest folder above it with a
+    ``site.toml`` or a ``content/`` folder, so every command works from any folder
+    of the site (e.g. inside content/jixie/). Problems are still named relative to
+    that root. A folder with neither above it is returned unchanged: the command
+    then says what is missing there."""
+    try:
+        here = start.resolve()
+    except OSError:
+        return start
+    if here.is_file():
+        here = here.parent  # check FILE: the site around the file
+    if not here.is_dir():
+        return start
+    for folder in (here, *here.parents):
+        if (folder / "site.toml").is_file() or (folder / "content").is_dir():
+            return folder
+    return start
+
+
 def _check_site(site: Path) -> int | None:
     if not site.is_dir():
         print(f"liangshai: 找不到站点文件夹：{site}", file=sys.stderr)
@@ -162,15 +197,37 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .build import Builder, BuildOptions
+    from .gate import GateError, changed_posts, select_paths
 
-    if (rc := _check_site(args.site)) is not None:
+    paths: list[Path] = list(args.site)
+    only: frozenset[str] | None = None
+    # "check SITE" (a site folder itself) as before; any other path is a selection of posts
+    if len(paths) == 1 and paths[0].is_dir() and find_site_root(paths[0]).resolve() == paths[0].resolve():
+        site, paths = paths[0], []
+    else:
+        site = find_site_root(paths[0] if paths and paths[0].exists() else Path("."))
+    if (rc := _check_site(site)) is not None:
         return rc
-    problems = Builder(BuildOptions(args.site, drafts=True)).check()
+    what = ""
+    try:
+        if paths:
+            only = select_paths(site, paths, Path.cwd())
+        if args.changed is not None:
+            changed, since = changed_posts(site, args.changed or None)
+            only = changed if only is None else only & changed
+            what = f"自 {since} 以来改动的 {len(only)} 篇文章"
+    except GateError as exc:
+        print(f"liangshai check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if only is not None and not what:
+        what = f"{len(only)} 篇文章"
+    problems = Builder(BuildOptions(site, drafts=True, only=only)).check()
     print_problems(problems)
+    scope = f"（只检查了 {what}及全站规则）" if what else ""
     if any(p.is_error for p in problems):
-        print(f"检查未通过：{_summary(problems)}。", file=sys.stderr)
+        print(f"检查未通过：{_summary(problems)}{scope}。", file=sys.stderr)
         return EXIT_CONTENT
-    print(f"检查通过：{_summary(problems)}。")
+    print(f"检查通过：{_summary(problems)}{scope}。")
     return EXIT_OK
 
 
@@ -234,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
+    if isinstance(getattr(args, "site", None), Path) and args.command != "check":
+        args.site = find_site_root(args.site)  # check finds it itself (it also takes files)
     handler = {
         "build": cmd_build,
         "check": cmd_check,

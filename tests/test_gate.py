@@ -1,0 +1,149 @@
+"""The shared repository's gate (issue 20): check from any folder, check FILE…,
+check --changed, check --authors, codeowners — real CLI, real git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import commit_all, git, git_init, post_text, run_cli
+
+BAD = "---\ntitle: 坏文章\ndate: 2026-13-45\nsection: 支部生活\n---\n正文。\n"
+
+
+def _site(make_site, **extra: str) -> Path:
+    return make_site(
+        {
+            "content/jx/good.md": post_text(title="好文章"),
+            "content/jx/bad.md": BAD,
+            **extra,
+        }
+    )
+
+
+# -- 1. from any folder ------------------------------------------------------
+
+
+def test_check_from_subfolder_finds_site_root(make_site):
+    site = _site(make_site)
+    (site / "site.toml").write_text("", encoding="utf-8")
+    sub = site / "content" / "jx"
+    r = run_cli("check", cwd=sub)
+    assert r.returncode == 1, r.stderr
+    # named relative to the site root, as from the root
+    assert "content/jx/bad.md:" in r.stderr
+    assert "Traceback" not in r.stderr
+    # stats shares the entry: it finds the site from a sub-folder too
+    assert run_cli("stats", "--format", "json", cwd=sub).returncode in (0, 1)
+    assert "找不到站点" not in run_cli("stats", "--format", "json", cwd=sub).stderr
+
+
+def test_check_site_argument_still_works(make_site):
+    site = _site(make_site)
+    r = run_cli("check", str(site))
+    assert r.returncode == 1 and "content/jx/bad.md:" in r.stderr
+
+
+# -- 2. check FILE… / check content/<unit> -----------------------------------
+
+
+def test_check_one_file_ignores_other_posts(make_site):
+    site = _site(make_site)
+    r = run_cli("check", "content/jx/good.md", cwd=site)
+    assert r.returncode == 0, r.stderr
+    assert "bad.md" not in r.stdout + r.stderr
+    assert "只检查了 1 篇文章" in r.stdout
+    r = run_cli("check", "good.md", cwd=site / "content" / "jx")  # relative to the cwd
+    assert r.returncode == 0, r.stderr
+    r = run_cli("check", "bad.md", cwd=site / "content" / "jx")
+    assert r.returncode == 1 and "content/jx/bad.md:" in r.stderr
+
+
+def test_check_unit_folder(make_site):
+    site = _site(make_site, **{"content/zz/_unit.toml": 'name = "组织部"\nkind = "机关"\n', "content/zz/ok.md": post_text()})
+    assert run_cli("check", "content/zz", cwd=site).returncode == 0
+    r = run_cli("check", "content/jx", cwd=site)
+    assert r.returncode == 1 and "content/jx/bad.md:" in r.stderr
+
+
+def test_slug_collision_with_unselected_post_is_reported(make_site):
+    site = make_site({"content/jx/a.md": post_text(), "content/jx/A/index.md": post_text(title="另一篇")})
+    r = run_cli("check", "content/jx/a.md", cwd=site)
+    assert r.returncode == 1
+    assert "content/jx/a.md:1" in r.stderr and "content/jx/A/index.md" in r.stderr and "重复" in r.stderr
+    r = run_cli("check", "content/jx/A/index.md", cwd=site)
+    assert r.returncode == 1 and "content/jx/a.md" in r.stderr
+
+
+def test_unit_file_errors_are_reported_for_its_posts(make_site):
+    site = make_site({"content/jx/_unit.toml": 'name = "x"\n[[branches]]\nid = 5\n', "content/jx/a.md": post_text()})
+    r = run_cli("check", "content/jx/a.md", cwd=site)
+    assert r.returncode == 1 and "content/jx/_unit.toml" in r.stderr
+
+
+def test_selection_errors_are_chinese_usage_errors(make_site):
+    site = _site(make_site)
+    (site / "site.toml").write_text("", encoding="utf-8")
+    for args, words in (
+        (("site.toml",), "不在站点"),
+        (("content/jx/_unit.toml",), "不是文章"),
+        (("content/jx/nope.md",), "找不到"),
+    ):
+        r = run_cli("check", *args, cwd=site)
+        assert r.returncode == 2, (args, r.stderr)
+        assert words in r.stderr and "Traceback" not in r.stderr
+
+
+# -- 3. check --changed --------------------------------------------------------
+
+
+def _repo(make_site) -> Path:
+    site = make_site({f"content/jx/p{i}.md": post_text(title=f"文章{i}") for i in range(5)})
+    git_init(site)
+    commit_all(site, "初始", "2026-03-01T10:00:00+08:00")
+    return site
+
+
+def test_changed_checks_only_changed_posts(make_site):
+    site = _repo(make_site)
+    git(site, "checkout", "-q", "-b", "feature")
+    (site / "content/jx/p1.md").write_text(BAD, encoding="utf-8")
+    commit_all(site, "坏了一篇", "2026-03-02T10:00:00+08:00")
+    r = run_cli("check", "--changed", cwd=site / "content")
+    assert r.returncode == 1 and "content/jx/p1.md:" in r.stderr
+    assert "main" in r.stderr and "1 篇" in r.stderr
+    # since HEAD: nothing changed (the broken post is committed), so it passes
+    r = run_cli("check", "--changed", "HEAD", cwd=site)
+    assert r.returncode == 0, r.stderr
+    assert "0 篇" in r.stdout
+    # uncommitted, untracked and deleted changes since HEAD
+    (site / "content/jx/p2.md").write_text(BAD, encoding="utf-8")
+    (site / "content/jx/new.md").write_text(BAD.replace("坏文章", "新文章"), encoding="utf-8")
+    (site / "content/jx/p3.md").unlink()
+    r = run_cli("check", "--changed", "HEAD", cwd=site)
+    assert r.returncode == 1
+    assert "content/jx/p2.md:" in r.stderr and "content/jx/new.md:" in r.stderr
+    assert "content/jx/p1.md" not in r.stderr and "p3.md" not in r.stderr
+    assert "2 篇" in r.stderr
+
+
+def test_changed_default_base_falls_back_to_master(make_site):
+    site = _repo(make_site)
+    git(site, "branch", "-m", "main", "master")
+    git(site, "checkout", "-q", "-b", "feature")
+    (site / "content/jx/p4.md").write_text(BAD, encoding="utf-8")
+    r = run_cli("check", "--changed", cwd=site)
+    assert r.returncode == 1 and "content/jx/p4.md:" in r.stderr and "master" in r.stderr
+
+
+def test_changed_without_main_or_git_says_why(make_site):
+    site = _repo(make_site)
+    git(site, "branch", "-m", "main", "trunk")
+    r = run_cli("check", "--changed", cwd=site)
+    assert r.returncode == 2 and "找不到主分支" in r.stderr and "--changed HEAD~1" in r.stderr
+    r = run_cli("check", "--changed", "nosuchrev", cwd=site)
+    assert r.returncode == 2 and "找不到“nosuchrev”" in r.stderr
+    plain = make_site({"content/jx/a.md": post_text()})
+    r = run_cli("check", "--changed", cwd=plain, env={"GIT_CEILING_DIRECTORIES": str(plain.parent)})
+    assert r.returncode == 2 and "不在 git 仓库中" in r.stderr
