@@ -86,6 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--changed", nargs="?", const="", default=None, metavar="REV",
         help="只检查自 REV（提交、分支或标签）以来新增或改过的文章，包括未提交和未跟踪的改动（删除的文章不检查）；不写 REV 时与主分支（main，其次 master、origin/main）的分叉点比较",
     )
+    c.add_argument(
+        "--authors", default=None, metavar="起点..终点",
+        help="不检查内容，而是检查这一范围内的每个提交是否只修改了作者有权修改的文件：单位文件夹 content/单位/ 由其 _unit.toml 的 editors 修改，"
+        "其余文件（site.toml、themes/ 等）和全部文件由 site.toml [gate] admins 修改；权限按起点提交时的文件计算。例如 --authors origin/main..HEAD",
+    )
+
+    co = sub.add_parser(
+        "codeowners",
+        help="生成 CODEOWNERS 文件，让 GitLab / Gitea 按单位 editors 和 [gate] admins 保护分支",
+        description="按 site.toml 的 [gate] admins 和各单位 _unit.toml 的 editors 生成 CODEOWNERS：单位文件夹归其 editors（及管理员），其余文件归管理员。"
+        "用户名写成 @用户名（须与 git 服务器上的用户名一致），电子邮箱原样写出（GitLab 按邮箱找到用户）。",
+        formatter_class=_ChineseHelp,
+    )
+    co.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    co.add_argument("-o", "--out", type=Path, default=None, metavar="文件", help="写入的文件（默认 站点/CODEOWNERS；写 - 则输出到终端）")
+    co.add_argument("--style", choices=("gitlab", "gitea"), default="gitlab", help="格式：gitlab（也适用于 GitHub，路径写法，默认）或 gitea（正则表达式写法）")
 
     n = sub.add_parser("new", help="新建一篇文章")
     n.add_argument("site", nargs="?", default=".", type=_site)
@@ -208,6 +224,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         site = find_site_root(paths[0] if paths and paths[0].exists() else Path("."))
     if (rc := _check_site(site)) is not None:
         return rc
+    if args.authors is not None:
+        return _check_authors(site, args.authors)
     what = ""
     try:
         if paths:
@@ -228,6 +246,46 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"检查未通过：{_summary(problems)}{scope}。", file=sys.stderr)
         return EXIT_CONTENT
     print(f"检查通过：{_summary(problems)}{scope}。")
+    return EXIT_OK
+
+
+def _check_authors(site: Path, span: str) -> int:
+    from .gate import GateError, check_authors, trespass_report
+
+    try:
+        found, owners, commits = check_authors(site, span)
+    except GateError as exc:
+        print(f"liangshai check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print_problems(owners.problems)
+    for line in trespass_report(found):
+        print(line, file=sys.stderr)
+    if found:
+        print(f"权限检查未通过：{span} 的 {commits} 个提交中有 {len(found)} 个修改了作者无权修改的文件（单位文件夹由其 _unit.toml 的 editors 修改，其余由 site.toml [gate] admins 修改）。", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"权限检查通过：{span} 的 {commits} 个提交都只修改了作者有权修改的文件。")
+    return EXIT_OK
+
+
+def cmd_codeowners(args: argparse.Namespace) -> int:
+    from .gate import codeowners_text, owners_in_tree
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    owners = owners_in_tree(args.site)
+    if owners.problems:
+        print_problems(owners.problems)
+        print("未生成 CODEOWNERS：请先改正上面的错误。", file=sys.stderr)
+        return EXIT_CONTENT
+    text, warnings = codeowners_text(owners, args.style)
+    for w in warnings:
+        print(f"警告：{w}", file=sys.stderr)
+    if args.out is not None and str(args.out) == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = args.out if args.out is not None else args.site / "CODEOWNERS"
+    out.write_text(text, encoding="utf-8")
+    print(f"已写入 {out}：{len(owners.editors)} 个单位。")
     return EXIT_OK
 
 
@@ -296,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "build": cmd_build,
         "check": cmd_check,
+        "codeowners": cmd_codeowners,
         "new": cmd_new,
         "stats": cmd_stats,
         "serve": cmd_serve,

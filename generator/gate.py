@@ -9,10 +9,13 @@ is a usage error (`GateError`), never a traceback.
 
 from __future__ import annotations
 
-import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import Problem
 from .history import _git
+from .model import UNIT_FILE
 from .sources import CONTENT, ignored_name
 
 
@@ -106,3 +109,149 @@ def changed_posts(site: Path, rev: str | None) -> tuple[frozenset[str], str]:
     posts = frozenset(n for n in names if n.endswith(".md") and len(n.split("/")) >= 3 and (site / n).is_file())
     return posts, f"{which}（{base[:8]}）"
 
+
+
+# -- ownership: check --authors REV..REV, codeowners ---------------------------------
+
+
+@dataclass(frozen=True)
+class Owners:
+    """Who may change what: each unit's ``editors`` and the site's ``[gate] admins``."""
+
+    admins: tuple[str, ...]
+    editors: dict[str, tuple[str, ...]]  # unit folder name → editors
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trespass:
+    """A commit that changed files its author may not edit."""
+
+    commit: str  # short hash
+    author: str  # "name <email>"
+    files: tuple[str, ...]
+
+
+def _matches(who: tuple[str, ...], name: str, email: str) -> bool:
+    # names compare exactly (as git writes them); e-mail addresses without case
+    return any(w == name or w.casefold() == email.casefold() for w in who)
+
+
+def may_edit(owners: Owners, name: str, email: str, path: str) -> bool:
+    """Admins may change everything; a unit's editors what is under content/<unit>/."""
+    if _matches(owners.admins, name, email):
+        return True
+    parts = path.split("/")
+    return len(parts) >= 3 and parts[0] == CONTENT and _matches(owners.editors.get(parts[1], ()), name, email)
+
+
+def _owners(site_toml: bytes | None, units: dict[str, bytes]) -> Owners:
+    from .config import ConfigError, SiteConfig, parse_config
+    from .parse import parse_unit
+
+    problems: list[Problem] = []
+    config = SiteConfig()
+    if site_toml is not None:
+        try:
+            config = parse_config(site_toml)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    editors: dict[str, tuple[str, ...]] = {}
+    for slug, raw in sorted(units.items()):
+        rel = f"{CONTENT}/{slug}/{UNIT_FILE}"
+        unit, probs = parse_unit(raw, rel, slug, config)
+        problems.extend(p for p in probs if p.is_error)
+        if unit is not None:
+            editors[slug] = unit.editors
+    return Owners(config.admins, editors, tuple(problems))
+
+
+def owners_in_tree(site: Path) -> Owners:
+    """The owners as the working tree says (for `codeowners`)."""
+    site = site.resolve()
+    toml = site / "site.toml"
+    units = {d.name: (d / UNIT_FILE).read_bytes() for d in sorted((site / CONTENT).iterdir()) if d.is_dir() and (d / UNIT_FILE).is_file()} if (site / CONTENT).is_dir() else {}
+    return _owners(toml.read_bytes() if toml.is_file() else None, units)
+
+
+def owners_at(site: Path, rev: str) -> Owners:
+    """The owners as commit ``rev`` says: the rules in force before the range, so a commit
+    cannot grant its own author a unit (or admin rights) and pass."""
+    rc, out, err = _git_text(site, "ls-tree", "-r", "--name-only", rev, "--", "site.toml", CONTENT)
+    if rc != 0:
+        raise GateError(f"读取 {rev} 的文件列表失败：{err[:200]}")
+    names = [n for n in out.splitlines() if n]
+
+    def show(name: str) -> bytes:
+        proc = _git(site, "show", f"{rev}:./{name}")
+        return proc.stdout if proc.returncode == 0 else b""
+
+    units = {n.split("/")[1]: show(n) for n in names if len(n.split("/")) == 3 and n.endswith("/" + UNIT_FILE)}
+    return _owners(show("site.toml") if "site.toml" in names else None, units)
+
+
+def check_authors(site: Path, span: str) -> tuple[list[Trespass], Owners, int]:
+    """Every non-merge commit in ``span`` (``A..B``) that changed a file (under the site
+    folder) its author may not edit, by the owners at ``A``. Also the number of commits read."""
+    site = site.resolve()
+    if ".." not in span or span.startswith("..") or "..." in span:
+        raise GateError(f"--authors 需要一个提交范围“起点..终点”，例如 origin/main..HEAD，现在是“{span}”。")
+    start, end = span.split("..", 1)
+    for rev in (start, end or "HEAD"):
+        rc, _, _ = _git_text(site, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if rc != 0:
+            raise GateError(f"git 中找不到“{rev}”：请写提交号、分支名或标签，例如 origin/main..HEAD。")
+    owners = owners_at(site, start)
+    rc, out, err = _git_text(site, "log", "--reverse", "--no-merges", "--no-renames", "--relative", "-z", "--name-only", "--format=%x01%h%x1f%an%x1f%ae", span, "--")
+    if rc != 0:
+        raise GateError(f"读取 git 提交失败：{err[:200]}")
+    found: list[Trespass] = []
+    commits = 0
+    for chunk in out.split("\x01"):
+        fields = [t.strip("\n") for t in chunk.split("\x00")]
+        fields = [t for t in fields if t]
+        if not fields:
+            continue
+        commits += 1
+        short, name, email = fields[0].split("\x1f")
+        bad = tuple(sorted(f for f in fields[1:] if not may_edit(owners, name, email, f)))
+        if bad:
+            found.append(Trespass(short, f"{name} <{email}>", bad))
+    return found, owners, commits
+
+
+def trespass_report(found: list[Trespass]) -> list[str]:
+    lines: list[str] = []
+    for t in found:
+        lines.append(f"提交 {t.commit}（作者 {t.author}）修改了无权修改的文件：")
+        lines.extend(f"  {f}" for f in t.files)
+    return lines
+
+
+def codeowners_text(owners: Owners, style: str = "gitlab") -> tuple[str, list[str]]:
+    """A CODEOWNERS file: everything owned by the admins, each unit folder by its editors
+    (and the admins). GitLab/GitHub: gitignore-like paths, the last matching line wins;
+    Gitea: a regular expression per line. Names become ``@name`` (the server's user
+    name), e-mail addresses are written as they are. Also warnings (Chinese)."""
+    warnings: list[str] = []
+
+    def who(items: tuple[str, ...]) -> str:
+        return " ".join(i if "@" in i else f"@{i}" for i in items)
+
+    lines = [
+        "# 由 liangshai codeowners 生成，请勿手改：修改 site.toml 的 [gate] admins 或各单位 _unit.toml 的 editors 后重新生成。",
+        "# Generated by `liangshai codeowners` from site.toml [gate] admins and each content/<unit>/_unit.toml editors.",
+    ]
+    if owners.admins:
+        lines.append(f"{'.*' if style == 'gitea' else '*'} {who(owners.admins)}")
+    else:
+        warnings.append("site.toml 没有 [gate] admins：单位文件夹以外的文件（site.toml、themes/ 等）没有负责人。")
+    for slug, editors in sorted(owners.editors.items()):
+        everyone = tuple(dict.fromkeys((*editors, *owners.admins)))
+        if not editors:
+            warnings.append(f"content/{slug}/{UNIT_FILE} 没有 editors：这个单位的文件夹只有管理员可以修改。")
+        if not everyone:
+            continue
+        path = f"^{CONTENT}/{re.escape(slug)}/" if style == "gitea" else f"/{CONTENT}/{slug}/"
+        lines.append(f"{path} {who(everyone)}")
+    return "\n".join(lines) + "\n", warnings

@@ -147,3 +147,103 @@ def test_changed_without_main_or_git_says_why(make_site):
     plain = make_site({"content/jx/a.md": post_text()})
     r = run_cli("check", "--changed", cwd=plain, env={"GIT_CEILING_DIRECTORIES": str(plain.parent)})
     assert r.returncode == 2 and "不在 git 仓库中" in r.stderr
+
+
+# -- 4. ownership: editors, [gate] admins, check --authors, codeowners ----------
+
+ZZ_UNIT = 'name = "组织部"\nkind = "机关"\neditors = ["zhang", "li@example.edu.cn"]\n'
+
+
+def _commit_as(repo: Path, name: str, email: str, message: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True, env=env)
+    return git(repo, "rev-parse", "--short", "HEAD").strip()
+
+
+def _owned_repo(make_site) -> Path:
+    site = make_site(
+        {
+            "content/jx/_unit.toml": "name = \"机械工程学院党委\"\nkind = \"教学单位\"\neditors = [\"wang\"]\n",
+            "content/jx/a.md": post_text(),
+            "content/zz/_unit.toml": ZZ_UNIT,
+            "content/zz/b.md": post_text(title="组织部通知"),
+        },
+        config='[gate]\nadmins = ["admin@example.edu.cn"]\n',
+    )
+    git_init(site)
+    _commit_as(site, "管理员", "admin@example.edu.cn", "初始")
+    return site
+
+
+def test_authors_reports_commits_outside_the_authors_units(make_site):
+    site = _owned_repo(make_site)
+    base = git(site, "rev-parse", "HEAD").strip()
+    (site / "content/jx/a2.md").write_text(post_text(title="机械新文"), encoding="utf-8")
+    _commit_as(site, "wang", "wang@example.edu.cn", "机械：新文章")  # own unit: fine
+    (site / "content/zz/c.md").write_text(post_text(title="组织部新文"), encoding="utf-8")
+    _commit_as(site, "某人", "LI@example.edu.cn", "组织部：按邮箱")  # matched by e-mail, any case
+    (site / "content/zz/b.md").write_text(post_text(title="改别人的"), encoding="utf-8")
+    (site / "content/jx/a.md").write_text(post_text(title="也改自己的"), encoding="utf-8")
+    bad1 = _commit_as(site, "wang", "wang@example.edu.cn", "越权改组织部")
+    (site / "site.toml").write_text('[gate]\nadmins = ["admin@example.edu.cn", "zhang"]\n', encoding="utf-8")
+    bad2 = _commit_as(site, "zhang", "zhang@example.edu.cn", "自封管理员")
+    (site / "content/jx/a.md").write_text(post_text(title="管理员改"), encoding="utf-8")
+    _commit_as(site, "管理员", "admin@example.edu.cn", "管理员可以改任何单位")
+    (site / "content/jx/a.md").write_text(post_text(title="zhang 不能改机械"), encoding="utf-8")
+    bad3 = _commit_as(site, "zhang", "zhang@example.edu.cn", "自封之后改机械")  # rules at the range's start
+
+    r = run_cli("check", "--authors", f"{base}..HEAD", cwd=site / "content")
+    assert r.returncode == 1, r.stdout + r.stderr
+    err = r.stderr
+    assert f"提交 {bad1}（作者 wang <wang@example.edu.cn>）" in err
+    assert "  content/zz/b.md" in err and "  content/jx/a.md\n" not in err.split(bad1)[1].split("提交")[0]
+    assert f"提交 {bad2}（作者 zhang <zhang@example.edu.cn>）" in err and "  site.toml" in err
+    assert f"提交 {bad3}" in err
+    assert err.count("（作者 ") == 3
+    assert err.index(bad1) < err.index(bad2) < err.index(bad3)  # oldest first
+    assert "6 个提交中有 3 个" in err
+    # only the good commits: passes
+    r = run_cli("check", "--authors", f"{base}..{base}~0", cwd=site)
+    assert r.returncode == 0 and "0 个提交" in r.stdout
+
+
+def test_authors_usage_errors(make_site):
+    site = _owned_repo(make_site)
+    for span, words in (("HEAD", "起点..终点"), ("nope..HEAD", "找不到“nope”")):
+        r = run_cli("check", "--authors", span, cwd=site)
+        assert r.returncode == 2 and words in r.stderr, r.stderr
+
+
+def test_editors_and_admins_are_validated(make_site):
+    site = make_site({"content/jx/_unit.toml": 'name = "x"\nkind = "机关"\n\neditors = "wang"\n', "content/jx/a.md": post_text()}, config='[gate]\nadmins = [1]\n')
+    r = run_cli("check", cwd=site)
+    assert r.returncode == 1
+    assert "site.toml:2:" in r.stderr and "admins" in r.stderr
+    (site / "site.toml").write_text("", encoding="utf-8")
+    r = run_cli("check", cwd=site)
+    assert "content/jx/_unit.toml:4:" in r.stderr and "editors" in r.stderr and "文字列表" in r.stderr
+    # e-mail addresses in editors are accounts, not a disclosure: no privacy finding
+    (site / "content/jx/_unit.toml").write_text('name = "x"\nkind = "机关"\neditors = [\n  "wang",\n  "wang@example.edu.cn",\n]\n', encoding="utf-8")
+    r = run_cli("check", cwd=site)
+    assert r.returncode == 0, r.stderr
+
+
+def test_codeowners_file(make_site):
+    site = _owned_repo(make_site)
+    r = run_cli("codeowners", cwd=site / "content" / "zz")
+    assert r.returncode == 0, r.stderr
+    text = (site / "CODEOWNERS").read_text(encoding="utf-8")
+    lines = [l for l in text.splitlines() if not l.startswith("#")]
+    assert lines == [
+        "* admin@example.edu.cn",
+        "/content/jx/ @wang admin@example.edu.cn",
+        "/content/zz/ @zhang li@example.edu.cn admin@example.edu.cn",
+    ]
+    out = site / "owners.txt"
+    r = run_cli("codeowners", "--style", "gitea", "-o", str(out), cwd=site)
+    assert r.returncode == 0
+    assert "^content/zz/ @zhang li@example.edu.cn admin@example.edu.cn" in out.read_text(encoding="utf-8")
+    (site / "content/zz/_unit.toml").write_text('name = "组织部"\nkind = "机关"\neditors = [3]\n', encoding="utf-8")
+    r = run_cli("codeowners", cwd=site)
+    assert r.returncode == 1 and "content/zz/_unit.toml:3:" in r.stderr and "未生成" in r.stderr
