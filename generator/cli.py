@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--authors", default=None, metavar="起点..终点",
-        help="不检查内容，而是检查这一范围内的每个提交是否只修改了作者有权修改的文件：单位文件夹 content/单位/ 由其 _unit.toml 的 editors 修改，"
-        "其余文件（site.toml、themes/ 等）和全部文件由 site.toml [gate] admins 修改；权限按起点提交时的文件计算。例如 --authors origin/main..HEAD",
+        help="不检查内容，而是检查这一范围内的每个提交是否只修改了作者有权修改的文件：content/单位/ 下的文件由该单位 _unit.toml 的 editors 修改，"
+        "site.toml 的 [gate] admins 可以修改全部文件（单位文件夹以外的文件只有他们能改）；权限按起点提交时的文件计算。例如 --authors origin/main..HEAD",
     )
 
     co = sub.add_parser(
