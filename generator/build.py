@@ -113,6 +113,7 @@ class BuildOptions:
     # check FILE… / --changed: parse and check only these posts (site-relative paths);
     # every other post is only known by its file name (slug collisions). None = all.
     only: frozenset[str] | None = None
+    touched: frozenset[str] = frozenset()  # with ``only``: other files whose problems are reported too (a changed _unit.toml)
 
     @property
     def output(self) -> Path:
@@ -669,7 +670,7 @@ class Builder:
         """A selective check reports the selected posts (and files in their bundles), their
         units' _unit.toml, and everything outside the unit folders (site.toml, the theme)."""
         only = self.options.only
-        if only is None or not problem.path.startswith("content/") or problem.path in only:
+        if only is None or not problem.path.startswith("content/") or problem.path in only or problem.path in self.options.touched:
             return True
         parts = problem.path.split("/")
         if len(parts) == 3 and parts[2] == UNIT_FILE:

@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         "      liangshai check --changed                只检查本分支改过的文章（与主分支的分叉点比较）\n"
         "      liangshai check --authors origin/main..HEAD   检查这些提交是否只改了作者有权修改的单位",
         formatter_class=_ChineseHelp,
+        add_help=False,
     )
+    c._positionals.title, c._optionals.title = "参数", "选项"
+    c.add_argument("-h", "--help", action="help", help="显示这段说明")
     c.add_argument("site", nargs="*", default=[], type=_site, metavar="路径", help="站点文件夹，或要检查的文章（.md）/单位文件夹，可写多个（相对于当前文件夹；默认检查整个站点）")
     c.add_argument("--drafts", action="store_true", help="也检查草稿是否能发布")
     c.add_argument(
@@ -98,7 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="按 site.toml 的 [gate] admins 和各单位 _unit.toml 的 editors 生成 CODEOWNERS：单位文件夹归其 editors（及管理员），其余文件归管理员。"
         "用户名写成 @用户名（须与 git 服务器上的用户名一致），电子邮箱原样写出（GitLab 按邮箱找到用户）。",
         formatter_class=_ChineseHelp,
+        add_help=False,
     )
+    co._positionals.title, co._optionals.title = "参数", "选项"
+    co.add_argument("-h", "--help", action="help", help="显示这段说明")
     co.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
     co.add_argument("-o", "--out", type=Path, default=None, metavar="文件", help="写入的文件（默认 站点/CODEOWNERS；写 - 则输出到终端）")
     co.add_argument("--style", choices=("gitlab", "gitea"), default="gitlab", help="格式：gitlab（也适用于 GitHub，路径写法，默认）或 gitea（正则表达式写法）")
@@ -217,6 +223,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     paths: list[Path] = list(args.site)
     only: frozenset[str] | None = None
+    touched: frozenset[str] = frozenset()
     # "check SITE" (a site folder itself) as before; any other path is a selection of posts
     if len(paths) == 1 and paths[0].is_dir() and find_site_root(paths[0]).resolve() == paths[0].resolve():
         site, paths = paths[0], []
@@ -231,7 +238,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if paths:
             only = select_paths(site, paths, Path.cwd())
         if args.changed is not None:
-            changed, since = changed_posts(site, args.changed or None)
+            changed, touched, since = changed_posts(site, args.changed or None)
             only = changed if only is None else only & changed
             what = f"自 {since} 以来改动的 {len(only)} 篇文章"
     except GateError as exc:
@@ -239,7 +246,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if only is not None and not what:
         what = f"{len(only)} 篇文章"
-    problems = Builder(BuildOptions(site, drafts=True, only=only)).check()
+    problems = Builder(BuildOptions(site, drafts=True, only=only, touched=touched)).check()
     print_problems(problems)
     scope = f"（只检查了 {what}及全站规则）" if what else ""
     if any(p.is_error for p in problems):

@@ -86,9 +86,10 @@ def default_base(site: Path) -> tuple[str, str]:
     )
 
 
-def changed_posts(site: Path, rev: str | None) -> tuple[frozenset[str], str]:
+def changed_posts(site: Path, rev: str | None) -> tuple[frozenset[str], frozenset[str], str]:
     """Posts (site-relative) added or changed since ``rev`` (default `default_base`),
-    committed, staged, unstaged or untracked; deleted ones are left out. Also says what was compared."""
+    committed, staged, unstaged or untracked; deleted ones are left out. Also the other
+    changed files under content/ (a changed _unit.toml is reported) and what was compared."""
     site = site.resolve()
     if rev:
         rc, out, err = _git_text(site, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
@@ -106,8 +107,9 @@ def changed_posts(site: Path, rev: str | None) -> tuple[frozenset[str], str]:
     if rc != 0:
         raise GateError(f"读取 git 未跟踪文件失败：{err[:200]}")
     names.update(n for n in out.split("\0") if n)
-    posts = frozenset(n for n in names if n.endswith(".md") and len(n.split("/")) >= 3 and (site / n).is_file())
-    return posts, f"{which}（{base[:8]}）"
+    present = {n for n in names if (site / n).is_file()}
+    posts = frozenset(n for n in present if n.endswith(".md") and len(n.split("/")) >= 3)
+    return posts, frozenset(present - posts), f"{which}（{base[:8]}）"
 
 
 

@@ -247,3 +247,10 @@ def test_codeowners_file(make_site):
     (site / "content/zz/_unit.toml").write_text('name = "组织部"\nkind = "机关"\neditors = [3]\n', encoding="utf-8")
     r = run_cli("codeowners", cwd=site)
     assert r.returncode == 1 and "content/zz/_unit.toml:3:" in r.stderr and "未生成" in r.stderr
+
+
+def test_changed_unit_file_is_reported(make_site):
+    site = _repo(make_site)
+    (site / "content/jx/_unit.toml").write_text('name = "x"\n[[branches]]\nid = 5\n', encoding="utf-8")
+    r = run_cli("check", "--changed", "HEAD", cwd=site)
+    assert r.returncode == 1 and "content/jx/_unit.toml" in r.stderr and "0 篇" in r.stderr
