@@ -657,8 +657,11 @@ class Builder:
         from .parse import post_slug
 
         names: dict[tuple[str, str], str] = {}
+        units = {p.unit for p in posts}  # slugs are unique per unit: only these units' names matter
         for rel in others:
-            names.setdefault((rel.split("/")[1], urls.collision_key(post_slug(rel)[0])), rel)
+            unit = rel.split("/")[1]
+            if unit in units:
+                names.setdefault((unit, urls.collision_key(post_slug(rel)[0])), rel)
         problems: list[Problem] = []
         for p in posts:
             other = names.get((p.unit, urls.collision_key(p.slug)))
