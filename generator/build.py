@@ -671,14 +671,16 @@ class Builder:
 
     def _touched(self, problem: Problem) -> bool:
         """A selective check reports the selected posts (and files in their bundles), their
-        units' _unit.toml, and everything outside the unit folders (site.toml, the theme)."""
+        units' _unit.toml and folders, `BuildOptions.touched`, and everything outside the
+        unit folders (site.toml, the theme)."""
         only = self.options.only
         if only is None or not problem.path.startswith("content/") or problem.path in only or problem.path in self.options.touched:
             return True
         parts = problem.path.split("/")
         if len(parts) == 3 and parts[2] == UNIT_FILE:
             return any(rel.split("/")[1] == parts[1] for rel in only)
-        return any(rel.endswith("/index.md") and problem.path.startswith(rel[: -len("index.md")]) for rel in only)
+        # a folder on a selected post's path (a unit folder without _unit.toml), or a file in its bundle
+        return any(rel.startswith(problem.path + "/") or (rel.endswith("/index.md") and problem.path.startswith(rel[: -len("index.md")])) for rel in only)
 
     def check(self) -> tuple[Problem, ...]:
         loaded = self.load()

@@ -254,3 +254,10 @@ def test_changed_unit_file_is_reported(make_site):
     (site / "content/jx/_unit.toml").write_text('name = "x"\n[[branches]]\nid = 5\n', encoding="utf-8")
     r = run_cli("check", "--changed", "HEAD", cwd=site)
     assert r.returncode == 1 and "content/jx/_unit.toml" in r.stderr and "0 篇" in r.stderr
+
+
+def test_selected_post_in_a_unit_folder_without_unit_file_is_an_error(make_site):
+    site = _site(make_site, **{"content/nounit/a.md": post_text()})
+    r = run_cli("check", "content/nounit/a.md", cwd=site)
+    assert r.returncode == 1 and "content/nounit:1" in r.stderr and "_unit.toml" in r.stderr
+    assert "bad.md" not in r.stderr
