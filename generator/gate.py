@@ -199,6 +199,9 @@ def check_authors(site: Path, span: str) -> tuple[list[Trespass], Owners, int]:
     if ".." not in span or span.startswith("..") or "..." in span:
         raise GateError(f"--authors 需要一个提交范围“起点..终点”，例如 origin/main..HEAD，现在是“{span}”。")
     start, end = span.split("..", 1)
+    rc, out, _ = _git_text(site, "rev-parse", "--is-inside-work-tree")
+    if rc != 0 or out.strip() != "true":
+        raise GateError(f"站点 {site} 不在 git 仓库中，无法使用 --authors。")
     for rev in (start, end or "HEAD"):
         rc, _, _ = _git_text(site, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if rc != 0:

@@ -213,6 +213,9 @@ def test_authors_usage_errors(make_site):
     for span, words in (("HEAD", "起点..终点"), ("nope..HEAD", "找不到“nope”")):
         r = run_cli("check", "--authors", span, cwd=site)
         assert r.returncode == 2 and words in r.stderr, r.stderr
+    plain = make_site({"content/jx/a.md": post_text()})
+    r = run_cli("check", "--authors", "a..b", cwd=plain, env={"GIT_CEILING_DIRECTORIES": str(plain.parent)})
+    assert r.returncode == 2 and "不在 git 仓库中" in r.stderr
 
 
 def test_editors_and_admins_are_validated(make_site):
