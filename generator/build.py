@@ -110,6 +110,10 @@ class BuildOptions:
     # saves it (serve: once the search is updated and no change is waiting); until then the
     # next build of this builder starts from it in memory.
     defer_save: bool = False
+    # check FILE… / --changed: parse and check only these posts (site-relative paths);
+    # every other post is only known by its file name (slug collisions). None = all.
+    only: frozenset[str] | None = None
+    touched: frozenset[str] = frozenset()  # with ``only``: other files whose problems are reported too (a changed _unit.toml)
 
     @property
     def output(self) -> Path:
@@ -517,10 +521,13 @@ class Builder:
         hits: list[_Parsed] = []
         cache: dict[str, CachedPost] = {}
         todo: list[str] = []
+        only = self.options.only
         for rel in sources.posts:
             slug = rel.split("/")[1]
             if slug not in units:
                 continue  # its unit folder already has an error
+            if only is not None and rel not in only:
+                continue  # not selected: its name still takes part in _unique_slugs
             hit = state.posts.get(rel)
             st = sources.stamps[rel]
             if (
@@ -569,10 +576,16 @@ class Builder:
 
         kept, slug_problems = self._unique_slugs(posts, config)
         problems.extend(slug_problems)
+        if only is not None:
+            problems.extend(self._slugs_beside(kept, [r for r in sources.posts if r not in only]))
         published = [p for p in kept if self.options.drafts or not p.draft]
 
         if head and state.history is not None and state.history[0] == _history_id(head, config.tz, state.history[1]):
             history = state.history[1]  # the same commit: git log would say the same
+        elif only is not None:
+            # a selective check: the whole repository's git log would be most of its time,
+            # for lag warnings about posts that were not asked about
+            history = History(False, "只检查了部分文章，未读取 git 历史。")
         else:
             history = read_history(self.site_dir, config.tz)
         model = SiteModel(
@@ -637,19 +650,51 @@ class Builder:
             kept.append(p)
         return kept, problems
 
+    def _slugs_beside(self, posts: list[Post], others: list[str]) -> list[Problem]:
+        """A selective check: the selected posts' slugs against the unselected posts' file
+        names (a post's slug is its file or bundle name, `parse.post_slug`), unparsed.
+        Reported on the selected post, naming the other file."""
+        from .parse import post_slug
+
+        names: dict[tuple[str, str], str] = {}
+        units = {p.unit for p in posts}  # slugs are unique per unit: only these units' names matter
+        for rel in others:
+            unit = rel.split("/")[1]
+            if unit in units:
+                names.setdefault((unit, urls.collision_key(post_slug(rel)[0])), rel)
+        problems: list[Problem] = []
+        for p in posts:
+            other = names.get((p.unit, urls.collision_key(p.slug)))
+            if other is not None:
+                problems.append(error(p.source, 1, f"文章网址名“{p.slug}”与 {other} 重复：同一单位内文件名（文章包则为文件夹名）不能相同，请改名其中一个。"))
+        return problems
+
+    def _touched(self, problem: Problem) -> bool:
+        """A selective check reports the selected posts (and files in their bundles), their
+        units' _unit.toml and folders, `BuildOptions.touched`, and everything outside the
+        unit folders (site.toml, the theme)."""
+        only = self.options.only
+        if only is None or not problem.path.startswith("content/") or problem.path in only or problem.path in self.options.touched:
+            return True
+        parts = problem.path.split("/")
+        if len(parts) == 3 and parts[2] == UNIT_FILE:
+            return any(rel.split("/")[1] == parts[1] for rel in only)
+        # a folder on a selected post's path (a unit folder without _unit.toml), or a file in its bundle
+        return any(rel.startswith(problem.path + "/") or (rel.endswith("/index.md") and problem.path.startswith(rel[: -len("index.md")])) for rel in only)
+
     def check(self) -> tuple[Problem, ...]:
         loaded = self.load()
         if loaded.model is None:
             return loaded.problems
         problems = list(loaded.problems)
         try:
-            plan = self._plan(loaded.model)
+            plan = self._plan(loaded.model, compare=self.options.only is None)
             self._finish(loaded.model, plan, [(spec.path, spec.owner) for family in plan.todo for spec in family.make()])
             probs = plan.problems
         except LiangshaiError as exc:
             probs = list(exc.problems)
         problems.extend(probs)
-        return sort_problems(problems)
+        return sort_problems([p for p in problems if self._touched(p)])
 
     # -- plan -----------------------------------------------------------
 
@@ -677,6 +722,7 @@ class Builder:
         out: Path | None = None,
         head: str = "",
         first: Callable[[_Plan, list[Family]], list[_Made]] | None = None,
+        compare: bool = True,
     ) -> _Plan:
         """Plan every output; with ``loaded`` + ``state`` reuse the families whose key is unchanged.
 
@@ -739,7 +785,9 @@ class Builder:
         # The comparison index reads the counted fields of every post and the git history.
         ckey = planner.key("compare", model.as_of.isoformat(), _history_id(head, model.config.tz, model.history), [_compare_fields(p) for p in model.posts]) if incremental else ""
         rec = reusable("compare", ckey)
-        if rec is not None:
+        if not compare:
+            pass  # a selective check: the comparison of a few posts would count nothing true
+        elif rec is not None:
             plan.kept.extend(rec.pages)
             plan.kept_files.extend(rec.files)
             plan.problems.extend(rec.problems)

@@ -68,9 +68,46 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--as-of", type=_date, default=None, help="统计截止日期 YYYY-MM-DD（默认今天）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
-    c = sub.add_parser("check", help="只检查内容，不生成网站")
-    c.add_argument("site", nargs="?", default=".", type=_site)
+    c = sub.add_parser(
+        "check",
+        help="只检查内容，不生成网站",
+        description="检查站点内容。可在站点的任何子文件夹中运行（自动向上找到含 site.toml 或 content/ 的站点文件夹）。"
+        "写出文章或单位文件夹时只检查这些文章，以及它们涉及的全站规则（网址名重复、单位文件）。",
+        epilog="例如：liangshai check                        检查整个站点\n"
+        "      liangshai check content/jixie/a.md       只检查一篇文章\n"
+        "      liangshai check content/jixie            只检查一个单位\n"
+        "      liangshai check --changed                只检查本分支改过的文章（与主分支的分叉点比较）\n"
+        "      liangshai check --authors origin/main..HEAD   检查这些提交是否只改了作者有权修改的单位",
+        formatter_class=_ChineseHelp,
+        add_help=False,
+    )
+    c._positionals.title, c._optionals.title = "参数", "选项"
+    c.add_argument("-h", "--help", action="help", help="显示这段说明")
+    c.add_argument("site", nargs="*", default=[], type=_site, metavar="路径", help="站点文件夹，或要检查的文章（.md）/单位文件夹，可写多个（相对于当前文件夹；默认检查整个站点）")
     c.add_argument("--drafts", action="store_true", help="也检查草稿是否能发布")
+    c.add_argument(
+        "--changed", nargs="?", const="", default=None, metavar="REV",
+        help="只检查自 REV（提交、分支或标签）以来新增或改过的文章，包括未提交和未跟踪的改动（删除的文章不检查）；不写 REV 时与主分支（main，其次 master、origin/main）的分叉点比较",
+    )
+    c.add_argument(
+        "--authors", default=None, metavar="起点..终点",
+        help="不检查内容，而是检查这一范围内的每个提交是否只修改了作者有权修改的文件：content/单位/ 下的文件由该单位 _unit.toml 的 editors 修改，"
+        "site.toml 的 [gate] admins 可以修改全部文件（单位文件夹以外的文件只有他们能改）；权限按起点提交时的文件计算。例如 --authors origin/main..HEAD",
+    )
+
+    co = sub.add_parser(
+        "codeowners",
+        help="生成 CODEOWNERS 文件，让 GitLab / Gitea 按单位 editors 和 [gate] admins 保护分支",
+        description="按 site.toml 的 [gate] admins 和各单位 _unit.toml 的 editors 生成 CODEOWNERS：单位文件夹归其 editors（及管理员），其余文件归管理员。"
+        "用户名写成 @用户名（须与 git 服务器上的用户名一致），电子邮箱原样写出（GitLab 按邮箱找到用户）。",
+        formatter_class=_ChineseHelp,
+        add_help=False,
+    )
+    co._positionals.title, co._optionals.title = "参数", "选项"
+    co.add_argument("-h", "--help", action="help", help="显示这段说明")
+    co.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    co.add_argument("-o", "--out", type=Path, default=None, metavar="文件", help="写入的文件（默认 站点/CODEOWNERS；写 - 则输出到终端）")
+    co.add_argument("--style", choices=("gitlab", "gitea"), default="gitlab", help="格式：gitlab（也适用于 GitHub，路径写法，默认）或 gitea（正则表达式写法）")
 
     n = sub.add_parser("new", help="新建一篇文章")
     n.add_argument("site", nargs="?", default=".", type=_site)
@@ -133,6 +170,26 @@ def _summary(problems: Sequence[Problem]) -> str:
     return f"{errors} 个错误，{warnings} 个警告"
 
 
+def find_site_root(start: Path) -> Path:
+    """The site folder for ``start``: itself or the nearest folder above it with a
+    ``site.toml`` or a ``content/`` folder, so every command works from any folder
+    of the site (e.g. inside content/jixie/). Problems are still named relative to
+    that root. A folder with neither above it is returned unchanged: the command
+    then says what is missing there."""
+    try:
+        here = start.resolve()
+    except OSError:
+        return start
+    if here.is_file():
+        here = here.parent  # check FILE: the site around the file
+    if not here.is_dir():
+        return start
+    for folder in (here, *here.parents):
+        if (folder / "site.toml").is_file() or (folder / "content").is_dir():
+            return folder
+    return start
+
+
 def _check_site(site: Path) -> int | None:
     if not site.is_dir():
         print(f"liangshai: 找不到站点文件夹：{site}", file=sys.stderr)
@@ -162,15 +219,80 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .build import Builder, BuildOptions
+    from .gate import GateError, changed_posts, select_paths
+
+    paths: list[Path] = list(args.site)
+    only: frozenset[str] | None = None
+    touched: frozenset[str] = frozenset()
+    # "check SITE" (a site folder itself) as before; any other path is a selection of posts
+    if len(paths) == 1 and paths[0].is_dir() and find_site_root(paths[0]).resolve() == paths[0].resolve():
+        site, paths = paths[0], []
+    else:
+        site = find_site_root(paths[0] if paths and paths[0].exists() else Path("."))
+    if (rc := _check_site(site)) is not None:
+        return rc
+    if args.authors is not None:
+        return _check_authors(site, args.authors)
+    what = ""
+    try:
+        if paths:
+            only = select_paths(site, paths, Path.cwd())
+        if args.changed is not None:
+            changed, touched, since = changed_posts(site, args.changed or None)
+            only = changed if only is None else only & changed
+            what = f"自 {since} 以来改动的 {len(only)} 篇文章"
+    except GateError as exc:
+        print(f"liangshai check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if only is not None and not what:
+        what = f"{len(only)} 篇文章"
+    problems = Builder(BuildOptions(site, drafts=True, only=only, touched=touched)).check()
+    print_problems(problems)
+    scope = f"（只检查了 {what}及全站规则）" if what else ""
+    if any(p.is_error for p in problems):
+        print(f"检查未通过：{_summary(problems)}{scope}。", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"检查通过：{_summary(problems)}{scope}。")
+    return EXIT_OK
+
+
+def _check_authors(site: Path, span: str) -> int:
+    from .gate import GateError, check_authors, trespass_report
+
+    try:
+        found, owners, commits = check_authors(site, span)
+    except GateError as exc:
+        print(f"liangshai check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print_problems(owners.problems)
+    for line in trespass_report(found):
+        print(line, file=sys.stderr)
+    if found:
+        print(f"权限检查未通过：{span} 的 {commits} 个提交中有 {len(found)} 个修改了作者无权修改的文件（单位文件夹由其 _unit.toml 的 editors 修改，其余由 site.toml [gate] admins 修改）。", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"权限检查通过：{span} 的 {commits} 个提交都只修改了作者有权修改的文件。")
+    return EXIT_OK
+
+
+def cmd_codeowners(args: argparse.Namespace) -> int:
+    from .gate import codeowners_text, owners_in_tree
 
     if (rc := _check_site(args.site)) is not None:
         return rc
-    problems = Builder(BuildOptions(args.site, drafts=True)).check()
-    print_problems(problems)
-    if any(p.is_error for p in problems):
-        print(f"检查未通过：{_summary(problems)}。", file=sys.stderr)
+    owners = owners_in_tree(args.site)
+    if owners.problems:
+        print_problems(owners.problems)
+        print("未生成 CODEOWNERS：请先改正上面的错误。", file=sys.stderr)
         return EXIT_CONTENT
-    print(f"检查通过：{_summary(problems)}。")
+    text, warnings = codeowners_text(owners, args.style)
+    for w in warnings:
+        print(f"警告：{w}", file=sys.stderr)
+    if args.out is not None and str(args.out) == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = args.out if args.out is not None else args.site / "CODEOWNERS"
+    out.write_text(text, encoding="utf-8")
+    print(f"已写入 {out}：{len(owners.editors)} 个单位。")
     return EXIT_OK
 
 
@@ -234,9 +356,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
+    if isinstance(getattr(args, "site", None), Path) and args.command != "check":
+        args.site = find_site_root(args.site)  # check finds it itself (it also takes files)
     handler = {
         "build": cmd_build,
         "check": cmd_check,
+        "codeowners": cmd_codeowners,
         "new": cmd_new,
         "stats": cmd_stats,
         "serve": cmd_serve,

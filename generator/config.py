@@ -132,6 +132,9 @@ class SiteConfig:
     compare: CompareConfig = field(default_factory=CompareConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    # [gate] admins: git user names or e-mail addresses that may change every file
+    # (site.toml, themes/, every unit's folder); see gate.py
+    admins: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -170,7 +173,7 @@ class SiteConfig:
 
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
-_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every", "sections"}
 _COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since"}
@@ -310,6 +313,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
     compare = _parse_compare(data, find, bad)
     privacy = _parse_privacy(data, find, bad)
     limits = _parse_limits(data, find, bad)
+    admins = _parse_gate(data, find, bad)
 
     if problems:
         raise ConfigError(problems)
@@ -320,6 +324,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         compare=compare,
         privacy=privacy,
         limits=limits,
+        admins=admins,
         **site,
     )
 
@@ -523,3 +528,22 @@ def _parse_limits(data: dict, find, bad) -> LimitsConfig:
         else:
             values[key] = value
     return LimitsConfig(**values)
+
+
+def _parse_gate(data: dict, find, bad) -> tuple[str, ...]:
+    """``[gate] admins = [...]``: who may change everything (`check --authors`, `codeowners`)."""
+    raw = data.get("gate", {})
+    if not isinstance(raw, dict):
+        bad(find("", "gate"), "[gate] 应当是一个表，例如\n[gate]\nadmins = [\"zuzhibu@example.edu.cn\"]")
+        return ()
+    admins: tuple[str, ...] = ()
+    for key, value in raw.items():
+        line = find("gate", key)
+        if key != "admins":
+            hint = closest(key, ["admins"])
+            bad(line, f"[gate] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + "可用的有：admins。")
+        elif not isinstance(value, list) or not all(isinstance(a, str) and a.strip() and not any(c.isspace() for c in a.strip()) for a in value):
+            bad(line, f"[gate] admins（可以修改全部文件的管理员）应当是文字列表，每项是一个 git 用户名或电子邮箱，不含空格，例如 admins = [\"zuzhibu\", \"admin@example.edu.cn\"]，现在是 {value!r}。")
+        else:
+            admins = tuple(a.strip() for a in value)
+    return admins

@@ -50,6 +50,9 @@ class Unit:
     order: int
     branches: tuple[Branch, ...]
     source: str  # content/<slug>/_unit.toml, relative to the site
+    # who may change this unit's folder (git user names or e-mail addresses; gate.py,
+    # `check --authors`, `codeowners`); never shown on a page
+    editors: tuple[str, ...] = ()
 
     def branch(self, word: str) -> Branch | None:
         for b in self.branches:

@@ -185,7 +185,7 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
     def bad(line: int, msg: str) -> None:
         problems.append(error(relpath, line, msg, Kind.CONFIG))
 
-    allowed = {"name", "kind", "order", "branches"}
+    allowed = {"name", "kind", "order", "branches", "editors"}
     for key in data:
         if key not in allowed:
             hint = closest(key, sorted(allowed))
@@ -202,6 +202,16 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
     if isinstance(order, bool) or not isinstance(order, int):
         bad(line_of("order"), f"order 应当是整数（排序用），例如 order = 10，现在是 {order!r}。")
         order = 1000
+    editors_raw = data.get("editors", [])
+    editors: tuple[str, ...] = ()
+    if not isinstance(editors_raw, list) or not all(isinstance(e, str) and e.strip() and not any(c.isspace() for c in e.strip()) for e in editors_raw):
+        bad(
+            line_of("editors"),
+            "editors（可以修改本单位文件夹的人）应当是文字列表，每项是一个 git 用户名或电子邮箱，不含空格，"
+            f"例如 editors = [\"zhangsan\", \"lisi@example.edu.cn\"]，现在是 {editors_raw!r}。",
+        )
+    else:
+        editors = tuple(e.strip() for e in editors_raw)
     branches: list[Branch] = []
     raw_branches = data.get("branches", [])
     if not isinstance(raw_branches, list) or not all(isinstance(b, dict) for b in raw_branches):
@@ -270,6 +280,11 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
         if bad_char is not None:
             bad(line, control_message(key, bad_char.group()))
     found = scan(text, config.privacy.allow)
+    if "editors" in data:
+        # editors are git accounts, never published: their e-mail addresses are not a disclosure
+        first = line_of("editors")
+        last = next((no for no in range(first, len(lines) + 1) if "]" in lines[no - 1].split("#", 1)[0]), first)
+        found = [f for f in found if not first <= f.line <= last]
     problems.extend(finding_problems(found, relpath, config, advice="请删除或改写", can_acknowledge=False))
     seen = {(f.rule, f.masked) for f in found}
     for key, line, value in named:
@@ -281,7 +296,7 @@ def parse_unit(raw: bytes, relpath: str, slug: str, config: SiteConfig) -> tuple
     problems.extend(finding_problems(fresh, relpath, config, where="单位文件夹名（会成为网址）", column=False, advice="请给文件夹改名", can_acknowledge=False))
     if any(p.is_error for p in problems):
         return None, problems
-    return Unit(slug, name.strip(), kind.strip(), order, tuple(branches), relpath), problems
+    return Unit(slug, name.strip(), kind.strip(), order, tuple(branches), relpath, editors), problems
 
 
 # ---------------------------------------------------------------------------
