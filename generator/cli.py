@@ -46,10 +46,23 @@ class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
 
 
 def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{value}”格式不对，应当写成 YYYY-MM-DD，例如 2026-06-30") from None
+    """--as-of: any date form front-matter accepts (`parse.parse_date`: 2026-06-30, 2026/6/30,
+    2026.6.30, 2026年6月30日, full-width digits, an optional time), as the calendar day written."""
+    import unicodedata
+
+    from .parse import _DATE_RE, parse_date
+
+    when, _has_time, message = parse_date(value, dt.timezone.utc)
+    if when is None or message is not None:
+        reason = (message or "").rstrip("。")
+        raise argparse.ArgumentTypeError(
+            f"{reason}。可用的写法：2026-06-30、2026/6/30、2026.6.30、2026年6月30日（也可带时间，如 2026-06-30 14:30）"
+        ) from None
+    # The day as written: a time or offset only says when on that day (and the site's
+    # time zone is not known yet while the arguments are read), so no conversion.
+    m = _DATE_RE.match(unicodedata.normalize("NFKC", value.strip()))
+    assert m is not None  # parse_date accepted it with the same expression
+    return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
 def _site(value: str) -> Path:
@@ -65,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("site", nargs="?", default=".", type=_site, help="站点文件夹（默认当前文件夹）")
     b.add_argument("-o", "--out", type=Path, default=None, help="输出文件夹（默认 站点/build）")
     b.add_argument("--drafts", action="store_true", help="包含草稿")
-    b.add_argument("--as-of", type=_date, default=None, help="统计截止日期 YYYY-MM-DD（默认今天）")
+    b.add_argument("--as-of", type=_date, default=None, help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
     c = sub.add_parser(

@@ -154,7 +154,7 @@ def csv_text(ym: YearMetrics, cfg: SiteConfig) -> str:
 
 def csv_bytes(ym: YearMetrics, cfg: SiteConfig) -> bytes:
     """UTF-8 with a BOM, so Excel opens the Chinese text correctly."""
-    return b"\xef\xbb\xbf" + csv_text(ym, cfg).encode("utf-8")
+    return csvout.csv_bytes(csv_rows(ym, cfg))
 
 
 # -- page contexts ------------------------------------------------------------------

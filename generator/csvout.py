@@ -12,6 +12,10 @@ Numbers are left alone: the tool writes plain decimal numbers (``12``,
 ``-3``, ``87.5``), and a negative number prefixed with ``'`` would stop being
 a number in the spreadsheet. Only a cell that is entirely such a number is
 exempt; ``-1+2`` or ``-A1`` is text and neutralised.
+
+Every CSV file the tool writes is UTF-8 with a byte-order mark (`csv_bytes`):
+Excel on a Chinese Windows PC reads a BOM-less file as GBK and shows the
+Chinese unit names as mojibake.
 """
 
 from __future__ import annotations
@@ -41,4 +45,12 @@ def csv_text(rows: Iterable[Sequence[str]]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["FORMULA_START", "csv_text", "safe_cell"]
+BOM = b"\xef\xbb\xbf"
+
+
+def csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
+    """`csv_text` as the bytes of a file: UTF-8 with a BOM (see the module docstring)."""
+    return BOM + csv_text(rows).encode("utf-8")
+
+
+__all__ = ["BOM", "FORMULA_START", "csv_bytes", "csv_text", "safe_cell"]

@@ -2,7 +2,7 @@
 
 Loads the site exactly as ``build`` does (`Builder.load`, drafts excluded) and
 prints the numbers the comparison pages show, made by the same functions as
-the CSV and ``data/compare.json`` (`compare.csv_text`, `compare.year_data`), so
+the CSV and ``data/compare.json`` (`compare.csv_bytes`, `compare.year_data`), so
 the terminal, the pages and the data file agree. Problems go to stderr so the
 CSV/JSON on stdout stays machine-readable; content errors print no numbers
 (a wrong number is worse than none) and return 1.
@@ -16,7 +16,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from .compare import csv_text, data_file, num_text, pct_text
+from .compare import csv_bytes, data_file, num_text, pct_text
 from .errors import sort_problems
 from .metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
 from .model import SiteModel
@@ -100,7 +100,11 @@ def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str) -> 
         # indented for people reading a terminal; the site's data file is compact
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
-        sys.stdout.write(csv_text(ym, model.config))
+        # bytes, BOM first, exactly as the site's compare/<year>.csv: redirected into a
+        # file it opens in Excel on a Chinese PC (whatever the terminal's encoding)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(csv_bytes(ym, model.config))
+        sys.stdout.buffer.flush()
     else:
         sys.stdout.write(table_text(ym, model))
     return EXIT_OK

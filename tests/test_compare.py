@@ -379,7 +379,8 @@ def test_cadence_pages_csv_and_stats_agree(tmp_path: Path) -> None:
     sj = json.loads(stats.stdout)
     assert sj["as_of"] == data["as_of"] and sj["years"] == {"2026": y26}
     stats_csv = run_cli("stats", str(site), "--as-of", "2026-04-15", "--format", "csv")
-    assert stats_csv.returncode == 0 and list(csv.reader(io.StringIO(stats_csv.stdout))) == rows
+    assert stats_csv.returncode == 0 and stats_csv.stdout.startswith("\ufeff")
+    assert list(csv.reader(io.StringIO(stats_csv.stdout.removeprefix("\ufeff")))) == rows
     stats_25 = run_cli("stats", str(site), "--as-of", "2026-04-15", "--year", "2025", "--format", "json")
     assert json.loads(stats_25.stdout)["years"] == {"2025": data["years"]["2025"]}
     table = run_cli("stats", str(site), "--as-of", "2026-04-15")
@@ -779,7 +780,8 @@ def test_demo_site_compare_pages_csv_stats_and_data_agree(tmp_path: Path) -> Non
     assert stats.returncode == 0, stats.stderr
     assert json.loads(stats.stdout)["years"] == {"2026": year}
     stats_csv = run_cli("stats", str(REPO), "--as-of", "2026-11-27", "--format", "csv")
-    assert stats_csv.returncode == 0 and list(csv.reader(io.StringIO(stats_csv.stdout))) == rows
+    assert stats_csv.returncode == 0 and stats_csv.stdout.startswith("\ufeff")
+    assert list(csv.reader(io.StringIO(stats_csv.stdout.removeprefix("\ufeff")))) == rows
     table = run_cli("stats", str(REPO), "--as-of", "2026-11-27")
     names = [year["units"][s]["name"] for s in order]
     lines = [ln for ln in table.stdout.splitlines() if ln.split(" ")[0] in names]
