@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from . import urls
 from .attachments import Unpublishable, needs_cleaning, publishable_bytes
 from .config import LimitsConfig, SiteConfig, load_config
-from .errors import ConfigError, LiangshaiError, Problem, error, sort_problems
+from .errors import ConfigError, Kind, LiangshaiError, Problem, error, sort_problems
 from .history import read_history
 from .model import UNIT_FILE, FileFacts, History, Post, RenderedBody, SiteModel, Unit
 from .plan import Family, FileSpec, Planner, file_specs, fingerprint, list_token, sort_posts
@@ -114,6 +114,9 @@ class BuildOptions:
     # every other post is only known by its file name (slug collisions). None = all.
     only: frozenset[str] | None = None
     touched: frozenset[str] = frozenset()  # with ``only``: other files whose problems are reported too (a changed _unit.toml)
+    # --keep-going: a post with errors of its own is held back (left out of the site, as if
+    # it did not exist) and the rest is published; see `held_back`.
+    keep_going: bool = False
 
     @property
     def output(self) -> Path:
@@ -149,14 +152,48 @@ class BuildResult:
     parsed: tuple[str, ...] = ()  # sources read and parsed (not taken from the state)
     planned: tuple[str, ...] = ()  # pages whose context was built (the others' families were reused)
     model: SiteModel | None = field(default=None, compare=False, repr=False)
+    held: tuple[str, ...] = ()  # --keep-going: the posts held back for their own errors (sources)
 
     @property
     def ok(self) -> bool:
-        return not any(p.is_error for p in self.problems)
+        """The output is written: no error, or (``keep_going``) only errors of held-back posts."""
+        return not blocking(self.problems, self.held)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.is_error)
+
+
+def owner_post(path: str, posts: Iterable[str]) -> str | None:
+    """The post (source path) a problem at ``path`` belongs to: the post file itself, or for a
+    post bundle (``…/index.md``) any file in its folder (an attachment); else None."""
+    sources = set(posts)
+    if path in sources:
+        return path
+    folder = path
+    while "/" in folder:
+        folder = folder.rsplit("/", 1)[0]
+        if f"{folder}/index.md" in sources:
+            return f"{folder}/index.md"
+    return None
+
+
+def held_back(problems: Iterable[Problem], posts: Iterable[str]) -> tuple[str, ...]:
+    """--keep-going: the posts (among ``posts``) that have an error of their own.
+
+    Such a post is held back: left out of the site as if it did not exist, so
+    no page, list, feed, sitemap entry, search record or figure shows it. Only
+    content errors located in a post (or in its bundle folder) hold a post
+    back; every other error (site.toml, a ``_unit.toml``, the theme, two outputs
+    on one path) still stops the whole build (`blocking`).
+    """
+    sources = tuple(posts)
+    return tuple(sorted({o for p in problems if p.is_error and p.kind in (Kind.CONTENT, Kind.PRIVACY) and (o := owner_post(p.path, sources))}))
+
+
+def blocking(problems: Iterable[Problem], held: tuple[str, ...]) -> list[Problem]:
+    """The errors that stop the build: all of them, but those of the held-back posts."""
+    return [p for p in problems if p.is_error and not (held and p.kind in (Kind.CONTENT, Kind.PRIVACY) and owner_post(p.path, held))]
 
 
 def resolve_as_of(option: dt.date | None, config: SiteConfig) -> dt.date:
@@ -182,6 +219,7 @@ class Loaded:
     tokens: dict[str, str] = field(default_factory=dict)  # post source → token (plan.Family keys)
     settings: str = ""  # hash of the parser/Markdown versions and site.toml
     list_tokens: dict[str, str] = field(default_factory=dict)  # post source → plan.list_token
+    held: tuple[str, ...] = ()  # keep_going: posts held back for their own errors (`held_back`)
 
 
 @dataclass(frozen=True)
@@ -579,6 +617,13 @@ class Builder:
         if only is not None:
             problems.extend(self._slugs_beside(kept, [r for r in sources.posts if r not in only]))
         published = [p for p in kept if self.options.drafts or not p.draft]
+        held: tuple[str, ...] = ()
+        if self.options.keep_going:
+            # Left out of the model: every page, list, feed and figure is made without them.
+            # Their cache entries (with their errors) stay in the state, so an unchanged held
+            # post is held back again without being read, and a fixed one is parsed again.
+            held = held_back(problems, sources.posts)
+            published = [p for p in published if p.source not in set(held)]
 
         if head and state.history is not None and state.history[0] == _history_id(head, config.tz, state.history[1]):
             history = state.history[1]  # the same commit: git log would say the same
@@ -598,7 +643,7 @@ class Builder:
         )
         tokens = {p.source: cache[p.source].token for p in model.posts}
         list_tokens = {p.source: t for p in model.posts if (t := cache[p.source].list_token)}
-        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents(), tokens, settings, list_tokens)
+        return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents(), tokens, settings, list_tokens, held)
 
     def _units(self, config: SiteConfig, sources: Sources) -> tuple[dict[str, Unit], list[Problem]]:
         problems: list[Problem] = []
@@ -858,7 +903,7 @@ class Builder:
         stamps = sorted((rel, s.size, s.mtime_ns) for rel, s in sources.stamps.items())
         units = sorted((slug, (self.site_dir / "content" / slug / UNIT_FILE).stat().st_mtime_ns) for slug in sources.units)
         head = git_head(self.site_dir) if head is None else head
-        return _hash(STATE_KEY_VERSION, code_digest(), self.options.drafts, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, head)
+        return _hash(STATE_KEY_VERSION, code_digest(), self.options.drafts, self.options.keep_going, resolve_as_of(self.options.as_of, config), config_stamp, themes, stamps, units, head)
 
     def _limits(self) -> LimitsConfig:
         """The `[limits]` the load stage reads attachments under (defaults while site.toml is broken:
@@ -898,7 +943,8 @@ class Builder:
         input_key = self.input_key(sources, head)
         if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
             # Nothing any page depends on has changed: the output is already this build's.
-            return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start)
+            held = held_back(noop.problems, sources.posts) if self.options.keep_going else ()
+            return BuildResult(noop.problems, outputs=len(noop.outputs), seconds=time.perf_counter() - start, held=held)
         state = unsaved.state if unsaved is not None else load_state(out, self._saved)
         recorded = recorded_outputs(out)  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
@@ -982,7 +1028,7 @@ class Builder:
                 return BuildResult(sort_problems([*problems, *exc.problems]), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
             raise
         problems.extend(plan.problems)
-        if any(p.is_error for p in problems):
+        if blocking(problems, loaded.held):
             abandon()
             return BuildResult(sort_problems(problems), seconds=time.perf_counter() - start, model=model, parsed=loaded.parsed)
 
@@ -1124,6 +1170,7 @@ class Builder:
             parsed=loaded.parsed,
             planned=tuple(sorted(path for m in made for path, _, _ in m.pages)),
             model=model,
+            held=loaded.held,
         )
         if self.options.defer_save and self.options.defer_search:
             store.close()  # (opened again to tidy it when the state is saved)

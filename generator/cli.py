@@ -1,7 +1,7 @@
 """Entry: ``liangshai`` command-line interface.
 
 The only module that prints and chooses exit codes: 0 success, 1 content
-errors, 2 usage errors. Messages are Chinese; a content or configuration
+errors, 2 usage errors, 3 published with posts held back (``--keep-going``). Messages are Chinese; a content or configuration
 problem never produces a Python traceback.
 """
 
@@ -20,6 +20,7 @@ from .errors import LiangshaiError, Problem, Severity
 EXIT_OK = 0
 EXIT_CONTENT = 1
 EXIT_USAGE = 2
+EXIT_HELD = 3  # --keep-going: published, but some posts were held back for their errors
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--out", type=Path, default=None, help="输出文件夹（默认 站点/build）")
     b.add_argument("--drafts", action="store_true", help="包含草稿")
     b.add_argument("--as-of", type=_date, default=None, help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
+    b.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常生成（退出码 3）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
     c = sub.add_parser(
@@ -167,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--keep", type=int, default=5, help="保留最近几个版本（默认 5）")
     pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
     pb.add_argument("--as-of", type=_date, default=None)
+    pb.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常发布（退出码 3）")
     return p
 
 
@@ -175,6 +178,18 @@ def print_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None:
         if quiet and p.severity is not Severity.ERROR:
             continue
         print(p.format(), file=sys.stderr if p.is_error else sys.stdout)
+
+
+def print_held(problems: Sequence[Problem], held: Sequence[str]) -> None:
+    """--keep-going: the posts left out of this publication, each with its own errors (stderr)."""
+    from .build import owner_post
+
+    print(f"以下 {len(held)} 篇文章有错误，已暂缓发布（网站上没有它们的任何内容），其余内容已发布；改正后再次发布即可：", file=sys.stderr)
+    for source in held:
+        print(f"  {source}", file=sys.stderr)
+        for p in problems:
+            if p.is_error and owner_post(p.path, (source,)) == source:
+                print(f"    {p.format()}", file=sys.stderr)
 
 
 def _summary(problems: Sequence[Problem]) -> str:
@@ -219,7 +234,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.out is not None and (why := output_folder_problem(args.site, args.out, hint)) is not None:
         print(f"liangshai build: {why}", file=sys.stderr)
         return EXIT_USAGE
-    result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of)).build()
+    result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of, keep_going=args.keep_going)).build()
     print_problems(result.problems, quiet=args.quiet)
     if not result.ok:
         print(f"生成失败：{_summary(result.problems)}。输出文件夹保持上次成功生成的内容。", file=sys.stderr)
@@ -227,6 +242,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     out = BuildOptions(args.site, args.out).output
     if not args.quiet:
         print(f"已生成 {out}：{result.outputs} 个文件，渲染 {len(result.rendered)} 页，写入 {len(result.written)} 个，删除 {len(result.deleted)} 个，用时 {result.seconds:.2f} 秒（{_summary(result.problems)}）。")
+    if result.held:
+        print_held(result.problems, result.held)
+        return EXIT_HELD
     return EXIT_OK
 
 
@@ -360,7 +378,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     if (rc := _check_site(args.site)) is not None:
         return rc
-    return run_publish(args.site, args.to, keep=args.keep, rollback=args.rollback, as_of=args.as_of)
+    return run_publish(args.site, args.to, keep=args.keep, rollback=args.rollback, as_of=args.as_of, keep_going=args.keep_going)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

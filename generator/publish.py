@@ -43,7 +43,9 @@ rollback goes back to A, not to B (which is newer than A by name but was
 never current before C). Releases deleted by ``--keep`` are skipped. A web
 root without the file (published by an older version) or whose ``current`` was
 moved by hand falls back to the order of the release names. Exit codes: 0 done,
-1 the build has errors, 2 a usage problem (bad WEBROOT, nothing to roll back to).
+1 the build has errors, 2 a usage problem (bad WEBROOT, nothing to roll back to),
+3 ``--keep-going`` published the site without the posts that have errors of their
+own (`build.held_back`: left out entirely, named on stderr with their errors).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_CONTENT = 1
 EXIT_USAGE = 2
+EXIT_HELD = 3  # --keep-going: published without the posts that have errors
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -439,13 +442,13 @@ def _rollback(webroot: Path) -> int:
     return EXIT_OK
 
 
-def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None) -> int:
+def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None, keep_going: bool = False) -> int:
     from .build import Builder, BuildOptions
 
     current = current_release(webroot)  # checks `current` before the (slow) build
     build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=webroot))
     try:
-        result = Builder(BuildOptions(site, build, drafts=False, as_of=as_of)).build()
+        result = Builder(BuildOptions(site, build, drafts=False, as_of=as_of, keep_going=keep_going)).build()
         for p in result.problems:
             print(p.format(), file=sys.stderr if p.is_error else sys.stdout)
         if not result.ok:
@@ -459,7 +462,7 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None) -> int
         prev_manifest = read_manifest(previous) if previous is not None and previous.is_dir() else None
         if prev_manifest is not None and prev_manifest.hash == digest:
             print(f"内容未变化，未创建新版本（当前版本仍是 {RELEASES}/{current}）。")
-            return EXIT_OK
+            return _held_report(result.problems, result.held)
 
         (webroot / RELEASES).mkdir(mode=0o755, exist_ok=True)
         existing = list_releases(webroot)
@@ -490,11 +493,23 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None) -> int
         print(f"上一版本 {RELEASES}/{current} 仍然保留，需要时运行 liangshai publish --to {webroot} --rollback 回退。")
     if removed:
         print(f"按 --keep {keep} 删除了旧版本：{'、'.join(removed)}。")
-    return EXIT_OK
+    return _held_report(result.problems, result.held)
 
 
-def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date | None) -> int:
-    """``liangshai publish``: 0 published (or unchanged), 1 build errors, 2 usage errors."""
+def _held_report(problems: tuple, held: tuple[str, ...]) -> int:
+    """--keep-going: name the held-back posts with their errors; exit 3 when there are any."""
+    if not held:
+        return EXIT_OK
+    from .cli import print_held
+
+    print_held(problems, held)
+    return EXIT_HELD
+
+
+def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date | None, keep_going: bool = False) -> int:
+    """``liangshai publish``: 0 published (or unchanged), 1 build errors, 2 usage errors,
+    3 published with posts held back (``keep_going``: a post with errors of its own is left
+    out and the rest published; errors in site.toml, a _unit.toml or the theme still stop it)."""
     if keep < 1:
         print(f"liangshai publish: 用法错误：--keep 至少为 1（当前为 {keep}），否则会删除正在使用的版本。", file=sys.stderr)
         return EXIT_USAGE
@@ -511,7 +526,7 @@ def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date 
             _clean_leftovers(webroot)
             if rollback:
                 return _rollback(webroot)
-            return _publish(site, webroot, keep, as_of)
+            return _publish(site, webroot, keep, as_of, keep_going)
     except PublishError as exc:
         print(f"liangshai publish: {exc}", file=sys.stderr)
         return EXIT_USAGE
