@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("site", nargs="?", default=".", type=_site)
     s.add_argument("--year", type=int, default=None)
     s.add_argument("--as-of", type=_date, default=None)
-    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table", help="table（终端）、csv、json 或 xlsx（Excel 工作簿，需要 -o）")
+    s.add_argument("-o", "--output", type=Path, default=None, help="写入这个文件而不是终端（xlsx 必须指定）")
 
     sv = sub.add_parser("serve", help="本地预览：保存即重新生成并刷新浏览器")
     sv.add_argument("site", nargs="?", default=".", type=_site)
@@ -362,7 +363,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     if (rc := _check_site(args.site)) is not None:
         return rc
-    return run_stats(args.site, args.year, args.as_of, args.format)
+    if args.format == "xlsx" and args.output is None:
+        print("liangshai stats: 用法错误：--format xlsx 需要用 -o 指定文件，例如 -o 2026年对标.xlsx（工作簿不能输出到终端）。", file=sys.stderr)
+        return EXIT_USAGE
+    return run_stats(args.site, args.year, args.as_of, args.format, args.output)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

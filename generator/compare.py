@@ -1,7 +1,7 @@
 """Plan stage: the comparison index (对标) pages and downloads.
 
 Turns the numbers of `metrics.compute` into page contexts (plain JSON data:
-they are fingerprinted), the per-year CSV and ``data/compare.json``. The data
+they are fingerprinted), the per-year CSV and workbook (`workbook`) and ``data/compare.json``. The data
 file, the CSV, the pages and ``liangshai stats`` are all made from the same
 `CompareMetrics` by the functions below, so they always agree. Pure: no disk,
 no Jinja; every number is formatted here with fixed rules so the output is
@@ -210,7 +210,7 @@ def _common(cm: CompareMetrics, ym: YearMetrics, cfg: SiteConfig) -> dict[str, A
         "lag_since": cm.lag_since.isoformat() if cm.lag_since else None,
         "sections": [s.name for s in cfg.sections],
         "categories": list(cfg.categories),
-        "downloads": {"csv": urls.compare_csv(ym.year), "data": urls.COMPARE_DATA},
+        "downloads": {"csv": urls.compare_csv(ym.year), "xlsx": urls.compare_xlsx(ym.year), "data": urls.COMPARE_DATA},
     }
 
 
@@ -342,6 +342,8 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
 
 
 def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec]]:
+    from .workbook import workbook_bytes  # (imports openpyxl: only when the comparison is made again)
+
     cm = compute(model)
     cfg = model.config
     units = {u.slug: u for u in model.units}
@@ -356,6 +358,8 @@ def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec],
         for u in ym.units:
             pages.append(unit_page(cm, ym, u, units[u.unit], planner, post_urls))
         files.append(FileSpec(urls.compare_csv(ym.year), "站点", data=csv_bytes(ym, cfg)))
+        # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes
+        files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", data=workbook_bytes(ym, model)))
     files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data_file(cm, model)).encode("utf-8")))
     return pages, files
 

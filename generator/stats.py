@@ -1,7 +1,8 @@
 """Entry: ``liangshai stats`` — the comparison numbers in the terminal.
 
 Loads the site exactly as ``build`` does (`Builder.load`, drafts excluded) and
-prints the numbers the comparison pages show, made by the same functions as
+prints the numbers the comparison pages show (or writes them with ``-o``;
+``--format xlsx`` is the `workbook`), made by the same functions as
 the CSV and ``data/compare.json`` (`compare.csv_bytes`, `compare.year_data`), so
 the terminal, the pages and the data file agree. Problems go to stderr so the
 CSV/JSON on stdout stays machine-readable; content errors print no numbers
@@ -72,7 +73,8 @@ def table_text(ym: YearMetrics, model: SiteModel) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str) -> int:
+def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, output: Path | None = None) -> int:
+    """``output``: write there (atomically) instead of stdout; ``xlsx`` needs it (`cli.cmd_stats`)."""
     from .build import BuildOptions, Builder
 
     loaded = Builder(BuildOptions(site, as_of=as_of)).load()
@@ -98,16 +100,46 @@ def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str) -> 
         data = data_file(cm, model)
         data["years"] = {str(wanted): data["years"][str(wanted)]}
         # indented for people reading a terminal; the site's data file is compact
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        body = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     elif fmt == "csv":
-        # bytes, BOM first, exactly as the site's compare/<year>.csv: redirected into a
-        # file it opens in Excel on a Chinese PC (whatever the terminal's encoding)
-        sys.stdout.flush()
-        sys.stdout.buffer.write(csv_bytes(ym, model.config))
-        sys.stdout.buffer.flush()
+        # BOM first, exactly as the site's compare/<year>.csv: redirected into a file it
+        # opens in Excel on a Chinese PC (whatever the terminal's encoding)
+        body = csv_bytes(ym, model.config)
+    elif fmt == "xlsx":
+        from .workbook import workbook_bytes
+
+        body = workbook_bytes(ym, model)
     else:
-        sys.stdout.write(table_text(ym, model))
+        body = table_text(ym, model).encode("utf-8")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    try:
+        _write_atomic(output, body)
+    except OSError as exc:
+        print(f"liangshai stats: 无法写入 {output}：{exc.strerror or exc}。请检查文件夹是否存在、是否有写入权限，或文件是否正在 Excel 中打开。", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"已写入 {output}（{wanted}年对标，数据截至 {ym.reference.isoformat()}）。", file=sys.stderr)
     return EXIT_OK
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """A reader (or Excel) never sees half a file: write beside it, then rename over it."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 __all__ = ["run_stats", "table_text"]

@@ -97,6 +97,10 @@ def compare_csv(year: int) -> str:
     return f"compare/{year}.csv"
 
 
+def compare_xlsx(year: int) -> str:
+    return f"compare/{year}.xlsx"
+
+
 def root_of(path: str) -> str:
     """Relative prefix from the page at ``path`` back to the site root ("" or "../../")."""
     depth = path.count("/")
