@@ -57,7 +57,7 @@ def _date(value: str) -> dt.date:
     if when is None or message is not None:
         reason = (message or "").rstrip("。")
         raise argparse.ArgumentTypeError(
-            f"{reason}。可用的写法：2026-06-30、2026/6/30、2026.6.30、2026年6月30日（也可带时间，如 2026-06-30 14:30）"
+            f"{reason}。可用的写法：YYYY-MM-DD（如 2026-06-30）、2026/6/30、2026.6.30、2026年6月30日（也可带时间，如 2026-06-30 14:30）"
         ) from None
     # The day as written: a time or offset only says when on that day (and the site's
     # time zone is not known yet while the arguments are read), so no conversion.
