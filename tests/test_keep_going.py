@@ -9,6 +9,7 @@ real incremental builds, and the published release served by real nginx.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_build_keep_going_holds_back_and_incremental_state_stays_right(tmp_path:
 def test_keep_going_incremental_equals_clean_while_held(tmp_path: Path) -> None:
     site = three_units(tmp_path / "site")
     out, clean = tmp_path / "out", tmp_path / "clean"
-    opts = dict(as_of=__import__("datetime").date(2026, 11, 27), keep_going=True, jobs=1)
+    opts = dict(as_of=dt.date(2026, 11, 27), keep_going=True, jobs=1)
     assert Builder(BuildOptions(site, out, **opts)).build().ok
     add_changes(site)
     inc = Builder(BuildOptions(site, out, **opts)).build()

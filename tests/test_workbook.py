@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -31,7 +32,7 @@ def test_csv_bytes_start_with_a_bom_and_read_back_with_utf8_sig() -> None:
 )
 def test_as_of_accepts_the_front_matter_date_forms(written: str) -> None:
     # the day as written, never shifted by a time or an offset
-    assert _date(written) == __import__("datetime").date(2026, 6, 30)
+    assert _date(written) == dt.date(2026, 6, 30)
 
 
 @pytest.mark.parametrize(("written", "why"), [("2026-02-30", "只有 28 天"), ("2026-13-01", "月份应当在 1 到 12 之间"), ("明天", "格式不对")])
@@ -79,7 +80,6 @@ def _rows(ws):
 
 
 def test_workbook_numbers_equal_compare_json(tmp_path) -> None:
-    import datetime as dt
     import json
     from io import BytesIO
 
@@ -138,7 +138,6 @@ def test_workbook_numbers_equal_compare_json(tmp_path) -> None:
 
 
 def test_workbook_bytes_are_the_same_in_two_builds(tmp_path) -> None:
-    import datetime as dt
     import time
 
     from generator.build import Builder, BuildOptions
