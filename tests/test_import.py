@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Callable
 
 import docx
 import pytest
@@ -679,13 +680,10 @@ def test_imported_post_builds_with_its_photo_table_and_lists(site: Path) -> None
     assert published.getexif().get_ifd(0x8825) == {}
 
 
-def test_linked_image_is_never_read_from_disk(tmp_path: Path) -> None:
-    """A picture that only links to a file on this computer (r:link) is not read: warned about instead."""
-    import re
+def photo_docx(rewrite: Callable[[str, bytes], bytes]) -> bytes:
+    """A document with one GPS-tagged photo, each of its zip members passed through ``rewrite``."""
     import zipfile
 
-    secret = tmp_path / "secret.jpg"
-    secret.write_bytes(gps_jpeg())
     d = docx.Document()
     d.add_paragraph("会场照片：")
     d.add_picture(io.BytesIO(gps_jpeg()))
@@ -694,13 +692,24 @@ def test_linked_image_is_never_read_from_disk(tmp_path: Path) -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(original.getvalue())) as zin, zipfile.ZipFile(out, "w") as zout:
         for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "word/_rels/document.xml.rels":
-                data = re.sub(rb'Target="media/image1\.jpe?g"', f'Target="{secret.as_uri()}" TargetMode="External"'.encode(), data)
-            elif item.filename == "word/document.xml":
-                data = data.replace(b"r:embed=", b"r:link=")
-            zout.writestr(item, data)
-    conv = convert_docx(out.getvalue())
+            zout.writestr(item, rewrite(item.filename, zin.read(item.filename)))
+    return out.getvalue()
+
+
+def test_linked_image_is_never_read_from_disk(tmp_path: Path) -> None:
+    """A picture that only links to a file on this computer (r:link) is not read: warned about instead."""
+    import re
+
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(gps_jpeg())
+    def link_instead_of_embed(name: str, data: bytes) -> bytes:
+        if name == "word/_rels/document.xml.rels":
+            return re.sub(rb'Target="media/image1\.jpe?g"', f'Target="{secret.as_uri()}" TargetMode="External"'.encode(), data)
+        if name == "word/document.xml":
+            return data.replace(b"r:embed=", b"r:link=")
+        return data
+
+    conv = convert_docx(photo_docx(link_instead_of_embed))
     assert [b.markdown for b in conv.blocks] == ["会场照片："] and conv.images == ()
     assert conv.warnings == ("文档中有 1 张图片只是链接到电脑上的文件（没有嵌入文档），没有导入。请在 Word 中用“插入 → 图片”把图片放进文档后再导入，或把图片文件直接加到文章里。",)
 
@@ -730,18 +739,6 @@ def test_centred_first_line_is_the_title(site: Path) -> None:
 
 def test_image_that_cannot_be_cleaned_is_left_out_with_its_reason() -> None:
     """A damaged photo is never written as it is (its metadata could not be removed)."""
-    import zipfile
-
-    d = docx.Document()
-    d.add_paragraph("会场照片：")
-    d.add_picture(io.BytesIO(gps_jpeg()))
-    original = io.BytesIO()
-    d.save(original)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(original.getvalue())) as zin, zipfile.ZipFile(out, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            zout.writestr(item, b"not a picture at all" if item.filename.startswith("word/media/") else data)
-    conv = convert_docx(out.getvalue())
+    conv = convert_docx(photo_docx(lambda name, data: b"not a picture at all" if name.startswith("word/media/") else data))
     assert [b.markdown for b in conv.blocks] == ["会场照片："] and conv.images == ()
     assert len(conv.warnings) == 1 and conv.warnings[0].startswith("文档中有一张图片没有导入：它")
