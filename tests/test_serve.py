@@ -323,6 +323,7 @@ def test_new_post_and_new_unit_are_served_and_listed(tmp_path: Path, serve) -> N
     p = serve(site)
     (site / "content/jx/c.md").write_text(post_text(title="丙篇新文章", date="2026-03-07", body="新的正文。"), encoding="utf-8")
     p.wait_served("/jx/c/index.html", "新的正文")
+    p.settle()  # the commit renames pages one by one: read the lists once the build is over
     for page in ("/jx/index.html", "/sections/branch-life/index.html", "/index.html"):
         assert "丙篇新文章" in p.text(page), page
 
@@ -331,6 +332,7 @@ def test_new_post_and_new_unit_are_served_and_listed(tmp_path: Path, serve) -> N
     write_site(staging, {"content/wy/_unit.toml": UNIT_TOML.replace("机械工程学院", "外国语学院").replace("jx-", "wy-"), "content/wy/d.md": post_text(title="丁篇外语", body="外语学院的正文。")}, unit=False)
     shutil.copytree(staging / "content/wy", site / "content/wy")
     p.wait_served("/wy/d/index.html", "外语学院的正文")
+    p.settle()
     assert "丁篇外语" in p.text("/sections/branch-life/index.html")
 
 
@@ -373,6 +375,7 @@ def test_site_toml_edit_is_served(tmp_path: Path, serve) -> None:
     assert "机械学院晾晒预览" in p.text("/index.html")
     (site / "site.toml").write_text('[site]\ntitle = "改名后的晾晒站"\n', encoding="utf-8")
     p.wait_served("/index.html", "改名后的晾晒站")
+    p.settle()
     assert "改名后的晾晒站" in p.text(POST)
 
 
