@@ -48,10 +48,10 @@ sys.path.insert(0, str(HERE))
 import run  # noqa: E402  (bench/run.py: corpus, timing, Hugo site)
 
 sys.path.insert(0, str(run.REPO))
-from generator import search  # noqa: E402
-from generator.search import MEMBERS, pagefind_binary  # noqa: E402
+from generator.search import index as search  # noqa: E402
+from generator.search.index import MEMBERS, pagefind_binary  # noqa: E402
 
-EDIT_IMPORTS = "import jinja2, markdown, nh3, yaml, frontmatter, generator.build"
+EDIT_IMPORTS = "import jinja2, markdown, nh3, yaml, frontmatter, generator.build.builder"
 
 
 def wall(cmd: list[str], runs: int, cwd: Path = run.REPO) -> list[float]:

@@ -2,7 +2,7 @@
 
 Creates (in a temporary folder) a git repository with 10,000 post files added
 over 200 commits — with some edits and renames along the way, as real history
-has — then times `generator.history.read_history` and counts the git processes
+has — then times `generator.load.history.read_history` and counts the git processes
 it starts. Usage::
 
     python bench/history.py [--posts 10000] [--commits 200] [--repeat 3]
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import history  # noqa: E402
+from generator.load import history  # noqa: E402
 
 POST = "---\ntitle: 支部委员会会议纪要 {n}\ndate: {date}\nsection: 支部生活\nmeeting: 支部委员会\nbranch: b{b}\n---\n第 {n} 次会议。\n"
 

@@ -1,5 +1,5 @@
 """Entry: ``python -m generator`` is the same as ``liangshai``."""
 
-from .cli import run
+from generator.cli import run
 
 run()

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from . import __version__
-from .errors import LiangshaiError, Problem, Severity
+from generator import __version__
+from generator.core.errors import LiangshaiError, Problem, Severity
 
 EXIT_OK = 0
 EXIT_CONTENT = 1
@@ -51,7 +51,7 @@ def _date(value: str) -> dt.date:
     2026.6.30, 2026年6月30日, full-width digits, an optional time), as the calendar day written."""
     import unicodedata
 
-    from .parse import _DATE_RE, parse_date
+    from generator.parse.post import _DATE_RE, parse_date
 
     when, _has_time, message = parse_date(value, dt.timezone.utc)
     if when is None or message is not None:
@@ -183,7 +183,7 @@ def print_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None:
 
 def print_held(problems: Sequence[Problem], held: Sequence[str]) -> None:
     """--keep-going: the posts left out of this publication, each with its own errors (stderr)."""
-    from .build import owner_post
+    from generator.build.builder import owner_post
 
     print(f"以下 {len(held)} 篇文章有错误，已暂缓发布（网站上没有它们的任何内容），其余内容已发布；改正后再次发布即可：", file=sys.stderr)
     for source in held:
@@ -227,7 +227,7 @@ def _check_site(site: Path) -> int | None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import Builder, BuildOptions, output_folder_problem
+    from generator.build.builder import Builder, BuildOptions, output_folder_problem
 
     if (rc := _check_site(args.site)) is not None:
         return rc
@@ -250,8 +250,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .build import Builder, BuildOptions
-    from .gate import GateError, changed_posts, select_paths
+    from generator.build.builder import Builder, BuildOptions
+    from generator.load.gate import GateError, changed_posts, select_paths
 
     paths: list[Path] = list(args.site)
     only: frozenset[str] | None = None
@@ -289,7 +289,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_authors(site: Path, span: str) -> int:
-    from .gate import GateError, check_authors, trespass_report
+    from generator.load.gate import GateError, check_authors, trespass_report
 
     try:
         found, owners, commits = check_authors(site, span)
@@ -307,7 +307,7 @@ def _check_authors(site: Path, span: str) -> int:
 
 
 def cmd_codeowners(args: argparse.Namespace) -> int:
-    from .gate import codeowners_text, owners_in_tree
+    from generator.load.gate import codeowners_text, owners_in_tree
 
     if (rc := _check_site(args.site)) is not None:
         return rc
@@ -329,7 +329,7 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .newpost import NewPostError, create_post
+    from generator.commands.new import NewPostError, create_post
 
     if (rc := _check_site(args.site)) is not None:
         return rc
@@ -346,7 +346,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .importer import ImportUsageError, import_documents
+    from generator.importer.run import ImportUsageError, import_documents
 
     try:
         result = import_documents(list(args.files), cwd=Path.cwd(), site=args.site, unit=args.unit, section=args.section, draft=args.draft)
@@ -359,7 +359,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .stats import run_stats
+    from generator.commands.stats import run_stats
 
     if (rc := _check_site(args.site)) is not None:
         return rc
@@ -370,7 +370,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import run_serve
+    from generator.serve.server import run_serve
 
     if (rc := _check_site(args.site)) is not None:
         return rc
@@ -378,7 +378,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .publish import run_publish
+    from generator.commands.publish import run_publish
 
     if (rc := _check_site(args.site)) is not None:
         return rc

@@ -58,7 +58,7 @@ def main() -> int:
         step("python3 -m venv", [sys.executable, "-m", "venv", str(venv)], root)
         py = venv / "bin" / "python"
         step("pip install（含依赖）", [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheels[0])], work)
-        where = step("import", [str(py), "-c", "import generator, generator.theme as t; print(generator.__file__); print(t.BUNDLED_THEMES)"], work).split()
+        where = step("import", [str(py), "-c", "import generator, generator.render.theme as t; print(generator.__file__); print(t.BUNDLED_THEMES)"], work).split()
         if any(Path(w).resolve().is_relative_to(REPO) for w in where) or not all(Path(w).resolve().is_relative_to(venv) for w in where):
             raise SystemExit(f"wheel 检查失败：generator 或默认主题不是从虚拟环境加载的：{where}")
         print(step("liangshai --version", [str(venv / "bin" / "liangshai"), "--version"], work).strip())

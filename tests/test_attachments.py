@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from conftest import post_text, write_site
-from generator.attachments import Unpublishable, extract_text, publishable_bytes
-from generator.build import Builder, BuildOptions
-from generator.errors import Severity
+from generator.load.attachments import Unpublishable, extract_text, publishable_bytes
+from generator.build.builder import Builder, BuildOptions
+from generator.core.errors import Severity
 from hostile_files import MOBILES, docx_every_part, docx_with_picture, gps_exif, gps_of, jpeg_declaring, pdf_with_parts, photo
 
 AS_OF = dt.date(2026, 11, 27)
@@ -222,7 +222,7 @@ def test_pptx_images_are_cleaned_and_its_text_is_noted_as_not_read(tmp_path: Pat
 
 
 def test_text_and_page_budgets_stop_reading_with_the_setting_named() -> None:
-    from generator.config import LimitsConfig
+    from generator.load.config import LimitsConfig
     from hostile_files import pdf_shared_huge_stream
 
     txt = ("公开晾晒" * 1000 + "\n").encode() * 10  # 40,000 characters

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import REPO, post_text, run_cli, write_site
 from hostile_files import TINY_PNG, tiny_pdf
-from generator.build import Builder, BuildOptions
+from generator.build.builder import Builder, BuildOptions
 
 
 def tree(out: Path) -> dict[str, bytes]:

@@ -20,8 +20,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from generator.build import Builder, BuildOptions
-from generator.metrics import lag_warnings, median, p90
+from generator.build.builder import Builder, BuildOptions
+from generator.plan.metrics import lag_warnings, median, p90
 
 from conftest import REPO, commit_all, git, git_init, post_text, run_cli, write_site
 

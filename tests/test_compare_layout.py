@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, free_port, post_text, run_cli, write_site
-from generator.build import Builder, BuildOptions
+from generator.build.builder import Builder, BuildOptions
 
 AS_OF = dt.date(2026, 4, 15)
 COMMITTEE = dict(meeting="支部委员会", branch="jx-jg1")

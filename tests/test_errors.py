@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import post_text, run_cli, write_site
-from generator.build import Builder, BuildOptions
+from generator.build.builder import Builder, BuildOptions
 
 GOOD = post_text("好文章", "2026-03-05", "通知公告", "正文")
 

@@ -11,7 +11,7 @@ import feedparser
 import pytest
 
 from conftest import post_text, run_cli, write_site
-from generator.build import Builder, BuildOptions
+from generator.build.builder import Builder, BuildOptions
 
 BASE = "http://dangjian.example.edu.cn/sub/"
 CONFIG = f'[site]\ntitle = "测试党建网"\nbase_url = "{BASE}"\n'

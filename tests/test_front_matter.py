@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli, write_site
-from generator.build import Builder, BuildOptions
-from generator.errors import Severity
+from generator.build.builder import Builder, BuildOptions
+from generator.core.errors import Severity
 
 AS_OF = dt.date(2026, 11, 27)
 

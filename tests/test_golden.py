@@ -15,7 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
-from generator.build import Builder, BuildOptions
+from generator.build.builder import Builder, BuildOptions
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "golden"

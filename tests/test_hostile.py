@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from conftest import REPO, post_text, run_cli, write_site
 from hostile_files import docx_every_part, docx_with_paragraphs, jpeg_declaring, pdf_with_parts, png_without_iend, tiny_pdf
-from generator.build import Builder, BuildOptions, BuildResult
-from generator.markup import sanitize, url_scheme
+from generator.build.builder import Builder, BuildOptions, BuildResult
+from generator.parse.markup import sanitize, url_scheme
 
 AS_OF = dt.date(2026, 11, 27)
 BODY = 6  # first body line of post_text() without extra fields
@@ -755,10 +755,10 @@ def test_demo_site_pages_carry_no_content_script(tmp_path: Path) -> None:
 def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path: Path) -> None:
     """RenderedBody.links names what the body points at, found or not, so a cached body
     is re-rendered when a linked file appears or disappears."""
-    from generator.config import PrivacyConfig, SiteConfig
-    from generator.markup import MarkupRenderer
-    from generator.parse import parse_post, parse_unit
-    from generator.sources import discover
+    from generator.load.config import PrivacyConfig, SiteConfig
+    from generator.parse.markup import MarkupRenderer
+    from generator.parse.post import parse_post, parse_unit
+    from generator.load.sources import discover
 
     files = {
         "content/jx/a/index.md": md("[甲](x.pdf) ![乙](img/y.png) [丙](../b.md) [外](https://www.example.edu.cn/) [顶](#top)"),
@@ -780,6 +780,6 @@ def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path:
 
 
 def test_issue16_card_is_luhn_valid() -> None:
-    from generator.privacy import luhn_valid
+    from generator.parse.privacy import luhn_valid
 
     assert luhn_valid(CARD16)

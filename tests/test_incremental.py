@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import post_text, write_site
 from hostile_files import tiny_pdf
-from generator import write as write_module
-from generator.build import Builder, BuildOptions
+from generator.write import output as write_module
+from generator.build.builder import Builder, BuildOptions
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -140,7 +140,7 @@ def test_new_post_and_deleted_post(warm, tmp_path: Path) -> None:
 
 def test_year_archive_shows_each_months_newest_posts(tmp_path: Path) -> None:
     """The year page lists YEAR_PREVIEW posts a month: an older post's title edit leaves it alone, the newest's does not."""
-    from generator.plan import YEAR_PREVIEW
+    from generator.plan.pages import YEAR_PREVIEW
 
     files = dict(BASE)
     extra = YEAR_PREVIEW + 2
@@ -231,7 +231,7 @@ def test_interrupted_build_then_rebuild_is_correct(warm, tmp_path: Path, monkeyp
 
 
 def test_parallel_cold_build_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import generator.build as build_module
+    import generator.build.builder as build_module
 
     monkeypatch.setattr(build_module, "PARALLEL_PARSE_MIN", 2)
     monkeypatch.setattr(build_module, "PARALLEL_RENDER_MIN", 2)
@@ -243,7 +243,7 @@ def test_parallel_cold_build_equals_serial(tmp_path: Path, monkeypatch: pytest.M
 
 def test_parallel_incremental_builds_match_clean_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forked workers plan and render the families that changed, against the saved fingerprints."""
-    import generator.build as build_module
+    import generator.build.builder as build_module
 
     monkeypatch.setattr(build_module, "PARALLEL_PARSE_MIN", 2)
     monkeypatch.setattr(build_module, "PARALLEL_RENDER_MIN", 2)
@@ -465,7 +465,7 @@ def test_meeting_edit_plans_the_comparison_index(warm2, tmp_path: Path) -> None:
 
 def test_new_commit_rereads_history_and_same_commit_does_not(warm2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import commit_all, git_init
-    from generator import build as build_module
+    from generator.build import builder as build_module
 
     site, out, builder = warm2
     git_init(site)
@@ -557,8 +557,8 @@ def test_a_deleted_posts_page_is_removed_after_an_interrupted_commit(warm, tmp_p
 def test_a_code_change_that_alters_rendering_renders_again(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An upgrade changes a template filter (or the Jinja options): the global key sees new code stamps and
     plans every family again, but the page fingerprints hash only contexts and template sources."""
-    import generator.build as build_module
-    import generator.theme as theme_module
+    import generator.build.builder as build_module
+    import generator.render.theme as theme_module
 
     site, out, _ = warm
     real_href, real_digest = theme_module.href, build_module.code_digest()
@@ -614,8 +614,8 @@ def test_a_family_whose_key_holds_plans_the_same_pages_whatever_field_lists_do_n
     """
     import dataclasses
 
-    from generator.model import SiteModel
-    from generator.plan import Planner, fingerprint, summary_inputs
+    from generator.core.model import SiteModel
+    from generator.plan.pages import Planner, fingerprint, summary_inputs
 
     site, _, _ = warm2
     model = Builder(BuildOptions(site, tmp_path / "fresh", as_of=AS_OF, jobs=1)).build().model
@@ -651,7 +651,7 @@ def test_state_is_pickled_straight_to_its_file_and_vouched_for_by_its_hash(warm,
     import hashlib
     import pickle
 
-    from generator import state as state_module
+    from generator.write import state as state_module
 
     site, out, builder = warm
     st = state_module.load_state(out)
@@ -678,7 +678,7 @@ def _state_unpickles(monkeypatch) -> list[str]:
     """Record every time a build unpickles the state file."""
     import pickle
 
-    from generator import state as state_module
+    from generator.write import state as state_module
 
     seen: list[str] = []
     real = pickle.load
@@ -721,7 +721,7 @@ def test_a_kept_state_is_not_used_once_another_build_replaced_the_file(warm, tmp
 
 def test_a_deferred_state_is_saved_when_asked_and_meanwhile_carried_in_memory(warm, tmp_path: Path) -> None:
     """serve's builder returns before saving the state; the next build starts from it in memory, one that fails keeps it."""
-    from generator import state as state_module
+    from generator.write import state as state_module
 
     site, out, _ = warm
     builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1, defer_search=True, defer_save=True))
@@ -750,7 +750,7 @@ def test_a_deferred_state_is_saved_when_asked_and_meanwhile_carried_in_memory(wa
 
 def test_a_deferred_state_is_dropped_once_another_build_wrote_the_folder(warm, tmp_path: Path) -> None:
     """The in-memory state of a defer_save build no longer describes the folder after another build: not used, not saved."""
-    from generator import state as state_module
+    from generator.write import state as state_module
 
     site, out, _ = warm
     serving = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1, defer_search=True, defer_save=True))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import Builder, BuildOptions, blocking, held_back, owner_post
-from generator.errors import Kind, error, warning
+from generator.build.builder import Builder, BuildOptions, blocking, held_back, owner_post
+from generator.core.errors import Kind, error, warning
 
 from conftest import UNIT_TOML, post_text, run_cli, write_site
 

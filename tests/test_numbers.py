@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import Builder, BuildOptions
-from generator.config import parse_config
-from generator.errors import ConfigError
-from generator.history import read_history
+from generator.build.builder import Builder, BuildOptions
+from generator.load.config import parse_config
+from generator.core.errors import ConfigError
+from generator.load.history import read_history
 
 from conftest import commit_all, git, git_init, post_text, run_cli, write_site
 

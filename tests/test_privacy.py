@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import post_text, run_cli, write_site
-from generator.attachments import extract_text, publishable_bytes
-from generator.build import Builder, BuildOptions
-from generator.errors import Severity
-from generator.privacy import id18_valid, luhn_valid, mask, scan
+from generator.load.attachments import extract_text, publishable_bytes
+from generator.build.builder import Builder, BuildOptions
+from generator.core.errors import Severity
+from generator.parse.privacy import id18_valid, luhn_valid, mask, scan
 
 AS_OF = dt.date(2026, 11, 27)
 BODY = 6  # first body line of a post_text() post without extra fields
@@ -453,7 +453,7 @@ def test_publishable_bytes_leaves_other_files_alone(name: str, data: bytes) -> N
 )
 def test_publishable_bytes_refuses_images_it_cannot_clean(name: str, data: bytes, why: str) -> None:
     """A damaged image is never published as it is: it might still carry its GPS block."""
-    from generator.attachments import Unpublishable
+    from generator.load.attachments import Unpublishable
 
     with pytest.raises(Unpublishable, match=why):
         publishable_bytes(name, data)

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import post_text, write_site
-from generator.build import Builder, BuildOptions
-from generator.config import SiteConfig
-from generator.errors import Kind
-from generator.markup import MarkupRenderer, reader_lines
-from generator.model import Unit
-from generator.parse import parse_post, rendered_problems
-from generator.privacy import id18_valid, luhn_valid
+from generator.build.builder import Builder, BuildOptions
+from generator.load.config import SiteConfig
+from generator.core.errors import Kind
+from generator.parse.markup import MarkupRenderer, reader_lines
+from generator.core.model import Unit
+from generator.parse.post import parse_post, rendered_problems
+from generator.parse.privacy import id18_valid, luhn_valid
 
 UNIT = Unit("jx", "机械学院党委", "教学单位", 1, (), "content/jx/_unit.toml")
 CONFIG = SiteConfig()

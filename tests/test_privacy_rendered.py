@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from conftest import post_text, run_cli, write_site
-from generator.build import Builder, BuildOptions
-from generator.errors import Problem, Severity, error
-from generator.markup import reader_lines
-from generator.privacy import redact, scan
+from generator.build.builder import Builder, BuildOptions
+from generator.core.errors import Problem, Severity, error
+from generator.parse.markup import reader_lines
+from generator.parse.privacy import redact, scan
 
 AS_OF = dt.date(2026, 11, 27)
 BODY = 6
@@ -177,10 +177,10 @@ def test_thousands_of_hidden_numbers_are_each_reported_at_their_line() -> None:
     the source is linear, so this takes a second, not minutes; time printed, not asserted)."""
     import time
 
-    from generator.config import SiteConfig
-    from generator.markup import MarkupRenderer
-    from generator.model import Unit
-    from generator.parse import parse_post, rendered_problems
+    from generator.load.config import SiteConfig
+    from generator.parse.markup import MarkupRenderer
+    from generator.core.model import Unit
+    from generator.parse.post import parse_post, rendered_problems
 
     n = 3000
     body = "\n\n".join(f"第 {i} 位 &#49;39{i:08d}" for i in range(n))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 
 from conftest import REPO, post_text, run_cli, write_site
-from generator.publish import MANIFEST, RELEASE_RE, release_name, releases_to_keep, scan_tree, tree_hash
+from generator.commands.publish import MANIFEST, RELEASE_RE, release_name, releases_to_keep, scan_tree, tree_hash
 
 AS_OF = "2026-11-27"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import tomllib
 
-from generator.config import SiteConfig, parse_config
-from generator.parse import parse_unit
+from generator.load.config import SiteConfig, parse_config
+from generator.parse.post import parse_unit
 
 from conftest import REPO
 

@@ -20,9 +20,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from conftest import REPO, post_text, write_site
-from generator import search
-from generator.build import Builder, BuildOptions
-from generator.write import STAGING, staged_name
+from generator.search import index as search
+from generator.build.builder import Builder, BuildOptions
+from generator.write.output import STAGING, staged_name
 
 BUNDLED = REPO / "themes" / "default" / "templates"
 
@@ -660,12 +660,12 @@ def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_nex
     The next build may write no HTML at all (the pages on disk are already
     right); it still indexes them, from the list written before the commit.
     """
-    import generator.write
+    import generator.write.output
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
-    target, name = (search, "_install_shards") if where == "search" else (generator.write.Writer, "commit")
+    target, name = (search, "_install_shards") if where == "search" else (generator.write.output.Writer, "commit")
     real = getattr(target, name)
 
     def boom(*args, **kwargs):
@@ -690,17 +690,17 @@ def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_nex
 @pytest.mark.parametrize("overlap_max", [0, 2000])
 def test_search_beside_or_after_the_state_save_gives_the_same_index(tmp_path: Path, monkeypatch, overlap_max: int) -> None:
     """Up to OVERLAP_SEARCH_MAX changed pages the index is built on a thread while the state is saved; above, after it."""
-    import generator.build
+    import generator.build.builder
 
-    monkeypatch.setattr(generator.build, "OVERLAP_SEARCH_MAX", overlap_max)
+    monkeypatch.setattr(generator.build.builder, "OVERLAP_SEARCH_MAX", overlap_max)
     threads: list[str] = []
-    real_background = generator.build._Background
+    real_background = generator.build.builder._Background
 
     def spy(func):
         threads.append("search")
         return real_background(func)
 
-    monkeypatch.setattr(generator.build, "_Background", spy)
+    monkeypatch.setattr(generator.build.builder, "_Background", spy)
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
@@ -737,7 +737,7 @@ def test_small_update_only_when_the_index_is_whole_and_nothing_big_is_pending(tm
 def test_a_failed_build_leaves_no_search_thread_behind(tmp_path: Path, monkeypatch) -> None:
     import threading
 
-    import generator.state
+    import generator.write.state
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
@@ -746,7 +746,7 @@ def test_a_failed_build_leaves_no_search_thread_behind(tmp_path: Path, monkeypat
     def boom(self, digests):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(generator.state.BodyStore, "keep_only", boom)
+    monkeypatch.setattr(generator.write.state.BodyStore, "keep_only", boom)
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
     with pytest.raises(RuntimeError, match="disk full"):
         build(site, out)
@@ -785,19 +785,19 @@ EARLY_EDITS = {
 @pytest.mark.parametrize("edit", sorted(EARLY_EDITS))
 def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp_path: Path, monkeypatch, edit: str) -> None:
     """Pagefind starts once the post pages are staged; after the commit its shards go into place, or the usual update runs."""
-    import generator.plan
-    import generator.write
+    import generator.plan.pages
+    import generator.write.output
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
     early = spy_early(monkeypatch)
     events: list[str] = []
-    real_link, real_commit = search._link_site, generator.write.Writer.commit
+    real_link, real_commit = search._link_site, generator.write.output.Writer.commit
     monkeypatch.setattr(search, "_link_site", lambda *a, **k: events.append("link") or real_link(*a, **k))
-    monkeypatch.setattr(generator.write.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
-    real_families = generator.plan.Planner.families
-    monkeypatch.setattr(generator.plan.Planner, "families", lambda *a, **k: events.append("lists") or real_families(*a, **k))
+    monkeypatch.setattr(generator.write.output.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
+    real_families = generator.plan.pages.Planner.families
+    monkeypatch.setattr(generator.plan.pages.Planner, "families", lambda *a, **k: events.append("lists") or real_families(*a, **k))
     changes, outcome = EARLY_EDITS[edit]
     for rel, text in changes.items():
         if text is None:
@@ -825,7 +825,7 @@ def test_a_build_that_fails_after_the_early_index_began_changes_no_index(tmp_pat
     """The post pages are staged and Pagefind is at work when a list page fails (or anything raises): the index and its files stay as they were."""
     import threading
 
-    import generator.build
+    import generator.build.builder
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
@@ -842,7 +842,7 @@ def test_a_build_that_fails_after_the_early_index_began_changes_no_index(tmp_pat
         def boom(*args, **kwargs):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(generator.build.Builder, "_finish", boom)
+        monkeypatch.setattr(generator.build.builder.Builder, "_finish", boom)
         with pytest.raises(RuntimeError, match="boom"):
             build(site, out)
     assert [e.outcome for e in early] == ["dropped"]
@@ -894,7 +894,7 @@ def test_a_page_a_stopped_build_left_to_index_and_now_deleted_is_not_indexed(tmp
 def test_a_failure_just_before_the_commit_leaves_no_search_thread_or_scratch(tmp_path: Path, monkeypatch) -> None:
     import threading
 
-    import generator.build
+    import generator.build.builder
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
@@ -905,7 +905,7 @@ def test_a_failure_just_before_the_commit_leaves_no_search_thread_or_scratch(tmp
     def full(out_dir, paths):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(generator.build, "record_outputs", full)
+    monkeypatch.setattr(generator.build.builder, "record_outputs", full)
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。"), encoding="utf-8")
     with pytest.raises(OSError):
         build(site, out)

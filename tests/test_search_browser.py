@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from conftest import REPO, free_port
-from generator.build import Builder, BuildOptions
+from generator.build.builder import Builder, BuildOptions
 from test_search import with_search_theme
 
 pytestmark = pytest.mark.browser

@@ -563,7 +563,7 @@ def test_lost_events_fall_back_to_a_full_rescan(tmp_path: Path) -> None:
     """
     import watchdog.observers.inotify_c as inotify_c
 
-    from generator.serve import PreviewServer
+    from generator.serve.server import PreviewServer
 
     # the record we react to is the one watchdog really logs on IN_Q_OVERFLOW
     assert "Inotify queue overflowed" in inspect.getsource(inotify_c)
@@ -648,7 +648,7 @@ def test_requests_for_another_host_are_refused_and_the_status_is_masked(tmp_path
     ],
 )
 def test_host_allowed(bound: str, accepted: list[str], refused: list[str]) -> None:
-    from generator.serve import host_allowed
+    from generator.serve.server import host_allowed
 
     assert all(host_allowed(h, bound, 8000) for h in accepted)
     assert not any(host_allowed(h, bound, 8000) for h in refused)

@@ -15,7 +15,7 @@ import io
 import pytest
 
 from generator.cli import _date
-from generator.csvout import csv_bytes
+from generator.write.csvout import csv_bytes
 
 from conftest import post_text, run_cli, write_site
 
@@ -85,7 +85,7 @@ def test_workbook_numbers_equal_compare_json(tmp_path) -> None:
 
     import openpyxl
 
-    from generator.build import Builder, BuildOptions
+    from generator.build.builder import Builder, BuildOptions
 
     site = workbook_site(tmp_path / "site")
     out = tmp_path / "out"
@@ -140,7 +140,7 @@ def test_workbook_numbers_equal_compare_json(tmp_path) -> None:
 def test_workbook_bytes_are_the_same_in_two_builds(tmp_path) -> None:
     import time
 
-    from generator.build import Builder, BuildOptions
+    from generator.build.builder import Builder, BuildOptions
 
     site = workbook_site(tmp_path / "site")
     first, second = tmp_path / "a", tmp_path / "b"

@@ -1,0 +1,1 @@
+"""The orchestrator: `Builder` runs load → parse → plan → render → write → search (`builder`)."""

@@ -1,0 +1,1 @@
+"""Commands over the build: ``publish``, ``stats`` and ``new``."""

@@ -1,0 +1,145 @@
+"""Entry: ``liangshai stats`` — the comparison numbers in the terminal.
+
+Loads the site exactly as ``build`` does (`Builder.load`, drafts excluded) and
+prints the numbers the comparison pages show (or writes them with ``-o``;
+``--format xlsx`` is the `workbook`), made by the same functions as
+the CSV and ``data/compare.json`` (`compare.csv_bytes`, `compare.year_data`), so
+the terminal, the pages and the data file agree. Problems go to stderr so the
+CSV/JSON on stdout stays machine-readable; content errors print no numbers
+(a wrong number is worse than none) and return 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+from generator.plan.compare import csv_bytes, data_file, num_text, pct_text
+from generator.core.errors import sort_problems
+from generator.plan.metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
+from generator.core.model import SiteModel
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
+
+
+def table_text(ym: YearMetrics, model: SiteModel) -> str:
+    cfg = model.config
+    lines = [
+        f"{ym.year}年对标（数据截至 {ym.reference.isoformat()}；覆盖率 ≥ {num_text(cfg.compare.green * 100)}% 达标，"
+        f"≥ {num_text(cfg.compare.yellow * 100)}% 预警；栏目超过 {cfg.compare.stale_days} 天未更新标 *）"
+    ]
+    if not model.history.available:
+        lines.append(f"公开时滞未知：{model.history.reason}")
+    elif cfg.compare.lag_since:
+        lines.append(f"{cfg.compare.lag_since.isoformat()} 之前首次提交的记录不计入公开时滞。")
+    head = ["单位", "已公开/应公开", "覆盖率%", "等级", "时滞中位", "时滞P90", "样本"]
+    head += [f"{s.name}距今" for s in cfg.sections]
+    head += ["发布", "最近发布"]
+    rows = [head]
+    for u in ym.units:
+        lag = u.lag
+        row = [
+            u.name,
+            f"{u.cadence.met}/{u.cadence.due}",
+            pct_text(u.cadence.rate) or "—",
+            BAND_TEXT[u.band],
+            "未知" if lag is None else (num_text(lag.median) or "—"),
+            "未知" if lag is None else (num_text(lag.p90) or "—"),
+            "—" if lag is None else str(lag.count),
+        ]
+        row += [("—" if f.days is None else str(f.days)) + ("*" if f.stale else "") for f in u.freshness]
+        row += [str(u.posts), u.last_post.isoformat() if u.last_post else "—"]
+        rows.append(row)
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(head))]
+    for n, r in enumerate(rows):
+        lines.append("  ".join(_pad(c, widths[i], right=(n > 0 and i > 0 and i != 3)) for i, c in enumerate(r)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    missed = [(u, s) for u in ym.units for s in u.cadence.missed]
+    lines.append("")
+    lines.append(f"未公开：{len(missed)} 条（逐条见对标页面各单位详情，或 --format json 的 missed）。")
+    return "\n".join(lines) + "\n"
+
+
+def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, output: Path | None = None) -> int:
+    """``output``: write there (atomically) instead of stdout; ``xlsx`` needs it (`cli.cmd_stats`)."""
+    from generator.build.builder import BuildOptions, Builder
+
+    loaded = Builder(BuildOptions(site, as_of=as_of)).load()
+    problems = list(loaded.problems)
+    model = loaded.model
+    if model is not None:
+        problems.extend(lag_warnings(model))
+    problems_sorted = sort_problems(problems)
+    for p in problems_sorted:
+        print(p.format(), file=sys.stderr)
+    errors = sum(1 for p in problems_sorted if p.is_error)
+    if model is None or errors:
+        print(f"内容有 {errors} 个错误，未输出对标数据：请先改正上面的错误（错误的记录不计入会使数字失真）。", file=sys.stderr)
+        return EXIT_CONTENT
+    cm = compute(model)
+    wanted = model.as_of.year if year is None else year
+    ym = cm.year(wanted)
+    if ym is None:
+        years = "、".join(str(y.year) for y in cm.years)
+        print(f"liangshai stats: 没有 {wanted} 年的对标数据（数据截至 {model.as_of.isoformat()}），可选年份：{years}。", file=sys.stderr)
+        return EXIT_USAGE
+    if fmt == "json":
+        data = data_file(cm, model)
+        data["years"] = {str(wanted): data["years"][str(wanted)]}
+        # indented for people reading a terminal; the site's data file is compact
+        body = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    elif fmt == "csv":
+        # BOM first, exactly as the site's compare/<year>.csv: redirected into a file it
+        # opens in Excel on a Chinese PC (whatever the terminal's encoding)
+        body = csv_bytes(ym, model.config)
+    elif fmt == "xlsx":
+        from generator.write.workbook import workbook_bytes
+
+        body = workbook_bytes(ym, model)
+    else:
+        body = table_text(ym, model).encode("utf-8")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    try:
+        _write_atomic(output, body)
+    except OSError as exc:
+        print(f"liangshai stats: 无法写入 {output}：{exc.strerror or exc}。请检查文件夹是否存在、是否有写入权限，或文件是否正在 Excel 中打开。", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"已写入 {output}（{wanted}年对标，数据截至 {ym.reference.isoformat()}）。", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """A reader (or Excel) never sees half a file: write beside it, then rename over it."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["run_stats", "table_text"]

@@ -1,0 +1,1 @@
+"""Shared by every stage: diagnostics (`errors`), the frozen site model (`model`) and the URL rules (`urls`)."""

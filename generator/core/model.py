@@ -1,0 +1,137 @@
+"""Model stage: the plain, frozen types every later stage reads.
+
+Types only, no behaviour that touches disk. A `Post` is complete when it is
+made: parse builds it in one go, nothing is filled in later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from generator.load.config import SiteConfig
+
+if TYPE_CHECKING:
+    from generator.load.attachments import DocumentText
+
+
+
+UNIT_FILE = "_unit.toml"  # the unit's own settings, in content/<unit>/
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the load stage knows about a file under content/ (no bytes)."""
+
+    size: int
+    escapes: bool = False  # a symlink (or inside one) that leads out of its unit folder
+    # The text inside a PDF/DOCX/XLSX/CSV/TXT, read by the load stage for the privacy
+    # scan, or for images and office files whether they can be published without their
+    # metadata; None for other files (and for facts made without reading, e.g. in tests).
+    text: DocumentText | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    id: str
+    name: str
+    kind: str  # 教职工 | 学生 | 离退休
+    groups: bool = True
+    exempt: tuple[str, ...] = ()  # meeting keys
+
+
+@dataclass(frozen=True)
+class Unit:
+    slug: str
+    name: str
+    kind: str
+    order: int
+    branches: tuple[Branch, ...]
+    source: str  # content/<slug>/_unit.toml, relative to the site
+    # who may change this unit's folder (git user names or e-mail addresses; gate.py,
+    # `check --authors`, `codeowners`); never shown on a page
+    editors: tuple[str, ...] = ()
+
+    def branch(self, word: str) -> Branch | None:
+        for b in self.branches:
+            if word in (b.id, b.name):
+                return b
+        return None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str  # file name as published
+    source: str  # path relative to the site
+    size: int
+    kind: str  # "PDF 文档", "图片", ...
+
+
+@dataclass(frozen=True)
+class Post:
+    unit: str  # unit slug
+    slug: str
+    source: str  # path relative to the site, e.g. content/jixie/2026/a.md
+    title: str
+    date: dt.datetime  # aware, in the site timezone
+    has_time: bool
+    section: str  # section key
+    meetings: tuple[str, ...]  # meeting keys
+    branch: str | None  # branch id
+    category: str | None
+    tags: tuple[str, ...]
+    attachments: tuple[Attachment, ...]
+    draft: bool
+    summary: str
+    body: str  # Markdown source
+    body_line: int  # line of the first body line in the file
+    bundle: bool
+    privacy_ok: tuple[str, ...] = ()
+    extra_files: tuple[Attachment, ...] = ()  # bundle resources referenced from the body
+    digest: str = ""  # hash of the source file's bytes (set by the builder)
+
+    @cached_property
+    def day(self) -> dt.date:
+        # cached: the comparison index asks for it millions of times at 10,000 posts
+        return self.date.date()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.unit, self.slug)
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str  # "" when not loaded (the builder fetches it from the body cache by digest)
+    toc: str  # "" when the post is too short for a table of contents
+    text: str  # plain text, for summaries and search
+    links: tuple[str, ...] = ()  # site-relative targets the body references (existing or not)
+    digest: str = ""  # identifies the HTML: hash of the Markdown source and settings
+
+
+@dataclass(frozen=True)
+class History:
+    """What git says about each content file (paths relative to the site)."""
+
+    available: bool
+    reason: str  # why not available, in Chinese ("" when available)
+    first_added: tuple[tuple[str, dt.datetime], ...] = ()
+    last_changed: tuple[tuple[str, dt.datetime], ...] = ()  # last commit touching the file (adds too)
+    # Last commit that changed the file's content after the commit that first added
+    # it: the post page's "最后修改". Files committed once (or only renamed) are absent.
+    edited: tuple[tuple[str, dt.datetime], ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteModel:
+    config: SiteConfig
+    units: tuple[Unit, ...]
+    posts: tuple[Post, ...]  # published posts, newest first
+    bodies: dict[str, RenderedBody] = field(hash=False, compare=False)  # by post source
+    history: History = History(False, "未读取")
+    as_of: dt.date = dt.date(1970, 1, 1)
+
+    def unit(self, slug: str) -> Unit:
+        return next(u for u in self.units if u.slug == slug)

@@ -1,0 +1,1 @@
+"""``liangshai import``: Word documents → posts (`convert` → `infer` → `run`)."""

@@ -1,0 +1,549 @@
+"""Load stage: ``site.toml`` → frozen `SiteConfig`.
+
+Every key has a default (see DOMAIN.md), so a site without ``site.toml`` builds.
+All problems in the file are collected and reported together with their line.
+This module reads exactly one file and touches nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from generator.core.errors import ConfigError, Kind, Problem, choices_text, closest, control_message, error, toml_problem
+
+CONFIG_NAME = "site.toml"
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Meeting:
+    name: str
+    key: str
+    level: str  # "branch" | "unit"
+    every: str | None  # "month" | "quarter" | "year" | None
+    # Section keys whose posts count as a record of this meeting (cadence, lag,
+    # by_meeting). Elsewhere (a 通知公告 announcing a 主题党日) the meeting is only
+    # mentioned, not recorded. Empty only for a Meeting made by hand; the loader
+    # always fills it (default: `default_sections`).
+    sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    green: float = 0.9
+    yellow: float = 0.7
+    stale_days: int = 30
+    lag_since: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    # Numbers a site lists as public (the 党办 phone): never reported.
+    allow: tuple[str, ...] = ()
+    # rule name -> "error" | "warning" | "off"
+    severity: tuple[tuple[str, str], ...] = ()
+    # An attachment the scan cannot read (password, damage, over the limits): "error"
+    # (default: nothing is published unchecked) or "warning" for sites that accept
+    # the risk and check such files by hand.
+    unreadable: str = "error"
+
+    def severity_of(self, rule: str, default: str) -> str:
+        return dict(self.severity).get(rule, default)
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Budgets for every file a build reads (``[limits]``): beyond them a file is a located
+    error, so one hostile or accidental file cannot make every build slow or exhaust memory."""
+
+    post_kb: int = 256  # a post file (front-matter + body)
+    markdown_nesting: int = 32  # brackets, emphasis, quotes and list levels in one paragraph
+    document_mb: int = 64  # an attachment that is read (PDF, Word, Excel, CSV, TXT) or cleaned (images)
+    document_pages: int = 500  # pages of one PDF
+    document_text_kb: int = 4096  # text extracted from one attachment (thousand characters)
+    document_unpacked_mb: int = 32  # one PDF page's content or one part inside a .docx/.xlsx, decompressed
+    document_seconds: int = 10  # reading one attachment
+    image_megapixels: int = 50  # width × height of an image, read from its header
+
+
+LIMIT_KEYS: dict[str, tuple[str, int]] = {
+    "post_kb": ("文章文件大小（KB）", 16),
+    "markdown_nesting": ("正文嵌套层数", 4),
+    "document_mb": ("附件大小（MB）", 1),
+    "document_pages": ("PDF 页数", 1),
+    "document_text_kb": ("附件文字量（千字）", 16),
+    "document_unpacked_mb": ("解压后大小（MB）", 1),
+    "document_seconds": ("读取一个附件的时间（秒）", 1),
+    "image_megapixels": ("图片像素（百万）", 1),
+}
+
+
+DEFAULT_SECTIONS = (
+    Section("通知公告", "notices"),
+    Section("党建动态", "news"),
+    Section("支部生活", "branch-life"),
+    Section("特色阵地", "features"),
+)
+
+# Where a meeting's record is published unless its [[meetings]] entry says
+# ``sections = [...]``: branch meetings in 支部生活, the unit's own in 党建动态.
+DEFAULT_MEETING_SECTIONS = {"branch": "branch-life", "unit": "news"}
+
+DEFAULT_MEETINGS = (
+    Meeting("支部党员大会", "member-meeting", "branch", "quarter", ("branch-life",)),
+    Meeting("支部委员会", "committee", "branch", "month", ("branch-life",)),
+    Meeting("党小组会", "group", "branch", "month", ("branch-life",)),
+    Meeting("党课", "lecture", "branch", "quarter", ("branch-life",)),
+    Meeting("主题党日", "theme-day", "branch", "month", ("branch-life",)),
+    Meeting("组织生活会", "life-meeting", "branch", "year", ("branch-life",)),
+    Meeting("党委会", "unit-committee", "unit", "month", ("news",)),
+    Meeting("党政联席会", "joint-meeting", "unit", None, ("news",)),
+    Meeting("中心组学习", "study-group", "unit", None, ("news",)),
+)
+
+DEFAULT_CATEGORIES = ("理论学习", "推进工作", "组织生活", "队伍建设", "特色阵地", "服务群众", "作风廉政", "计划总结", "通知公示")
+
+# The meeting whose slots only exist for branches with 党小组 (``groups = true``).
+GROUP_MEETING_KEY = "group"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "党建工作公开晾晒"
+    base_url: str = ""
+    timezone: str = "Asia/Shanghai"
+    theme: str = "default"
+    page_size: int = 20
+    latest: int = 5
+    sections: tuple[Section, ...] = DEFAULT_SECTIONS
+    meetings: tuple[Meeting, ...] = DEFAULT_MEETINGS
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    compare: CompareConfig = field(default_factory=CompareConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    # [gate] admins: git user names or e-mail addresses that may change every file
+    # (site.toml, themes/, every unit's folder); see gate.py
+    admins: tuple[str, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def section(self, word: str) -> Section | None:
+        for s in self.sections:
+            if word in (s.name, s.key):
+                return s
+        return None
+
+    def meeting(self, word: str) -> Meeting | None:
+        for m in self.meetings:
+            if word in (m.name, m.key):
+                return m
+        return None
+
+    def meeting_by_key(self, key: str) -> Meeting:
+        """The meeting of a key taken from this config (a post's or branch's
+        validated keys); a key from anywhere else must go through `meeting`."""
+        return next(m for m in self.meetings if m.key == key)
+
+    def section_by_key(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    def recorded_meetings(self, meetings: tuple[str, ...], section: str) -> tuple[str, ...]:
+        """The meeting keys a post in ``section`` records (the rest it only mentions)."""
+        return tuple(k for k in meetings if section in self.meeting_by_key(k).sections)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site is served under ("/" or "/sub/"), from base_url."""
+        m = re.match(r"^[a-z]+://[^/]+(/.*)?$", self.base_url)
+        path = (m.group(1) if m else None) or "/"
+        return path if path.endswith("/") else path + "/"
+
+
+_SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate"}
+_SECTION_KEYS = {"name", "key"}
+_MEETING_KEYS = {"name", "key", "level", "every", "sections"}
+_COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since"}
+_PRIVACY_KEYS = {"allow", "severity", "unreadable"}
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _line_finder(text: str):
+    """Return ``find(table, key, index=0)`` → 1-based line of a key (best effort).
+
+    tomllib gives no positions, so we scan the text: track the current table
+    header and report the line of ``key =`` inside it (the nth array table
+    when ``index`` is given). Falls back to the table header, then line 1.
+    """
+    lines = text.splitlines()
+
+    def find(table: str, key: str | None = None, index: int = 0) -> int:
+        current = ""
+        seen = -1
+        header_line = 1
+        for no, raw in enumerate(lines, 1):
+            line = raw.strip()
+            m = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+            if m:
+                current = m.group(1)
+                if current == table:
+                    seen += 1
+                    if seen == index:
+                        header_line = no
+                continue
+            in_table = current == table and (seen == index or not line.startswith("[["))
+            if key and in_table and re.match(rf"^{re.escape(key)}\s*=", line):
+                if table == "" or seen == index:
+                    return no
+        return header_line if table else 1
+
+    return find
+
+
+# Bidi embeddings, overrides and isolates: the same refusal as in posts and _unit.toml.
+_BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def _refuse_bidi(data: object, text: str, bad, path: str = "") -> None:
+    """Every text value of site.toml (the site title, section, meeting and category
+    names…) appears on pages: one with a bidi control is an error at its line."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _refuse_bidi(value, text, bad, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for value in data:
+            _refuse_bidi(value, text, bad, path)
+    elif isinstance(data, str) and (m := _BIDI_RE.search(data)) is not None:
+        # written literally the line is found; written as an escape, the key's first line
+        at = text.find(m.group())
+        leaf = path.rsplit(".", 1)[-1]
+        line = text[:at].count("\n") + 1 if at >= 0 else next((no for no, l in enumerate(text.split("\n"), 1) if re.match(rf"\s*{re.escape(leaf)}\s*=", l)), 1)
+        bad(line, control_message(path, m.group()))
+
+
+def load_config(site_dir: Path) -> SiteConfig:
+    """Read ``site_dir/site.toml`` (optional). Raises ConfigError with every problem."""
+    path = site_dir / CONFIG_NAME
+    if not path.exists():
+        return SiteConfig()
+    raw = path.read_bytes()
+    return parse_config(raw, CONFIG_NAME)
+
+
+def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
+    problems: list[Problem] = []
+
+    def bad(line: int, msg: str) -> None:
+        problems.append(error(relpath, line, msg, Kind.CONFIG))
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError([error(relpath, 1, "文件不是 UTF-8 编码，请用 UTF-8 保存。", Kind.CONFIG)]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([toml_problem(exc, text, relpath)]) from None
+
+    find = _line_finder(text)
+    _refuse_bidi(data, text, bad)
+
+    for key in data:
+        if key not in _TOP_KEYS:
+            hint = closest(key, sorted(_TOP_KEYS))
+            bad(find("", key), f"未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(_TOP_KEYS))}。")
+
+    site: dict[str, Any] = {}
+    raw_site = data.get("site", {})
+    if not isinstance(raw_site, dict):
+        bad(find("", "site"), "[site] 应当是一个表（[site] 段）。")
+        raw_site = {}
+    for key, value in raw_site.items():
+        line = find("site", key)
+        if key not in _SITE_KEYS:
+            hint = closest(key, sorted(_SITE_KEYS))
+            bad(line, f"[site] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(_SITE_KEYS))}。")
+            continue
+        if key in ("page_size", "latest"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                bad(line, f"[site] {key} 应当是正整数，例如 {key} = 20，现在是 {value!r}。")
+                continue
+        elif not isinstance(value, str):
+            bad(line, f"[site] {key} 应当是文字（加引号），现在是 {value!r}。")
+            continue
+        if key == "timezone":
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                bad(line, f"[site] timezone “{value}” 不是有效的时区，例如 timezone = \"Asia/Shanghai\"。")
+                continue
+        if key == "base_url" and value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            bad(line, f"[site] base_url “{value}” 应当是完整网址，例如 base_url = \"http://dangjian.example.edu.cn/\"。")
+            continue
+        if key == "theme" and not re.match(r"^[A-Za-z0-9_-]+$", value):
+            bad(line, f"[site] theme “{value}” 应当是 themes/ 下的文件夹名，只含字母、数字、-、_。")
+            continue
+        site[key] = value
+
+    sections = _parse_sections(data, find, bad)
+    meetings = _parse_meetings(data, find, bad, sections)
+    categories = DEFAULT_CATEGORIES
+    if "categories" in data:
+        value = data["categories"]
+        if not isinstance(value, list) or not value or not all(isinstance(c, str) and c.strip() for c in value):
+            bad(find("", "categories"), "categories 应当是非空的文字列表，例如 categories = [\"理论学习\", \"组织生活\"]。")
+        elif len(set(value)) != len(value):
+            bad(find("", "categories"), "categories 中有重复的分类。")
+        else:
+            categories = tuple(c.strip() for c in value)
+
+    compare = _parse_compare(data, find, bad)
+    privacy = _parse_privacy(data, find, bad)
+    limits = _parse_limits(data, find, bad)
+    admins = _parse_gate(data, find, bad)
+
+    if problems:
+        raise ConfigError(problems)
+    return SiteConfig(
+        sections=sections,
+        meetings=meetings,
+        categories=categories,
+        compare=compare,
+        privacy=privacy,
+        limits=limits,
+        admins=admins,
+        **site,
+    )
+
+
+def _parse_table_list(data: dict, name: str, allowed: set[str], find, bad) -> list[tuple[int, dict]]:
+    value = data[name]
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        bad(find("", name), f"{name} 应当写成若干个 [[{name}]] 段。")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        line = find(name, None, i)
+        for key in item:
+            if key not in allowed:
+                hint = closest(key, sorted(allowed))
+                bad(find(name, key, i), f"[[{name}]] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(allowed))}。")
+        out.append((line, item))
+    return out
+
+
+def _check_name_key(name: str, item: dict, line: int, bad) -> tuple[str, str] | None:
+    n, k = item.get("name"), item.get("key")
+    if not isinstance(n, str) or not n.strip():
+        bad(line, f"[[{name}]] 缺少 name（显示的名称），例如 name = \"通知公告\"。")
+        return None
+    if not isinstance(k, str) or not _KEY_RE.match(k):
+        bad(line, f"[[{name}]] “{n}” 的 key 应当由小写字母、数字和 - 组成，例如 key = \"notices\"；它用于网址。")
+        return None
+    return n.strip(), k
+
+
+def _parse_sections(data: dict, find, bad) -> tuple[Section, ...]:
+    if "sections" not in data:
+        return DEFAULT_SECTIONS
+    out: list[Section] = []
+    for line, item in _parse_table_list(data, "sections", _SECTION_KEYS, find, bad):
+        nk = _check_name_key("sections", item, line, bad)
+        if nk:
+            if any(s.name == nk[0] or s.key == nk[1] for s in out):
+                bad(line, f"栏目“{nk[0]}”（{nk[1]}）重复了：每个栏目的 name 和 key 都必须唯一。")
+                continue
+            out.append(Section(*nk))
+    return tuple(out) or DEFAULT_SECTIONS
+
+
+def _parse_meetings(data: dict, find, bad, sections: tuple[Section, ...]) -> tuple[Meeting, ...]:
+    section_words = [f"{s.name}（{s.key}）" for s in sections]
+
+    def by_word(word: str) -> Section | None:
+        return next((s for s in sections if word in (s.name, s.key)), None)
+
+    if "meetings" not in data:
+        # The default meetings name the default sections: a site that renames its
+        # sections but keeps the default meetings must say where meetings are recorded.
+        missing = sorted({k for m in DEFAULT_MEETINGS for k in m.sections if by_word(k) is None})
+        if missing:
+            names = "、".join(f"{s.name}（{s.key}）" for s in DEFAULT_SECTIONS if s.key in missing)
+            bad(
+                find("sections", None, 0) if "sections" in data else 1,
+                f"默认的会议类型记录在栏目 {names} 中，但 [[sections]] 里没有这个栏目。"
+                f"请保留该栏目，或写出 [[meetings]] 并用 sections = [...] 指明各会议记录在哪个栏目；现有栏目：{choices_text(section_words)}。",
+            )
+        return DEFAULT_MEETINGS
+    out: list[Meeting] = []
+    for i, (line, item) in enumerate(_parse_table_list(data, "meetings", _MEETING_KEYS, find, bad)):
+        nk = _check_name_key("meetings", item, line, bad)
+        if not nk:
+            continue
+        level = item.get("level", "branch")
+        every = item.get("every")
+        if level not in ("branch", "unit"):
+            bad(line, f"会议“{nk[0]}”的 level “{level}” 无效，可选：branch（支部）、unit（单位）。")
+            continue
+        if every is not None and every not in ("month", "quarter", "year"):
+            bad(line, f"会议“{nk[0]}”的 every “{every}” 无效，可选：month（每月）、quarter（每季度）、year（每年），不按期召开的会议不写 every。")
+            continue
+        if any(m.name == nk[0] or m.key == nk[1] for m in out):
+            bad(line, f"会议“{nk[0]}”（{nk[1]}）重复了：每种会议的 name 和 key 都必须唯一。")
+            continue
+        where: list[str] = []
+        if "sections" in item:
+            sline = find("meetings", "sections", i)
+            raw = item["sections"]
+            if not isinstance(raw, list) or not raw or not all(isinstance(w, str) for w in raw):
+                bad(sline, f"会议“{nk[0]}”的 sections 应当是栏目名称列表，例如 sections = [\"支部生活\"]；现有栏目：{choices_text(section_words)}。")
+                continue
+            unknown = False
+            for word in raw:
+                s = by_word(word.strip())
+                if s is None:
+                    unknown = True
+                    hint = closest(word.strip(), [x.name for x in sections])
+                    bad(sline, f"会议“{nk[0]}”的 sections 中“{word}”不是已配置的栏目" + (f"，是不是“{hint}”？" if hint else "。") + f"现有栏目：{choices_text(section_words)}。")
+                elif s.key not in where:
+                    where.append(s.key)
+            if unknown:
+                continue
+        else:
+            default = DEFAULT_MEETING_SECTIONS[level]
+            s = by_word(default)
+            if s is None:
+                bad(
+                    line,
+                    f"会议“{nk[0]}”没有写 sections，默认记录在栏目“{default}”，但 [[sections]] 里没有这个栏目。"
+                    f"请在这个 [[meetings]] 段中写明 sections = [...]；现有栏目：{choices_text(section_words)}。",
+                )
+                continue
+            where.append(s.key)
+        out.append(Meeting(nk[0], nk[1], level, every, tuple(where)))
+    return tuple(out) or DEFAULT_MEETINGS
+
+
+def _parse_compare(data: dict, find, bad) -> CompareConfig:
+    raw = data.get("compare", {})
+    if not isinstance(raw, dict):
+        bad(find("", "compare"), "[compare] 应当是一个表。")
+        return CompareConfig()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = find("compare", key)
+        if key not in _COMPARE_KEYS:
+            hint = closest(key, sorted(_COMPARE_KEYS))
+            bad(line, f"[compare] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(_COMPARE_KEYS))}。")
+        elif key in ("green", "yellow"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                bad(line, f"[compare] {key} 应当是 0 到 1 之间的小数，例如 {key} = 0.9，现在是 {value!r}。")
+            else:
+                values[key] = float(value)
+        elif key == "stale_days":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                bad(line, f"[compare] stale_days 应当是正整数（天数），例如 stale_days = 30，现在是 {value!r}。")
+            else:
+                values[key] = value
+        elif key == "lag_since":
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            if not isinstance(value, dt.date):
+                bad(line, f"[compare] lag_since 应当是日期（不加引号），例如 lag_since = 2026-01-01，现在是 {value!r}。")
+            else:
+                values[key] = value
+    cfg = CompareConfig(**values)
+    if cfg.yellow > cfg.green:
+        bad(find("compare", "yellow"), f"[compare] yellow（{cfg.yellow}）不能大于 green（{cfg.green}）。")
+    return cfg
+
+
+def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:
+    from generator.parse.privacy import RULES  # local import: privacy depends on nothing here
+
+    raw = data.get("privacy", {})
+    if not isinstance(raw, dict):
+        bad(find("", "privacy"), "[privacy] 应当是一个表。")
+        return PrivacyConfig()
+    allow: tuple[str, ...] = ()
+    unreadable = "error"
+    severity: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        line = find("privacy", key)
+        if key not in _PRIVACY_KEYS:
+            bad(line, f"[privacy] 中未知的配置项“{key}”，可用的有：{choices_text(sorted(_PRIVACY_KEYS))}。")
+        elif key == "allow":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                bad(line, "[privacy] allow 应当是文字列表，例如 allow = [\"0571-88888888\"]。")
+            else:
+                allow = tuple(value)
+        elif key == "severity":
+            if not isinstance(value, dict):
+                bad(line, "[privacy] severity 应当是表，例如 severity = { mobile = \"warning\" }。")
+                continue
+            for rule, level in sorted(value.items()):
+                if rule not in RULES:
+                    bad(line, f"[privacy] severity 中未知的规则“{rule}”，可用的有：{choices_text(sorted(RULES))}。")
+                elif level not in ("error", "warning", "off"):
+                    bad(line, f"[privacy] severity 中“{rule}”的级别“{level}”无效，可选：error、warning、off。")
+                else:
+                    severity.append((rule, level))
+        elif key == "unreadable":
+            if value not in ("error", "warning"):
+                bad(line, f"[privacy] unreadable 的值“{value}”无效，可选：error（无法读取的附件不发布，默认）、warning（只警告，由人工核对）。")
+            else:
+                unreadable = value
+    return PrivacyConfig(allow=allow, severity=tuple(severity), unreadable=unreadable)
+
+
+def _parse_limits(data: dict, find, bad) -> LimitsConfig:
+    raw = data.get("limits", {})
+    if not isinstance(raw, dict):
+        bad(find("", "limits"), "[limits] 应当是一个表。")
+        return LimitsConfig()
+    values: dict[str, int] = {}
+    for key, value in raw.items():
+        line = find("limits", key)
+        if key not in LIMIT_KEYS:
+            hint = closest(key, sorted(LIMIT_KEYS))
+            bad(line, f"[limits] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(LIMIT_KEYS))}。")
+            continue
+        label, least = LIMIT_KEYS[key]
+        default = getattr(LimitsConfig, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            bad(line, f"[limits] {key}（{label}）应当是不小于 {least} 的整数，例如 {key} = {default}（默认值），现在是 {value!r}。")
+        else:
+            values[key] = value
+    return LimitsConfig(**values)
+
+
+def _parse_gate(data: dict, find, bad) -> tuple[str, ...]:
+    """``[gate] admins = [...]``: who may change everything (`check --authors`, `codeowners`)."""
+    raw = data.get("gate", {})
+    if not isinstance(raw, dict):
+        bad(find("", "gate"), "[gate] 应当是一个表，例如\n[gate]\nadmins = [\"zuzhibu@example.edu.cn\"]")
+        return ()
+    admins: tuple[str, ...] = ()
+    for key, value in raw.items():
+        line = find("gate", key)
+        if key != "admins":
+            hint = closest(key, ["admins"])
+            bad(line, f"[gate] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + "可用的有：admins。")
+        elif not isinstance(value, list) or not all(isinstance(a, str) and a.strip() and not any(c.isspace() for c in a.strip()) for a in value):
+            bad(line, f"[gate] admins（可以修改全部文件的管理员）应当是文字列表，每项是一个 git 用户名或电子邮箱，不含空格，例如 admins = [\"zuzhibu\", \"admin@example.edu.cn\"]，现在是 {value!r}。")
+        else:
+            admins = tuple(a.strip() for a in value)
+    return admins

@@ -1,0 +1,224 @@
+"""Load stage: discover what is under ``content/`` and stat it.
+
+Finds unit folders, their ``_unit.toml``, every post (``*.md`` at any depth)
+and every other file (attachments), with sizes and modification stamps.
+Symlinks are never followed out of a unit folder: a link that leads outside is
+recorded so the parse stage can refuse to publish it. Only regular files with
+UTF-8, printable names are taken; anything else is a located error. The only
+contents read here are attachments (`attachments.read_document`, memoised): the text
+of documents, so the parse stage can scan them for personal data without touching
+the disk, and whether images can be published without their metadata; post
+bytes are read by the builder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.load.attachments import DocumentText, read_document, reader_key
+from generator.load.config import LimitsConfig
+from generator.core.errors import Problem, error, warning
+from generator.core.model import UNIT_FILE, FileFacts
+
+CONTENT = "content"
+# Editor droppings and OS metadata: never content.
+_IGNORED = re.compile(r"(^\.|^~|~$|\.swp$|\.swx$|\.tmp$|^#.*#$|^\.#|^Thumbs\.db$|^desktop\.ini$)", re.IGNORECASE)
+
+
+def ignored_name(name: str) -> bool:
+    return bool(_IGNORED.search(name))
+
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SUSPECT = re.compile("[\x00-\x1f\x7f" + "".join(sorted(_BIDI)) + "]")  # any character _name_problem refuses
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file or folder name cannot be published, or None when it can."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        # os.fsdecode kept undecodable bytes as surrogates: a zip made on a
+        # Chinese Windows PC and unpacked here has GBK names.
+        return "文件名不是 UTF-8 编码（常见于在 Windows 上用 GBK 编码打包的压缩文件），请在本机重新命名这个文件"
+    if _SUSPECT.search(name) is None:  # the common case, one regex scan per name
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "文件名含有换行等控制字符，请重新命名这个文件"
+    if any(c in _BIDI for c in name):
+        # "签到表\u202Efdp.exe" shows as "签到表exe.pdf": a classic disguise
+        return "文件名含有改变文字方向的不可见字符（如 U+202E），显示出来的名字与真实的名字不同，请重新命名这个文件"
+    return None
+
+
+# Unit folder names become the first segment of every URL of the unit: plain
+# lowercase ASCII only, so no two folders can look alike (a Cyrillic "а" in
+# "wаiyu" beside "waiyu"), differ only in case (two outputs on a case-insensitive
+# disk) or need percent-encoding. README「单位文件夹」documents the alphabet.
+UNIT_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+UNIT_NAME_RULE = "只能使用小写英文字母 a-z、数字 0-9、连字符“-”和下划线“_”，并以字母或数字开头，例如 jixie、waiyu、jisuanji-2"
+
+
+def unit_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a unit folder (Chinese, naming the characters), or None."""
+    if UNIT_NAME_RE.fullmatch(name):
+        return None
+    bad = sorted({c for c in name if not ("a" <= c <= "z" or "0" <= c <= "9" or c in "-_")}, key=name.index)
+    if bad:
+        shown = "、".join(f"“{c}”（U+{ord(c):04X}）" if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in bad)
+        what = f"含有不允许的字符 {shown}"
+    else:
+        what = "不能以“-”或“_”开头"
+    lower = name.lower()
+    hint = f"，例如改为“{lower}”" if lower != name and UNIT_NAME_RE.fullmatch(lower) else ""
+    return f"单位文件夹名“{name}”{what}。单位文件夹名用于网址，{UNIT_NAME_RULE}。请把文件夹改名{hint}（网址会随之改变）"
+
+
+def _shown(name: str) -> str:
+    """A printable form of a name that may carry undecodable bytes or control characters."""
+    raw = os.fsencode(name).decode("utf-8", "replace")
+    return "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in raw)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Sources:
+    site_dir: Path
+    units: tuple[str, ...]  # unit slugs (folder names) that have a _unit.toml, sorted
+    posts: tuple[str, ...]  # site-relative paths of *.md under unit folders, sorted
+    files: dict[str, FileFacts]  # every file under content/, site-relative
+    stamps: dict[str, Stamp]
+    problems: tuple[Problem, ...]
+
+    def documents(self) -> dict[str, tuple[Stamp, DocumentText]]:
+        """The text read from PDF/DOCX files, keyed for `discover(known=...)` next time."""
+        return {rel: (self.stamps[rel], f.text) for rel, f in self.files.items() if f.text is not None}
+
+
+def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = LimitsConfig()) -> Sources:
+    """``known``: document text from the previous build, reused while the stamp (and the
+    reader and `[limits]` it was read with) is the same."""
+    known = known or {}
+    reader = reader_key(limits)
+    site_dir = site_dir.resolve()
+    root = site_dir / CONTENT
+    problems: list[Problem] = []
+    units: list[str] = []
+    posts: list[str] = []
+    files: dict[str, FileFacts] = {}
+    stamps: dict[str, Stamp] = {}
+    if not root.is_dir():
+        return Sources(site_dir, (), (), {}, {}, (error(CONTENT, 1, f"找不到 {CONTENT}/ 文件夹：站点文件夹 {site_dir} 中应当有 content/，每个单位一个子文件夹。"),))
+
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if ignored_name(entry.name):
+            continue
+        why = _name_problem(entry.name)
+        if why is not None:
+            problems.append(error(f"{CONTENT}/{_shown(entry.name)}", 1, why + "。"))
+            continue
+        rel = f"{CONTENT}/{entry.name}"
+        if entry.is_file(follow_symlinks=False):
+            if entry.name.endswith(".md"):
+                problems.append(error(rel, 1, "文章不能直接放在 content/ 下，要放进所属单位的文件夹，例如 content/jixie/。"))
+            continue
+        if entry.is_symlink():
+            problems.append(error(rel, 1, "单位文件夹不能是链接（symlink），请放入真实的文件夹。"))
+            continue
+        if not entry.is_dir():
+            continue
+        unit_real = Path(entry.path).resolve()
+        if not (Path(entry.path) / UNIT_FILE).is_file():
+            problems.append(
+                error(rel, 1, f"文件夹 {rel}/ 缺少 {UNIT_FILE}：每个单位文件夹都要有 {UNIT_FILE}，写明 name（单位名称）、kind（类型）和 [[branches]]（支部）。")
+            )
+            continue
+        why = unit_name_problem(entry.name)
+        if why is not None:
+            # one error for the folder; its posts are not read (each would only repeat it)
+            problems.append(error(rel, 1, why + "。"))
+            continue
+        unit_file = Path(entry.path) / UNIT_FILE
+        if unit_file.is_symlink():
+            target = unit_file.resolve()
+            if not (unit_real in target.parents):
+                problems.append(error(f"{rel}/{UNIT_FILE}", 1, f"{UNIT_FILE} 是指向单位文件夹以外的链接（symlink），不能读取。请放入真实的文件。"))
+                continue
+        units.append(entry.name)
+        walk_errors: list[OSError] = []
+        prefix = len(str(site_dir)) + 1
+        for dirpath, dirnames, filenames in os.walk(entry.path, followlinks=False, onerror=walk_errors.append):
+            reldir = dirpath[prefix:].replace(os.sep, "/")
+            for d in list(dirnames):
+                why = _name_problem(d)
+                if why is not None:
+                    dirnames.remove(d)
+                    problems.append(error(f"{_shown(reldir)}/{_shown(d)}", 1, why.replace("文件", "文件夹", 1).replace("这个文件", "这个文件夹") + "。"))
+            dirnames[:] = sorted(d for d in dirnames if not ignored_name(d))
+            for d in list(dirnames):
+                full = Path(dirpath) / d
+                if full.is_symlink():
+                    dirnames.remove(d)
+                    target = full.resolve()
+                    inside = target == unit_real or unit_real in target.parents
+                    if not inside:
+                        problems.append(error(f"{reldir}/{d}", 1, "这个文件夹是指向单位文件夹以外的链接（symlink），不能发布。请把文件复制进来。"))
+                    else:
+                        problems.append(warning(f"{reldir}/{d}", 1, "文件夹链接（symlink）不会被读取，请使用真实的文件夹。"))
+            for name in sorted(filenames):
+                if ignored_name(name):
+                    continue
+                why = _name_problem(name)
+                if why is not None:
+                    problems.append(error(f"{_shown(reldir)}/{_shown(name)}", 1, why + "。"))
+                    continue
+                rel_file = f"{reldir}/{name}"
+                full_str = f"{dirpath}/{name}"
+                # One lstat per file (10,000 posts: this loop is most of a no-op build);
+                # a second stat only for the rare symlink.
+                try:
+                    st = os.lstat(full_str)
+                    link = stat.S_ISLNK(st.st_mode)
+                    if link:
+                        st = os.stat(full_str)
+                except OSError:
+                    problems.append(error(rel_file, 1, "这是一个失效的链接（symlink），指向的文件不存在。"))
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    # a FIFO or device would hang or break the build when read
+                    problems.append(error(rel_file, 1, "这不是普通文件（可能是管道或设备文件），不能发布，请删除。"))
+                    continue
+                escapes = False
+                if link:
+                    target = Path(full_str).resolve()
+                    escapes = not (unit_real in target.parents)
+                if name == UNIT_FILE and reldir == rel:
+                    continue
+                text = None
+                if not escapes and not name.endswith(".md"):
+                    seen = known.get(rel_file)
+                    if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns) and getattr(seen[1], "reader", "") == reader:
+                        text = seen[1]  # unchanged since the last build: no PDF parsing
+                    else:
+                        # documents' text, images' and office files' publishability (None for other files)
+                        text = read_document(Path(full_str), st.st_size, st.st_mtime_ns, limits)
+                files[rel_file] = FileFacts(st.st_size, escapes, text)
+                stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
+                if name.endswith(".md"):
+                    if escapes:
+                        problems.append(error(rel_file, 1, "这篇文章是指向单位文件夹以外的链接（symlink），不能发布。"))
+                        continue
+                    posts.append(rel_file)
+        for exc in walk_errors:
+            where = Path(exc.filename).relative_to(site_dir).as_posix() if exc.filename else rel
+            problems.append(error(_shown(where), 1, f"无法读取这个文件夹（{exc.strerror}），其中的文章没有检查。请检查文件夹权限。"))
+    return Sources(site_dir, tuple(units), tuple(sorted(posts)), files, stamps, tuple(problems))

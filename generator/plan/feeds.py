@@ -1,0 +1,178 @@
+"""Plan stage: Atom feeds, ``sitemap.xml`` and ``robots.txt``.
+
+Feeds and the sitemap need absolute URLs, so they are made only when
+``[site] base_url`` is set; without it the build leaves them out and says so
+once, as a warning on ``site.toml``. ``robots.txt`` is always made.
+
+Every byte here comes from the model: a feed's ``updated`` is its newest
+entry's date (the site's ``as_of`` day only for a feed with no entries), never
+the wall clock, so the same input gives the same files. Pure: no disk, no Jinja.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+from generator.core import urls
+from generator.core.errors import Kind, Problem, warning
+from generator.core.model import Post, SiteModel
+from generator.plan.pages import FileSpec, PageSpec, Planner
+
+# Output paths (reserved in urls.RESERVED_TOP / RESERVED_UNIT).
+FEED = "atom.xml"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+FEED_SIZE = 20
+SUMMARY_LENGTH = 140
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+_PLAIN = re.compile(r"[A-Za-z0-9._~/-]*")  # nothing for urls.href to encode (most paths)
+
+NO_BASE_URL = (
+    "没有设置 [site] base_url，已跳过 Atom 订阅源（atom.xml）和 sitemap.xml：它们需要完整网址。"
+    "请在 site.toml 的 [site] 段写上网站的访问地址，例如 base_url = \"http://dangjian.example.edu.cn/\"。"
+)
+
+
+def unit_feed(slug: str) -> str:
+    return f"{slug}/{FEED}"
+
+
+def section_feed(key: str) -> str:
+    return f"sections/{key}/{FEED}"
+
+
+def absolute(base_url: str, path: str) -> str:
+    """``path`` (an output path: relative, no dot segments) as an absolute URL under ``base_url``."""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return base + (path if _PLAIN.fullmatch(path) else urls.href(path))
+
+
+def feed_outputs(model: SiteModel, planner: Planner, paths: list[str] | None = None) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
+    """Feeds, sitemap and robots.txt.
+
+    ``paths`` are every HTML page of the build, for the sitemap; when the caller
+    does not pass them they are planned again here (the same pure functions).
+    """
+    cfg = model.config
+    if not cfg.base_url:
+        return [], [FileSpec(ROBOTS, "站点", data=robots_txt(None))], [warning("site.toml", 1, NO_BASE_URL, Kind.CONFIG)]
+
+    if paths is None:
+        paths = [p.path for p in _all_pages(model, planner)]
+    files = [FileSpec(ROBOTS, "站点", data=robots_txt(absolute(cfg.base_url, SITEMAP)))]
+    files.append(FileSpec(SITEMAP, "站点", data=sitemap_xml(model, paths)))
+
+    files.append(FileSpec(FEED, "站点", data=atom_feed(model, planner, FEED, urls.HOME, cfg.title, model.posts)))
+    by_unit: dict[str, list[Post]] = {u.slug: [] for u in model.units}
+    by_section: dict[str, list[Post]] = {s.key: [] for s in cfg.sections}
+    for p in model.posts:  # one pass, newest first, keeping only what a feed shows
+        if len(by_unit[p.unit]) < FEED_SIZE:
+            by_unit[p.unit].append(p)
+        if len(by_section[p.section]) < FEED_SIZE:
+            by_section[p.section].append(p)
+    for u in model.units:
+        posts = by_unit[u.slug]
+        files.append(FileSpec(unit_feed(u.slug), u.source, data=atom_feed(model, planner, unit_feed(u.slug), urls.unit(u.slug), f"{u.name} - {cfg.title}", posts)))
+    for s in cfg.sections:
+        posts = by_section[s.key]
+        files.append(FileSpec(section_feed(s.key), "站点", data=atom_feed(model, planner, section_feed(s.key), urls.section(s.key), f"{s.name}（全校） - {cfg.title}", posts)))
+    return [], files, []
+
+
+def _all_pages(model: SiteModel, planner: Planner) -> list[PageSpec]:
+    from generator.plan.compare import compare_outputs
+    from generator.search.index import search_outputs
+
+    pages = planner.plan()
+    pages.extend(compare_outputs(model, planner)[0])
+    pages.extend(search_outputs(model, planner)[0])
+    return pages
+
+
+# -- Atom -------------------------------------------------------------------------
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def atom_feed(model: SiteModel, planner: Planner, path: str, html_path: str, title: str, posts: list[Post] | tuple[Post, ...]) -> bytes:
+    """An Atom 1.0 feed of the newest ``FEED_SIZE`` of ``posts`` (already newest first)."""
+    cfg = model.config
+    posts = list(posts)[:FEED_SIZE]
+    # Plain tags under a default namespace declared as an attribute: no
+    # ET.register_namespace, which would change ElementTree's global prefix map.
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "zh-CN"})
+    _sub(feed, "id", absolute(cfg.base_url, path))
+    _sub(feed, "title", title)
+    if posts:
+        updated = max(p.date for p in posts)
+    else:
+        updated = dt.datetime.combine(model.as_of, dt.time(), cfg.tz)
+    _sub(feed, "updated", updated.isoformat())
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=absolute(cfg.base_url, path))
+    _sub(feed, "link", rel="alternate", type="text/html", href=absolute(cfg.base_url, html_path))
+    author = _sub(feed, "author")
+    _sub(author, "name", cfg.title)
+    _sub(feed, "generator", "liangshai")
+    for p in posts:
+        url = absolute(cfg.base_url, urls.post(p.unit, p.slug))
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", url)
+        _sub(entry, "title", p.title)
+        _sub(entry, "updated", p.date.isoformat())
+        _sub(entry, "published", p.date.isoformat())
+        _sub(entry, "link", rel="alternate", type="text/html", href=url)
+        unit_author = _sub(entry, "author")
+        _sub(unit_author, "name", planner.units[p.unit].name)
+        _sub(entry, "category", term=planner.section_names[p.section])
+        for key in p.meetings:
+            _sub(entry, "category", term=planner.meeting_names[key])
+        _sub(entry, "summary", planner.excerpt(p, SUMMARY_LENGTH), type="text")
+    return _xml(feed)
+
+
+# -- sitemap and robots -----------------------------------------------------------
+
+
+def sitemap_xml(model: SiteModel, paths: list[str]) -> bytes:
+    """Every HTML page but 404.html, sorted; a post's ``lastmod`` is its last change (git) or its date.
+
+    Written as text, not through ElementTree: at 10,000 posts it has ~13,000
+    entries and is made on every build.
+    """
+    cfg = model.config
+    lastmod: dict[str, str] = {}
+    changed = dict(model.history.last_changed)
+    for p in model.posts:
+        when = changed.get(p.source)
+        lastmod[urls.post(p.unit, p.slug)] = max(p.day, when.date()).isoformat() if when else p.day.isoformat()
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
+    for path in sorted(set(paths)):
+        if not path.endswith(".html") or path == urls.NOT_FOUND:
+            continue
+        mod = f"<lastmod>{lastmod[path]}</lastmod>" if path in lastmod else ""
+        lines.append(f"  <url><loc>{escape(absolute(cfg.base_url, path))}</loc>{mod}</url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+def robots_txt(sitemap_url: str | None) -> bytes:
+    lines = ["User-agent: *", "Allow: /"]
+    if sitemap_url:
+        lines += ["", f"Sitemap: {sitemap_url}"]
+    return ("\n".join(lines) + "\n").encode("utf-8")

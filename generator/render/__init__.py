@@ -1,0 +1,1 @@
+"""Render stage: the Jinja environment and the theme fallback chain (`theme`)."""

@@ -1,0 +1,1 @@
+"""Search stage: the search page and the Pagefind index (`index`)."""

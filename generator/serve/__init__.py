@@ -1,0 +1,1 @@
+"""``liangshai serve``: watch, debounce, rebuild, live reload, error overlay (`server`)."""
