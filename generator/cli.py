@@ -11,8 +11,9 @@ import argparse
 import datetime as dt
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from generator import __version__
 from generator.core.errors import LiangshaiError, Problem, Severity
@@ -53,7 +54,7 @@ def _date(value: str) -> dt.date:
 
     from generator.parse.post import _DATE_RE, parse_date
 
-    when, _has_time, message = parse_date(value, dt.timezone.utc)
+    when, _has_time, message = parse_date(value, dt.UTC)
     if when is None or message is not None:
         reason = (message or "").rstrip("。")
         raise argparse.ArgumentTypeError(

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from generator.load.config import load_config
 from generator.core.errors import choices_text
 from generator.core.model import UNIT_FILE
-from generator.parse.post import parse_unit
+from generator.load.config import load_config
 from generator.load.sources import unit_name_problem
+from generator.parse.post import parse_unit
 
 
 class NewPostError(Exception):

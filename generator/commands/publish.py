@@ -119,7 +119,7 @@ def tree_hash(files: dict[str, str]) -> str:
 
 def release_name(now: dt.datetime, content_hash: str, existing: list[str]) -> str:
     """``YYYYmmddTHHMMSSZ-<hash8>``, later by name than every existing release."""
-    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    stamp = now.astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
     stamps = [dt.datetime.strptime(m.group(1), STAMP_FORMAT) for m in map(RELEASE_RE.match, existing) if m]
     if stamps and stamp <= max(stamps):
         stamp = max(stamps) + dt.timedelta(seconds=1)
@@ -249,7 +249,7 @@ def write_history(webroot: Path, stack: list[str], log: list[dict[str, str]], sw
 
 
 def _switch_record(action: str, before: str | None, after: str) -> dict[str, str]:
-    at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     return {"at": at, "action": action, "from": before or "", "to": after}
 
 
@@ -296,9 +296,7 @@ def _clean_leftovers(webroot: Path) -> None:
     for p in webroot.iterdir():
         if p.name.startswith(BUILD_PREFIX) and p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
-        elif p.name.startswith(CURRENT_TMP_PREFIX) and p.is_symlink():
-            p.unlink(missing_ok=True)
-        elif p.name.startswith(f"{HISTORY}.tmp-") and p.is_file() and not p.is_symlink():
+        elif (p.name.startswith(CURRENT_TMP_PREFIX) and p.is_symlink()) or (p.name.startswith(f"{HISTORY}.tmp-") and p.is_file() and not p.is_symlink()):
             p.unlink(missing_ok=True)
     releases = webroot / RELEASES
     if releases.is_dir():
@@ -376,7 +374,7 @@ class _Lock:
         self.path = webroot / LOCK_FILE
         self.fd: int | None = None
 
-    def __enter__(self) -> "_Lock":
+    def __enter__(self) -> _Lock:
         try:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -466,7 +464,7 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None, keep_g
 
         (webroot / RELEASES).mkdir(mode=0o755, exist_ok=True)
         existing = list_releases(webroot)
-        name = release_name(dt.datetime.now(dt.timezone.utc), digest, existing)
+        name = release_name(dt.datetime.now(dt.UTC), digest, existing)
         kept = releases_to_keep([*existing, name], keep, name)
         # the previous current too, even when --keep is about to delete it: pages
         # it served a moment ago must still find their stylesheet after the switch
@@ -475,7 +473,7 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None, keep_g
         manifest, stats = assemble_release(
             build, files, incoming, previous if prev_manifest is not None else None, prev_manifest.files if prev_manifest else {}, carry_from
         )
-        created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         (incoming / MANIFEST).write_bytes(manifest.to_json(created))
         os.chmod(incoming / MANIFEST, 0o644)
         os.rename(incoming, webroot / RELEASES / name)
@@ -536,4 +534,4 @@ def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date 
         return EXIT_USAGE
 
 
-__all__ = ["read_history", "rollback_stack", "HISTORY", "run_publish", "scan_tree", "tree_hash", "release_name", "releases_to_keep", "list_releases", "current_release", "read_manifest", "MANIFEST", "RELEASES", "CURRENT"]
+__all__ = ["CURRENT", "HISTORY", "MANIFEST", "RELEASES", "current_release", "list_releases", "read_history", "read_manifest", "release_name", "releases_to_keep", "rollback_stack", "run_publish", "scan_tree", "tree_hash"]

@@ -17,10 +17,10 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from generator.plan.compare import csv_bytes, data_file, num_text, pct_text
 from generator.core.errors import sort_problems
-from generator.plan.metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
 from generator.core.model import SiteModel
+from generator.plan.compare import csv_bytes, data_file, num_text, pct_text
+from generator.plan.metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -75,7 +75,7 @@ def table_text(ym: YearMetrics, model: SiteModel) -> str:
 
 def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, output: Path | None = None) -> int:
     """``output``: write there (atomically) instead of stdout; ``xlsx`` needs it (`cli.cmd_stats`)."""
-    from generator.build.builder import BuildOptions, Builder
+    from generator.build.builder import Builder, BuildOptions
 
     loaded = Builder(BuildOptions(site, as_of=as_of)).load()
     problems = list(loaded.problems)

@@ -656,7 +656,7 @@ def convert_docx(data: bytes, limits: LimitsConfig = LimitsConfig()) -> Converte
         raise
     except RecursionError:
         raise ConvertError("结构嵌套过深（表格或列表套了太多层），无法转换。请简化后另存为 .docx 再导入") from None
-    except Exception as exc:  # noqa: BLE001 - hostile or broken files raise anything; report, never crash
+    except Exception as exc:
         raise ConvertError(f"已损坏或格式不支持，无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入") from None
     linked = sum(1 for m in result.messages if "external image" in m.message)
     if linked:
@@ -729,5 +729,5 @@ def _core_properties(zf: zipfile.ZipFile) -> tuple[str, dt.datetime | None]:
         if when is not None:
             break
     if when is not None and when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return title, when

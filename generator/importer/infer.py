@@ -30,9 +30,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from generator.load.config import SiteConfig
-from generator.importer.convert import _CHAPTER_RE, _SECTION_RE, Block, Converted
 from generator.core.model import Branch, Unit
+from generator.importer.convert import _CHAPTER_RE, _SECTION_RE, Block, Converted
+from generator.load.config import SiteConfig
 from generator.parse.privacy import scan
 
 PLACEHOLDER = "待填写"

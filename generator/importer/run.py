@@ -24,11 +24,11 @@ from pathlib import Path
 
 import yaml
 
-from generator.load.config import SiteConfig, load_config
 from generator.core.errors import Problem, choices_text
+from generator.core.model import UNIT_FILE, Unit
 from generator.importer.convert import Converted, ConvertError, Image, convert_docx
 from generator.importer.infer import PLACEHOLDER, Field, Inference, infer
-from generator.core.model import UNIT_FILE, Unit
+from generator.load.config import SiteConfig, load_config
 from generator.parse.post import parse_unit
 
 # Formats a secretary is likely to have instead of .docx, with what to do.
@@ -259,7 +259,7 @@ def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Un
         conv = convert_docx(data, config.limits)
     except ConvertError as exc:
         return FileOutcome(shown, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - one unexpected document must not stop the others
+    except Exception as exc:
         return FileOutcome(shown, error=f"无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入；仍然不行时请把文件交给管理员")
     if not conv.blocks:
         return FileOutcome(shown, error="里没有文字，没有可导入的内容")

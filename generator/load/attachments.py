@@ -156,7 +156,7 @@ def extract_text(name: str, data: bytes, limits: LimitsConfig = LimitsConfig()) 
         problem = "结构嵌套过深，无法读取"
     except MemoryError:
         problem = "读取时内存不足，没有读完"
-    except Exception as exc:  # noqa: BLE001 - hostile files raise anything; report, never crash
+    except Exception as exc:
         problem = f"已损坏或格式不支持（{type(exc).__name__}）"
     blocked = _media_problem(data, limits) if ext in OFFICE_EXTENSIONS else None
     return DocumentText(kind, part, tuple(parts), problem, tuple(places) if len(places) == len(parts) else (), reader=key, blocked=blocked)
@@ -410,7 +410,7 @@ def _pdf_text(data: bytes, budget: _Budget, parts: list[str], places: list[tuple
             if reader.is_encrypted:
                 try:
                     ok = reader.decrypt("")
-                except Exception:  # noqa: BLE001 - any failure means "cannot read"
+                except Exception:
                     ok = 0
                 if not ok:
                     return "设置了打开密码，无法读取其中的文字"
@@ -506,7 +506,7 @@ def _content_size(page, cap: int) -> int:
         else:
             try:
                 size += len(stream.get_data())
-            except Exception:  # noqa: BLE001 - an unreadable stream has no text to hide
+            except Exception:
                 pass
         if size > cap:
             break
@@ -852,7 +852,7 @@ def _reencode(data: bytes, kind: str) -> bytes:
                 return buf.getvalue()
     except Unpublishable:
         raise
-    except Exception as exc:  # noqa: BLE001 - not an image any browser could show either
+    except Exception as exc:
         why = "尺寸过大" if "DecompressionBomb" in type(exc).__name__ else f"{type(exc).__name__}"
         raise Unpublishable(f"是已损坏的 {kind} 图片（{why}），无法去除其中的位置信息（GPS）等元数据，所以不能发布。请用看图软件重新导出为 JPG 或 PNG") from None
 
@@ -918,7 +918,7 @@ def _clean_package(data: bytes, limits: LimitsConfig) -> bytes:
                 raise Unpublishable(f"中的图片 {info.filename} 解压后超过 {limits.document_unpacked_mb} MB（site.toml [limits] document_unpacked_mb），无法检查")
             try:
                 body = zf.read(info)
-            except Exception:  # noqa: BLE001 - a damaged member
+            except Exception:
                 raise Unpublishable(f"中的 {info.filename} 已损坏，无法检查其中的位置信息（GPS）等元数据") from None
             try:
                 clean = publishable_bytes(info.filename, body, limits)
@@ -956,14 +956,14 @@ __all__ = [
     "INSPECTED_EXTENSIONS",
     "DocumentText",
     "Unpublishable",
-    "extract_text",
-    "inspect_file",
-    "read_document",
-    "publishable_bytes",
-    "needs_cleaning",
-    "image_size",
-    "sniff_image",
-    "reader_key",
-    "is_active",
     "extension",
+    "extract_text",
+    "image_size",
+    "inspect_file",
+    "is_active",
+    "needs_cleaning",
+    "publishable_bytes",
+    "read_document",
+    "reader_key",
+    "sniff_image",
 ]

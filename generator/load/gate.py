@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import Problem
-from generator.load.history import _git
 from generator.core.model import UNIT_FILE
+from generator.load.history import _git
 from generator.load.sources import CONTENT, ignored_name
 
 

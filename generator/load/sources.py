@@ -19,10 +19,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.load.attachments import DocumentText, read_document, reader_key
-from generator.load.config import LimitsConfig
 from generator.core.errors import Problem, error, warning
 from generator.core.model import UNIT_FILE, FileFacts
+from generator.load.attachments import DocumentText, read_document, reader_key
+from generator.load.config import LimitsConfig
 
 CONTENT = "content"
 # Editor droppings and OS metadata: never content.
@@ -150,7 +150,7 @@ def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None
         unit_file = Path(entry.path) / UNIT_FILE
         if unit_file.is_symlink():
             target = unit_file.resolve()
-            if not (unit_real in target.parents):
+            if unit_real not in target.parents:
                 problems.append(error(f"{rel}/{UNIT_FILE}", 1, f"{UNIT_FILE} 是指向单位文件夹以外的链接（symlink），不能读取。请放入真实的文件。"))
                 continue
         units.append(entry.name)
@@ -200,7 +200,7 @@ def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None
                 escapes = False
                 if link:
                     target = Path(full_str).resolve()
-                    escapes = not (unit_real in target.parents)
+                    escapes = unit_real not in target.parents
                 if name == UNIT_FILE and reldir == rel:
                     continue
                 text = None

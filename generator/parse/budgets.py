@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import re
 
-from generator.load.config import LimitsConfig
 from generator.core.errors import Problem, error
+from generator.load.config import LimitsConfig
 
 # Character steps the inline parser may spend on one paragraph: a paragraph of
 # 3,000 characters with a stray "[" at its start costs 3,000; the 24 KB attack

@@ -27,12 +27,11 @@ import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
-from generator.load import attachments as att
 from generator.core.errors import Problem, error, warning
-from generator.core.model import Attachment, Post, RenderedBody
-from generator.core.model import FileFacts
-from generator.parse.post import _attachment_kind, confine, lookup_file, post_slug
+from generator.core.model import Attachment, FileFacts, Post, RenderedBody
 from generator.core.urls import collision_key
+from generator.load import attachments as att
+from generator.parse.post import _attachment_kind, confine, lookup_file, post_slug
 
 # Bump when the Markdown settings or the sanitiser policy change: cached bodies
 # rendered with other settings must not be reused.
@@ -193,7 +192,7 @@ def diagnose(raw_html: str, source: str, body: str, body_line: int) -> list[Prob
     try:
         parser.feed(raw_html)
         parser.close()
-    except Exception:  # noqa: BLE001 - html.parser is lenient; diagnostics must never break a build
+    except Exception:
         pass
     return parser.problems
 
@@ -330,7 +329,7 @@ class MarkupRenderer:
         except RecursionError:
             self._md.reset()
             return RenderedBody("", "", ""), (), [error(post.source, post.body_line, "正文嵌套层数太多（例如上百层的 > 引用或列表缩进），无法转换为网页。请减少嵌套。")]
-        except Exception as exc:  # noqa: BLE001 - an author's text must never crash the build
+        except Exception as exc:
             self._md.reset()
             return RenderedBody("", "", ""), (), [error(post.source, post.body_line, f"正文无法转换为网页（{type(exc).__name__}）。请检查正文中不成对的符号，或把正文分成几段后逐段排查。")]
         problems = diagnose(raw_html, post.source, post.body, post.body_line)
@@ -371,8 +370,7 @@ _SHOWN_ATTR_RE = re.compile(r'\b(?:title|alt|href|src)="([^"]*)"')
 # Elements that end a line of text on screen: their boundaries are line breaks
 # for the scan, so numbers in two table cells or two paragraphs never join.
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br caption col colgroup dd details div dl dt figcaption figure footer "
-    "h1 h2 h3 h4 h5 h6 header hr li ol p pre section summary table tbody td tfoot th thead tr ul".split()
+    ["address", "article", "aside", "blockquote", "br", "caption", "col", "colgroup", "dd", "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
 )
 
 
@@ -406,4 +404,4 @@ def plain_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
-__all__ = ["MarkupRenderer", "sanitize", "diagnose", "url_scheme", "plain_text", "reader_lines", "MARKUP_VERSION"]
+__all__ = ["MARKUP_VERSION", "MarkupRenderer", "diagnose", "plain_text", "reader_lines", "sanitize", "url_scheme"]

@@ -18,20 +18,19 @@ import posixpath
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, replace
-
+from dataclasses import replace
 from urllib.parse import unquote
 
 import frontmatter
 import yaml
 
+from generator.core.errors import Kind, Problem, Severity, choices_text, closest, control_message, error, info, toml_problem, warning
+from generator.core.model import Attachment, Branch, FileFacts, Post, Unit
+from generator.core.urls import collision_key
 from generator.load import attachments as att
 from generator.load.config import GROUP_MEETING_KEY, SiteConfig
-from generator.core.errors import Kind, Problem, Severity, choices_text, closest, control_message, error, info, warning, toml_problem
-from generator.core.model import UNIT_FILE, Attachment, Branch, FileFacts, Post, Unit
 from generator.parse.budgets import markdown_problems, post_size_problem
 from generator.parse.privacy import RULES, SECRET_MARKERS, Finding, redact, scan
-from generator.core.urls import collision_key
 
 BRANCH_KINDS = ("教职工", "学生", "离退休")
 
@@ -448,7 +447,7 @@ def parse_date(value: str, tz: dt.tzinfo) -> tuple[dt.datetime | None, bool, str
     if m.group(7):
         off = m.group(7)
         if off == "Z":
-            zone = dt.timezone.utc
+            zone = dt.UTC
         else:
             sign = 1 if off[0] == "+" else -1
             digits = off[1:].replace(":", "")

@@ -172,7 +172,7 @@ def mask_address(s: str) -> str:
 
 def _inside_identifier(norm: str, start: int, end: int) -> bool:
     """A letter directly on both sides: the digits are the inside of a hash or token."""
-    return 0 < start and end < len(norm) and norm[start - 1].isascii() and norm[start - 1].isalpha() and norm[end].isascii() and norm[end].isalpha()
+    return start > 0 and end < len(norm) and norm[start - 1].isascii() and norm[start - 1].isalpha() and norm[end].isascii() and norm[end].isalpha()
 
 
 @functools.lru_cache(maxsize=64)

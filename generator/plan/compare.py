@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.write import csvout
 from generator.core import urls
+from generator.core.model import SiteModel, Unit
 from generator.load.config import SiteConfig
 from generator.plan.metrics import BAND_TEXT, STATE_SYMBOL, STATE_TEXT, CompareMetrics, Slot, UnitMetrics, YearMetrics, compute
-from generator.core.model import SiteModel, Unit
 from generator.plan.pages import FileSpec, PageSpec, Planner
+from generator.write import csvout
 
 EVERY_TEXT = {"month": "每月", "quarter": "每季度", "year": "每年"}
 LEVEL_TEXT = {"branch": "每个支部", "unit": "单位"}

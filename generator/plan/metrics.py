@@ -40,9 +40,9 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
-from generator.load.config import SiteConfig
 from generator.core.errors import Problem, warning
 from generator.core.model import Post, SiteModel, Unit
+from generator.load.config import SiteConfig
 
 CN_QUARTERS = ("一", "二", "三", "四")
 BAND_TEXT = {"green": "达标", "yellow": "预警", "red": "落后", "none": "无应公开"}

@@ -26,15 +26,16 @@ import bisect
 import datetime as dt
 import hashlib
 import json
-from itertools import islice
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable
+from typing import Any
 
 from generator.core import urls
-from generator.load.config import SiteConfig
 from generator.core.model import Post, SiteModel, Unit
+from generator.load.config import SiteConfig
 
 # A year's archive page lists each month's newest posts, this many, and links to the month's
 # full (paginated) list: a whole year in one page was 1.4 MB at 10,000 posts, too much for a
@@ -72,11 +73,11 @@ class Family:
 class _Summaries(dict):
     """Post summaries (`Node`) made on first use: an edit plans only a few families."""
 
-    def __init__(self, planner: "Planner"):
+    def __init__(self, planner: Planner):
         super().__init__()
         self._planner = planner
 
-    def __missing__(self, source: str) -> "Node":
+    def __missing__(self, source: str) -> Node:
         node = Node(self._planner._summary(self._planner.posts_by_source[source]))
         self[source] = node
         return node
@@ -91,7 +92,7 @@ class _ListTokens(dict):
     page alone, not the ~350 list pages that show it at 10,000 posts.
     """
 
-    def __init__(self, planner: "Planner"):
+    def __init__(self, planner: Planner):
         super().__init__()
         self._planner = planner
 
@@ -149,7 +150,7 @@ class Node:
 class BodyRef:
     """A post body in a page context: hashed by its digest, loaded only when rendered."""
 
-    __slots__ = ("digest", "_load")
+    __slots__ = ("_load", "digest")
 
     def __init__(self, digest: str, load: Callable[[], str]):
         self.digest = digest
@@ -658,4 +659,4 @@ def sort_posts(posts: list[Post]) -> list[Post]:
     return sorted(posts, key=post_order)
 
 
-__all__ = ["Family", "PageSpec", "FileSpec", "Planner", "fingerprint", "file_specs", "post_order", "sort_posts"]
+__all__ = ["Family", "FileSpec", "PageSpec", "Planner", "file_specs", "fingerprint", "post_order", "sort_posts"]

@@ -22,7 +22,6 @@ from generator.core.errors import Kind, ThemeError, error
 from generator.core.urls import href
 
 
-
 def _bundled_themes() -> Path:
     """The themes shipped with liangshai: inside the package when installed from a
     wheel (``generator/_themes``, see pyproject.toml), else the checkout's ``themes/``."""

@@ -62,8 +62,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
-import html
 import hashlib
+import html
 import json
 import os
 import posixpath
@@ -228,7 +228,7 @@ class EarlyIndex:
     def run(self) -> list[Problem]:
         try:
             prepared = self._prepare()
-        except Exception as exc:  # noqa: BLE001 - nothing is written yet: the usual update after the commit instead
+        except Exception as exc:
             prepared, self.error = None, exc
         finally:
             self.ready.set()

@@ -65,8 +65,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from generator.build.builder import Builder, BuildOptions, BuildResult, output_folder_problem
-from generator.parse.privacy import redact
 from generator.load.sources import CONTENT, ignored_name
+from generator.parse.privacy import redact
 from generator.render.theme import BUNDLED_THEMES
 
 EXIT_OK = 0
@@ -739,7 +739,7 @@ def _inside(out: Path, real: Path) -> bool:
 _FALLBACK_404 = (
     "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>页面不存在</title></head>"
     "<body><h1>页面不存在</h1><p>输出文件夹里没有这个页面（也还没有 404.html）。</p></body></html>\n"
-).encode("utf-8")
+).encode()
 
 
 HOST_REFUSED = (
@@ -840,7 +840,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._not_found(head)
             else:
                 self._serve_file(path, head)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass  # the browser went away (navigated, reloaded): nothing to report
 
     def _serve_file(self, path: str, head: bool) -> None:
@@ -853,7 +853,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif found.status == HTTPStatus.BAD_REQUEST:
-            self._send_bytes(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", "请求的路径不合法。\n".encode("utf-8"), head)
+            self._send_bytes(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", "请求的路径不合法。\n".encode(), head)
         elif found.file is None:
             self._not_found(head)
         else:
@@ -931,7 +931,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _event(self, status: Status) -> None:
         data = json.dumps(status.payload(pending=self.server.preview.changes.pending), ensure_ascii=False)
-        self.wfile.write(f"data: {data}\n\n".encode("utf-8"))
+        self.wfile.write(f"data: {data}\n\n".encode())
 
 
 # The injected script. Served from a URL, not inline, so a strict
@@ -1116,4 +1116,4 @@ def _restore_sigterm(previous: object) -> None:
         signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
-__all__ = ["PreviewServer", "run_serve", "resolve_request", "inject", "content_type", "Status", "SERVE_DIR", "SCRIPT_URL", "EVENTS_URL", "STATUS_URL"]
+__all__ = ["EVENTS_URL", "SCRIPT_URL", "SERVE_DIR", "STATUS_URL", "PreviewServer", "Status", "content_type", "inject", "resolve_request", "run_serve"]

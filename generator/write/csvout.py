@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 # What a spreadsheet may take as the start of a formula (OWASP: = + - @ tab CR).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -28,12 +28,13 @@ import io
 import re
 import unicodedata
 import zipfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from generator.plan.compare import csv_rows
-from generator.write.csvout import safe_cell
-from generator.plan.metrics import YearMetrics
 from generator.core.model import SiteModel
+from generator.plan.compare import csv_rows
+from generator.plan.metrics import YearMetrics
+from generator.write.csvout import safe_cell
 
 PERCENT = "0.0%"
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
