@@ -9,6 +9,8 @@ Messages are Chinese and written for authors; `path` is relative to the site.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -105,6 +107,43 @@ def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
 
 def choices_text(choices: list[str] | tuple[str, ...]) -> str:
     return "、".join(choices) if choices else "（无）"
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...], *, lead: str = "，", end: str = "。") -> str:
+    """The one "did you mean" clause: ``，是不是“X”？`` when a choice is close, else ``end``."""
+    hint = closest(word, choices)
+    return f"{lead}是不是“{hint}”？" if hint else end
+
+
+def toml_line_finder(text: str) -> Callable[..., int]:
+    """Return ``find(table, key, index=0)`` → 1-based line of a key (best effort).
+
+    tomllib gives no positions, so we scan the text: track the current table
+    header and report the line of ``key =`` inside it (the nth array table
+    when ``index`` is given). Falls back to the table header, then line 1.
+    """
+    lines = text.splitlines()
+
+    def find(table: str, key: str | None = None, index: int = 0) -> int:
+        current = ""
+        seen = -1
+        header_line = 1
+        for no, raw in enumerate(lines, 1):
+            line = raw.strip()
+            m = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+            if m:
+                current = m.group(1)
+                if current == table:
+                    seen += 1
+                    if seen == index:
+                        header_line = no
+                continue
+            in_table = current == table and (seen == index or not line.startswith("[["))
+            if key and in_table and re.match(rf"^{re.escape(key)}\s*=", line) and (table == "" or seen == index):
+                return no
+        return header_line if table else 1
+
+    return find
 
 
 # tomllib's messages are English; the common ones get a Chinese explanation.

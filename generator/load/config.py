@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from generator.core.errors import ConfigError, Kind, Problem, choices_text, closest, control_message, error, toml_problem
+from generator.core.errors import ConfigError, Kind, Problem, choices_text, closest, control_message, error, toml_line_finder, toml_problem
 
 CONFIG_NAME = "site.toml"
 
@@ -181,38 +181,6 @@ _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-def _line_finder(text: str):
-    """Return ``find(table, key, index=0)`` → 1-based line of a key (best effort).
-
-    tomllib gives no positions, so we scan the text: track the current table
-    header and report the line of ``key =`` inside it (the nth array table
-    when ``index`` is given). Falls back to the table header, then line 1.
-    """
-    lines = text.splitlines()
-
-    def find(table: str, key: str | None = None, index: int = 0) -> int:
-        current = ""
-        seen = -1
-        header_line = 1
-        for no, raw in enumerate(lines, 1):
-            line = raw.strip()
-            m = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
-            if m:
-                current = m.group(1)
-                if current == table:
-                    seen += 1
-                    if seen == index:
-                        header_line = no
-                continue
-            in_table = current == table and (seen == index or not line.startswith("[["))
-            if key and in_table and re.match(rf"^{re.escape(key)}\s*=", line):
-                if table == "" or seen == index:
-                    return no
-        return header_line if table else 1
-
-    return find
-
-
 # Bidi embeddings, overrides and isolates: the same refusal as in posts and _unit.toml.
 _BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
@@ -258,7 +226,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([toml_problem(exc, text, relpath)]) from None
 
-    find = _line_finder(text)
+    find = toml_line_finder(text)
     _refuse_bidi(data, text, bad)
 
     for key in data:
