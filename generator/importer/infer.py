@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass
 
 from generator.core.model import Branch, Unit
-from generator.importer.convert import _CHAPTER_RE, _SECTION_RE, Block, Converted
+from generator.importer.convert import Block, Converted
+from generator.importer.markup import _CHAPTER_RE, _SECTION_RE
 from generator.load.config import SiteConfig
 from generator.parse.privacy import scan
 
@@ -115,20 +116,29 @@ def infer_title(conv: Converted, file_stem: str) -> tuple[Field, int | None]:
         drop = next((b.number for b in blocks[:3] if b.text.strip() == conv.core_title and b.kind in ("heading", "paragraph")), None)
         return Field(conv.core_title, "文档属性“标题”"), drop
     for b in blocks[:3]:
-        # "一、…" headings, "时间：…" lines and "…：" labels are parts of the body, never its title
-        typed = _CHAPTER_RE.match(b.text) or _SECTION_RE.match(b.text) or _TIME_LABEL_RE.match(b.text) or b.text.rstrip().endswith(("：", ":"))
-        if typed:
-            continue
-        if b.kind == "heading":
-            return Field(b.text.strip(), f"原文第 {b.number} 段的标题"), b.number
-        if b.kind == "paragraph" and b.bold and len(b.text) <= MAX_BOLD_TITLE:
-            return Field(b.text.strip(), f"原文第 {b.number} 段的加粗短句"), b.number
-        if b.number == 1 and b.kind == "paragraph" and conv.centred_lead and b.text.strip() == conv.centred_lead and len(b.text) <= MAX_BOLD_TITLE:
-            return Field(b.text.strip(), f"原文第 {b.number} 段的居中短句"), b.number
+        found = _title_block(b, conv.centred_lead)
+        if found is not None:
+            return found, b.number
     stem = file_stem.strip()
     if re.search(r"[\u4e00-\u9fff]", stem) and not _DEFAULT_NAME_RE.match(stem):
         return Field(stem, "文件名（文档没有“标题”属性，开头也没有标题、加粗或居中的短句）", flagged=True), None
     return Field(None, "文档没有“标题”属性，开头也没有标题、加粗或居中的短句"), None
+
+
+def _title_block(b: Block, centred_lead: str) -> Field | None:
+    """The title this block of the document's head reads as: a heading, a short bold or a centred first paragraph."""
+    # "一、…" headings, "时间：…" lines and "…：" labels are parts of the body, never its title
+    typed = _CHAPTER_RE.match(b.text) or _SECTION_RE.match(b.text) or _TIME_LABEL_RE.match(b.text) or b.text.rstrip().endswith(("：", ":"))
+    if typed:
+        return None
+    if b.kind == "heading":
+        return Field(b.text.strip(), f"原文第 {b.number} 段的标题")
+    short = b.kind == "paragraph" and len(b.text) <= MAX_BOLD_TITLE
+    if short and b.bold:
+        return Field(b.text.strip(), f"原文第 {b.number} 段的加粗短句")
+    if short and b.number == 1 and centred_lead and b.text.strip() == centred_lead:
+        return Field(b.text.strip(), f"原文第 {b.number} 段的居中短句")
+    return None
 
 
 # ---------------------------------------------------------------------------
