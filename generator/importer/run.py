@@ -246,23 +246,9 @@ def _describe(inf: Inference, conv: Converted, unit: Unit, unit_source: str, lin
 
 
 def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Unit, unit_source: str, *, section: str | None, draft: bool) -> FileOutcome:
-    ext = path.suffix.lower()
-    if ext in OTHER_FORMATS:
-        return FileOutcome(shown, error=OTHER_FORMATS[ext])
-    if ext != ".docx":
-        return FileOutcome(shown, error="不是 Word 文档（.docx），晾晒只能导入 .docx 文件")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileOutcome(shown, error=f"无法读取（{exc.strerror}）")
-    try:
-        conv = convert_docx(data, config.limits)
-    except ConvertError as exc:
-        return FileOutcome(shown, error=str(exc))
-    except Exception as exc:
-        return FileOutcome(shown, error=f"无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入；仍然不行时请把文件交给管理员")
-    if not conv.blocks:
-        return FileOutcome(shown, error="里没有文字，没有可导入的内容")
+    conv = _convert_file(path, config)
+    if isinstance(conv, str):
+        return FileOutcome(shown, error=conv)
     inf = infer(conv, config, unit, file_stem=path.stem, section=section)
     text, lines = post_text(conv, inf, draft)
     day = dt.date.fromisoformat(inf.date.value[:10]) if inf.date.value else None
@@ -270,30 +256,71 @@ def import_file(path: Path, shown: str, site: Path, config: SiteConfig, unit: Un
     folder = site / "content" / unit.slug / year
     report = _describe(inf, conv, unit, unit_source, lines)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        slug, same, taken = _place(folder, _slug_base(day, inf.meetings, config, path.stem), text, conv.images)
-        if same is not None:
-            report.append(f"已经导入过：{_rel(same, site)} 的内容与这次转换的结果完全相同，没有重复写入。")
-            return FileOutcome(shown, _rel(same, site), _rel(same.parent, site) if conv.images else None, tuple(report))
-        bundle_dir = folder / slug if conv.images else None
-        target = bundle_dir / "index.md" if bundle_dir else folder / f"{slug}.md"
-        if bundle_dir is not None:
-            bundle_dir.mkdir()
-            for image in conv.images:
-                (bundle_dir / image.name).write_bytes(image.data)
-        with open(target, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        written = _write_post(folder, _slug_base(day, inf.meetings, config, path.stem), text, conv.images)
+        if written.same:
+            report.append(f"已经导入过：{_rel(written.target, site)} 的内容与这次转换的结果完全相同，没有重复写入。")
+            return FileOutcome(shown, _rel(written.target, site), _rel(written.target.parent, site) if conv.images else None, tuple(report))
     except OSError as exc:
         return FileOutcome(shown, error=f"转换成功，但无法写入 {_rel(folder, site)}/（{exc.strerror}）。请检查这个文件夹是否可写")
-    if taken:
-        names = "、".join(_rel(t, site) for t in taken)
+    if written.taken:
+        names = "、".join(_rel(t, site) for t in written.taken)
         report.append(f"同名文章已存在（{names}，内容与这次不同，可能是上次导入后改过），这次写成了新的一篇；如果是重复导入，请删除多余的一篇。")
+    bundle_dir = written.bundle
     if bundle_dir is not None:
         report.append(f"图片：{len(conv.images)} 张，已放在文章包 {_rel(bundle_dir, site)}/ 中，并去除了拍摄位置等 EXIF 信息。")
     report.extend(f"注意：{w}" for w in conv.warnings)
     if draft:
         report.append("草稿：已写入 draft: true，发布前删除这一行。")
-    return FileOutcome(shown, _rel(target, site), _rel(bundle_dir, site) if bundle_dir else None, tuple(report))
+    return FileOutcome(shown, _rel(written.target, site), _rel(bundle_dir, site) if bundle_dir else None, tuple(report))
+
+
+def _convert_file(path: Path, config: SiteConfig) -> Converted | str:
+    """The converted document, or why it cannot be imported (Chinese)."""
+    ext = path.suffix.lower()
+    if ext in OTHER_FORMATS:
+        return OTHER_FORMATS[ext]
+    if ext != ".docx":
+        return "不是 Word 文档（.docx），晾晒只能导入 .docx 文件"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"无法读取（{exc.strerror}）"
+    try:
+        conv = convert_docx(data, config.limits)
+    except ConvertError as exc:
+        return str(exc)
+    except Exception as exc:
+        return f"无法转换（{type(exc).__name__}）。请用 Word 或 WPS 打开它，另存为 .docx 后再导入；仍然不行时请把文件交给管理员"
+    if not conv.blocks:
+        return "里没有文字，没有可导入的内容"
+    return conv
+
+
+@dataclass(frozen=True)
+class _Written:
+    """Where `_write_post` put a post (or found it already)."""
+
+    target: Path  # the post's Markdown file
+    bundle: Path | None  # its bundle folder, when this import wrote one
+    taken: tuple[Path, ...]  # posts of the same name with other content (see `_place`)
+    same: bool  # an earlier import with exactly this content: nothing was written
+
+
+def _write_post(folder: Path, base: str, text: str, images: tuple[Image, ...]) -> _Written:
+    """Write the post (a bundle with its images, or one file) under a free name; raises OSError."""
+    folder.mkdir(parents=True, exist_ok=True)
+    slug, same, taken = _place(folder, base, text, images)
+    if same is not None:
+        return _Written(same, None, tuple(taken), True)
+    bundle_dir = folder / slug if images else None
+    target = bundle_dir / "index.md" if bundle_dir else folder / f"{slug}.md"
+    if bundle_dir is not None:
+        bundle_dir.mkdir()
+        for image in images:
+            (bundle_dir / image.name).write_bytes(image.data)
+    with open(target, "x", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return _Written(target, bundle_dir, tuple(taken), False)
 
 
 def _rel(path: Path, site: Path) -> str:
@@ -302,27 +329,42 @@ def _rel(path: Path, site: Path) -> str:
 
 def import_documents(paths: list[Path], *, cwd: Path, site: Path | None = None, unit: str | None = None, section: str | None = None, draft: bool = False) -> ImportResult:
     """Import every file; raises `ImportUsageError` (nothing written) for bad arguments."""
-    from generator.build.builder import Builder, BuildOptions
-
-    if site is None:
-        site = find_site(cwd)
-        if site is None:
-            raise ImportUsageError("找不到站点文件夹（含 content/ 的文件夹）：请在站点文件夹里运行，或用 --site 指定。")
-    elif not (site / "content").is_dir():
-        raise ImportUsageError(f"“{site}”不是站点文件夹（其中没有 content/ 文件夹）。")
+    site = _site_folder(cwd, site)
     config = load_config(site)
     unit_source = "来自 --unit" if unit else "来自当前所在的单位文件夹"
-    slug = resolve_unit(site, cwd, unit)
-    rel = f"content/{slug}/{UNIT_FILE}"
-    u, problems = parse_unit((site / rel).read_bytes(), rel, slug, config)
-    if u is None:
-        raise ImportUsageError("；".join(p.format() for p in problems))
+    u = _load_unit(site, resolve_unit(site, cwd, unit), config)
     if section is not None and config.section(section) is None:
         raise ImportUsageError(f"栏目“{section}”不存在。可选：{choices_text([x.name for x in config.sections])}。")
     files = collect(paths)
     outcomes = [import_file(p, shown, site, config, u, unit_source, section=section, draft=draft) for p, shown in files]
     if not any(o.target for o in outcomes):
         return ImportResult(tuple(outcomes))
+    return _checked(site, outcomes)
+
+
+def _site_folder(cwd: Path, site: Path | None) -> Path:
+    """The site named by --site, else the one around ``cwd``; raises `ImportUsageError`."""
+    if site is None:
+        site = find_site(cwd)
+        if site is None:
+            raise ImportUsageError("找不到站点文件夹（含 content/ 的文件夹）：请在站点文件夹里运行，或用 --site 指定。")
+    elif not (site / "content").is_dir():
+        raise ImportUsageError(f"“{site}”不是站点文件夹（其中没有 content/ 文件夹）。")
+    return site
+
+
+def _load_unit(site: Path, slug: str, config: SiteConfig) -> Unit:
+    rel = f"content/{slug}/{UNIT_FILE}"
+    u, problems = parse_unit((site / rel).read_bytes(), rel, slug, config)
+    if u is None:
+        raise ImportUsageError("；".join(p.format() for p in problems))
+    return u
+
+
+def _checked(site: Path, outcomes: list[FileOutcome]) -> ImportResult:
+    """The outcomes with what `Builder.check` found in each written post, and the count of errors elsewhere."""
+    from generator.build.builder import Builder, BuildOptions
+
     found = Builder(BuildOptions(site, drafts=True)).check()
     checked: list[FileOutcome] = []
     for o in outcomes:
