@@ -15,7 +15,7 @@ from typing import Any
 
 from generator.core import urls
 from generator.core.model import SiteModel, Unit
-from generator.load.config import SiteConfig
+from generator.load.config import Meeting, SiteConfig
 from generator.plan.metrics import BAND_TEXT, STATE_SYMBOL, STATE_TEXT, CompareMetrics, Slot, UnitMetrics, YearMetrics, compute
 from generator.plan.pages import FileSpec, PageSpec, Planner
 from generator.write import csvout
@@ -292,46 +292,12 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
     ctx["count"] = len(ym.units)
     ctx["years"] = [{"year": y.year, "url": urls.compare_unit(y.year, u.unit), "current": y.year == ym.year} for y in reversed(cm.years)]
     branch_names = {b.id: b.name for b in unit.branches}
-
-    def owner_name(branch: str | None) -> str:
-        return unit.name if branch is None else branch_names[branch]
-
     meeting_names = {m.key: m.name for m in cfg.meetings}
-    ctx["missed_words"] = [f"{owner_name(s.branch)} {s.period.label} {meeting_names[s.meeting]} 未公开" for s in u.cadence.missed]
-    grids = []
+    ctx["missed_words"] = [f"{_owner_name(unit, branch_names, s.branch)} {s.period.label} {meeting_names[s.meeting]} 未公开" for s in u.cadence.missed]
     by_owner: dict[tuple[str, str | None], list[Slot]] = {}  # (meeting, branch) → its slots, in cadence order
     for s in u.cadence.slots:
         by_owner.setdefault((s.meeting, s.branch), []).append(s)
-    for m in cfg.meetings:
-        if m.every is None:
-            continue
-        owners: list[str | None] = [None] if m.level == "unit" else [b.id for b in unit.branches]
-        rows = []
-        for owner in owners:
-            mine = by_owner.get((m.key, owner), [])
-            rows.append(
-                {
-                    "name": owner_name(owner),
-                    "url": urls.branch(unit.slug, owner) if owner else urls.unit(unit.slug),
-                    "cells": [_state_cell(s, m.name, post_urls) for s in mine],
-                    "due": sum(1 for s in mine if s.counted_due),
-                    "met": sum(1 for s in mine if s.counted_met),
-                }
-            )
-        periods = [s.period for s in by_owner.get((m.key, owners[0]), [])] if owners else []
-        grids.append(
-            {
-                "name": m.name,
-                "key": m.key,
-                "every": EVERY_TEXT[m.every],
-                "level": LEVEL_TEXT[m.level],
-                "periods": [{"short": p.short, "label": p.label} for p in periods],
-                "rows": rows,
-                "due": sum(r["due"] for r in rows),
-                "met": sum(r["met"] for r in rows),
-            }
-        )
-    ctx["grids"] = grids
+    ctx["grids"] = [_grid(m, EVERY_TEXT[m.every], unit, branch_names, by_owner, post_urls) for m in cfg.meetings if m.every is not None]
     ctx["branch_counts"] = [{"name": branch_names[b], "url": urls.branch(unit.slug, b), "posts": n} for b, n in u.by_branch]
     ctx["unit_level"] = u.unit_level
     ctx["meeting_counts"] = [{"name": meeting_names[k], "posts": n} for k, n in u.by_meeting]
@@ -340,6 +306,39 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
     ctx["legend"] = [{"state": k, "symbol": STATE_SYMBOL[k], "text": STATE_TEXT[k]} for k in ("met", "missed", "pending", "exempt")]
     ctx["negative"] = [] if u.lag is None else [{"source": s.source, "days": s.days} for s in u.lag.negative]
     return PageSpec(path, "compare_unit.html", ctx, unit.source)
+
+
+def _owner_name(unit: Unit, branch_names: dict[str, str], branch: str | None) -> str:
+    """Who holds a slot: the unit itself (``None``) or one of its branches."""
+    return unit.name if branch is None else branch_names[branch]
+
+
+def _grid(m: Meeting, every: str, unit: Unit, branch_names: dict[str, str], by_owner: dict[tuple[str, str | None], list[Slot]], post_urls: dict[str, str]) -> dict[str, Any]:
+    """One meeting's grid on a unit's page: a row per owner (the unit or each branch), a cell per period."""
+    owners: list[str | None] = [None] if m.level == "unit" else [b.id for b in unit.branches]
+    rows = []
+    for owner in owners:
+        mine = by_owner.get((m.key, owner), [])
+        rows.append(
+            {
+                "name": _owner_name(unit, branch_names, owner),
+                "url": urls.branch(unit.slug, owner) if owner else urls.unit(unit.slug),
+                "cells": [_state_cell(s, m.name, post_urls) for s in mine],
+                "due": sum(1 for s in mine if s.counted_due),
+                "met": sum(1 for s in mine if s.counted_met),
+            }
+        )
+    periods = [s.period for s in by_owner.get((m.key, owners[0]), [])] if owners else []
+    return {
+        "name": m.name,
+        "key": m.key,
+        "every": every,
+        "level": LEVEL_TEXT[m.level],
+        "periods": [{"short": p.short, "label": p.label} for p in periods],
+        "rows": rows,
+        "due": sum(r["due"] for r in rows),
+        "met": sum(r["met"] for r in rows),
+    }
 
 
 def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec]]:

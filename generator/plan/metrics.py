@@ -364,7 +364,7 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
                 )
     # Reading order: the unit's own slots first, then branch by branch as listed in
     # _unit.toml; within each, by the day the period ends, then the configured meeting order.
-    owner_rank = {None: -1, **{b.id: i for i, b in enumerate(unit.branches)}}
+    owner_rank: dict[str | None, int] = {None: -1, **{b.id: i for i, b in enumerate(unit.branches)}}
     meeting_rank = {m.key: i for i, m in enumerate(model.config.meetings)}
     slots.sort(key=lambda s: (owner_rank[s.branch], s.period.end, meeting_rank[s.meeting], s.period.start))
     return Cadence(tuple(slots))

@@ -192,7 +192,7 @@ def recorded_outputs(out_dir: Path) -> set[str]:
     except (OSError, UnicodeDecodeError):
         if not (out_dir / BODIES_FILE).is_file():
             return set()
-        found = set()
+        found: set[str] = set()
         for folder, dirs, files in os.walk(out_dir):
             # pagefind/ is not the writer's: the search stage keeps its own books (search.MEMBERS)
             dirs[:] = [d for d in dirs if not d.startswith(".") and not (folder == str(out_dir) and d == "pagefind")]

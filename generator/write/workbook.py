@@ -31,7 +31,8 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from generator.core.model import SiteModel
+from generator.core.model import SiteModel, Unit
+from generator.load.config import SiteConfig
 from generator.plan.compare import csv_rows
 from generator.plan.metrics import YearMetrics
 from generator.write.csvout import safe_cell
@@ -92,21 +93,37 @@ def workbook_bytes(ym: YearMetrics, model: SiteModel) -> bytes:
 
     cfg = model.config
     units = {u.slug: u for u in model.units}
-    meetings = {m.key: m for m in cfg.meetings}
     wb = Workbook()
     wb.remove(wb.active)
+    _units_sheet(wb, ym, cfg)
+    _branches_sheet(wb, ym, units, cfg)
+    _missed_sheet(wb, ym, units, cfg)
+    _counts_sheet(wb, ym, cfg)
+    stamp = dt.datetime.combine(ym.reference, dt.time())
+    wb.properties.creator = "liangshai"
+    wb.properties.created = stamp
+    wb.properties.title = f"{ym.year}年对标"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _fixed_zip(buf.getvalue(), stamp)
 
-    # 单位对标: the CSV's row, typed; the unit's name and code stay text
+
+def _units_sheet(wb: Any, ym: YearMetrics, cfg: SiteConfig) -> None:
+    """单位对标: the CSV's row, typed; the unit's name and code stay text."""
     head, *rows = csv_rows(ym, cfg)
     rate_col = head.index(RATE_HEAD)
     typed = []
-    for u, row in zip(ym.units, rows):
+    for u, row in zip(ym.units, rows, strict=False):
         cells: list[Any] = [row[0], row[1], *(_number(c) for c in row[2:])]
         cells[rate_col] = u.cadence.rate
         typed.append(cells)
     _sheet(wb, "单位对标", [*head[:rate_col], "覆盖率", *head[rate_col + 1 :]], typed, percent=("覆盖率",))
 
-    # 支部对标: each branch (and the unit itself) × each meeting with a cadence, in unit order
+
+def _branches_sheet(wb: Any, ym: YearMetrics, units: dict[str, Unit], cfg: SiteConfig) -> None:
+    """支部对标: each branch (and the unit itself) × each meeting with a cadence, in unit order."""
+    meetings = {m.key: m for m in cfg.meetings}
+    keys = {m.key: i for i, m in enumerate(cfg.meetings)}
     branch_rows = []
     for u in ym.units:
         unit = units[u.unit]
@@ -117,12 +134,14 @@ def workbook_bytes(ym: YearMetrics, model: SiteModel) -> bytes:
             due_met[0] += s.counted_due
             due_met[1] += s.counted_met
         order = {b.id: i for i, b in enumerate(unit.branches)}
-        keys = {m.key: i for i, m in enumerate(cfg.meetings)}
         for (branch, meeting), (due, met) in sorted(counts.items(), key=lambda kv: (kv[0][0] is None, order.get(kv[0][0] or "", 0), keys[kv[0][1]])):
             branch_rows.append([u.name, u.unit, names.get(branch, branch) if branch else UNIT_LEVEL, branch or "", meetings[meeting].name, due, met, met / due if due else None])
     _sheet(wb, "支部对标", ["单位", "单位代码", "支部", "支部代码", "会议", "应公开", "已公开", "覆盖率"], branch_rows, percent=("覆盖率",))
 
-    # 未公开: one missed slot per row
+
+def _missed_sheet(wb: Any, ym: YearMetrics, units: dict[str, Unit], cfg: SiteConfig) -> None:
+    """未公开: one missed slot per row."""
+    meetings = {m.key: m for m in cfg.meetings}
     missed_rows = []
     for u in ym.units:
         names = {b.id: b.name for b in units[u.unit].branches}
@@ -130,20 +149,14 @@ def workbook_bytes(ym: YearMetrics, model: SiteModel) -> bytes:
             missed_rows.append([u.name, u.unit, names.get(s.branch, s.branch) if s.branch else UNIT_LEVEL, s.branch or "", meetings[s.meeting].name, s.period.label, s.period.key])
     _sheet(wb, "未公开", ["单位", "单位代码", "支部", "支部代码", "会议", "周期", "周期代码"], missed_rows)
 
-    # 栏目分类: posts by column and by category
+
+def _counts_sheet(wb: Any, ym: YearMetrics, cfg: SiteConfig) -> None:
+    """栏目分类: posts by column and by category."""
     section_names = [s.name for s in cfg.sections]
     count_rows = []
     for u in ym.units:
         count_rows.append([u.name, u.unit, u.posts, *(n for _, n in u.by_section), *(n for _, n in u.by_category), u.uncategorized])
     _sheet(wb, "栏目分类", ["单位", "单位代码", "发布总数", *(f"栏目:{n}" for n in section_names), *(f"分类:{c}" for c in cfg.categories), "未分类"], count_rows)
-
-    stamp = dt.datetime.combine(ym.reference, dt.time())
-    wb.properties.creator = "liangshai"
-    wb.properties.created = stamp
-    wb.properties.title = f"{ym.year}年对标"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _fixed_zip(buf.getvalue(), stamp)
 
 
 def _fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:
