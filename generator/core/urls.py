@@ -9,7 +9,6 @@ it with these paths; nothing else in the code base builds a URL by hand.
 from __future__ import annotations
 
 import functools
-import posixpath
 import re
 import unicodedata
 from urllib.parse import quote
@@ -48,10 +47,6 @@ def unit_section(slug: str, key: str, page: int = 0) -> str:
 
 def branch(unit_slug: str, branch_id: str) -> str:
     return f"{unit_slug}/branch/{branch_id}/index.html"
-
-
-def post_dir(unit_slug: str, slug: str) -> str:
-    return f"{unit_slug}/{slug}"
 
 
 def post(unit_slug: str, slug: str) -> str:
@@ -116,10 +111,6 @@ def href(path: str) -> str:
     ``a#b?.pdf`` must be linked as ``a%23b%3F.pdf`` to reach the file.
     """
     return quote(path, safe="/")
-
-
-def relative(from_page: str, to_path: str) -> str:
-    return posixpath.relpath(to_path, posixpath.dirname(from_page) or ".")
 
 
 def collision_key(path: str) -> str:

@@ -53,18 +53,12 @@ def absolute(base_url: str, path: str) -> str:
     return base + (path if _PLAIN.fullmatch(path) else urls.href(path))
 
 
-def feed_outputs(model: SiteModel, planner: Planner, paths: list[str] | None = None) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
-    """Feeds, sitemap and robots.txt.
-
-    ``paths`` are every HTML page of the build, for the sitemap; when the caller
-    does not pass them they are planned again here (the same pure functions).
-    """
+def feed_outputs(model: SiteModel, planner: Planner, paths: list[str]) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
+    """Feeds, sitemap and robots.txt; ``paths`` are every HTML page of the build, for the sitemap."""
     cfg = model.config
     if not cfg.base_url:
         return [], [FileSpec(ROBOTS, "站点", data=robots_txt(None))], [warning("site.toml", 1, NO_BASE_URL, Kind.CONFIG)]
 
-    if paths is None:
-        paths = [p.path for p in _all_pages(model, planner)]
     files = [FileSpec(ROBOTS, "站点", data=robots_txt(absolute(cfg.base_url, SITEMAP)))]
     files.append(FileSpec(SITEMAP, "站点", data=sitemap_xml(model, paths)))
 
@@ -83,16 +77,6 @@ def feed_outputs(model: SiteModel, planner: Planner, paths: list[str] | None = N
         posts = by_section[s.key]
         files.append(FileSpec(section_feed(s.key), "站点", data=atom_feed(model, planner, section_feed(s.key), urls.section(s.key), f"{s.name}（全校） - {cfg.title}", posts)))
     return [], files, []
-
-
-def _all_pages(model: SiteModel, planner: Planner) -> list[PageSpec]:
-    from generator.plan.compare import compare_outputs
-    from generator.search.index import search_outputs
-
-    pages = planner.plan()
-    pages.extend(compare_outputs(model, planner)[0])
-    pages.extend(search_outputs(model, planner)[0])
-    return pages
 
 
 # -- Atom -------------------------------------------------------------------------

@@ -348,9 +348,6 @@ class Planner:
 
     # -- pages ----------------------------------------------------------
 
-    def plan(self) -> list[PageSpec]:
-        return [spec for family in self.families() for spec in family.make()]
-
     def key(self, *parts: object, posts: Iterable[Post] = (), whole: Post | None = None) -> str:
         """A family key: ``parts``, what lists show of ``posts`` (in order) and everything of ``whole``; "" without tokens.
 

@@ -25,7 +25,6 @@ STAGING = ".liangshai-staging"
 @dataclass(frozen=True)
 class WriteReport:
     written: tuple[str, ...]
-    unchanged: int
     deleted: tuple[str, ...]
 
 
@@ -41,7 +40,6 @@ class Writer:
         self.out = out_dir
         self.staging = out_dir / STAGING
         self._staged: list[str] = []
-        self._unchanged = 0
         self._staging_made = False
         if self.staging.exists():
             shutil.rmtree(self.staging)  # left by an interrupted build: never trusted
@@ -50,7 +48,6 @@ class Writer:
         """Stage ``data`` for ``rel`` unless the file already holds exactly these bytes."""
         target = safe_join(self.out, rel)
         if known_same or _same_bytes(target, data):
-            self._unchanged += 1
             return False
         self._stage_path(rel).write_bytes(data)
         self._staged.append(rel)
@@ -61,7 +58,6 @@ class Writer:
         try:
             st_t, st_s = target.stat(), source.stat()
             if st_t.st_size == st_s.st_size and _same_file_bytes(target, source):
-                self._unchanged += 1
                 return False
         except FileNotFoundError:
             pass
@@ -82,8 +78,11 @@ class Writer:
         return tuple(self._staged)
 
     def keep(self) -> None:
-        """Count an output known to be unchanged (its source stamp matches the state)."""
-        self._unchanged += 1
+        """Note an output known to be unchanged (its source stamp matches the state): nothing to do.
+
+        The count it kept (``WriteReport.unchanged``) was read by nobody; the builder's calls stay
+        until the build stage drops them.
+        """
 
     def adopt(self, rels: list[str]) -> None:
         """Record files that worker processes staged with their copy of this writer."""
@@ -116,7 +115,7 @@ class Writer:
                 target.unlink()
                 deleted.append(rel)
                 _prune_empty_dirs(target.parent, self.out)
-        return WriteReport(tuple(self._staged), self._unchanged, tuple(deleted))
+        return WriteReport(tuple(self._staged), tuple(deleted))
 
 
 def staged_name(rel: str) -> str:
