@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -63,11 +64,39 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class Family:
-    """Pages planned together from the same inputs; ``key`` changes whenever they may."""
+    """Pages planned together from the same inputs; ``key`` changes whenever they may.
+
+    ``make`` plans them. The planner's families make them with a `PlanCall`, which
+    pickles (no closure), so a family can go to a worker process started by any method.
+    """
 
     id: str
     key: str
     make: Callable[[], list[PageSpec]]
+
+
+@dataclass(frozen=True)
+class PlanCall:
+    """``planner.<method>(*args)`` as a value: a family's `Family.make`.
+
+    ``single``: the method plans one page (wrapped in a list); ``only``: one page of a
+    paginated list, passed as ``only=`` (0: the front page). Holding the planner and
+    plain arguments rather than a closure keeps a family picklable.
+    """
+
+    planner: Planner
+    method: str
+    args: tuple[Any, ...] = ()
+    single: bool = False
+    only: int | None = None
+
+    def __call__(self) -> list[PageSpec]:
+        plan = getattr(self.planner, self.method)
+        if self.single:
+            return [plan(*self.args)]
+        if self.only is None:
+            return plan(*self.args)
+        return plan(*self.args, only=self.only)
 
 
 class _Summaries(dict):
@@ -365,8 +394,9 @@ class Planner:
         h.update("".join([tokens[p.source] for p in posts]).encode())
         return h.hexdigest()
 
-    def _list_families(self, fid: str, posts: list[Post], make: Callable[[int], list[PageSpec]], *parts: object) -> list[Family]:
-        """One family per page of a paginated list (`_paginate`), ``make(n)`` planning page n (0: the front page).
+    def _list_families(self, fid: str, posts: list[Post], make: tuple[str, tuple[Any, ...]], *parts: object) -> list[Family]:
+        """One family per page of a paginated list (`_paginate`); ``make``: (method, args) of the planner that,
+        called with ``only=n``, plans page n (0: the front page).
 
         A page shows its own posts and its place in the list (the front page also
         the list's length, a numbered page `_pager_cap`), so that is its key: a
@@ -378,14 +408,14 @@ class Planner:
         count = len(posts)
         pages = numbered_pages(count, size)
         return [
-            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else _pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), lambda n=n: make(n))
+            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else _pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), PlanCall(self, *make, only=n))
             for n in range(0, pages + 1)
         ]
 
     def families(self) -> list[Family]:
         """Every page of the plan, grouped by what it is planned from (see `Family`)."""
         posts = self.m.posts
-        out = [Family("home", self.key(posts=posts), lambda: [self.home()]), Family("404", self.key(), lambda: [self.not_found()])]
+        out = [Family("home", self.key(posts=posts), PlanCall(self, "home", single=True)), Family("404", self.key(), PlanCall(self, "not_found", single=True))]
         by_unit: dict[str, list[Post]] = defaultdict(list)
         by_section: dict[str, list[Post]] = defaultdict(list)
         by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
@@ -399,17 +429,17 @@ class Planner:
         for u in self.m.units:
             mine = by_unit[u.slug]
             # the unit page links to this year's comparison page: the as-of year is in its key
-            out.append(Family(f"unit:{u.slug}", self.key(self.m.as_of.year, posts=mine), lambda u=u, mine=mine: [self.unit_page(u, mine)]))
+            out.append(Family(f"unit:{u.slug}", self.key(self.m.as_of.year, posts=mine), PlanCall(self, "unit_page", (u, mine), single=True)))
             for s in self.cfg.sections:
                 col = by_column[(u.slug, s.key)]
-                out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, lambda n, u=u, s=s, col=col: self.column_pages(u, s.key, col, only=n)))
+                out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col))))
             for b in u.branches:
                 rows = by_branch[(u.slug, b.id)]
-                out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), lambda u=u, b=b, rows=rows: [self.branch_page(u, b.id, rows)]))
+                out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), PlanCall(self, "branch_page", (u, b.id, rows), single=True)))
         out.extend(self.post_families(by_column))
         for s in self.cfg.sections:
             col = by_section[s.key]
-            out.extend(self._list_families(f"section:{s.key}", col, lambda n, s=s, col=col: self.section_pages(s.key, col, only=n)))
+            out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col))))
         out.extend(self.tag_families())
         out.extend(self.archive_families())
         return out
@@ -447,13 +477,13 @@ class Planner:
                 # which neighbours exist is hashed too: (p, X) as newer or as older must differ
                 near = [x for x in (newer, older) if x is not None]
                 key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near, whole=p)
-                out.append(Family(f"post:{p.source}", key, lambda p=p, newer=newer, older=older: [self.post_page(p, newer, older)]))
+                out.append(Family(f"post:{p.source}", key, PlanCall(self, "post_page", (p, newer, older), single=True)))
         return out
 
     def home(self) -> PageSpec:
         ctx = self.base(urls.HOME, self.cfg.title)
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        counts = defaultdict(int)
+        counts: defaultdict[str, int] = defaultdict(int)
         last: dict[str, str] = {}
         for p in self.m.posts:
             counts[p.unit] += 1
@@ -488,9 +518,9 @@ class Planner:
         return self._paginate(f"{u.slug}/{key}", col, f"{u.name} · {name}", {"unit": self._unit_info(u)}, [(u.name, urls.unit(u.slug)), (name, None)], u.source, only=only)
 
     def unit_page(self, u: Unit, posts: list[Post]) -> PageSpec:
-        crumbs = [(u.name, None)]
+        crumbs: list[tuple[str, str | None]] = [(u.name, None)]
         ctx = self.base(urls.unit(u.slug), u.name, crumbs)
-        by_branch = defaultdict(int)
+        by_branch: defaultdict[str, int] = defaultdict(int)
         for p in posts:
             if p.branch:
                 by_branch[p.branch] += 1
@@ -569,7 +599,7 @@ class Planner:
         body = self.m.bodies[p.source]
         if self.body_loader is None:
             return body.html
-        return BodyRef(body.digest, lambda: self.body_loader(p))  # type: ignore[misc]
+        return BodyRef(body.digest, functools.partial(self.body_loader, p))
 
     def tag_families(self) -> list[Family]:
         tags: dict[str, list[Post]] = defaultdict(list)
@@ -579,25 +609,21 @@ class Planner:
                 key = urls.tag_slug(t)
                 display.setdefault(key, t)
                 tags[key].append(p)
-
-        def index() -> list[PageSpec]:
-            ctx = self.base(urls.TAGS, "标签", [("标签", None)])
-            ctx["tags"] = [{"name": display[k], "url": urls.tag(display[k]), "count": len(v)} for k, v in sorted(tags.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
-            return [PageSpec(urls.TAGS, "tags.html", ctx, "站点")]
-
         # The index shows names and counts only: an edit that changes no tag keeps it.
-        out = [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), index)]
+        out = [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), PlanCall(self, "tags_index", (dict(tags), display), single=True))]
         for key, posts in sorted(tags.items()):
             name = display[key]
-            out.extend(
-                self._list_families(
-                    f"tag:{key}",
-                    posts,
-                    lambda n, key=key, name=name, posts=posts: self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点", only=n),
-                    name,
-                )
-            )
+            out.extend(self._list_families(f"tag:{key}", posts, ("tag_pages", (key, name, posts)), name))
         return out
+
+    def tags_index(self, tags: dict[str, list[Post]], display: dict[str, str]) -> PageSpec:
+        """The tag index: each tag (by its URL key) with its posts; ``display``: the name it shows."""
+        ctx = self.base(urls.TAGS, "标签", [("标签", None)])
+        ctx["tags"] = [{"name": display[k], "url": urls.tag(display[k]), "count": len(v)} for k, v in sorted(tags.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+        return PageSpec(urls.TAGS, "tags.html", ctx, "站点")
+
+    def tag_pages(self, key: str, name: str, posts: list[Post], only: int | None = None) -> list[PageSpec]:
+        return self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点", only=only)
 
     def archive_families(self) -> list[Family]:
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
@@ -606,36 +632,36 @@ class Planner:
         years: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for (y, mo), posts in sorted(by_month.items(), reverse=True):
             years[y].append((mo, len(posts)))
-
-        def index() -> list[PageSpec]:
-            ctx = self.base(urls.ARCHIVE, "归档", [("归档", None)])
-            ctx["years"] = [
-                {"year": y, "url": urls.archive_year(y), "total": sum(c for _, c in months), "months": [{"month": mo, "count": c, "url": urls.archive_month(y, mo)} for mo, c in months]}
-                for y, months in years.items()
-            ]
-            return [PageSpec(urls.ARCHIVE, "archive.html", ctx, "站点")]
-
-        def year(y: int, months: list[tuple[int, int]]) -> list[PageSpec]:
-            path = urls.archive_year(y)
-            ctx = self.base(path, f"{y}年归档", [("归档", urls.ARCHIVE), (f"{y}年", None)])
-            ctx["year"] = y
-            ctx["months"] = [
-                {"month": mo, "count": c, "url": urls.archive_month(y, mo), "posts": [self.summaries[p.source] for p in by_month[(y, mo)][:YEAR_PREVIEW]]} for mo, c in months
-            ]
-            return [PageSpec(path, "archive_year.html", ctx, "站点")]
-
-        def month(y: int, mo: int, n: int) -> list[PageSpec]:
-            crumbs = [("归档", urls.ARCHIVE), (f"{y}年", urls.archive_year(y)), (f"{mo}月", None)]
-            return self._paginate(f"archive/{y}/{mo:02d}", by_month[(y, mo)], f"{y}年{mo}月", {}, crumbs, "站点", only=n)
-
         # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
-        out = [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), index)]
+        out = [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), PlanCall(self, "archive_index", (dict(years),), single=True))]
         for y, months in years.items():
-            shown = [p for mo, _ in months for p in by_month[(y, mo)][:YEAR_PREVIEW]]
-            out.append(Family(f"archive:{y}", self.key(months, posts=shown), lambda y=y, months=months: year(y, months)))
+            previews = {mo: by_month[(y, mo)][:YEAR_PREVIEW] for mo, _ in months}
+            shown = [p for mo, _ in months for p in previews[mo]]
+            out.append(Family(f"archive:{y}", self.key(months, posts=shown), PlanCall(self, "archive_year", (y, months, previews), single=True)))
             for mo, _ in months:
-                out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], lambda n, y=y, mo=mo: month(y, mo, n)))
+                out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], ("archive_month", (y, mo, by_month[(y, mo)]))))
         return out
+
+    def archive_index(self, years: dict[int, list[tuple[int, int]]]) -> PageSpec:
+        """The archive index: each year, newest first, with its months' (month, count)."""
+        ctx = self.base(urls.ARCHIVE, "归档", [("归档", None)])
+        ctx["years"] = [
+            {"year": y, "url": urls.archive_year(y), "total": sum(c for _, c in months), "months": [{"month": mo, "count": c, "url": urls.archive_month(y, mo)} for mo, c in months]}
+            for y, months in years.items()
+        ]
+        return PageSpec(urls.ARCHIVE, "archive.html", ctx, "站点")
+
+    def archive_year(self, y: int, months: list[tuple[int, int]], previews: dict[int, list[Post]]) -> PageSpec:
+        """A year's archive page: each month's count and its newest posts (``previews``, `YEAR_PREVIEW` of them)."""
+        path = urls.archive_year(y)
+        ctx = self.base(path, f"{y}年归档", [("归档", urls.ARCHIVE), (f"{y}年", None)])
+        ctx["year"] = y
+        ctx["months"] = [{"month": mo, "count": c, "url": urls.archive_month(y, mo), "posts": [self.summaries[p.source] for p in previews[mo]]} for mo, c in months]
+        return PageSpec(path, "archive_year.html", ctx, "站点")
+
+    def archive_month(self, y: int, mo: int, posts: list[Post], only: int | None = None) -> list[PageSpec]:
+        crumbs: list[tuple[str, str | None]] = [("归档", urls.ARCHIVE), (f"{y}年", urls.archive_year(y)), (f"{mo}月", None)]
+        return self._paginate(f"archive/{y}/{mo:02d}", posts, f"{y}年{mo}月", {}, crumbs, "站点", only=only)
 
 
 def file_specs(model: SiteModel, site_dir: Path) -> list[FileSpec]:

@@ -309,6 +309,10 @@ class BodyStore:
         except sqlite3.DatabaseError:
             pass
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled for a worker process: the path only (a SQLite connection never crosses processes)."""
+        return {"path": self.path, "_db": None}
+
     def forget_connection(self) -> None:
         """In a forked child: drop the parent's connection without touching it."""
         self._db = None
