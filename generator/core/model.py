@@ -7,6 +7,7 @@ made: parse builds it in one go, nothing is filled in later.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -129,7 +130,8 @@ class SiteModel:
     config: SiteConfig
     units: tuple[Unit, ...]
     posts: tuple[Post, ...]  # published posts, newest first
-    bodies: dict[str, RenderedBody] = field(hash=False, compare=False)  # by post source
+    # by post source; read-only to every stage (a Mapping): the builder hands in the dict it collected
+    bodies: Mapping[str, RenderedBody] = field(hash=False, compare=False)
     history: History = History(False, "未读取")
     as_of: dt.date = dt.date(1970, 1, 1)
 
