@@ -33,6 +33,10 @@ authors type:
 Images are returned with their EXIF/XMP removed (`attachments.publishable_bytes`,
 the same code the build uses for attachments), named ``image-01.jpg`` … in
 document order. Pure: bytes in, values out; nothing here touches the disk.
+
+This module reads the document and makes its blocks; text tidying, the HTML
+tree and inline Markdown are in `markup`, Word lists, tables and footnotes in
+`tables`.
 """
 
 from __future__ import annotations
