@@ -563,7 +563,7 @@ def test_lost_events_fall_back_to_a_full_rescan(tmp_path: Path) -> None:
     """
     import watchdog.observers.inotify_c as inotify_c
 
-    from generator.serve.server import PreviewServer
+    from generator.serve.server import PreviewServer, preview_builder
 
     # the record we react to is the one watchdog really logs on IN_Q_OVERFLOW
     assert "Inotify queue overflowed" in inspect.getsource(inotify_c)
@@ -572,7 +572,7 @@ def test_lost_events_fall_back_to_a_full_rescan(tmp_path: Path) -> None:
     outside = tmp_path / "outside.md"
     os.link(site / "content/jx/a.md", outside)
     logs: list[str] = []
-    server = PreviewServer(site, port=0, out=tmp_path / "out", log=lambda m, error=False: logs.append(m))
+    server = PreviewServer(preview_builder(site, out=tmp_path / "out"), port=0, log=lambda m, error=False: logs.append(m))
     with server:
         port = int(server.url.rsplit(":", 1)[1].strip("/"))
         assert "原来的正文" in request(port, POST)[2].decode("utf-8")
@@ -648,7 +648,7 @@ def test_requests_for_another_host_are_refused_and_the_status_is_masked(tmp_path
     ],
 )
 def test_host_allowed(bound: str, accepted: list[str], refused: list[str]) -> None:
-    from generator.serve.server import host_allowed
+    from generator.serve.httpd import host_allowed
 
     assert all(host_allowed(h, bound, 8000) for h in accepted)
     assert not any(host_allowed(h, bound, 8000) for h in refused)
