@@ -303,10 +303,10 @@ class Handler(BaseHTTPRequestHandler):
     def _serve_file(self, path: str, head: bool) -> None:
         preview = self.server.preview
         found = resolve_request(preview.out, path, preview.base_path)
-        if found.status == HTTPStatus.MOVED_PERMANENTLY:
+        if found.status == HTTPStatus.MOVED_PERMANENTLY and found.location is not None:
             query = urlsplit(self.path).query
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            self.send_header("Location", found.location + (f"?{query}" if query else ""))  # type: ignore[operator]
+            self.send_header("Location", found.location + (f"?{query}" if query else ""))
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif found.status == HTTPStatus.BAD_REQUEST:

@@ -44,8 +44,11 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from generator.build.builder import Builder, BuildOptions, BuildResult, output_folder_problem
 from generator.parse.privacy import redact
@@ -62,6 +65,9 @@ EXIT_FORCED = 130
 SERVE_DIR = ".liangshai-serve"
 
 QUIET_SECONDS = 0.1  # debounce: rebuild after this long without a new event
+
+# What signal.signal returns and takes: a handler, SIG_DFL / SIG_IGN, or None (set outside Python).
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class ServeError(Exception):
@@ -360,7 +366,7 @@ def _announce(server: PreviewServer, printer: Printer, *, open_browser: bool) ->
             printer(f"无法自动打开浏览器，请手动访问 {server.url}")
 
 
-def _on_sigterm() -> object:
+def _on_sigterm() -> _SignalHandler | None:
     """SIGTERM (a terminal closed, a process manager) stops the preview like Ctrl-C.
 
     Only in this process. When the builder's worker pools use the fork start
@@ -375,7 +381,7 @@ def _on_sigterm() -> object:
         return None
     owner = os.getpid()
 
-    def handler(signum: int, frame: object) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
         if os.getpid() != owner:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
@@ -385,9 +391,9 @@ def _on_sigterm() -> object:
     return signal.signal(signal.SIGTERM, handler)
 
 
-def _restore_sigterm(previous: object) -> None:
+def _restore_sigterm(previous: _SignalHandler | None) -> None:
     if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+        signal.signal(signal.SIGTERM, previous)
 
 
 __all__ = [
