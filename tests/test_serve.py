@@ -226,6 +226,7 @@ def test_served_page_is_the_built_file_plus_only_the_script_tag(tmp_path: Path, 
 
     status, headers, js = p.get("/__liangshai/reload.js")
     assert status == 200 and headers["content-type"] == "text/javascript; charset=utf-8" and b"EventSource" in js
+    assert js == (REPO / "generator/serve/reload.js").read_bytes()  # the package file, as it is
 
     # bound to 127.0.0.1 only (not 0.0.0.0): another address, even a loopback one, is refused
     with pytest.raises(ConnectionRefusedError):
