@@ -116,7 +116,7 @@ class PreviewServer:
         quiet: float = QUIET_SECONDS,
     ) -> None:
         self.builder = builder
-        self.site = builder.site_dir
+        self.site = builder.options.site_dir.resolve()
         self.out = builder.options.output
         check_out_dir(self.site, self.out)
         self.host = host
