@@ -481,7 +481,9 @@ def test_burst_of_500_writes_is_at_most_3_rebuilds_and_equals_a_clean_build(tmp_
         n = i % 50
         (folder / f"n{n:02d}.md").write_text(post_text(title=f"批量文章{n:02d}", date=f"2026-0{1 + n % 6}-{1 + n % 28:02d}", body=f"批量正文{i:03d}。"), encoding="utf-8")
     p.wait_served("/jx/n49/index.html", "批量正文499", timeout=60)
-    after = p.settle(timeout=60)
+    # The search index is brought up to date after the status settles (and a Ctrl-C stops that
+    # update by design): wait long enough for Pagefind too (≈2 s on a loaded CI machine).
+    after = p.settle(timeout=60, quiet=4.0)
     assert after["ok"] is True
     assert 1 <= after["epoch"] - before <= 3, p.output
     assert p.stop() == 0  # nothing may write into the output while it is compared
