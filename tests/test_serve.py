@@ -295,7 +295,8 @@ def test_edited_post_is_served_and_the_terminal_shows_the_rebuild(tmp_path: Path
     # the state is saved after the reload is sent (not before): the edit was incremental, and a state is left for the next run
     assert "渲染 1 页" in out, out
     p.settle()
-    assert (p.out / ".liangshai-state.pickle").is_file() and (p.out / ".liangshai-state.key").is_file()
+    # saved once the search update that follows the reload is done (≈2 s on a loaded machine)
+    poll(lambda: (p.out / ".liangshai-state.pickle").is_file() and (p.out / ".liangshai-state.key").is_file(), "生成状态已保存")
 
 
 def test_rename_based_saves_are_served(tmp_path: Path, serve) -> None:
