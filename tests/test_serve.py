@@ -21,11 +21,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 import pytest
-
 from conftest import REPO, UNIT_TOML, free_port, post_text, run_cli, write_site
 
 DEADLINE = 15.0
@@ -160,7 +160,7 @@ class Preview:
 def serve(tmp_path: Path) -> Iterator[Callable[..., Preview]]:
     started: list[Preview] = []
 
-    def start(site: Path, *extra: str, out: Path | None | str = "tmp", env: dict[str, str] | None = None) -> Preview:
+    def start(site: Path, *extra: str, out: Path | str | None = "tmp", env: dict[str, str] | None = None) -> Preview:
         p = Preview(site, tmp_path / f"out{len(started)}" if out == "tmp" else out, *extra, env=env)  # type: ignore[arg-type]
         started.append(p)
         p.wait_ready()
@@ -349,7 +349,7 @@ def test_deleted_post_404s_and_the_lists_drop_it(tmp_path: Path, serve) -> None:
     assert "页面不存在" in p.get("/jx/b/index.html")[2].decode("utf-8")
     assert not (p.out / "jx/b/index.html").exists()
     for page in lists:
-        poll(lambda: (t := p.text(page)) and "乙篇会议纪要" not in t, f"{page} 不再列出乙篇")
+        poll(lambda page=page: (t := p.text(page)) and "乙篇会议纪要" not in t, f"{page} 不再列出乙篇")
         assert "甲篇会议纪要" in p.text(page)
 
 

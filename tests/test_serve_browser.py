@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from conftest import REPO, post_text
+from playwright.sync_api import Page, expect
 from test_serve import POST, basic_site, serve  # noqa: F401  (serve is the fixture)
 
 pytestmark = pytest.mark.browser
@@ -37,7 +36,7 @@ def reload_listening(page: Page) -> None:
         page.reload()
 
 
-def test_page_reloads_with_the_new_text_after_a_save(tmp_path: Path, serve, page) -> None:
+def test_page_reloads_with_the_new_text_after_a_save(tmp_path: Path, serve, page) -> None:  # noqa: F811  (the fixture)
     site = basic_site(tmp_path / "site")
     p = serve(site)
     # listening before the save, so the test is about reloading, not about a late first load
@@ -52,7 +51,7 @@ def test_page_reloads_with_the_new_text_after_a_save(tmp_path: Path, serve, page
     assert "原来的正文" not in page.inner_text("main")
 
 
-def test_overlay_lists_errors_and_clears_when_fixed_under_a_strict_csp(tmp_path: Path, serve, page) -> None:
+def test_overlay_lists_errors_and_clears_when_fixed_under_a_strict_csp(tmp_path: Path, serve, page) -> None:  # noqa: F811  (the fixture)
     base = (REPO / "themes/default/templates/base.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in base
     site = basic_site(tmp_path / "site", **{"themes/default/templates/base.html": base.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n' + CSP, 1)})
