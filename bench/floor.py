@@ -18,7 +18,7 @@ the same corpus as bench/run.py:
   index cannot take a page in or out, so an edited page's shard is indexed
   again), the smallest, median and largest shard of the built site;
 - Pagefind indexing every post page: in one process, and shard by shard on
-  two service processes as the builder does it (`search._run_services`, the
+  two service processes as the builder does it (`indexer.ShardIndexer.run`, the
   pages linked beforehand), beside Hugo building the same posts (when
   ``hugo`` is on the PATH), for the cold-build target.
 
@@ -48,8 +48,9 @@ sys.path.insert(0, str(HERE))
 import run  # noqa: E402  (bench/run.py: corpus, timing, Hugo site)
 
 sys.path.insert(0, str(run.REPO))
-from generator.search import index as search  # noqa: E402
-from generator.search.index import MEMBERS, pagefind_binary  # noqa: E402
+from generator.search.indexer import JOBS, ShardIndexer  # noqa: E402
+from generator.search.pagefind import pagefind_binary  # noqa: E402
+from generator.search.shards import MEMBERS  # noqa: E402
 
 EDIT_IMPORTS = "import jinja2, markdown, nh3, yaml, frontmatter, generator.build.builder"
 
@@ -138,15 +139,16 @@ def main(argv: list[str] | None = None) -> int:
             work = scratch / f"services-{n}"
             work.mkdir()
             jobs = [(shard, shards[shard]) for shard in sorted(shards)]
+            indexer = ShardIndexer()
             for shard, pages in jobs:
-                search._link_site(out, shard, pages, work)
+                indexer.link_site(out, shard, pages, work)
             t0 = time.perf_counter()
-            outcomes = search._run_services(binary, out, jobs, work, linked=True)
+            outcomes = indexer.run(binary, out, jobs, work, linked=True)
             times.append(time.perf_counter() - t0)
             if any(o is not None and o.is_error for o in outcomes.values()):
                 raise SystemExit(f"floor.py: Pagefind failed: {[str(o) for o in outcomes.values() if o is not None]}")
             shutil.rmtree(work)
-        rows.append((f"Pagefind, the {len(shards)} shards on {search.JOBS} services (as a cold build runs it)", fmt(times)))
+        rows.append((f"Pagefind, the {len(shards)} shards on {JOBS} services (as a cold build runs it)", fmt(times)))
 
     if shutil.which("hugo"):
         hsite = run.ensure_hugo_site(site, args.posts, args.seed)

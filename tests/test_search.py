@@ -14,14 +14,20 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from conftest import REPO, post_text, write_site
-from generator.search import index as search
+
 from generator.build.builder import Builder, BuildOptions
+from generator.core.errors import Kind
+from generator.search import index as search
+from generator.search import indexer, pagefind, shards
+from generator.search.index import SearchIndex
+from generator.search.indexer import ShardIndexer
+from generator.search.pagefind import Service
 from generator.write.output import STAGING, staged_name
 
 BUNDLED = REPO / "themes" / "default" / "templates"
@@ -131,17 +137,29 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+class Recording(ShardIndexer):
+    """Indexes as usual, and records each shard indexed, as the name of its scratch site ("site-<unit>-<year>"), in order."""
+
+    def __init__(self, jobs: int = indexer.JOBS) -> None:
+        super().__init__(jobs)
+        self.runs: list[str] = []
+
+    def index_shard(self, service, out_dir, shard, *rest):
+        self.runs.append(shards.scratch_name("site", shard))
+        return super().index_shard(service, out_dir, shard, *rest)
+
+
+def use_index(monkeypatch, index: SearchIndex) -> SearchIndex:
+    """Builds use ``index`` from now on (the builder reaches the search through the shared `search.DEFAULT`)."""
+    monkeypatch.setattr(search, "DEFAULT", index)
+    return index
+
+
 def record_shards(monkeypatch) -> list[str]:
-    """The shards indexed from now on, as the names of their scratch sites ("site-<unit>-<year>"), in order."""
-    runs: list[str] = []
-    real = search._run_pagefind
-
-    def recording(service, out_dir, shard, pages, scratch, *rest):
-        runs.append(search._scratch_name("site", shard))
-        return real(service, out_dir, shard, pages, scratch, *rest)
-
-    monkeypatch.setattr(search, "_run_pagefind", recording)
-    return runs
+    """The shards builds index from now on (see `Recording`)."""
+    recording = Recording()
+    use_index(monkeypatch, SearchIndex(indexer=recording))
+    return recording.runs
 
 
 def script(path: Path, body: str) -> Path:
@@ -152,7 +170,7 @@ def script(path: Path, body: str) -> Path:
 
 def logging_binary(tmp_path: Path) -> tuple[Path, Path]:
     """A Pagefind that logs each start (its arguments, one line) to a file, then is the real extended binary."""
-    real = search.pagefind_binary()
+    real = pagefind.pagefind_binary()
     assert real is not None
     log = tmp_path / "starts.log"
     return script(tmp_path / "pagefind-logged", f'echo "$*" >> "{log}"\nexec "{real}" "$@"\n'), log
@@ -192,12 +210,12 @@ def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
 
 def pagefind_filter_counts(index: Path) -> dict[str, dict[str, int]]:
     """{filter: {value: pages}} as Pagefind's own filter files in ``index`` (one shard) say."""
-    entry = json.loads((index / search.ENTRY).read_text("utf-8"))
+    entry = json.loads((index / pagefind.ENTRY).read_text("utf-8"))
     counts: dict[str, dict[str, int]] = {}
     for info in entry["languages"].values():
-        meta = search._read_dcd(index / f"pagefind.{info['hash']}.pf_meta")
+        meta = pagefind.read_dcd(index / f"pagefind.{info['hash']}.pf_meta")
         for name, file in meta[3]:
-            key, values = search._read_dcd(index / "filter" / f"{file}.pf_filter")
+            key, values = pagefind.read_dcd(index / "filter" / f"{file}.pf_filter")
             for value, pages in values:
                 counts.setdefault(key, {})[value] = len(pages)
     return counts
@@ -228,7 +246,7 @@ def test_manifest_holds_the_filter_values_and_counts(built) -> None:
 
 def test_page_filters_reads_both_forms() -> None:
     page = '<a href="x" data-pagefind-meta="unit" data-pagefind-filter="unit">机械&amp;工程</a><time data-pagefind-filter="year:2025">2025年</time><span data-pagefind-filter="meeting">党课</span>、<span data-pagefind-filter="meeting">党课</span>'
-    assert search.page_filters(page.encode()) == {"unit": ["机械&工程"], "year": ["2025"], "meeting": ["党课"]}
+    assert shards.page_filters(page.encode()) == {"unit": ["机械&工程"], "year": ["2025"], "meeting": ["党课"]}
 
 
 def test_search_js_uses_only_the_api_and_no_inline_styles() -> None:
@@ -294,31 +312,33 @@ def test_second_build_without_changes_does_not_reindex(built, tmp_path: Path) ->
 
 def test_only_changed_post_pages_need_a_new_index(built, monkeypatch, tmp_path: Path) -> None:
     _, _, out = built
-    ran = record_shards(monkeypatch)
+    recording = Recording()
+    index = SearchIndex(indexer=recording)
+    ran = recording.runs
     failing = script(tmp_path / "pagefind-fails", "echo 'Error: 索引失败' >&2\nexit 1\n")
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(failing))
     # the builder says which HTML changed: list pages only → nothing to index
-    assert search.index_output(out, True, pages=["index.html", "sections/notices/index.html", "compare/2026/index.html", "jx/branch/jx-jg1/index.html", "tags/x/page/2/index.html"]) == []
+    assert index.index_output(out, True, pages=["index.html", "sections/notices/index.html", "compare/2026/index.html", "jx/branch/jx-jg1/index.html", "tags/x/page/2/index.html"]) == []
     assert ran == []
     # a post page changed → index; a failed run leaves a marker ...
-    [problem] = search.index_output(out, True, pages=["index.html", "jx/dangke/index.html"])
+    [problem] = index.index_output(out, True, pages=["index.html", "jx/dangke/index.html"])
     assert ran == ["site-jx-2025"] and "Error: 索引失败" in problem.message and "单位 jx 的 2025 年，退出码 1" in problem.message
-    assert json.loads((out / search.DIRTY).read_text("utf-8")) == ["jx/2025"]
+    assert json.loads((out / shards.DIRTY).read_text("utf-8")) == ["jx/2025"]
     # ... so the next build indexes even though it changed no HTML
-    search.index_output(out, False)
+    index.index_output(out, False)
     assert len(ran) == 2
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
-    assert search.index_output(out, False) == []
-    assert not (out / search.DIRTY).exists()
+    assert index.index_output(out, False) == []
+    assert not (out / shards.DIRTY).exists()
     # without the list of pages, any HTML change means indexing
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(failing))
-    search.index_output(out, True)
+    index.index_output(out, True)
     # every shard was due: at least one was tried (the two services race for the queue, and a
     # binary that never answers fails the rest without trying them) and both are marked behind
     assert len(ran) >= 3 and set(ran[2:]) <= {"site-jx-2025", "site-jx-2026"}
-    assert sorted(json.loads((out / search.DIRTY).read_text("utf-8"))) == ["jx/2025", "jx/2026"]
+    assert sorted(json.loads((out / shards.DIRTY).read_text("utf-8"))) == ["jx/2025", "jx/2026"]
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
-    assert search.index_output(out, False) == [] and not (out / search.DIRTY).exists()
+    assert index.index_output(out, False) == [] and not (out / shards.DIRTY).exists()
 
 
 def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> None:
@@ -344,7 +364,7 @@ def test_edit_reindexes_to_exactly_what_a_clean_build_gives(tmp_path: Path) -> N
     assert {rel: m for rel, m in mtimes.items() if rel.startswith("pagefind/jx/2025/")} == {
         p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind/jx/2025").rglob("*") if p.is_file()
     }
-    assert not (out / search.SCRATCH).exists()
+    assert not (out / shards.SCRATCH).exists()
 
 
 WY_UNIT = 'name = "外国语学院党委"\nkind = "教学单位"\norder = 20\n'
@@ -377,7 +397,9 @@ def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None
         assert build(site, clean).ok
         return tree(clean / "pagefind")
 
-    runs = record_shards(monkeypatch)
+    recording = Recording()
+    use_index(monkeypatch, SearchIndex(indexer=recording))
+    runs = recording.runs
     before = {s: files_of(s) for s in ("jx/2025", "jx/2026", "wy/2025")}
     # a body edit in jx 2026: only that shard is indexed again; the others keep their bytes and mtimes
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
@@ -392,19 +414,18 @@ def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None
     runs.clear()
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "党建动态", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
     read: list[str] = []
-    real_member = search._member
-    monkeypatch.setattr(search, "_member", lambda page: read.append(page.relative_to(out).as_posix()) or real_member(page))
+    use_index(monkeypatch, SearchIndex(indexer=recording, read_member=lambda page: read.append(page.relative_to(out).as_posix()) or shards.member(page)))
     result = build(site, out)
-    monkeypatch.setattr(search, "_member", real_member)
+    use_index(monkeypatch, SearchIndex(indexer=recording))
     # a page read before the commit (search.EarlyIndex) is read from its staged copy
     staged = {f"{STAGING}/{staged_name(p)}": p for p in result.written}
     read = [staged.get(p, p) for p in read]
     assert result.ok and runs == ["site-jx-2026"]
     assert "jx/tongzhi/index.html" in read and "jx/dangke/index.html" not in read
-    assert sorted(read) == sorted(p for p in (*result.written, *result.deleted) if search._is_post_page(p))
+    assert sorted(read) == sorted(p for p in (*result.written, *result.deleted) if shards.is_post_page(p))
     assert tree(out / "pagefind") == clean_tree()
     last_clean = sorted(tmp_path.glob("clean*"))[-1]
-    assert json.loads((out / search.MEMBERS).read_text("utf-8")) == json.loads((last_clean / search.MEMBERS).read_text("utf-8"))
+    assert json.loads((out / shards.MEMBERS).read_text("utf-8")) == json.loads((last_clean / shards.MEMBERS).read_text("utf-8"))
     assert json.loads((out / "pagefind/units.json").read_text("utf-8"))["filters"]["column"] == {"党建动态": 2, "支部生活": 2}  # 通知公告 had only it
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
     assert build(site, out).ok
@@ -440,7 +461,7 @@ def test_edits_reindex_exactly_their_shards(tmp_path: Path, monkeypatch) -> None
     assert runs == [] and files_of("jx/2025") == jx2025
     assert manifest() == ["jx/2025"] and not (out / "pagefind/wy").exists()
     assert tree(out / "pagefind") == clean_tree()
-    assert not (out / search.SCRATCH).exists() and not (out / search.DIRTY).exists()
+    assert not (out / shards.SCRATCH).exists() and not (out / shards.DIRTY).exists()
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt", "wrong"])
@@ -448,21 +469,21 @@ def test_unreadable_membership_file_means_a_full_correct_index(tmp_path: Path, m
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
-    members = json.loads((out / search.MEMBERS).read_text("utf-8"))
+    members = json.loads((out / shards.MEMBERS).read_text("utf-8"))
     assert members["version"] == 2
     assert {p: m[0] for p, m in members["pages"].items()} == {"jx/dangke/index.html": "2025", "jx/tongzhi/index.html": "2026", "jx/weiyuanhui-3/index.html": "2026"}
     assert members["pages"]["jx/dangke/index.html"][1] == {"column": ["支部生活"], "meeting": ["主题党日", "党课"], "unit": ["机械工程学院党委"], "year": ["2025"]}
     if damage == "missing":
-        (out / search.MEMBERS).unlink()
+        (out / shards.MEMBERS).unlink()
     elif damage == "corrupt":
-        (out / search.MEMBERS).write_text('{"version": 1, "pages": {"jx/dangke/ind')
+        (out / shards.MEMBERS).write_text('{"version": 1, "pages": {"jx/dangke/ind')
     else:  # readable, but of another version (here saying every post is in 2025): not trusted
-        (out / search.MEMBERS).write_text(json.dumps({"version": 1, "pages": {p: "2025" for p in members["pages"]}}))
+        (out / shards.MEMBERS).write_text(json.dumps({"version": 1, "pages": {p: "2025" for p in members["pages"]}}))
     runs = record_shards(monkeypatch)
     (site / "content/jx/2025/dangke.md").write_text(post_text("本科生党支部开展主题党日暨党课", "2025-11-20", "支部生活", "学习党史，重温入党誓词，交流心得。", meeting=["主题党日", "党课"], branch="jx-xs1"), encoding="utf-8")
     assert build(site, out).ok
     assert sorted(runs) == ["site-jx-2025", "site-jx-2026"]  # every shard, not just the edited one
-    assert json.loads((out / search.MEMBERS).read_text("utf-8")) == members
+    assert json.loads((out / shards.MEMBERS).read_text("utf-8")) == members
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
@@ -476,7 +497,7 @@ def test_indexes_of_older_builds_are_replaced_by_shards(built, tmp_path: Path, o
     expected = tree(copy / "pagefind")
     # what older builds left: one index right in pagefind/ and no manifest, or
     # one index per unit (pagefind/jx/) listed as {"units": [...]}; no membership file
-    (copy / search.MEMBERS).unlink()
+    (copy / shards.MEMBERS).unlink()
     if old == "single":
         (copy / "pagefind/units.json").unlink()
     else:
@@ -500,10 +521,10 @@ def test_many_shards_take_at_most_two_pagefind_processes_and_give_the_cli_bytes(
     shards = json.loads((out / "pagefind/units.json").read_text("utf-8"))["shards"]
     assert len(shards) == 9
     starts = log.read_text().splitlines()
-    assert 1 <= len(starts) <= search.JOBS and set(starts) == {"--service"}, starts  # not one process per shard
+    assert 1 <= len(starts) <= indexer.JOBS and set(starts) == {"--service"}, starts  # not one process per shard
     # each shard holds the bytes `pagefind --site` gives for its pages (canonicalized), as before the service
-    real = search.pagefind_binary()
-    members = json.loads((out / search.MEMBERS).read_text("utf-8"))["pages"]
+    real = pagefind.pagefind_binary()
+    members = json.loads((out / shards.MEMBERS).read_text("utf-8"))["pages"]
     for shard in shards:
         unit, year = shard["unit"], shard["year"]
         scratch = tmp_path / f"cli-{unit}-{year}"
@@ -511,12 +532,12 @@ def test_many_shards_take_at_most_two_pagefind_processes_and_give_the_cli_bytes(
             if page.startswith(unit + "/") and y == year:
                 (scratch / "site" / page).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(out / page, scratch / "site" / page)
-        run = search.subprocess.run([str(real), "--site", str(scratch / "site"), "--output-path", str(scratch / "index"), "--keep-index-url", "--silent"], capture_output=True, check=False)
+        run = subprocess.run([str(real), "--site", str(scratch / "site"), "--output-path", str(scratch / "index"), "--keep-index-url", "--silent"], capture_output=True, check=False)
         assert run.returncode == 0, run.stderr
         for path in (scratch / "index").iterdir():
-            if path.name.startswith(search.UNUSED):
+            if path.name.startswith(pagefind.UNUSED):
                 path.unlink()
-        search.canonicalize(scratch / "index")
+        pagefind.canonicalize(scratch / "index")
         assert tree(out / "pagefind" / unit / year) == tree(scratch / "index"), f"{unit}/{year}"
 
 
@@ -526,32 +547,29 @@ def test_pagefind_that_dies_on_one_shard_is_restarted_for_the_next(tmp_path: Pat
     out = tmp_path / "out"
     assert build(site, out).ok
     expected = tree(out / "pagefind")
-    monkeypatch.setattr(search, "JOBS", 1)  # one service for the three shards
-    real = search._run_pagefind
     seen: list[tuple[str, str]] = []
 
-    def crash_second(service, out_dir, shard, pages, scratch, *rest):
-        seen.append(shard)
-        if len(seen) == 2:  # the service dies under the second shard
-            service.proc.kill()
-            service.proc.wait()
-        return real(service, out_dir, shard, pages, scratch, *rest)
+    class CrashSecond(ShardIndexer):
+        def index_shard(self, service, out_dir, shard, pages, scratch, *rest):
+            seen.append(shard)
+            if len(seen) == 2:  # the service dies under the second shard
+                service.proc.kill()
+                service.proc.wait()
+            return super().index_shard(service, out_dir, shard, pages, scratch, *rest)
 
-    monkeypatch.setattr(search, "_run_pagefind", crash_second)
-    (out / search.MEMBERS).unlink()  # so every shard is indexed
-    [problem] = search.index_output(out, True, pages=["jx/dangke/index.html"])
+    (out / shards.MEMBERS).unlink()  # so every shard is indexed
+    [problem] = SearchIndex(indexer=CrashSecond(jobs=1)).index_output(out, True, pages=["jx/dangke/index.html"])  # one service for the three shards
     assert len(seen) == 3 and f"单位 jx 的 {seen[1][1]} 年，退出码 -9" in problem.message and "另有" not in problem.message
-    assert json.loads((out / search.DIRTY).read_text("utf-8")) == [f"jx/{seen[1][1]}"]  # the third shard was indexed by a new service
-    monkeypatch.setattr(search, "_run_pagefind", real)
-    assert search.index_output(out, False) == []
-    assert tree(out / "pagefind") == expected and not (out / search.DIRTY).exists()
+    assert json.loads((out / shards.DIRTY).read_text("utf-8")) == [f"jx/{seen[1][1]}"]  # the third shard was indexed by a new service
+    assert SearchIndex(indexer=ShardIndexer(jobs=1)).index_output(out, False) == []
+    assert tree(out / "pagefind") == expected and not (out / shards.DIRTY).exists()
 
 
 def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     result = build(site, tmp_path / "out", env={"PAGEFIND_BINARY_PATH": str(tmp_path / "nope")})
     [p] = [p for p in result.errors]
-    assert (p.path, p.line) == ("site.toml", 1) and "无法运行 Pagefind" in p.message and "搜索索引没有更新" in p.message
+    assert (p.path, p.line, p.kind) == ("site.toml", 1, Kind.SEARCH) and "无法运行 Pagefind" in p.message and "搜索索引没有更新" in p.message
     failing = tmp_path / "fail.sh"
     failing.write_text("#!/bin/sh\necho 'Error: disk full' >&2\nexit 3\n")
     failing.chmod(0o755)
@@ -559,27 +577,27 @@ def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> 
     [p] = [p for p in result.errors]
     assert "Pagefind 建立搜索索引失败（单位 jx 的 2025 年，退出码 3）：Error: disk full" in p.message
     assert p.message.endswith("另有 1 份索引（其他单位或年份的文章）也没有更新。")  # jx 2026: one message, not one per shard
-    assert not (tmp_path / "out2" / search.SCRATCH).exists()
+    assert not (tmp_path / "out2" / shards.SCRATCH).exists()
 
 
 def test_unexpected_index_format_leaves_pagefind_output_alone(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     (bundle / "filter").mkdir(parents=True)
-    (bundle / search.ENTRY).write_text('{"languages":{"zh-cn":{"hash":"zh-cn_x"}}}')
-    (bundle / "pagefind.zh-cn_x.pf_meta").write_bytes(gzip.compress(search.DCD + search.cbor_encode(["1.9", [], [], "not a list"])))
+    (bundle / pagefind.ENTRY).write_text('{"languages":{"zh-cn":{"hash":"zh-cn_x"}}}')
+    (bundle / "pagefind.zh-cn_x.pf_meta").write_bytes(gzip.compress(pagefind.DCD + pagefind.cbor_encode(["1.9", [], [], "not a list"])))
     before = tree(bundle)
     with pytest.raises(ValueError):
-        search.canonicalize(bundle)
+        pagefind.canonicalize(bundle)
     assert tree(bundle) == before
 
 
 def test_cbor_round_trip() -> None:
-    value = ["1.5.2", [["zh-cn_95413ad", 18], ["x", 2**40]], [-1, -300, b"\x00\xff", "党课", []], search._Simple(b"\xf6")]
-    assert search.cbor_decode(search.cbor_encode(value)) == value
+    value = ["1.5.2", [["zh-cn_95413ad", 18], ["x", 2**40]], [-1, -300, b"\x00\xff", "党课", []], pagefind.Simple(b"\xf6")]
+    assert pagefind.cbor_decode(pagefind.cbor_encode(value)) == value
 
 
 def test_extended_binary_is_used() -> None:
-    binary = search.pagefind_binary()
+    binary = pagefind.pagefind_binary()
     assert binary is not None and binary.name == "pagefind_extended"
 
 
@@ -590,7 +608,7 @@ def test_sync_dir_replaces_changed_files_and_removes_stale(tmp_path: Path) -> No
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_text(text)
     keep = (dst / "a").stat().st_mtime_ns
-    search.sync_dir(src, dst, last="entry")
+    shards.sync_dir(src, dst, last="entry")
     assert {k: v.decode() for k, v in tree(dst).items()} == {"a": "1", "d/b": "2", "entry": "new"}
     assert (dst / "a").stat().st_mtime_ns == keep
     assert not (dst / "gone").exists()
@@ -610,7 +628,7 @@ def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp
     assert result.ok and "jx/tongzhi/index.html" in result.written
     assert log.read_text().splitlines() == ["--service"]  # the warmed-up one, used for the shard
     assert "党章" in json.dumps(fragments(out)["/jx/tongzhi/index.html"], ensure_ascii=False)
-    assert not (out / search.WARM_LOG).exists() and search._warm is None
+    assert not (out / pagefind.WARM_LOG).exists() and not search.DEFAULT.warming
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
@@ -619,7 +637,7 @@ def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp
     log.unlink()
     failed = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)})
     assert not failed.ok
-    assert log.read_text().splitlines() == ["--service"] and search._warm is None and not (out / search.WARM_LOG).exists()
+    assert log.read_text().splitlines() == ["--service"] and not search.DEFAULT.warming and not (out / pagefind.WARM_LOG).exists()
 
 
 def test_started_is_set_on_every_path_and_before_pagefind_works(tmp_path: Path, monkeypatch) -> None:
@@ -630,26 +648,29 @@ def test_started_is_set_on_every_path_and_before_pagefind_works(tmp_path: Path, 
     out = tmp_path / "out"
     assert build(site, out).ok
     nothing = threading.Event()
-    assert search.index_output(out, False, started=nothing) == [] and nothing.is_set()
+    assert SearchIndex().index_output(out, False, started=nothing) == [] and nothing.is_set()
     work = threading.Event()
     at_add: list[bool] = []
-    real = search.Service.request
 
-    def spy(self, payload: dict) -> dict:
-        if payload["type"] == "AddDir":
-            at_add.append(work.is_set())
-        return real(self, payload)
+    class Spy(Service):
+        def request(self, payload: dict) -> dict:
+            if payload["type"] == "AddDir":
+                at_add.append(work.is_set())
+            return super().request(payload)
 
-    monkeypatch.setattr(search.Service, "request", spy)
-    assert search.index_output(out, True, pages=["jx/dangke/index.html"], started=work) == [] and at_add == [True]
+    class Spying(ShardIndexer):
+        def service(self, binary, scratch, name):
+            return Spy(binary, scratch, name)
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("boom")
+    assert SearchIndex(indexer=Spying()).index_output(out, True, pages=["jx/dangke/index.html"], started=work) == [] and at_add == [True]
 
-    monkeypatch.setattr(search, "_index_shards", boom)
+    class Boom(ShardIndexer):
+        def run(self, *args, **kwargs):
+            raise RuntimeError("boom")
+
     failed = threading.Event()
     with pytest.raises(RuntimeError):
-        search.index_output(out, True, pages=["jx/dangke/index.html"], started=failed)
+        SearchIndex(indexer=Boom()).index_output(out, True, pages=["jx/dangke/index.html"], started=failed)
     assert failed.is_set()
 
 
@@ -677,11 +698,11 @@ def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_nex
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
     with pytest.raises(RuntimeError, match="boom"):
         build(site, out)
-    assert json.loads((out / search.CHANGING).read_text("utf-8")) == ["jx/tongzhi/index.html"]
+    assert json.loads((out / shards.CHANGING).read_text("utf-8")) == ["jx/tongzhi/index.html"]
     monkeypatch.setattr(target, name, real)
     assert build(site, out).ok  # not a no-op: no key vouches for the output the failed build left
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
-    assert not (out / search.CHANGING).exists()
+    assert not (out / shards.CHANGING).exists()
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
@@ -708,7 +729,7 @@ def test_search_beside_or_after_the_state_save_gives_the_same_index(tmp_path: Pa
     assert build(site, out).ok
     assert threads == ([] if overlap_max == 0 else ["search"])  # the first build makes the whole index: not beside
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
-    assert not (out / search.CHANGING).exists()
+    assert not (out / shards.CHANGING).exists()
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
@@ -722,15 +743,15 @@ def test_small_update_only_when_the_index_is_whole_and_nothing_big_is_pending(tm
     page = ["jx/dangke/index.html"]
     assert search.small_update(out, page, 10)
     assert not search.small_update(out, page * 11, 10)
-    (out / search.CHANGING).write_text(json.dumps([f"jx/p{i}/index.html" for i in range(11)]), encoding="utf-8")
+    (out / shards.CHANGING).write_text(json.dumps([f"jx/p{i}/index.html" for i in range(11)]), encoding="utf-8")
     assert not search.small_update(out, page, 10)  # a stopped build left many pages behind
-    (out / search.CHANGING).write_text("[not json", encoding="utf-8")
+    (out / shards.CHANGING).write_text("[not json", encoding="utf-8")
     assert not search.small_update(out, page, 10)  # unreadable: every page is read again
-    (out / search.CHANGING).unlink()
-    (out / search.DIRTY).write_text('["jx/2025"]', encoding="utf-8")
+    (out / shards.CHANGING).unlink()
+    (out / shards.DIRTY).write_text('["jx/2025"]', encoding="utf-8")
     assert not search.small_update(out, page, 10)
-    (out / search.DIRTY).unlink()
-    (out / search.MEMBERS).unlink()
+    (out / shards.DIRTY).unlink()
+    (out / shards.MEMBERS).unlink()
     assert not search.small_update(out, page, 10)
 
 
@@ -793,8 +814,14 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     assert build(site, out).ok
     early = spy_early(monkeypatch)
     events: list[str] = []
-    real_link, real_commit = search._link_site, generator.write.output.Writer.commit
-    monkeypatch.setattr(search, "_link_site", lambda *a, **k: events.append("link") or real_link(*a, **k))
+    real_commit = generator.write.output.Writer.commit
+
+    class Linking(ShardIndexer):
+        def link_site(self, *args, **kwargs):
+            events.append("link")
+            return super().link_site(*args, **kwargs)
+
+    use_index(monkeypatch, SearchIndex(indexer=Linking()))
     monkeypatch.setattr(generator.write.output.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
     real_families = generator.plan.pages.Planner.families
     monkeypatch.setattr(generator.plan.pages.Planner, "families", lambda *a, **k: events.append("lists") or real_families(*a, **k))
@@ -815,8 +842,8 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
-    assert (out / search.MEMBERS).read_bytes() == (clean / search.MEMBERS).read_bytes()
-    for hidden in (search.CHANGING, search.DIRTY, search.SCRATCH, STAGING):
+    assert (out / shards.MEMBERS).read_bytes() == (clean / shards.MEMBERS).read_bytes()
+    for hidden in (shards.CHANGING, shards.DIRTY, shards.SCRATCH, STAGING):
         assert not (out / hidden).exists(), hidden
 
 
@@ -830,7 +857,7 @@ def test_a_build_that_fails_after_the_early_index_began_changes_no_index(tmp_pat
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
-    before = tree(out / "pagefind"), (out / search.MEMBERS).read_bytes()
+    before = tree(out / "pagefind"), (out / shards.MEMBERS).read_bytes()
     early = spy_early(monkeypatch)
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
     if failure == "template":  # the column list, rendered after the post pages, breaks
@@ -846,16 +873,16 @@ def test_a_build_that_fails_after_the_early_index_began_changes_no_index(tmp_pat
         with pytest.raises(RuntimeError, match="boom"):
             build(site, out)
     assert [e.outcome for e in early] == ["dropped"]
-    assert (tree(out / "pagefind"), (out / search.MEMBERS).read_bytes()) == before
-    assert not (out / search.SCRATCH).exists() and not (out / STAGING).exists()
+    assert (tree(out / "pagefind"), (out / shards.MEMBERS).read_bytes()) == before
+    assert not (out / shards.SCRATCH).exists() and not (out / STAGING).exists()
     assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
 
 
 def same_index_as_a_clean_build(site: Path, out: Path, clean: Path) -> None:
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
-    assert (out / search.MEMBERS).read_bytes() == (clean / search.MEMBERS).read_bytes()
-    for hidden in (search.CHANGING, search.DIRTY, search.SCRATCH, STAGING):
+    assert (out / shards.MEMBERS).read_bytes() == (clean / shards.MEMBERS).read_bytes()
+    for hidden in (shards.CHANGING, shards.DIRTY, shards.SCRATCH, STAGING):
         assert not (out / hidden).exists(), hidden
 
 
@@ -869,7 +896,7 @@ def test_the_first_post_of_a_unit_without_posts_is_indexed_early(tmp_path: Path,
     (site / "content/wy/2026/xuexi.md").write_text(post_text("外国语学院党委理论学习中心组学习会", "2026-03-02", "党建动态", "学习民法典。"), encoding="utf-8")
     assert build(site, out).ok
     assert [e.outcome for e in early] == ["installed"]
-    assert "wy/xuexi/index.html" in json.loads((out / search.MEMBERS).read_text("utf-8"))["pages"]
+    assert "wy/xuexi/index.html" in json.loads((out / shards.MEMBERS).read_text("utf-8"))["pages"]
     same_index_as_a_clean_build(site, out, tmp_path / "clean")
 
 
@@ -882,7 +909,7 @@ def test_a_page_a_stopped_build_left_to_index_and_now_deleted_is_not_indexed(tmp
     new.write_text(post_text("机械工程学院召开党委会", "2026-03-20", "党建动态", "会议传达学习了民法典。", meeting="党委会"), encoding="utf-8")
     # the disk as a build killed right after its commit leaves it: pages in place, listed in CHANGING, not indexed
     assert Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31), defer_search=True)).build().ok
-    assert "jx/xinwen/index.html" in json.loads((out / search.CHANGING).read_text("utf-8"))
+    assert "jx/xinwen/index.html" in json.loads((out / shards.CHANGING).read_text("utf-8"))
     early = spy_early(monkeypatch)
     new.unlink()
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。"), encoding="utf-8")
@@ -911,7 +938,7 @@ def test_a_failure_just_before_the_commit_leaves_no_search_thread_or_scratch(tmp
         build(site, out)
     assert [e.outcome for e in early] == ["dropped"]
     assert not [t for t in threading.enumerate() if t.name == "liangshai-search"]
-    assert not (out / search.SCRATCH).exists() and not (out / STAGING).exists()
+    assert not (out / shards.SCRATCH).exists() and not (out / STAGING).exists()
     assert tree(out / "pagefind") == before
 
 
@@ -932,7 +959,7 @@ def _live_pagefinds() -> list[str]:
 
 
 @pytest.mark.parametrize("when", ["before", "during"])
-def test_a_stopped_search_update_gives_way_and_the_next_one_completes_it(tmp_path: Path, when: str) -> None:
+def test_a_stopped_search_update_gives_way_and_the_next_one_completes_it(tmp_path: Path, monkeypatch, when: str) -> None:
     """serve's search update stops when another change comes in: Pagefind is killed, nothing is reported, the next update makes it whole."""
     import threading
 
@@ -948,27 +975,26 @@ def test_a_stopped_search_update_gives_way_and_the_next_one_completes_it(tmp_pat
     if when == "before":
         stop.set()
     else:  # once Pagefind has its work: kill it mid-shard
-        real = search._run_pagefind
 
-        def run_pagefind(service, *args, **kwargs):
-            threading.Timer(0.05, stop.set).start()
-            return real(service, *args, **kwargs)
+        class Stopping(ShardIndexer):
+            def index_shard(self, service, *args, **kwargs):
+                threading.Timer(0.05, stop.set).start()
+                return super().index_shard(service, *args, **kwargs)
 
-        search._run_pagefind, restore = run_pagefind, real
+        use_index(monkeypatch, SearchIndex(indexer=Stopping()))
     try:
         assert builder.update_search(stop=stop) == []  # nothing to report: it gave way
     finally:
-        if when == "during":
-            search._run_pagefind = restore
+        monkeypatch.undo()
     assert stop.is_set() and _live_pagefinds() == []
-    assert not (out / search.SCRATCH).exists()
-    assert "jx/xinwen/index.html" in json.loads((out / search.CHANGING).read_text("utf-8"))
+    assert not (out / shards.SCRATCH).exists()
+    assert "jx/xinwen/index.html" in json.loads((out / shards.CHANGING).read_text("utf-8"))
     # stopped before it began it reads nothing; stopped in Pagefind, the shard stays marked
-    assert (out / search.DIRTY).is_file() == (when == "during")
+    assert (out / shards.DIRTY).is_file() == (when == "during")
     # the shard that was behind keeps its old index until then (the manifest counts the pages already)
-    assert {k: v for k, v in tree(out / "pagefind").items() if k != search.MANIFEST} == {k: v for k, v in before.items() if k != search.MANIFEST}
+    assert {k: v for k, v in tree(out / "pagefind").items() if k != shards.MANIFEST} == {k: v for k, v in before.items() if k != shards.MANIFEST}
     assert builder.update_search() == []
-    assert not (out / search.DIRTY).exists() and not (out / search.CHANGING).exists()
+    assert not (out / shards.DIRTY).exists() and not (out / shards.CHANGING).exists()
     same_index_as_a_clean_build(site, out, tmp_path / "clean")
 
 
@@ -984,17 +1010,17 @@ def test_a_stop_that_comes_before_a_services_process_starts_still_stops_it(tmp_p
     (site / "content/jx/2026/xinwen.md").write_text(post_text("机械工程学院召开党委会", "2026-03-20", "党建动态", "会议传达学习了民法典。", meeting="党委会"), encoding="utf-8")
     assert builder.build().ok
     stop = threading.Event()
-    real = search._link_site
 
-    def link(*args, **kwargs):
-        made = real(*args, **kwargs)
-        stop.set()
-        time.sleep(3 * search.STOP_POLL)  # the watcher sees the stop before any process exists
-        return made
+    class Slow(ShardIndexer):
+        def link_site(self, *args, **kwargs):
+            made = super().link_site(*args, **kwargs)
+            stop.set()
+            time.sleep(3 * indexer.STOP_POLL)  # the watcher sees the stop before any process exists
+            return made
 
-    monkeypatch.setattr(search, "_link_site", link)
+    use_index(monkeypatch, SearchIndex(indexer=Slow()))
     assert builder.update_search(stop=stop) == []
-    assert _live_pagefinds() == [] and (out / search.DIRTY).is_file()  # the shard was not indexed
-    monkeypatch.setattr(search, "_link_site", real)
+    assert _live_pagefinds() == [] and (out / shards.DIRTY).is_file()  # the shard was not indexed
+    monkeypatch.undo()
     assert builder.update_search() == []
     same_index_as_a_clean_build(site, out, tmp_path / "clean")

@@ -28,6 +28,7 @@ class Kind(str, Enum):
     CONTENT = "content"
     THEME = "theme"
     PRIVACY = "privacy"
+    SEARCH = "search"  # the Pagefind index (located at site.toml:1: no file of the site is at fault)
 
 
 @dataclass(frozen=True, order=True)

@@ -1,0 +1,234 @@
+"""Search stage: indexing shards with Pagefind services — the part of the search a test replaces.
+
+`ShardIndexer` indexes a list of shards into the scratch folder with at most
+``jobs`` Pagefind processes in service mode, each taking the next shard,
+biggest first, when done with one: the extended binary takes about 0.2 s of
+CPU to start, once per process rather than once per shard. Each shard's
+pages are first linked into a scratch site of their own (`link_site`), since
+post pages carry no year in their path and Pagefind's ``--glob`` cannot pick
+a shard; the index it gives is canonicalized (`pagefind.canonicalize`).
+Tests hand `SearchIndex` a subclass that records or breaks `index_shard` /
+`link_site`, or a ``jobs`` of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import posixpath
+import shutil
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from generator.core.errors import Problem
+from generator.search.pagefind import ENTRY, UNUSED, Service, ServiceError, Warming, canonicalize
+from generator.search.problems import STOPPED, search_error, search_warning
+from generator.search.shards import Shard, scratch_name, where
+
+JOBS = 2  # Pagefind processes (services) at a time, each multi-threaded already
+STOP_POLL = 0.05  # seconds: how often a run with a stop event looks at it
+
+Work = list[tuple[Shard, list[str]]]  # (shard, its post pages)
+
+
+class ShardIndexer:
+    """Indexes shards into ``<scratch>/index-<unit>-<year>`` with Pagefind services."""
+
+    def __init__(self, jobs: int = JOBS) -> None:
+        self.jobs = jobs
+
+    def service(self, binary: Path, scratch: Path, name: str) -> Service:
+        """A new (not yet started) Pagefind service: it starts at its first request."""
+        return Service(binary, scratch, name)
+
+    def run(
+        self,
+        binary: Path,
+        out_dir: Path,
+        work: Work,
+        scratch: Path,
+        started: threading.Event | None = None,
+        linked: bool = False,
+        stop: threading.Event | None = None,
+        warm: Warming | None = None,
+    ) -> dict[Shard, Problem | None]:
+        """Index the shards of ``work``: {shard: None, a warning (not canonical) or an error}.
+
+        ``linked``: the shards' scratch sites are made already (`link_site`).
+        ``stop``: once set, the services are killed and no shard is begun; every
+        shard not indexed by then has an error outcome (`STOPPED` or the killed
+        service's), so `shards.install_shards` leaves it marked for the next run.
+        ``warm``: a service warmed up for this run, taken as the first service (closed in any case).
+        """
+        return _Pool(self, binary, out_dir, work, scratch, started, linked, stop, warm).run()
+
+    def link_site(self, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, read: Callable[[str], Path | None] | None = None) -> Problem | None:
+        """A site of just the shard's pages, at their own paths (so their URLs): hard links to ``read(page)`` (the output's page by default).
+
+        (``read`` gives None only for a page about to be deleted, which is in no shard.)
+        """
+        site = (scratch / scratch_name("site", shard)).absolute()
+        try:
+            for page in pages:
+                source = read(page) if read else out_dir / page
+                if source is None:
+                    continue
+                target = site / page
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copyfile(source, target)
+        except OSError as exc:
+            return search_error(f"无法准备搜索索引（{where(shard)}）：{exc.strerror}。搜索索引没有更新。")
+        return None
+
+    def index_shard(
+        self, service: Service, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, started: threading.Event | None = None, linked: bool = False
+    ) -> Problem | None:
+        """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
+
+        ``started`` is set once the shard's pages are handed to Pagefind (see `SearchIndex.index_output`).
+        ``linked``: its scratch site is made already (`link_site`).
+        """
+        site = (scratch / scratch_name("site", shard)).absolute()
+        dest = (scratch / scratch_name("index", shard)).absolute()
+        if not linked and (problem := self.link_site(out_dir, shard, pages, scratch)) is not None:
+            return problem
+        try:
+            _add_site(service, site, dest, started)
+        except OSError as exc:
+            return search_error(f"无法运行 Pagefind（{service.binary}）：{exc.strerror}。搜索索引没有更新。")
+        except ServiceError as exc:
+            code = f"，退出码 {exc.exit}" if exc.exit is not None else ""
+            return search_error(f"Pagefind 建立搜索索引失败（{where(shard)}{code}）：{exc.detail}。搜索索引没有更新。")
+        finally:
+            shutil.rmtree(site, ignore_errors=True)
+        if not (dest / ENTRY).is_file():
+            return search_error(f"Pagefind 建立搜索索引失败（{where(shard)}）：没有写出 {ENTRY}。搜索索引没有更新。")
+        for path in dest.iterdir():  # Pagefind's own UIs: search.js uses only the JS API
+            if path.name.startswith(UNUSED):
+                path.unlink()
+        try:
+            canonicalize(dest)
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+            return search_warning(f"无法整理 Pagefind 的筛选索引（{exc}），搜索仍然可用，但 pagefind/ 里的几个文件每次生成可能不同。请使用 pyproject.toml 中写明的 Pagefind 版本。")
+        return None
+
+
+def _add_site(service: Service, site: Path, dest: Path, started: threading.Event | None) -> None:
+    """As `pagefind --site <site> --output-path <dest> --keep-index-url`, through ``service``."""
+    index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+    try:
+        if started is not None:
+            started.set()
+        service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+        # GetFiles, not WriteFiles: the service answers WriteFiles before every file is
+        # on disk (seen under load: canonicalize then read a half-written filter file),
+        # so the files come back in the answer and are written here, whole.
+        files = service.request({"type": "GetFiles", "index_id": index})["files"]
+        for item in files:
+            rel = posixpath.normpath(str(item["path"]).lstrip("/"))
+            if rel.startswith("..") or rel == ".":
+                raise ServiceError(f"Pagefind 给出的文件路径不在索引文件夹内：{item['path']!r}")
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(item["content"]))
+    finally:
+        if service.proc is not None and service.proc.poll() is None:
+            try:
+                service.request({"type": "DeleteIndex", "index_id": index})  # its memory, before the next shard
+            except ServiceError:
+                pass
+
+
+class _Pool:
+    """One `ShardIndexer.run`: its queue of shards, the services working on it, and their outcomes."""
+
+    def __init__(
+        self,
+        indexer: ShardIndexer,
+        binary: Path,
+        out_dir: Path,
+        work: Work,
+        scratch: Path,
+        started: threading.Event | None,
+        linked: bool,
+        stop: threading.Event | None,
+        warm: Warming | None,
+    ) -> None:
+        self.indexer = indexer
+        self.binary = binary
+        self.out_dir = out_dir
+        self.scratch = scratch
+        self.started = started
+        self.linked = linked
+        self.stop = stop
+        self.warming = warm
+        self.queue = sorted(work, key=lambda item: (-len(item[1]), item[0]))  # the biggest shard first
+        self.lock = threading.Lock()
+        self.outcomes: dict[Shard, Problem | None] = {}
+        self.running: list[Service] = []
+        self.finished = threading.Event()
+
+    def run(self) -> dict[Shard, Problem | None]:
+        warm = self.warming.take() if self.warming is not None else None
+        workers = min(self.indexer.jobs, len(self.queue))
+        watcher = threading.Thread(target=self._watch, name="pagefind-stop", daemon=True) if self.stop is not None else None
+        if watcher is not None:
+            watcher.start()
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for future in [pool.submit(self._worker, n, warm) for n in range(workers)]:
+                    future.result()
+        finally:
+            self.finished.set()
+            if watcher is not None:
+                watcher.join()
+            if self.warming is not None:
+                self.warming.close()  # used and done, or not used (no work, another binary)
+        for shard, _ in self.queue:  # never begun: stopped
+            self.outcomes[shard] = dataclasses.replace(STOPPED, message=STOPPED.message.format(where=where(shard)))
+        return self.outcomes
+
+    def _take(self) -> tuple[Shard, list[str]] | None:
+        with self.lock:
+            return self.queue.pop(0) if self.queue and not (self.stop is not None and self.stop.is_set()) else None
+
+    def _watch(self) -> None:
+        assert self.stop is not None
+        # Until the run ends, not once: a worker that took its shard just before the stop
+        # starts its service (lazily, at its first request) after it.
+        while not self.finished.wait(STOP_POLL):
+            if self.stop.is_set():
+                with self.lock:
+                    for service in self.running:
+                        if service.proc is not None and service.proc.poll() is None:
+                            service.proc.kill()  # its reader gets EOF: that shard fails
+
+    def _worker(self, n: int, warm: Service | None) -> None:
+        use_warm = n == 0 and warm is not None and warm.binary == self.binary
+        service = warm if use_warm and warm is not None else self.indexer.service(self.binary, self.scratch, str(n))
+        with self.lock:
+            self.running.append(service)
+        try:
+            while (item := self._take()) is not None:
+                shard, pages = item
+                outcome = self.outcomes[shard] = self.indexer.index_shard(service, self.out_dir, shard, pages, self.scratch, self.started, self.linked)
+                if outcome is not None and outcome.is_error and service.proc is not None and service.proc.poll() is not None:
+                    if not service.answered:
+                        # It died before answering anything: a broken binary, which
+                        # would fail the other shards the same way.
+                        self._fail_rest(shard, outcome)
+                        return
+                    service.proc = None  # it crashed on that shard: a new one for the next
+        finally:
+            if service is not warm:
+                service.close()  # the warm one: `run` closes it
+
+    def _fail_rest(self, shard: Shard, outcome: Problem) -> None:
+        while (rest := self._take()) is not None:
+            self.outcomes[rest[0]] = dataclasses.replace(outcome, message=outcome.message.replace(where(shard), where(rest[0]), 1))
