@@ -518,14 +518,14 @@ def test_many_shards_take_at_most_two_pagefind_processes_and_give_the_cli_bytes(
     binary, log = logging_binary(tmp_path)
     out = tmp_path / "out"
     assert build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)}).ok
-    shards = json.loads((out / "pagefind/units.json").read_text("utf-8"))["shards"]
-    assert len(shards) == 9
+    listed = json.loads((out / "pagefind/units.json").read_text("utf-8"))["shards"]
+    assert len(listed) == 9
     starts = log.read_text().splitlines()
     assert 1 <= len(starts) <= indexer.JOBS and set(starts) == {"--service"}, starts  # not one process per shard
     # each shard holds the bytes `pagefind --site` gives for its pages (canonicalized), as before the service
     real = pagefind.pagefind_binary()
     members = json.loads((out / shards.MEMBERS).read_text("utf-8"))["pages"]
-    for shard in shards:
+    for shard in listed:
         unit, year = shard["unit"], shard["year"]
         scratch = tmp_path / f"cli-{unit}-{year}"
         for page, (y, _) in members.items():
@@ -686,20 +686,25 @@ def test_a_build_stopped_between_its_pages_and_its_index_is_made_good_by_the_nex
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
     assert build(site, out).ok
-    target, name = (search, "_install_shards") if where == "search" else (generator.write.output.Writer, "commit")
-    real = getattr(target, name)
+    real = generator.write.output.Writer.commit
+
+    class Boom(ShardIndexer):
+        def run(self, *args, **kwargs):
+            raise RuntimeError("boom")
 
     def boom(*args, **kwargs):
-        if where == "commit":
-            real(*args, **kwargs)  # every page in place, then the process "dies"
+        real(*args, **kwargs)  # every page in place, then the process "dies"
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(target, name, boom)
+    if where == "search":
+        use_index(monkeypatch, SearchIndex(indexer=Boom()))
+    else:
+        monkeypatch.setattr(generator.write.output.Writer, "commit", boom)
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部学习民法典。"), encoding="utf-8")
     with pytest.raises(RuntimeError, match="boom"):
         build(site, out)
     assert json.loads((out / shards.CHANGING).read_text("utf-8")) == ["jx/tongzhi/index.html"]
-    monkeypatch.setattr(target, name, real)
+    monkeypatch.undo()
     assert build(site, out).ok  # not a no-op: no key vouches for the output the failed build left
     assert "民法典" in json.dumps(fragments(out), ensure_ascii=False).replace("\u200b", "")
     assert not (out / shards.CHANGING).exists()
