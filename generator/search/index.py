@@ -115,11 +115,11 @@ class SearchIndex:
         if binary is None or not out_dir.is_dir():
             return
         warming = Warming(binary, out_dir)
+        warming.start()  # before it is published: a run that takes it joins its thread
         with self._lock:
             previous, self._warming = self._warming, warming
         if previous is not None:
             previous.close()
-        warming.start()
 
     def release(self) -> None:
         """Stop a warmed-up service nobody used (a build that failed, or needed no index)."""

@@ -56,7 +56,7 @@ ALL = _All()  # a marker or list that cannot be read names no shards or pages: r
 
 Shard = tuple[str, str]  # (unit folder, year)
 Member = tuple[str, dict[str, list[str]]]  # a post page's year (its shard) and its filter values {filter: [values]}
-ReadMember = Callable[[Path], "Member | None"]
+ReadMember = Callable[[Path], Member | None]  # `member`, or a test's spy on it
 
 
 def where(shard: Shard) -> str:
