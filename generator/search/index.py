@@ -54,7 +54,7 @@ from generator.core.errors import Problem
 from generator.core.model import SiteModel
 from generator.plan.pages import FileSpec, PageSpec, Planner
 from generator.search import page as search_page
-from generator.search.indexer import ShardIndexer
+from generator.search.indexer import ShardIndexer, Work
 from generator.search.pagefind import Warming, pagefind_binary
 from generator.search.problems import NO_BINARY
 from generator.search.shards import (
@@ -228,11 +228,30 @@ class SearchIndex:
                 return [NO_BINARY]
             scratch.mkdir()
             try:
-                outcomes = self.indexer.run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started, stop=stop, warm=self._take_warming())
+                outcomes = self._run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started=started, stop=stop)
             except BaseException:
                 shutil.rmtree(scratch, ignore_errors=True)
                 raise
         return install_shards(out_dir, update.members, outcomes)
+
+    def _run(
+        self,
+        binary: Path,
+        out_dir: Path,
+        work: Work,
+        scratch: Path,
+        started: threading.Event | None = None,
+        linked: bool = False,
+        stop: threading.Event | None = None,
+    ) -> dict[Shard, Problem | None]:
+        """`ShardIndexer.run` with the warmed-up service as its first, which is stopped afterwards whatever happened."""
+        warming = self._take_warming()
+        try:
+            warm = warming.take() if warming is not None else None
+            return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm)
+        finally:
+            if warming is not None:
+                warming.close()
 
 
 class EarlyIndex:
@@ -343,7 +362,7 @@ class EarlyIndex:
         outcomes = {}
         if binary is not None:
             work = [(s, shards[s]) for s in wanted]
-            outcomes = indexer.run(binary, out_dir, work, scratch, linked=True, stop=self._stop, warm=self.index._take_warming())
+            outcomes = self.index._run(binary, out_dir, work, scratch, linked=True, stop=self._stop)
         return _Prepared(update, outcomes, pages, folders)
 
     def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:

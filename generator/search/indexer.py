@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from generator.core.errors import Problem
-from generator.search.pagefind import ENTRY, UNUSED, Service, ServiceError, Warming, canonicalize
+from generator.search.pagefind import ENTRY, UNUSED, Service, ServiceError, canonicalize
 from generator.search.problems import STOPPED, search_error, search_warning
 from generator.search.shards import Shard, scratch_name, where
 
@@ -53,7 +53,7 @@ class ShardIndexer:
         started: threading.Event | None = None,
         linked: bool = False,
         stop: threading.Event | None = None,
-        warm: Warming | None = None,
+        warm: Service | None = None,
     ) -> dict[Shard, Problem | None]:
         """Index the shards of ``work``: {shard: None, a warning (not canonical) or an error}.
 
@@ -61,7 +61,7 @@ class ShardIndexer:
         ``stop``: once set, the services are killed and no shard is begun; every
         shard not indexed by then has an error outcome (`STOPPED` or the killed
         service's), so `shards.install_shards` leaves it marked for the next run.
-        ``warm``: a service warmed up for this run, taken as the first service (closed in any case).
+        ``warm``: a service warmed up for this run, taken as the first service (its owner closes it).
         """
         return _Pool(self, binary, out_dir, work, scratch, started, linked, stop, warm).run()
 
@@ -158,7 +158,7 @@ class _Pool:
         started: threading.Event | None,
         linked: bool,
         stop: threading.Event | None,
-        warm: Warming | None,
+        warm: Service | None,
     ) -> None:
         self.indexer = indexer
         self.binary = binary
@@ -167,7 +167,7 @@ class _Pool:
         self.started = started
         self.linked = linked
         self.stop = stop
-        self.warming = warm
+        self.warm = warm
         self.queue = sorted(work, key=lambda item: (-len(item[1]), item[0]))  # the biggest shard first
         self.lock = threading.Lock()
         self.outcomes: dict[Shard, Problem | None] = {}
@@ -175,21 +175,18 @@ class _Pool:
         self.finished = threading.Event()
 
     def run(self) -> dict[Shard, Problem | None]:
-        warm = self.warming.take() if self.warming is not None else None
         workers = min(self.indexer.jobs, len(self.queue))
         watcher = threading.Thread(target=self._watch, name="pagefind-stop", daemon=True) if self.stop is not None else None
         if watcher is not None:
             watcher.start()
         try:
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                for future in [pool.submit(self._worker, n, warm) for n in range(workers)]:
+                for future in [pool.submit(self._worker, n) for n in range(workers)]:
                     future.result()
         finally:
             self.finished.set()
             if watcher is not None:
                 watcher.join()
-            if self.warming is not None:
-                self.warming.close()  # used and done, or not used (no work, another binary)
         for shard, _ in self.queue:  # never begun: stopped
             self.outcomes[shard] = dataclasses.replace(STOPPED, message=STOPPED.message.format(where=where(shard)))
         return self.outcomes
@@ -209,9 +206,9 @@ class _Pool:
                         if service.proc is not None and service.proc.poll() is None:
                             service.proc.kill()  # its reader gets EOF: that shard fails
 
-    def _worker(self, n: int, warm: Service | None) -> None:
-        use_warm = n == 0 and warm is not None and warm.binary == self.binary
-        service = warm if use_warm and warm is not None else self.indexer.service(self.binary, self.scratch, str(n))
+    def _worker(self, n: int) -> None:
+        warm = self.warm
+        service = warm if n == 0 and warm is not None and warm.binary == self.binary else self.indexer.service(self.binary, self.scratch, str(n))
         with self.lock:
             self.running.append(service)
         try:
@@ -227,7 +224,7 @@ class _Pool:
                     service.proc = None  # it crashed on that shard: a new one for the next
         finally:
             if service is not warm:
-                service.close()  # the warm one: `run` closes it
+                service.close()  # the warm one: its owner closes it
 
     def _fail_rest(self, shard: Shard, outcome: Problem) -> None:
         while (rest := self._take()) is not None:
