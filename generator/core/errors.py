@@ -117,15 +117,17 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...], *, lead: str =
 
 
 def toml_line_finder(text: str) -> Callable[..., int]:
-    """Return ``find(table, key, index=0)`` → 1-based line of a key (best effort).
+    """Return ``find(table, key, index=0, fallback=None)`` → 1-based line of a key (best effort).
 
     tomllib gives no positions, so we scan the text: track the current table
     header and report the line of ``key =`` inside it (the nth array table
-    when ``index`` is given). Falls back to the table header, then line 1.
+    when ``index`` is given). Falls back to the table header, then line 1;
+    a ``fallback`` line replaces the header for a key that is not written
+    (a _unit.toml reports a missing branch key on line 1, site.toml on the header).
     """
     lines = text.splitlines()
 
-    def find(table: str, key: str | None = None, index: int = 0) -> int:
+    def find(table: str, key: str | None = None, index: int = 0, fallback: int | None = None) -> int:
         current = ""
         seen = -1
         header_line = 1
@@ -142,6 +144,8 @@ def toml_line_finder(text: str) -> Callable[..., int]:
             in_table = current == table and (seen == index or not line.startswith("[["))
             if key and in_table and re.match(rf"^{re.escape(key)}\s*=", line) and (table == "" or seen == index):
                 return no
+        if key and fallback is not None:
+            return fallback
         return header_line if table else 1
 
     return find
