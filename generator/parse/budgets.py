@@ -42,96 +42,123 @@ def _block_patterns(nesting: int) -> tuple[re.Pattern[str], re.Pattern[str]]:
 def markdown_problems(body: str, body_line: int, relpath: str, limits: LimitsConfig) -> list[Problem]:
     """Why ``body`` must not be rendered (at most one problem of each kind), or []."""
     nesting = limits.markdown_nesting
-    out: list[Problem] = []
-
-    def line_of(pos: int) -> int:
-        return body_line + body.count("\n", 0, pos)
-
-    # block level: ">" quotes and list indentation, per line
-    quotes, indent = _block_patterns(nesting)
-    for m in quotes.finditer(body):
-        depth = m.group().count(">")
-        if depth > nesting:
-            out.append(error(relpath, line_of(m.start()), f"正文这一行的引用符号“>”嵌套了 {depth} 层，超过上限 {nesting} 层（site.toml [limits] markdown_nesting）。这样的正文无法转换为网页；请减少“>”，需要原样显示时写成“\\>”。"))
-            break
-    for m in indent.finditer(body):
-        width = len(m.group().expandtabs(4))
-        if width // 4 > nesting:
-            out.append(error(relpath, line_of(m.start()), f"正文这一行缩进了 {width} 个空格（列表嵌套约 {width // 4} 层），超过上限 {nesting} 层（site.toml [limits] markdown_nesting）。这样的正文无法转换为网页；请减少缩进或列表层数。"))
-            break
-
+    out = _block_problems(body, body_line, relpath, nesting)
     # inline: brackets, unfinished tags and emphasis, per paragraph. Most bodies are
     # cleared by two upper bounds without the walk: every opener scanning the whole
     # body, every run of * and _ opening a level.
     openers = len(_OPENERS.findall(body))
     if openers * len(body) <= MARKDOWN_COST and openers <= nesting and sum((len(r) + 1) // 2 for r in _RUNS.findall(body)) <= nesting:
         return out
-    block_start = 0
-    stacks: dict[str, list[int]] = {"[": [], "<": []}  # unmatched "[" / "<tag" positions in this paragraph
-    cost = 0
-    emphasis = 0
-    reported: set[str] = set()
+    return _InlineWalk(body, body_line, relpath, nesting, out).run()
 
-    def close_block(end: int) -> None:
-        nonlocal cost, emphasis
+
+def _block_problems(body: str, body_line: int, relpath: str, nesting: int) -> list[Problem]:
+    """Block level: ">" quotes and list indentation, per line (the first of each kind)."""
+    out: list[Problem] = []
+    quotes, indent = _block_patterns(nesting)
+    for m in quotes.finditer(body):
+        depth = m.group().count(">")
+        if depth > nesting:
+            line = body_line + body.count("\n", 0, m.start())
+            out.append(error(relpath, line, f"正文这一行的引用符号“>”嵌套了 {depth} 层，超过上限 {nesting} 层（site.toml [limits] markdown_nesting）。这样的正文无法转换为网页；请减少“>”，需要原样显示时写成“\\>”。"))
+            break
+    for m in indent.finditer(body):
+        width = len(m.group().expandtabs(4))
+        if width // 4 > nesting:
+            line = body_line + body.count("\n", 0, m.start())
+            out.append(error(relpath, line, f"正文这一行缩进了 {width} 个空格（列表嵌套约 {width // 4} 层），超过上限 {nesting} 层（site.toml [limits] markdown_nesting）。这样的正文无法转换为网页；请减少缩进或列表层数。"))
+            break
+    return out
+
+
+class _InlineWalk:
+    """One pass over the body's inline tokens, paragraph by paragraph, adding to ``out``.
+
+    State of the current paragraph: the unmatched "[" and "<tag" positions, the
+    scanning cost so far and the emphasis depth; ``reported`` keeps each kind of
+    problem to one.
+    """
+
+    def __init__(self, body: str, body_line: int, relpath: str, nesting: int, out: list[Problem]) -> None:
+        self.body, self.body_line, self.relpath, self.nesting, self.out = body, body_line, relpath, nesting, out
+        self.block_start = 0
+        self.stacks: dict[str, list[int]] = {"[": [], "<": []}  # unmatched "[" / "<tag" positions in this paragraph
+        self.cost = 0
+        self.emphasis = 0
+        self.reported: set[str] = set()
+
+    def line_of(self, pos: int) -> int:
+        return self.body_line + self.body.count("\n", 0, pos)
+
+    def _report(self, kind: str, pos: int, message: str) -> None:
+        if kind not in self.reported:
+            self.reported.add(kind)
+            self.out.append(error(self.relpath, self.line_of(pos), message))
+
+    def run(self) -> list[Problem]:
+        for m in _TOKENS.finditer(self.body):
+            token = m.group()
+            pos = m.start()
+            if token[0] == "\n":
+                self.close_block(pos)
+                self.block_start = m.end()
+                continue
+            if token[0] == "\\":
+                continue
+            if token == "[" or token == "<":
+                self._open(token, pos)
+            elif token == "]" or token == ">":
+                stack = self.stacks["[" if token == "]" else "<"]
+                if stack:
+                    self.cost += pos - stack.pop()
+            else:  # a run of * and _
+                self._run(token, pos, m.end())
+            if len(self.out) >= 5:
+                break
+        self.close_block(len(self.body))
+        return self.out
+
+    def _open(self, token: str, pos: int) -> None:
+        self.stacks[token].append(pos)
+        if token == "[" and len(self.stacks["["]) > self.nesting:
+            self._report("depth", pos, f"正文这一行的方括号“[”嵌套了超过 {self.nesting} 层（site.toml [limits] markdown_nesting），这样的正文转换为网页会非常慢。请检查是否有多余的“[”，需要原样显示时写成“\\[”。")
+
+    def _run(self, token: str, pos: int, end: int) -> None:
+        """A run of * and _: opens or closes emphasis levels, the way Markdown decides."""
+        body = self.body
+        before = body[pos - 1] if pos > 0 else "\n"
+        after = body[end] if end < len(body) else "\n"
+        levels = (len(token) + 1) // 2
+        opener = not after.isspace() and (before.isspace() or not before.isalnum())
+        closer = not before.isspace() and (after.isspace() or not after.isalnum())
+        if opener and closer:
+            opener = self.emphasis == 0
+        if opener and not after.isspace():
+            self.emphasis += levels
+            if self.emphasis > self.nesting:
+                self._report("emphasis", pos, f"正文这一行的强调符号“*”“_”嵌套约 {self.emphasis} 层，超过上限 {self.nesting} 层（site.toml [limits] markdown_nesting）。这样的正文无法转换为网页；请检查连续的 * 或 _，需要原样显示时写成“\\*”“\\_”。")
+        elif closer:
+            self.emphasis = max(0, self.emphasis - levels)
+
+    def close_block(self, end: int) -> None:
+        """The paragraph ends at ``end``: every unmatched opener scans to it."""
         count = 0
-        for stack in stacks.values():
+        for stack in self.stacks.values():
             count += len(stack)
             for pos in stack:
-                cost += end - pos  # an unmatched opener scans to the paragraph's end
-        if cost > MARKDOWN_COST and "cost" not in reported:
-            reported.add("cost")
+                self.cost += end - pos  # an unmatched opener scans to the paragraph's end
+        if self.cost > MARKDOWN_COST:
             what = f"有 {count} 个没有配对的“[”或“<”" if count else "方括号嵌套很深"
-            out.append(
-                error(
-                    relpath,
-                    line_of(block_start),
-                    f"正文从这一行起的一段中{what}，转换为网页时要反复扫描整段"
-                    f"（估计 {cost:,} 步，上限 {MARKDOWN_COST:,} 步），会让生成慢上几十秒。请删掉多余的符号，需要原样显示时写成“\\[”“\\<”，或把这一段分成几段。",
-                )
+            self._report(
+                "cost",
+                self.block_start,
+                f"正文从这一行起的一段中{what}，转换为网页时要反复扫描整段"
+                f"（估计 {self.cost:,} 步，上限 {MARKDOWN_COST:,} 步），会让生成慢上几十秒。请删掉多余的符号，需要原样显示时写成“\\[”“\\<”，或把这一段分成几段。",
             )
-        for stack in stacks.values():
+        for stack in self.stacks.values():
             stack.clear()
-        cost = 0
-        emphasis = 0
-
-    for m in _TOKENS.finditer(body):
-        token = m.group()
-        pos = m.start()
-        if token[0] == "\n":
-            close_block(pos)
-            block_start = m.end()
-            continue
-        if token[0] == "\\":
-            continue
-        if token == "[" or token == "<":
-            stacks[token].append(pos)
-            if token == "[" and len(stacks["["]) > nesting and "depth" not in reported:
-                reported.add("depth")
-                out.append(error(relpath, line_of(pos), f"正文这一行的方括号“[”嵌套了超过 {nesting} 层（site.toml [limits] markdown_nesting），这样的正文转换为网页会非常慢。请检查是否有多余的“[”，需要原样显示时写成“\\[”。"))
-        elif token == "]" or token == ">":
-            stack = stacks["[" if token == "]" else "<"]
-            if stack:
-                cost += pos - stack.pop()
-        else:  # a run of * and _
-            before = body[pos - 1] if pos > 0 else "\n"
-            after = body[m.end()] if m.end() < len(body) else "\n"
-            levels = (len(token) + 1) // 2
-            opener = not after.isspace() and (before.isspace() or not before.isalnum())
-            closer = not before.isspace() and (after.isspace() or not after.isalnum())
-            if opener and closer:
-                opener = emphasis == 0
-            if opener and not after.isspace():
-                emphasis += levels
-                if emphasis > nesting and "emphasis" not in reported:
-                    reported.add("emphasis")
-                    out.append(error(relpath, line_of(pos), f"正文这一行的强调符号“*”“_”嵌套约 {emphasis} 层，超过上限 {nesting} 层（site.toml [limits] markdown_nesting）。这样的正文无法转换为网页；请检查连续的 * 或 _，需要原样显示时写成“\\*”“\\_”。"))
-            elif closer:
-                emphasis = max(0, emphasis - levels)
-        if len(out) >= 5:
-            break
-    close_block(len(body))
-    return out
+        self.cost = 0
+        self.emphasis = 0
 
 
 def post_size_problem(raw: bytes, relpath: str, limits: LimitsConfig) -> Problem | None:

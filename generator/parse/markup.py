@@ -31,7 +31,7 @@ from generator.core.errors import Problem, error, warning
 from generator.core.model import Attachment, FileFacts, Post, RenderedBody
 from generator.core.urls import collision_key
 from generator.load import attachments as att
-from generator.parse.post import _attachment_kind, confine, lookup_file, post_slug
+from generator.parse.paths import _attachment_kind, confine, lookup_file, post_slug
 
 # Bump when the Markdown settings or the sanitiser policy change: cached bodies
 # rendered with other settings must not be reused.
@@ -251,16 +251,26 @@ class _Links:
         if target not in self.links:
             self.links.append(target)
         if target.endswith(".md"):
-            found = lookup_file(self.files, target)
-            if found is None:
-                self._report(error, raw, f"链接的文章“{path}”不存在（应在 {target}）。请检查文件名和大小写。")
-                return None
-            parts_t = found[0].split("/")
-            slug, _ = post_slug(found[0])
-            here = f"{post.unit}/{post.slug}"
-            there = f"{parts_t[1]}/{slug}"
-            return quote(posixpath.relpath(there, here) + "/index.html") + frag
-        target, why = confine(src_dir, path, self.unit_dir)
+            return self._post_link(target, raw, path, frag)
+        return self._file_link(src_dir, raw, path, frag)
+
+    def _post_link(self, target: str, raw: str, path: str, frag: str) -> str | None:
+        """A link to another post: the relative URL of its page."""
+        post = self.post
+        found = lookup_file(self.files, target)
+        if found is None:
+            self._report(error, raw, f"链接的文章“{path}”不存在（应在 {target}）。请检查文件名和大小写。")
+            return None
+        parts_t = found[0].split("/")
+        slug, _ = post_slug(found[0])
+        here = f"{post.unit}/{post.slug}"
+        there = f"{parts_t[1]}/{slug}"
+        return quote(posixpath.relpath(there, here) + "/index.html") + frag
+
+    def _file_link(self, src_dir: str, raw: str, path: str, frag: str) -> str | None:
+        """A link to (or image of) a file in the unit's folder: published beside the page."""
+        shown = raw[:60]
+        target, _ = confine(src_dir, path, self.unit_dir)
         if target is None:
             self._report(error, raw, f"链接“{shown}”指向本单位文件夹 {self.unit_dir}/ 以外的文件，不能发布。请把文件放在文章旁边。")
             return None
@@ -272,23 +282,28 @@ class _Links:
                 self._report(error, raw, f"链接或图片“{path}”不存在（应在 {target}）。请检查文件名和大小写。")
             return None
         target, facts = found
-        if facts.escapes:
-            self._report(error, raw, f"“{path}”是指向单位文件夹以外的链接（symlink），不能发布。")
-            return None
         name = unicodedata.normalize("NFC", posixpath.basename(target))
-        if att.is_active(name):
-            self._report(error, raw, f"“{path}”是网页或脚本类文件（{att.extension(name)}），发布后会在本站运行，不能链接或插入。请转换为 PDF 或图片（JPG、PNG）。")
+        why = self._unpublishable(target, path, name, facts.escapes)
+        if why is not None:
+            self._report(error, raw, why)
             return None
-        if collision_key(name) == "index.html":
-            self._report(error, raw, f"两个输出使用同一路径（不区分大小写）：文件 {target} 与文章页面 {post.unit}/{post.slug}/index.html。请给文件改名。")
-            return None
-        for a in (*post.attachments, *self.resources):
-            if collision_key(a.name) == collision_key(name) and a.source != target:
-                self._report(error, raw, f"两个文件同名“{name}”（{a.source} 与 {target}，不区分大小写），发布后会互相覆盖，请改名其中一个。")
-                return None
-        if not any(a.source == target for a in (*post.attachments, *self.resources)):
+        if not any(a.source == target for a in (*self.post.attachments, *self.resources)):
             self.resources.append(Attachment(name, target, facts.size, _attachment_kind(name)))
         return quote(name) + frag
+
+    def _unpublishable(self, target: str, path: str, name: str, escapes: bool) -> str | None:
+        """Why an existing file cannot be published beside the page, or None."""
+        post = self.post
+        if escapes:
+            return f"“{path}”是指向单位文件夹以外的链接（symlink），不能发布。"
+        if att.is_active(name):
+            return f"“{path}”是网页或脚本类文件（{att.extension(name)}），发布后会在本站运行，不能链接或插入。请转换为 PDF 或图片（JPG、PNG）。"
+        if collision_key(name) == "index.html":
+            return f"两个输出使用同一路径（不区分大小写）：文件 {target} 与文章页面 {post.unit}/{post.slug}/index.html。请给文件改名。"
+        for a in (*post.attachments, *self.resources):
+            if collision_key(a.name) == collision_key(name) and a.source != target:
+                return f"两个文件同名“{name}”（{a.source} 与 {target}，不区分大小写），发布后会互相覆盖，请改名其中一个。"
+        return None
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:

@@ -41,38 +41,11 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[Problem]]:
+    """The front-matter as a mapping node, or the problems that say why it is not one."""
     try:
-        try:
-            # libyaml composes ~10x faster; on any error we compose again with the
-            # pure-Python loader, whose messages and marks the hints below expect.
-            # Heavily nested text goes to the Python loader too: only it stops at
-            # Python's recursion limit, which is how deep nesting is reported.
-            if fm_text.count("[") + fm_text.count("{") > 64:
-                raise RecursionError
-            node = yaml.compose(fm_text, Loader=_FAST_LOADER)
-        except (yaml.YAMLError, RecursionError):
-            node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
+        node = _compose_node(fm_text)
     except yaml.MarkedYAMLError as exc:
-        pre = _precheck_lines(fm_text.split("\n"), relpath)
-        if pre:
-            return None, pre
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 2) if mark else 2
-        what = (exc.problem or "").strip()
-        hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来；方括号 [ ] 和花括号 { } 要成对。"
-        context = (exc.context or "").strip()
-        started = exc.context_mark.line + 2 if exc.context_mark is not None else line
-        if "quoted scalar" in context:
-            # YAML only notices a missing closing quote at the end: point at the opening one
-            line = started
-            hint = "这一行的引号没有结束：开头用了引号，结尾也要用同样的引号（\" 或 '）。"
-        elif "flow" in context and started != line:
-            hint = f"第 {started} 行开始的方括号 [ 或花括号 {{ 没有成对结束。" + hint
-        if "duplicate" in what:
-            hint = ""
-        elif "alias" in what or "anchor" in what:
-            hint = "“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。"
-        return None, [error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）。{hint}")]
+        return None, _precheck_lines(fm_text.split("\n"), relpath) or [_marked_problem(exc, relpath)]
     except RecursionError:
         # PyYAML composes nested lists recursively: [[[[…]]]] thousands deep.
         return None, [error(relpath, 2, "front-matter 嵌套的层数太多（方括号 [ 或花括号 { 套了上百层），无法读取。字段的值只能是文字或文字列表。")]
@@ -92,6 +65,40 @@ def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[
             return None, pre
         return None, [error(relpath, node.start_mark.line + 2, "front-matter 应当是“字段: 值”的形式，每行一个字段，例如“title: 支部委员会会议纪要”。")]
     return node, []
+
+
+def _compose_node(fm_text: str) -> yaml.Node | None:
+    """Compose with libyaml (~10x faster); on any error compose again with the
+    pure-Python loader, whose messages and marks `_marked_problem` expects.
+    Heavily nested text goes to the Python loader too: only it stops at
+    Python's recursion limit, which is how deep nesting is reported."""
+    try:
+        if fm_text.count("[") + fm_text.count("{") > 64:
+            raise RecursionError
+        return yaml.compose(fm_text, Loader=_FAST_LOADER)
+    except (yaml.YAMLError, RecursionError):
+        return yaml.compose(fm_text, Loader=yaml.SafeLoader)
+
+
+def _marked_problem(exc: yaml.MarkedYAMLError, relpath: str) -> Problem:
+    """A YAML syntax error at its line, with the hint that fits what PyYAML says."""
+    mark = exc.problem_mark or exc.context_mark
+    line = (mark.line + 2) if mark else 2
+    what = (exc.problem or "").strip()
+    hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来；方括号 [ ] 和花括号 { } 要成对。"
+    context = (exc.context or "").strip()
+    started = exc.context_mark.line + 2 if exc.context_mark is not None else line
+    if "quoted scalar" in context:
+        # YAML only notices a missing closing quote at the end: point at the opening one
+        line = started
+        hint = "这一行的引号没有结束：开头用了引号，结尾也要用同样的引号（\" 或 '）。"
+    elif "flow" in context and started != line:
+        hint = f"第 {started} 行开始的方括号 [ 或花括号 {{ 没有成对结束。" + hint
+    if "duplicate" in what:
+        hint = ""
+    elif "alias" in what or "anchor" in what:
+        hint = "“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。"
+    return error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）。{hint}")
 
 
 def _is_null(node: yaml.Node) -> bool:
