@@ -106,7 +106,7 @@ class Finding:
 def id18_valid(digits: str) -> bool:
     if len(digits) != 18 or not digits[:17].isdigit():
         return False
-    total = sum(int(c) * w for c, w in zip(digits[:17], _W))
+    total = sum(int(c) * w for c, w in zip(digits[:17], _W, strict=True))
     return "10X98765432"[total % 11] == digits[17].upper()
 
 
@@ -192,61 +192,80 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
     # Only "\n" ends a line: str.splitlines() would also split at \x0b, \x1c or
     # U+2028 and make every later line number disagree with the editor's.
     for no, raw in enumerate(text.split("\n"), first_line):
-        if not raw:
-            continue
-        norm, index = _normalise(raw)
-        # characters already part of a finding: one byte each, so a line with
-        # thousands of numbers costs linear time, not quadratic
-        taken = bytearray(len(norm))
-
-        def add(rule: str, m: re.Match[str], masked: bool = True) -> None:
-            start, end = m.span()
-            if any(taken[start:end]):
-                return
-            if rule != "secret" and rule != "address" and _inside_identifier(norm, start, end):
-                return
-            original = raw[index[start] : index[end - 1] + 1]
-            digits = re.sub(r"\D", "", m.group())
-            if rule != "secret" and digits in allowed:
-                return
-            taken[start:end] = b"\x01" * (end - start)
-            if rule == "address":
-                shown = mask_address(m.group())
-            elif rule == "mobile":
-                # the number without +86 / separators: 138****8000, however it was written
-                shown = mask(digits[-11:])
-            elif masked:
-                shown = mask(_digits(m.group()) if rule.startswith("id") else digits)
-            else:
-                shown = m.group()
-            findings.append(Finding(rule, no, index[start] + 1, original, shown))
-
-        if _NUMERIC_HINT.search(norm):
-            ids = [(m, d) for m in _ID18.finditer(norm) if _id_shaped(d := _digits(m.group()))]
-            for m, digits in ids:
-                if id18_valid(digits):
-                    add("id18", m)
-            # A Luhn-valid card outranks an ID-shaped number whose check character is
-            # wrong: the card reading is the more likely one, and it is an error.
-            for m in _CARD.finditer(norm):
-                digits = re.sub(r"\D", "", m.group())
-                if 16 <= len(digits) <= 19 and luhn_valid(digits):
-                    add("bankcard", m)
-            for m, digits in ids:
-                if not id18_valid(digits):
-                    add("id18-invalid", m)
-            for m in _ID15.finditer(norm):
-                if _id_shaped(re.sub(r"\D", "", m.group())):
-                    add("id15", m)
-            for m in _MOBILE.finditer(norm):
-                add("mobile", m)
-        for m in _SECRET_RE.finditer(norm):
-            add("secret", m, masked=False)
-        if _ADDRESS_HINT.search(norm):
-            for m in _ADDRESS.finditer(norm):
-                add("address", m)
+        if raw:
+            findings.extend(_LineScan(no, raw, allowed).run())
     findings.sort(key=lambda f: (f.line, f.column))
     return findings
+
+
+class _LineScan:
+    """The findings of one line, rule by rule, each character claimed by at most one finding."""
+
+    def __init__(self, no: int, raw: str, allowed: frozenset[str]) -> None:
+        self.no, self.raw, self.allowed = no, raw, allowed
+        self.norm, self.index = _normalise(raw)
+        # characters already part of a finding: one byte each, so a line with
+        # thousands of numbers costs linear time, not quadratic
+        self.taken = bytearray(len(self.norm))
+        self.findings: list[Finding] = []
+
+    def run(self) -> list[Finding]:
+        norm = self.norm
+        if _NUMERIC_HINT.search(norm):
+            self._numbers()
+        for m in _SECRET_RE.finditer(norm):
+            self.add("secret", m, masked=False)
+        if _ADDRESS_HINT.search(norm):
+            for m in _ADDRESS.finditer(norm):
+                self.add("address", m)
+        return self.findings
+
+    def _numbers(self) -> None:
+        norm = self.norm
+        ids = [(m, d) for m in _ID18.finditer(norm) if _id_shaped(d := _digits(m.group()))]
+        for m, digits in ids:
+            if id18_valid(digits):
+                self.add("id18", m)
+        # A Luhn-valid card outranks an ID-shaped number whose check character is
+        # wrong: the card reading is the more likely one, and it is an error.
+        for m in _CARD.finditer(norm):
+            digits = re.sub(r"\D", "", m.group())
+            if 16 <= len(digits) <= 19 and luhn_valid(digits):
+                self.add("bankcard", m)
+        for m, digits in ids:
+            if not id18_valid(digits):
+                self.add("id18-invalid", m)
+        for m in _ID15.finditer(norm):
+            if _id_shaped(re.sub(r"\D", "", m.group())):
+                self.add("id15", m)
+        for m in _MOBILE.finditer(norm):
+            self.add("mobile", m)
+
+    def add(self, rule: str, m: re.Match[str], masked: bool = True) -> None:
+        start, end = m.span()
+        if any(self.taken[start:end]):
+            return
+        if rule != "secret" and rule != "address" and _inside_identifier(self.norm, start, end):
+            return
+        index = self.index
+        original = self.raw[index[start] : index[end - 1] + 1]
+        digits = re.sub(r"\D", "", m.group())
+        if rule != "secret" and digits in self.allowed:
+            return
+        self.taken[start:end] = b"\x01" * (end - start)
+        self.findings.append(Finding(rule, self.no, index[start] + 1, original, _shown(rule, m.group(), digits, masked)))
+
+
+def _shown(rule: str, matched: str, digits: str, masked: bool) -> str:
+    """How a finding is quoted to the author: masked, never the number itself."""
+    if rule == "address":
+        return mask_address(matched)
+    if rule == "mobile":
+        # the number without +86 / separators: 138****8000, however it was written
+        return mask(digits[-11:])
+    if masked:
+        return mask(_digits(matched) if rule.startswith("id") else digits)
+    return matched
 
 
 def redact(text: str) -> str:
