@@ -46,12 +46,6 @@ def _attachment_kind(name: str) -> str:
     }.get(ext, "文件")
 
 
-def resolve_relative(base_dir: str, target: str) -> str | None:
-    """Join a post-relative reference; None when it is absolute or escapes upward past content/."""
-    path, _ = confine(base_dir, target, "content")
-    return path
-
-
 def confine(base_dir: str, target: str, inside: str) -> tuple[str | None, str | None]:
     """Resolve ``target`` (as written, relative to ``base_dir``) and keep it under ``inside``.
 
