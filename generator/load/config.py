@@ -77,6 +77,10 @@ class LimitsConfig:
     image_megapixels: int = 50  # width × height of an image, read from its header
 
 
+# The budgets when site.toml has no [limits]: the default argument of every reader.
+DEFAULT_LIMITS = LimitsConfig()
+
+
 LIMIT_KEYS: dict[str, tuple[str, int]] = {
     "post_kb": ("文章文件大小（KB）", 16),
     "markdown_nesting": ("正文嵌套层数", 4),

@@ -22,7 +22,7 @@ from pathlib import Path
 from generator.core.errors import Problem, error, warning
 from generator.core.model import UNIT_FILE, FileFacts
 from generator.load.attachments import DocumentText, read_document, reader_key
-from generator.load.config import LimitsConfig
+from generator.load.config import DEFAULT_LIMITS, LimitsConfig
 
 CONTENT = "content"
 # Editor droppings and OS metadata: never content.
@@ -104,7 +104,7 @@ class Sources:
         return {rel: (self.stamps[rel], f.text) for rel, f in self.files.items() if f.text is not None}
 
 
-def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = LimitsConfig()) -> Sources:
+def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = DEFAULT_LIMITS) -> Sources:
     """``known``: document text from the previous build, reused while the stamp (and the
     reader and `[limits]` it was read with) is the same."""
     known = known or {}
