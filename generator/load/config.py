@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from generator.core.errors import ConfigError, Kind, Problem, choices_text, closest, control_message, error, toml_line_finder, toml_problem
+from generator.core.errors import ConfigError, Kind, Problem, choices_text, control_message, did_you_mean, error, toml_line_finder, toml_problem
 
 CONFIG_NAME = "site.toml"
 
@@ -202,7 +203,7 @@ def _refuse_bidi(data: object, text: str, bad, path: str = "") -> None:
         # written literally the line is found; written as an escape, the key's first line
         at = text.find(m.group())
         leaf = path.rsplit(".", 1)[-1]
-        line = text[:at].count("\n") + 1 if at >= 0 else next((no for no, l in enumerate(text.split("\n"), 1) if re.match(rf"\s*{re.escape(leaf)}\s*=", l)), 1)
+        line = text[:at].count("\n") + 1 if at >= 0 else next((no for no, row in enumerate(text.split("\n"), 1) if re.match(rf"\s*{re.escape(leaf)}\s*=", row)), 1)
         bad(line, control_message(path, m.group()))
 
 
@@ -215,12 +216,23 @@ def load_config(site_dir: Path) -> SiteConfig:
     return parse_config(raw, CONFIG_NAME)
 
 
+class _Problems:
+    """Every problem found in one configuration file, each at its line: ``bad(line, message)``."""
+
+    def __init__(self, relpath: str) -> None:
+        self.relpath = relpath
+        self.found: list[Problem] = []
+
+    def __call__(self, line: int, msg: str) -> None:
+        self.found.append(error(self.relpath, line, msg, Kind.CONFIG))
+
+
+def _unknown_key(where: str, key: str, allowed: list[str] | tuple[str, ...]) -> str:
+    """The message for a key that is not one of ``allowed`` (``where``: "[site] 中" or "")."""
+    return f"{where}未知的配置项“{key}”" + did_you_mean(key, allowed) + f"可用的有：{choices_text(allowed)}。"
+
+
 def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
-    problems: list[Problem] = []
-
-    def bad(line: int, msg: str) -> None:
-        problems.append(error(relpath, line, msg, Kind.CONFIG))
-
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -230,14 +242,30 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([toml_problem(exc, text, relpath)]) from None
 
+    bad = _Problems(relpath)
     find = toml_line_finder(text)
     _refuse_bidi(data, text, bad)
-
     for key in data:
         if key not in _TOP_KEYS:
-            hint = closest(key, sorted(_TOP_KEYS))
-            bad(find("", key), f"未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(_TOP_KEYS))}。")
+            bad(find("", key), _unknown_key("", key, sorted(_TOP_KEYS)))
+    site = _parse_site(data, find, bad)
+    sections = _parse_sections(data, find, bad)
+    config = SiteConfig(
+        sections=sections,
+        meetings=_MeetingReader(data, find, bad, sections).meetings(),
+        categories=_parse_categories(data, find, bad),
+        compare=_parse_compare(data, find, bad),
+        privacy=_parse_privacy(data, find, bad),
+        limits=_parse_limits(data, find, bad),
+        admins=_parse_gate(data, find, bad),
+        **site,
+    )
+    if bad.found:
+        raise ConfigError(bad.found)
+    return config
 
+
+def _parse_site(data: dict, find, bad) -> dict[str, Any]:
     site: dict[str, Any] = {}
     raw_site = data.get("site", {})
     if not isinstance(raw_site, dict):
@@ -246,59 +274,63 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
     for key, value in raw_site.items():
         line = find("site", key)
         if key not in _SITE_KEYS:
-            hint = closest(key, sorted(_SITE_KEYS))
-            bad(line, f"[site] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(_SITE_KEYS))}。")
+            bad(line, _unknown_key("[site] 中", key, sorted(_SITE_KEYS)))
             continue
-        if key in ("page_size", "latest"):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                bad(line, f"[site] {key} 应当是正整数，例如 {key} = 20，现在是 {value!r}。")
-                continue
-        elif not isinstance(value, str):
-            bad(line, f"[site] {key} 应当是文字（加引号），现在是 {value!r}。")
-            continue
-        if key == "timezone":
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                bad(line, f"[site] timezone “{value}” 不是有效的时区，例如 timezone = \"Asia/Shanghai\"。")
-                continue
-        if key == "base_url" and value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
-            bad(line, f"[site] base_url “{value}” 应当是完整网址，例如 base_url = \"http://dangjian.example.edu.cn/\"。")
-            continue
-        if key == "theme" and not re.match(r"^[A-Za-z0-9_-]+$", value):
-            bad(line, f"[site] theme “{value}” 应当是 themes/ 下的文件夹名，只含字母、数字、-、_。")
-            continue
-        site[key] = value
-
-    sections = _parse_sections(data, find, bad)
-    meetings = _parse_meetings(data, find, bad, sections)
-    categories = DEFAULT_CATEGORIES
-    if "categories" in data:
-        value = data["categories"]
-        if not isinstance(value, list) or not value or not all(isinstance(c, str) and c.strip() for c in value):
-            bad(find("", "categories"), "categories 应当是非空的文字列表，例如 categories = [\"理论学习\", \"组织生活\"]。")
-        elif len(set(value)) != len(value):
-            bad(find("", "categories"), "categories 中有重复的分类。")
+        problem = _site_value_problem(key, value)
+        if problem:
+            bad(line, problem)
         else:
-            categories = tuple(c.strip() for c in value)
+            site[key] = value
+    return site
 
-    compare = _parse_compare(data, find, bad)
-    privacy = _parse_privacy(data, find, bad)
-    limits = _parse_limits(data, find, bad)
-    admins = _parse_gate(data, find, bad)
 
-    if problems:
-        raise ConfigError(problems)
-    return SiteConfig(
-        sections=sections,
-        meetings=meetings,
-        categories=categories,
-        compare=compare,
-        privacy=privacy,
-        limits=limits,
-        admins=admins,
-        **site,
-    )
+def _site_value_problem(key: str, value: object) -> str | None:
+    """Why ``[site] key = value`` is not valid, or None."""
+    if key in ("page_size", "latest"):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"[site] {key} 应当是正整数，例如 {key} = 20，现在是 {value!r}。"
+        return None
+    if not isinstance(value, str):
+        return f"[site] {key} 应当是文字（加引号），现在是 {value!r}。"
+    check = _SITE_TEXT_CHECKS.get(key)
+    return check(value) if check else None
+
+
+def _timezone_problem(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"[site] timezone “{value}” 不是有效的时区，例如 timezone = \"Asia/Shanghai\"。"
+    return None
+
+
+def _base_url_problem(value: str) -> str | None:
+    if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+        return f"[site] base_url “{value}” 应当是完整网址，例如 base_url = \"http://dangjian.example.edu.cn/\"。"
+    return None
+
+
+def _theme_problem(value: str) -> str | None:
+    if not re.match(r"^[A-Za-z0-9_-]+$", value):
+        return f"[site] theme “{value}” 应当是 themes/ 下的文件夹名，只含字母、数字、-、_。"
+    return None
+
+
+# The text values of [site] that must have a particular form.
+_SITE_TEXT_CHECKS: dict[str, Callable[[str], str | None]] = {"timezone": _timezone_problem, "base_url": _base_url_problem, "theme": _theme_problem}
+
+
+def _parse_categories(data: dict, find, bad) -> tuple[str, ...]:
+    if "categories" not in data:
+        return DEFAULT_CATEGORIES
+    value = data["categories"]
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c.strip() for c in value):
+        bad(find("", "categories"), "categories 应当是非空的文字列表，例如 categories = [\"理论学习\", \"组织生活\"]。")
+    elif len(set(value)) != len(value):
+        bad(find("", "categories"), "categories 中有重复的分类。")
+    else:
+        return tuple(c.strip() for c in value)
+    return DEFAULT_CATEGORIES
 
 
 def _parse_table_list(data: dict, name: str, allowed: set[str], find, bad) -> list[tuple[int, dict]]:
@@ -311,8 +343,7 @@ def _parse_table_list(data: dict, name: str, allowed: set[str], find, bad) -> li
         line = find(name, None, i)
         for key in item:
             if key not in allowed:
-                hint = closest(key, sorted(allowed))
-                bad(find(name, key, i), f"[[{name}]] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(allowed))}。")
+                bad(find(name, key, i), _unknown_key(f"[[{name}]] 中", key, sorted(allowed)))
         out.append((line, item))
     return out
 
@@ -342,71 +373,91 @@ def _parse_sections(data: dict, find, bad) -> tuple[Section, ...]:
     return tuple(out) or DEFAULT_SECTIONS
 
 
-def _parse_meetings(data: dict, find, bad, sections: tuple[Section, ...]) -> tuple[Meeting, ...]:
-    section_words = [f"{s.name}（{s.key}）" for s in sections]
+class _MeetingReader:
+    """``[[meetings]]``, each checked against the sections already read."""
 
-    def by_word(word: str) -> Section | None:
-        return next((s for s in sections if word in (s.name, s.key)), None)
+    def __init__(self, data: dict, find, bad, sections: tuple[Section, ...]) -> None:
+        self.data = data
+        self.find = find
+        self.bad = bad
+        self.sections = sections
+        self.section_words = [f"{s.name}（{s.key}）" for s in sections]
 
-    if "meetings" not in data:
-        # The default meetings name the default sections: a site that renames its
-        # sections but keeps the default meetings must say where meetings are recorded.
-        missing = sorted({k for m in DEFAULT_MEETINGS for k in m.sections if by_word(k) is None})
+    def by_word(self, word: str) -> Section | None:
+        return next((s for s in self.sections if word in (s.name, s.key)), None)
+
+    def meetings(self) -> tuple[Meeting, ...]:
+        if "meetings" not in self.data:
+            self._check_defaults()
+            return DEFAULT_MEETINGS
+        out: list[Meeting] = []
+        for i, (line, item) in enumerate(_parse_table_list(self.data, "meetings", _MEETING_KEYS, self.find, self.bad)):
+            meeting = self._meeting(i, line, item, out)
+            if meeting is not None:
+                out.append(meeting)
+        return tuple(out) or DEFAULT_MEETINGS
+
+    def _check_defaults(self) -> None:
+        """The default meetings name the default sections: a site that renames its
+        sections but keeps the default meetings must say where meetings are recorded."""
+        missing = sorted({k for m in DEFAULT_MEETINGS for k in m.sections if self.by_word(k) is None})
         if missing:
             names = "、".join(f"{s.name}（{s.key}）" for s in DEFAULT_SECTIONS if s.key in missing)
-            bad(
-                find("sections", None, 0) if "sections" in data else 1,
+            self.bad(
+                self.find("sections", None, 0) if "sections" in self.data else 1,
                 f"默认的会议类型记录在栏目 {names} 中，但 [[sections]] 里没有这个栏目。"
-                f"请保留该栏目，或写出 [[meetings]] 并用 sections = [...] 指明各会议记录在哪个栏目；现有栏目：{choices_text(section_words)}。",
+                f"请保留该栏目，或写出 [[meetings]] 并用 sections = [...] 指明各会议记录在哪个栏目；现有栏目：{choices_text(self.section_words)}。",
             )
-        return DEFAULT_MEETINGS
-    out: list[Meeting] = []
-    for i, (line, item) in enumerate(_parse_table_list(data, "meetings", _MEETING_KEYS, find, bad)):
-        nk = _check_name_key("meetings", item, line, bad)
+
+    def _meeting(self, i: int, line: int, item: dict, out: list[Meeting]) -> Meeting | None:
+        nk = _check_name_key("meetings", item, line, self.bad)
         if not nk:
-            continue
+            return None
         level = item.get("level", "branch")
         every = item.get("every")
         if level not in ("branch", "unit"):
-            bad(line, f"会议“{nk[0]}”的 level “{level}” 无效，可选：branch（支部）、unit（单位）。")
-            continue
+            self.bad(line, f"会议“{nk[0]}”的 level “{level}” 无效，可选：branch（支部）、unit（单位）。")
+            return None
         if every is not None and every not in ("month", "quarter", "year"):
-            bad(line, f"会议“{nk[0]}”的 every “{every}” 无效，可选：month（每月）、quarter（每季度）、year（每年），不按期召开的会议不写 every。")
-            continue
+            self.bad(line, f"会议“{nk[0]}”的 every “{every}” 无效，可选：month（每月）、quarter（每季度）、year（每年），不按期召开的会议不写 every。")
+            return None
         if any(m.name == nk[0] or m.key == nk[1] for m in out):
-            bad(line, f"会议“{nk[0]}”（{nk[1]}）重复了：每种会议的 name 和 key 都必须唯一。")
-            continue
-        where: list[str] = []
+            self.bad(line, f"会议“{nk[0]}”（{nk[1]}）重复了：每种会议的 name 和 key 都必须唯一。")
+            return None
         if "sections" in item:
-            sline = find("meetings", "sections", i)
-            raw = item["sections"]
-            if not isinstance(raw, list) or not raw or not all(isinstance(w, str) for w in raw):
-                bad(sline, f"会议“{nk[0]}”的 sections 应当是栏目名称列表，例如 sections = [\"支部生活\"]；现有栏目：{choices_text(section_words)}。")
-                continue
-            unknown = False
-            for word in raw:
-                s = by_word(word.strip())
-                if s is None:
-                    unknown = True
-                    hint = closest(word.strip(), [x.name for x in sections])
-                    bad(sline, f"会议“{nk[0]}”的 sections 中“{word}”不是已配置的栏目" + (f"，是不是“{hint}”？" if hint else "。") + f"现有栏目：{choices_text(section_words)}。")
-                elif s.key not in where:
-                    where.append(s.key)
-            if unknown:
-                continue
+            where = self._listed_sections(nk[0], item["sections"], self.find("meetings", "sections", i))
         else:
-            default = DEFAULT_MEETING_SECTIONS[level]
-            s = by_word(default)
+            where = self._default_section(nk[0], level, line)
+        return None if where is None else Meeting(nk[0], nk[1], level, every, where)
+
+    def _listed_sections(self, name: str, raw: object, sline: int) -> tuple[str, ...] | None:
+        """The keys of ``sections = [...]``; None when the list is not valid."""
+        if not isinstance(raw, list) or not raw or not all(isinstance(w, str) for w in raw):
+            self.bad(sline, f"会议“{name}”的 sections 应当是栏目名称列表，例如 sections = [\"支部生活\"]；现有栏目：{choices_text(self.section_words)}。")
+            return None
+        where: list[str] = []
+        unknown = False
+        for word in raw:
+            s = self.by_word(word.strip())
             if s is None:
-                bad(
-                    line,
-                    f"会议“{nk[0]}”没有写 sections，默认记录在栏目“{default}”，但 [[sections]] 里没有这个栏目。"
-                    f"请在这个 [[meetings]] 段中写明 sections = [...]；现有栏目：{choices_text(section_words)}。",
-                )
-                continue
-            where.append(s.key)
-        out.append(Meeting(nk[0], nk[1], level, every, tuple(where)))
-    return tuple(out) or DEFAULT_MEETINGS
+                unknown = True
+                hint = did_you_mean(word.strip(), [x.name for x in self.sections])
+                self.bad(sline, f"会议“{name}”的 sections 中“{word}”不是已配置的栏目" + hint + f"现有栏目：{choices_text(self.section_words)}。")
+            elif s.key not in where:
+                where.append(s.key)
+        return None if unknown else tuple(where)
+
+    def _default_section(self, name: str, level: str, line: int) -> tuple[str, ...] | None:
+        default = DEFAULT_MEETING_SECTIONS[level]
+        s = self.by_word(default)
+        if s is None:
+            self.bad(
+                line,
+                f"会议“{name}”没有写 sections，默认记录在栏目“{default}”，但 [[sections]] 里没有这个栏目。"
+                f"请在这个 [[meetings]] 段中写明 sections = [...]；现有栏目：{choices_text(self.section_words)}。",
+            )
+            return None
+        return (s.key,)
 
 
 def _parse_compare(data: dict, find, bad) -> CompareConfig:
@@ -418,8 +469,7 @@ def _parse_compare(data: dict, find, bad) -> CompareConfig:
     for key, value in raw.items():
         line = find("compare", key)
         if key not in _COMPARE_KEYS:
-            hint = closest(key, sorted(_COMPARE_KEYS))
-            bad(line, f"[compare] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(_COMPARE_KEYS))}。")
+            bad(line, _unknown_key("[compare] 中", key, sorted(_COMPARE_KEYS)))
         elif key in ("green", "yellow"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 bad(line, f"[compare] {key} 应当是 0 到 1 之间的小数，例如 {key} = 0.9，现在是 {value!r}。")
@@ -490,8 +540,7 @@ def _parse_limits(data: dict, find, bad) -> LimitsConfig:
     for key, value in raw.items():
         line = find("limits", key)
         if key not in LIMIT_KEYS:
-            hint = closest(key, sorted(LIMIT_KEYS))
-            bad(line, f"[limits] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + f"可用的有：{choices_text(sorted(LIMIT_KEYS))}。")
+            bad(line, _unknown_key("[limits] 中", key, sorted(LIMIT_KEYS)))
             continue
         label, least = LIMIT_KEYS[key]
         default = getattr(LimitsConfig, key)
@@ -512,8 +561,7 @@ def _parse_gate(data: dict, find, bad) -> tuple[str, ...]:
     for key, value in raw.items():
         line = find("gate", key)
         if key != "admins":
-            hint = closest(key, ["admins"])
-            bad(line, f"[gate] 中未知的配置项“{key}”" + (f"，是不是“{hint}”？" if hint else "。") + "可用的有：admins。")
+            bad(line, _unknown_key("[gate] 中", key, ["admins"]))
         elif not isinstance(value, list) or not all(isinstance(a, str) and a.strip() and not any(c.isspace() for c in a.strip()) for a in value):
             bad(line, f"[gate] admins（可以修改全部文件的管理员）应当是文字列表，每项是一个 git 用户名或电子邮箱，不含空格，例如 admins = [\"zuzhibu\", \"admin@example.edu.cn\"]，现在是 {value!r}。")
         else:
