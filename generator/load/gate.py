@@ -3,7 +3,7 @@
 Before the load stage: turns ``check FILE…`` / ``check content/<unit>`` and
 ``check --changed [REV]`` into the set of site-relative post paths the builder
 parses (`BuildOptions.only`); the site-wide rules (slugs, unit files) still see
-every file. Git is read with `history._git`. Messages are Chinese; a problem here
+every file. Git is read with `history.git`. Messages are Chinese; a problem here
 is a usage error (`GateError`), never a traceback.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.core.errors import Problem
 from generator.core.model import UNIT_FILE
-from generator.load.history import _git
+from generator.load.history import git
 from generator.load.sources import CONTENT, ignored_name
 
 
@@ -65,7 +65,7 @@ MAIN_BRANCHES = ("main", "master", "origin/main", "origin/master")
 
 def _git_text(site: Path, *args: str) -> tuple[int, str, str]:
     try:
-        proc = _git(site, *args)
+        proc = git(site, *args)
     except FileNotFoundError:
         raise GateError("未安装 git，无法使用 --changed / --authors。") from None
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace").strip()
@@ -185,7 +185,7 @@ def owners_at(site: Path, rev: str) -> Owners:
     names = [n for n in out.splitlines() if n]
 
     def show(name: str) -> bytes:
-        proc = _git(site, "show", f"{rev}:./{name}")
+        proc = git(site, "show", f"{rev}:./{name}")
         return proc.stdout if proc.returncode == 0 else b""
 
     units = {n.split("/")[1]: show(n) for n in names if len(n.split("/")) == 3 and n.endswith("/" + UNIT_FILE)}

@@ -18,7 +18,9 @@ from generator.core.model import History
 _GIT_ENV = {"LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 
 
-def _git(site_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def git(site_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run one git command in ``site_dir`` (the package's one way to call git on a site);
+    raises FileNotFoundError when git is not installed."""
     import os
 
     env = {**os.environ, **_GIT_ENV}
@@ -26,18 +28,10 @@ def _git(site_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
-    try:
-        probe = _git(site_dir, "rev-parse", "--is-inside-work-tree", "--is-shallow-repository")
-    except FileNotFoundError:
-        return History(False, "未安装 git，无法计算公开时滞。")
-    if probe.returncode != 0:
-        return History(False, "站点不在 git 仓库中，无法从提交历史计算公开时滞。")
-    flags = probe.stdout.decode().split()
-    if len(flags) < 2 or flags[0] != "true":
-        return History(False, "站点不在 git 仓库的工作区中，无法计算公开时滞。")
-    if flags[1] == "true":
-        return History(False, "仓库是浅克隆（shallow clone），缺少完整提交历史，公开时滞无法准确计算。请使用完整克隆（git fetch --unshallow）。")
-    log = _git(
+    unavailable = _unavailable(site_dir)
+    if unavailable is not None:
+        return unavailable
+    log = git(
         site_dir,
         "log",
         "--reverse",
@@ -55,9 +49,7 @@ def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
         if "does not have any commits" in err or "bad default revision" in err:
             return History(True, "", (), ())
         return History(False, f"读取 git 历史失败：{err.strip()[:200]}")
-    first: dict[str, dt.datetime] = {}
-    last: dict[str, dt.datetime] = {}
-    edited: dict[str, dt.datetime] = {}
+    timeline = _Timeline()
     for chunk in log.stdout.decode("utf-8", "replace").split("\x01"):
         if not chunk.strip():
             continue
@@ -65,41 +57,71 @@ def read_history(site_dir: Path, tz: dt.tzinfo) -> History:
         # status/path fields; without changes (e.g. an empty commit) nothing follows.
         fields = [t.strip("\n") for t in chunk.split("\x00")]
         fields = [t for t in fields if t != ""]
-        when = dt.datetime.fromtimestamp(int(fields[0]), tz)
-        tokens = fields[1:]
+        timeline.commit(dt.datetime.fromtimestamp(int(fields[0]), tz), fields[1:])
+    return History(True, "", *timeline.sorted())
+
+
+def _unavailable(site_dir: Path) -> History | None:
+    """Why the site's git history cannot be read (no git, no repository, a shallow clone), or None."""
+    try:
+        probe = git(site_dir, "rev-parse", "--is-inside-work-tree", "--is-shallow-repository")
+    except FileNotFoundError:
+        return History(False, "未安装 git，无法计算公开时滞。")
+    if probe.returncode != 0:
+        return History(False, "站点不在 git 仓库中，无法从提交历史计算公开时滞。")
+    flags = probe.stdout.decode().split()
+    if len(flags) < 2 or flags[0] != "true":
+        return History(False, "站点不在 git 仓库的工作区中，无法计算公开时滞。")
+    if flags[1] == "true":
+        return History(False, "仓库是浅克隆（shallow clone），缺少完整提交历史，公开时滞无法准确计算。请使用完整克隆（git fetch --unshallow）。")
+    return None
+
+
+class _Timeline:
+    """Per path, as commits are read oldest first: when it was first added, when it last
+    changed while it exists, and when its content was last edited after the first add."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, dt.datetime] = {}
+        self.last: dict[str, dt.datetime] = {}
+        self.edited: dict[str, dt.datetime] = {}
+
+    def sorted(self) -> tuple[tuple[tuple[str, dt.datetime], ...], ...]:
+        return tuple(sorted(self.first.items())), tuple(sorted(self.last.items())), tuple(sorted(self.edited.items()))
+
+    def commit(self, when: dt.datetime, tokens: list[str]) -> None:
+        """One commit's ``--name-status`` fields: a status, then one path (two for R and C)."""
         i = 0
         while i < len(tokens):
             status = tokens[i]
-            code = status[:1]
-            if code in ("R", "C"):
-                old, new = tokens[i + 1], tokens[i + 2]
+            if status[:1] in ("R", "C"):
+                self._moved(status, tokens[i + 1], tokens[i + 2], when)
                 i += 3
-                if code == "R":
-                    first.setdefault(new, first.pop(old, when))
-                    last.pop(old, None)
-                    if old in edited:
-                        edited[new] = edited.pop(old)
-                    # "R100" is a pure move; a lower similarity score means the
-                    # content changed in the same commit.
-                    if status[1:] != "100":
-                        edited[new] = when
-                else:
-                    first.setdefault(new, when)
-                last[new] = when
-                continue
-            path = tokens[i + 1] if i + 1 < len(tokens) else ""
-            i += 2
-            if code == "A":
-                if path in first:  # re-added after a delete: the content may differ
-                    edited[path] = when
-                first.setdefault(path, when)
-                last[path] = when
-            elif code in ("M", "T"):
-                if path in first:
-                    edited[path] = when
-                first.setdefault(path, when)
-                last[path] = when
-            elif code == "D":
-                last.pop(path, None)
-                # Keep first-add: a post deleted and re-added keeps its first time.
-    return History(True, "", tuple(sorted(first.items())), tuple(sorted(last.items())), tuple(sorted(edited.items())))
+            else:
+                self._changed(status[:1], tokens[i + 1] if i + 1 < len(tokens) else "", when)
+                i += 2
+
+    def _moved(self, status: str, old: str, new: str, when: dt.datetime) -> None:
+        if status[:1] == "R":
+            self.first.setdefault(new, self.first.pop(old, when))
+            self.last.pop(old, None)
+            if old in self.edited:
+                self.edited[new] = self.edited.pop(old)
+            # "R100" is a pure move; a lower similarity score means the
+            # content changed in the same commit.
+            if status[1:] != "100":
+                self.edited[new] = when
+        else:
+            self.first.setdefault(new, when)
+        self.last[new] = when
+
+    def _changed(self, code: str, path: str, when: dt.datetime) -> None:
+        if code in ("A", "M", "T"):
+            # modified, or re-added after a delete (the content may differ)
+            if path in self.first:
+                self.edited[path] = when
+            self.first.setdefault(path, when)
+            self.last[path] = when
+        elif code == "D":
+            self.last.pop(path, None)
+            # Keep first-add: a post deleted and re-added keeps its first time.

@@ -107,118 +107,145 @@ class Sources:
 def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = DEFAULT_LIMITS) -> Sources:
     """``known``: document text from the previous build, reused while the stamp (and the
     reader and `[limits]` it was read with) is the same."""
-    known = known or {}
-    reader = reader_key(limits)
     site_dir = site_dir.resolve()
     root = site_dir / CONTENT
-    problems: list[Problem] = []
-    units: list[str] = []
-    posts: list[str] = []
-    files: dict[str, FileFacts] = {}
-    stamps: dict[str, Stamp] = {}
     if not root.is_dir():
         return Sources(site_dir, (), (), {}, {}, (error(CONTENT, 1, f"找不到 {CONTENT}/ 文件夹：站点文件夹 {site_dir} 中应当有 content/，每个单位一个子文件夹。"),))
-
+    found = _Discovery(site_dir, known or {}, limits)
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        found.top_entry(entry)
+    return found.sources()
+
+
+class _Discovery:
+    """What one walk over content/ has found so far, in the order it was found."""
+
+    def __init__(self, site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]], limits: LimitsConfig) -> None:
+        self.site_dir = site_dir
+        self.known = known
+        self.limits = limits
+        self.reader = reader_key(limits)
+        self.problems: list[Problem] = []
+        self.units: list[str] = []
+        self.posts: list[str] = []
+        self.files: dict[str, FileFacts] = {}
+        self.stamps: dict[str, Stamp] = {}
+
+    def sources(self) -> Sources:
+        return Sources(self.site_dir, tuple(self.units), tuple(sorted(self.posts)), self.files, self.stamps, tuple(self.problems))
+
+    def top_entry(self, entry: os.DirEntry[str]) -> None:
+        """One entry directly under content/: a unit folder is walked, anything else refused or skipped."""
         if ignored_name(entry.name):
-            continue
+            return
         why = _name_problem(entry.name)
         if why is not None:
-            problems.append(error(f"{CONTENT}/{_shown(entry.name)}", 1, why + "。"))
-            continue
+            self.problems.append(error(f"{CONTENT}/{_shown(entry.name)}", 1, why + "。"))
+            return
         rel = f"{CONTENT}/{entry.name}"
         if entry.is_file(follow_symlinks=False):
             if entry.name.endswith(".md"):
-                problems.append(error(rel, 1, "文章不能直接放在 content/ 下，要放进所属单位的文件夹，例如 content/jixie/。"))
-            continue
+                self.problems.append(error(rel, 1, "文章不能直接放在 content/ 下，要放进所属单位的文件夹，例如 content/jixie/。"))
+            return
         if entry.is_symlink():
-            problems.append(error(rel, 1, "单位文件夹不能是链接（symlink），请放入真实的文件夹。"))
-            continue
-        if not entry.is_dir():
-            continue
-        unit_real = Path(entry.path).resolve()
-        if not (Path(entry.path) / UNIT_FILE).is_file():
-            problems.append(
+            self.problems.append(error(rel, 1, "单位文件夹不能是链接（symlink），请放入真实的文件夹。"))
+            return
+        if entry.is_dir() and self._is_unit(entry, rel):
+            self.units.append(entry.name)
+            self._walk_unit(entry.path, rel, Path(entry.path).resolve())
+
+    def _is_unit(self, entry: os.DirEntry[str], rel: str) -> bool:
+        unit_file = Path(entry.path) / UNIT_FILE
+        if not unit_file.is_file():
+            self.problems.append(
                 error(rel, 1, f"文件夹 {rel}/ 缺少 {UNIT_FILE}：每个单位文件夹都要有 {UNIT_FILE}，写明 name（单位名称）、kind（类型）和 [[branches]]（支部）。")
             )
-            continue
+            return False
         why = unit_name_problem(entry.name)
         if why is not None:
             # one error for the folder; its posts are not read (each would only repeat it)
-            problems.append(error(rel, 1, why + "。"))
-            continue
-        unit_file = Path(entry.path) / UNIT_FILE
-        if unit_file.is_symlink():
-            target = unit_file.resolve()
-            if unit_real not in target.parents:
-                problems.append(error(f"{rel}/{UNIT_FILE}", 1, f"{UNIT_FILE} 是指向单位文件夹以外的链接（symlink），不能读取。请放入真实的文件。"))
-                continue
-        units.append(entry.name)
+            self.problems.append(error(rel, 1, why + "。"))
+            return False
+        if unit_file.is_symlink() and Path(entry.path).resolve() not in unit_file.resolve().parents:
+            self.problems.append(error(f"{rel}/{UNIT_FILE}", 1, f"{UNIT_FILE} 是指向单位文件夹以外的链接（symlink），不能读取。请放入真实的文件。"))
+            return False
+        return True
+
+    def _walk_unit(self, path: str, rel: str, unit_real: Path) -> None:
         walk_errors: list[OSError] = []
-        prefix = len(str(site_dir)) + 1
-        for dirpath, dirnames, filenames in os.walk(entry.path, followlinks=False, onerror=walk_errors.append):
+        prefix = len(str(self.site_dir)) + 1
+        for dirpath, dirnames, filenames in os.walk(path, followlinks=False, onerror=walk_errors.append):
             reldir = dirpath[prefix:].replace(os.sep, "/")
-            for d in list(dirnames):
-                why = _name_problem(d)
-                if why is not None:
-                    dirnames.remove(d)
-                    problems.append(error(f"{_shown(reldir)}/{_shown(d)}", 1, why.replace("文件", "文件夹", 1).replace("这个文件", "这个文件夹") + "。"))
-            dirnames[:] = sorted(d for d in dirnames if not ignored_name(d))
-            for d in list(dirnames):
-                full = Path(dirpath) / d
-                if full.is_symlink():
-                    dirnames.remove(d)
-                    target = full.resolve()
-                    inside = target == unit_real or unit_real in target.parents
-                    if not inside:
-                        problems.append(error(f"{reldir}/{d}", 1, "这个文件夹是指向单位文件夹以外的链接（symlink），不能发布。请把文件复制进来。"))
-                    else:
-                        problems.append(warning(f"{reldir}/{d}", 1, "文件夹链接（symlink）不会被读取，请使用真实的文件夹。"))
+            self._prune_folders(dirpath, reldir, dirnames, unit_real)
             for name in sorted(filenames):
-                if ignored_name(name):
-                    continue
-                why = _name_problem(name)
-                if why is not None:
-                    problems.append(error(f"{_shown(reldir)}/{_shown(name)}", 1, why + "。"))
-                    continue
-                rel_file = f"{reldir}/{name}"
-                full_str = f"{dirpath}/{name}"
-                # One lstat per file (10,000 posts: this loop is most of a no-op build);
-                # a second stat only for the rare symlink.
-                try:
-                    st = os.lstat(full_str)
-                    link = stat.S_ISLNK(st.st_mode)
-                    if link:
-                        st = os.stat(full_str)
-                except OSError:
-                    problems.append(error(rel_file, 1, "这是一个失效的链接（symlink），指向的文件不存在。"))
-                    continue
-                if not stat.S_ISREG(st.st_mode):
-                    # a FIFO or device would hang or break the build when read
-                    problems.append(error(rel_file, 1, "这不是普通文件（可能是管道或设备文件），不能发布，请删除。"))
-                    continue
-                escapes = False
-                if link:
-                    target = Path(full_str).resolve()
-                    escapes = unit_real not in target.parents
-                if name == UNIT_FILE and reldir == rel:
-                    continue
-                text = None
-                if not escapes and not name.endswith(".md"):
-                    seen = known.get(rel_file)
-                    if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns) and getattr(seen[1], "reader", "") == reader:
-                        text = seen[1]  # unchanged since the last build: no PDF parsing
-                    else:
-                        # documents' text, images' and office files' publishability (None for other files)
-                        text = read_document(Path(full_str), st.st_size, st.st_mtime_ns, limits)
-                files[rel_file] = FileFacts(st.st_size, escapes, text)
-                stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
-                if name.endswith(".md"):
-                    if escapes:
-                        problems.append(error(rel_file, 1, "这篇文章是指向单位文件夹以外的链接（symlink），不能发布。"))
-                        continue
-                    posts.append(rel_file)
+                if not ignored_name(name):
+                    self._file(dirpath, reldir, name, rel, unit_real)
         for exc in walk_errors:
-            where = Path(exc.filename).relative_to(site_dir).as_posix() if exc.filename else rel
-            problems.append(error(_shown(where), 1, f"无法读取这个文件夹（{exc.strerror}），其中的文章没有检查。请检查文件夹权限。"))
-    return Sources(site_dir, tuple(units), tuple(sorted(posts)), files, stamps, tuple(problems))
+            where = Path(exc.filename).relative_to(self.site_dir).as_posix() if exc.filename else rel
+            self.problems.append(error(_shown(where), 1, f"无法读取这个文件夹（{exc.strerror}），其中的文章没有检查。请检查文件夹权限。"))
+
+    def _prune_folders(self, dirpath: str, reldir: str, dirnames: list[str], unit_real: Path) -> None:
+        """Keep in ``dirnames`` (in place, so os.walk follows it) only the folders to descend into."""
+        for d in list(dirnames):
+            why = _name_problem(d)
+            if why is not None:
+                dirnames.remove(d)
+                self.problems.append(error(f"{_shown(reldir)}/{_shown(d)}", 1, why.replace("文件", "文件夹", 1).replace("这个文件", "这个文件夹") + "。"))
+        dirnames[:] = sorted(d for d in dirnames if not ignored_name(d))
+        for d in list(dirnames):
+            full = Path(dirpath) / d
+            if full.is_symlink():
+                dirnames.remove(d)
+                target = full.resolve()
+                if not (target == unit_real or unit_real in target.parents):
+                    self.problems.append(error(f"{reldir}/{d}", 1, "这个文件夹是指向单位文件夹以外的链接（symlink），不能发布。请把文件复制进来。"))
+                else:
+                    self.problems.append(warning(f"{reldir}/{d}", 1, "文件夹链接（symlink）不会被读取，请使用真实的文件夹。"))
+
+    def _file(self, dirpath: str, reldir: str, name: str, rel: str, unit_real: Path) -> None:
+        why = _name_problem(name)
+        if why is not None:
+            self.problems.append(error(f"{_shown(reldir)}/{_shown(name)}", 1, why + "。"))
+            return
+        rel_file = f"{reldir}/{name}"
+        full_str = f"{dirpath}/{name}"
+        st = self._stat(full_str, rel_file)
+        if st is None:
+            return
+        result, link = st
+        escapes = link and unit_real not in Path(full_str).resolve().parents
+        if name == UNIT_FILE and reldir == rel:
+            return
+        text = None if escapes or name.endswith(".md") else self._document(rel_file, full_str, result)
+        self.files[rel_file] = FileFacts(result.st_size, escapes, text)
+        self.stamps[rel_file] = Stamp(result.st_size, result.st_mtime_ns)
+        if name.endswith(".md"):
+            if escapes:
+                self.problems.append(error(rel_file, 1, "这篇文章是指向单位文件夹以外的链接（symlink），不能发布。"))
+            else:
+                self.posts.append(rel_file)
+
+    def _stat(self, full_str: str, rel_file: str) -> tuple[os.stat_result, bool] | None:
+        """The stat of a regular file (through a symlink) and whether it is a link; None, and a problem, otherwise."""
+        # One lstat per file (10,000 posts: this loop is most of a no-op build);
+        # a second stat only for the rare symlink.
+        try:
+            st = os.lstat(full_str)
+            link = stat.S_ISLNK(st.st_mode)
+            if link:
+                st = os.stat(full_str)
+        except OSError:
+            self.problems.append(error(rel_file, 1, "这是一个失效的链接（symlink），指向的文件不存在。"))
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO or device would hang or break the build when read
+            self.problems.append(error(rel_file, 1, "这不是普通文件（可能是管道或设备文件），不能发布，请删除。"))
+            return None
+        return st, link
+
+    def _document(self, rel_file: str, full_str: str, st: os.stat_result) -> DocumentText | None:
+        seen = self.known.get(rel_file)
+        if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns) and getattr(seen[1], "reader", "") == self.reader:
+            return seen[1]  # unchanged since the last build: no PDF parsing
+        # documents' text, images' and office files' publishability (None for other files)
+        return read_document(Path(full_str), st.st_size, st.st_mtime_ns, self.limits)
