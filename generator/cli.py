@@ -13,15 +13,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from generator import __version__
 from generator.core.errors import LiangshaiError, Problem, Severity
-
-EXIT_OK = 0
-EXIT_CONTENT = 1
-EXIT_USAGE = 2
-EXIT_HELD = 3  # --keep-going: published, but some posts were held back for their errors
+from generator.core.exits import EXIT_CONTENT, EXIT_FORCED, EXIT_HELD, EXIT_OK, EXIT_USAGE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
     """Help with a Chinese "用法：" heading (argparse's own labels are English)."""
 
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+    def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, prefix if prefix is not None else "用法：")
 
 
@@ -75,7 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="liangshai", description="晾晒：党组织工作公开晾晒网站生成器")
     p.add_argument("-V", "--version", action="version", version=f"liangshai（晾晒）{__version__}", help="显示版本号")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+    for add in (_add_build, _add_check, _add_codeowners, _add_new, _add_stats, _add_serve, _add_import, _add_publish):
+        add(sub)
+    return p
 
+
+def _documented(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A subcommand whose help keeps its own line breaks and has Chinese headings."""
+    parser = sub.add_parser(name, formatter_class=_ChineseHelp, add_help=False, **kwargs)
+    parser._positionals.title, parser._optionals.title = "参数", "选项"
+    parser.add_argument("-h", "--help", action="help", help="显示这段说明")
+    return parser
+
+
+def _add_build(sub: Any) -> None:
     b = sub.add_parser("build", help="生成网站")
     b.add_argument("site", nargs="?", default=".", type=_site, help="站点文件夹（默认当前文件夹）")
     b.add_argument("-o", "--out", type=Path, default=None, help="输出文件夹（默认 站点/build）")
@@ -84,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常生成（退出码 3）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
-    c = sub.add_parser(
+
+def _add_check(sub: Any) -> None:
+    c = _documented(
+        sub,
         "check",
         help="只检查内容，不生成网站",
         description="检查站点内容。可在站点的任何子文件夹中运行（自动向上找到含 site.toml 或 content/ 的站点文件夹）。"
@@ -94,11 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "      liangshai check content/jixie            只检查一个单位\n"
         "      liangshai check --changed                只检查本分支改过的文章（与主分支的分叉点比较）\n"
         "      liangshai check --authors origin/main..HEAD   检查这些提交是否只改了作者有权修改的单位",
-        formatter_class=_ChineseHelp,
-        add_help=False,
     )
-    c._positionals.title, c._optionals.title = "参数", "选项"
-    c.add_argument("-h", "--help", action="help", help="显示这段说明")
     c.add_argument("site", nargs="*", default=[], type=_site, metavar="路径", help="站点文件夹，或要检查的文章（.md）/单位文件夹，可写多个（相对于当前文件夹；默认检查整个站点）")
     c.add_argument("--drafts", action="store_true", help="也检查草稿是否能发布")
     c.add_argument(
@@ -111,20 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
         "site.toml 的 [gate] admins 可以修改全部文件（单位文件夹以外的文件只有他们能改）；权限按起点提交时的文件计算。例如 --authors origin/main..HEAD",
     )
 
-    co = sub.add_parser(
+
+def _add_codeowners(sub: Any) -> None:
+    co = _documented(
+        sub,
         "codeowners",
         help="生成 CODEOWNERS 文件，让 GitLab / Gitea 按单位 editors 和 [gate] admins 保护分支",
         description="按 site.toml 的 [gate] admins 和各单位 _unit.toml 的 editors 生成 CODEOWNERS：单位文件夹归其 editors（及管理员），其余文件归管理员。"
         "用户名写成 @用户名（须与 git 服务器上的用户名一致），电子邮箱原样写出（GitLab 按邮箱找到用户）。",
-        formatter_class=_ChineseHelp,
-        add_help=False,
     )
-    co._positionals.title, co._optionals.title = "参数", "选项"
-    co.add_argument("-h", "--help", action="help", help="显示这段说明")
     co.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
     co.add_argument("-o", "--out", type=Path, default=None, metavar="文件", help="写入的文件（默认 站点/CODEOWNERS；写 - 则输出到终端）")
     co.add_argument("--style", choices=("gitlab", "gitea"), default="gitlab", help="格式：gitlab（也适用于 GitHub，路径写法，默认）或 gitea（正则表达式写法）")
 
+
+def _add_new(sub: Any) -> None:
     n = sub.add_parser("new", help="新建一篇文章")
     n.add_argument("site", nargs="?", default=".", type=_site)
     n.add_argument("--unit", required=True, help="单位文件夹名，例如 jixie")
@@ -133,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--branch", default=None, help="支部编号，例如 jx-jg1")
     n.add_argument("--title", default=None, help="标题")
 
+
+def _add_stats(sub: Any) -> None:
     s = sub.add_parser("stats", help="在终端输出对标数据")
     s.add_argument("site", nargs="?", default=".", type=_site)
     s.add_argument("--year", type=int, default=None)
@@ -140,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table", help="table（终端）、csv、json 或 xlsx（Excel 工作簿，需要 -o）")
     s.add_argument("-o", "--output", type=Path, default=None, help="写入这个文件而不是终端（xlsx 必须指定）")
 
+
+def _add_serve(sub: Any) -> None:
     sv = sub.add_parser("serve", help="本地预览：保存即重新生成并刷新浏览器")
     sv.add_argument("site", nargs="?", default=".", type=_site)
     sv.add_argument("--host", default="127.0.0.1")
@@ -148,23 +161,24 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--open", action="store_true", help="打开浏览器")
     sv.add_argument("-o", "--out", type=Path, default=None)
 
-    im = sub.add_parser(
+
+def _add_import(sub: Any) -> None:
+    im = _documented(
+        sub,
         "import",
         aliases=["导入"],
         help="把 Word 文档（.docx）导入为文章",
         description="把用 Word 写好的纪要、通知（.docx）转换成文章：推断标题、日期、会议、支部和栏目，图片去除位置信息后放进文章包，然后像 check 一样检查新文章。",
         epilog="例如：cd content/jixie && liangshai import 3月支委会纪要.docx\n      liangshai import 纪要文件夹/ --unit jixie --draft",
-        formatter_class=_ChineseHelp,
-        add_help=False,
     )
-    im._positionals.title, im._optionals.title = "参数", "选项"
-    im.add_argument("-h", "--help", action="help", help="显示这段说明")
     im.add_argument("files", nargs="+", type=Path, metavar="文件或文件夹", help=".docx 文件（可以多个），或一个文件夹（导入其中全部 .docx）")
     im.add_argument("--unit", metavar="单位", default=None, help="单位文件夹名，例如 jixie（默认：当前所在的 content/单位 文件夹）")
     im.add_argument("--section", metavar="栏目", default=None, help="栏目，例如 通知公告（默认按会议类型推断）")
     im.add_argument("--draft", action="store_true", help="导入为草稿（draft: true），不发布")
     im.add_argument("--site", metavar="站点文件夹", type=_site, default=None, help="站点文件夹（默认：当前文件夹或其上级中含 content/ 的文件夹）")
 
+
+def _add_publish(sub: Any) -> None:
     pb = sub.add_parser("publish", help="发布到网站服务器目录（原子切换）")
     pb.add_argument("site", nargs="?", default=".", type=_site)
     pb.add_argument("--to", required=True, type=Path, help="网站根目录 WEBROOT")
@@ -172,7 +186,6 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
     pb.add_argument("--as-of", type=_date, default=None)
     pb.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常发布（退出码 3）")
-    return p
 
 
 def print_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None:
@@ -412,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONTENT
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
-        return 130
+        return EXIT_FORCED
 
 
 def run() -> NoReturn:

@@ -64,10 +64,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_CONTENT = 1
-EXIT_USAGE = 2
-EXIT_HELD = 3  # --keep-going: published without the posts that have errors
+from generator.core.exits import EXIT_CONTENT, EXIT_HELD, EXIT_OK, EXIT_USAGE
 
 RELEASES = "releases"
 CURRENT = "current"

@@ -18,11 +18,10 @@ import unicodedata
 from pathlib import Path
 
 from generator.core.errors import sort_problems
+from generator.core.exits import EXIT_CONTENT, EXIT_OK, EXIT_USAGE
 from generator.core.model import SiteModel
 from generator.plan.compare import csv_bytes, data_file, num_text, pct_text
 from generator.plan.metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
-
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
 
 def _width(text: str) -> int:

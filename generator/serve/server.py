@@ -51,14 +51,11 @@ from types import FrameType
 from typing import Any
 
 from generator.build.builder import Builder, BuildOptions, BuildResult, output_folder_problem
+from generator.core.exits import EXIT_FORCED, EXIT_OK, EXIT_USAGE
 from generator.parse.privacy import redact
 from generator.serve.httpd import EVENTS_URL, SCRIPT_URL, STATUS_URL, PreviewHTTPServer, content_type, host_allowed, inject, resolve_request
 from generator.serve.status import Batch, Changes, ErrorLine, Hub, Log, Status
 from generator.serve.watch import Watches
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_FORCED = 130
 
 # The preview's own output folder: hidden (so neither `discover` nor the watcher
 # looks at it) and not build/, so a preview never overwrites a publish build.
