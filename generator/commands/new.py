@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 
 from generator.core.errors import choices_text
-from generator.core.model import UNIT_FILE
-from generator.load.config import load_config
+from generator.core.model import UNIT_FILE, Branch, Unit
+from generator.load.config import Meeting, SiteConfig, load_config
 from generator.load.sources import unit_name_problem
 from generator.parse.post import parse_unit
 
@@ -51,6 +51,28 @@ def create_post(site: Path, *, unit: str, section: str, meeting: str | None, bra
     if title is not None and _BREAKS.search(title):
         raise NewPostError("标题不能含有换行：front-matter 中的标题只能写在一行里，换行后的文字会被当成其他字段。请把标题写成一行，例如 --title '学习“两会”精神'。")
     config = load_config(site)
+    u, rel = _unit(site, unit, config)
+    s = config.section(section)
+    if s is None:
+        raise NewPostError(f"栏目“{section}”不存在。可选：{choices_text([x.name for x in config.sections])}。")
+    m = _meeting(config, meeting)
+    b = _branch(u, rel, m, branch)
+    day = today or dt.datetime.now(config.tz).date()
+    heading = title or (f"{b.name if b else u.name}{m.name}" if m else "（请填写标题）")
+    folder = site / "content" / unit / str(day.year)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_slug_for(title or (m.key if m else 'post'), day, folder)}.md"
+    fields: dict[str, object] = {"title": heading, "date": day, "section": s.name}
+    if m:
+        fields["meeting"] = m.name
+    if b:
+        fields["branch"] = b.id
+    path.write_text(_skeleton(fields, meeting=m is not None), encoding="utf-8")
+    return path
+
+
+def _unit(site: Path, unit: str, config: SiteConfig) -> tuple[Unit, str]:
+    """The unit named ``unit`` (a folder of content/ with a valid _unit.toml) and its file."""
     content = site / "content"
     units = sorted(p.name for p in content.iterdir() if (p / UNIT_FILE).is_file() and unit_name_problem(p.name) is None) if content.is_dir() else []
     if unit not in units:
@@ -59,31 +81,31 @@ def create_post(site: Path, *, unit: str, section: str, meeting: str | None, bra
     u, problems = parse_unit((site / rel).read_bytes(), rel, unit, config)
     if u is None:
         raise NewPostError("；".join(p.format() for p in problems))
-    s = config.section(section)
-    if s is None:
-        raise NewPostError(f"栏目“{section}”不存在。可选：{choices_text([x.name for x in config.sections])}。")
+    return u, rel
+
+
+def _meeting(config: SiteConfig, meeting: str | None) -> Meeting | None:
     m = config.meeting(meeting) if meeting else None
     if meeting and m is None:
         raise NewPostError(f"会议类型“{meeting}”不存在。可选：{choices_text([x.name for x in config.meetings])}。")
+    return m
+
+
+def _branch(u: Unit, rel: str, m: Meeting | None, branch: str | None) -> Branch | None:
+    """The branch named by --branch; required for a branch meeting."""
     b = u.branch(branch) if branch else None
     if branch and b is None:
         raise NewPostError(f"支部“{branch}”不在 {rel} 中。可选：{choices_text([f'{x.id}（{x.name}）' for x in u.branches])}。")
     if m and m.level == "branch" and b is None:
         raise NewPostError(f"“{m.name}”是支部的会议，请用 --branch 指定支部。可选：{choices_text([f'{x.id}（{x.name}）' for x in u.branches])}。")
-    day = today or dt.datetime.now(config.tz).date()
-    heading = title or (f"{b.name if b else u.name}{m.name}" if m else "（请填写标题）")
-    folder = content / unit / str(day.year)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{_slug_for(title or (m.key if m else 'post'), day, folder)}.md"
-    fields: dict[str, object] = {"title": heading, "date": day, "section": s.name}
-    if m:
-        fields["meeting"] = m.name
-    if b:
-        fields["branch"] = b.id
+    return b
+
+
+# The body of a meeting record: the facts a record must give, then the topics and decisions.
+_MEETING_BODY = ["## 基本情况", "", "- 时间：", "- 地点：", "- 主持人：", "- 记录人：", "- 应到 人，实到 人，缺席 人", "", "## 议题", "", "1. ", "", "## 议定事项", "", "1. ", ""]
+
+
+def _skeleton(fields: dict[str, object], *, meeting: bool) -> str:
     lines = ["---", *front_matter(fields).splitlines(), "# category: 组织生活", "# tags: []", "# attachments: []", "---", ""]
-    if m:
-        lines += ["## 基本情况", "", "- 时间：", "- 地点：", "- 主持人：", "- 记录人：", "- 应到 人，实到 人，缺席 人", "", "## 议题", "", "1. ", "", "## 议定事项", "", "1. ", ""]
-    else:
-        lines += ["（在这里写正文。）", ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    lines += _MEETING_BODY if meeting else ["（在这里写正文。）", ""]
+    return "\n".join(lines)
