@@ -102,10 +102,6 @@ class Manifest:
 # -- pure helpers -----------------------------------------------------------
 
 
-def is_hidden(rel: str) -> bool:
-    return any(part.startswith(".") for part in rel.split("/"))
-
-
 def tree_hash(files: dict[str, str]) -> str:
     """Deterministic hash of a tree given as {relative path: sha256 of bytes}."""
     h = hashlib.sha256()
@@ -195,7 +191,7 @@ def read_manifest(release: Path) -> Manifest | None:
     return Manifest(digest, {str(k): str(v) for k, v in files.items()}, carried)
 
 
-def read_history(webroot: Path) -> tuple[list[str], list[dict[str, str]]] | None:
+def read_release_history(webroot: Path) -> tuple[list[str], list[dict[str, str]]] | None:
     """(stack of releases that were current, oldest first; the switch log), or None when unreadable."""
     try:
         data = json.loads((webroot / HISTORY).read_text("utf-8"))
@@ -211,7 +207,7 @@ def read_history(webroot: Path) -> tuple[list[str], list[dict[str, str]]] | None
 
 def rollback_stack(webroot: Path, current: str) -> tuple[list[str], list[dict[str, str]]]:
     """The history stack, ending with ``current``; rebuilt from release names when it cannot be trusted."""
-    history = read_history(webroot)
+    history = read_release_history(webroot)
     if history is not None and history[0] and history[0][-1] == current:
         return history
     # No history yet (a web root published before it was kept), or `current` was
@@ -437,6 +433,17 @@ def _rollback(webroot: Path) -> int:
     return EXIT_OK
 
 
+@dataclass(frozen=True)
+class _Release:
+    """A release made current by `_switch_to_new_release`, and what its report needs."""
+
+    name: str
+    kept: frozenset[str]
+    reused: int
+    stack: tuple[str, ...]  # the history stack before the switch
+    log: tuple[dict[str, str], ...]
+
+
 def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None, keep_going: bool = False) -> int:
     from generator.build.builder import Builder, BuildOptions
 
@@ -452,43 +459,56 @@ def _publish(site: Path, webroot: Path, keep: int, as_of: dt.date | None, keep_g
             print(f"发布中止：生成有 {errors} 个错误，没有发布任何内容，current 保持不变：{where}。", file=sys.stderr)
             return EXIT_CONTENT
         files = scan_tree(build)
-        digest = tree_hash(files)
-        previous = webroot / RELEASES / current if current else None
-        prev_manifest = read_manifest(previous) if previous is not None and previous.is_dir() else None
-        if prev_manifest is not None and prev_manifest.hash == digest:
-            print(f"内容未变化，未创建新版本（当前版本仍是 {RELEASES}/{current}）。")
-            return _held_report(result.problems, result.held)
-
-        (webroot / RELEASES).mkdir(mode=0o755, exist_ok=True)
-        existing = list_releases(webroot)
-        name = release_name(dt.datetime.now(dt.UTC), digest, existing)
-        kept = releases_to_keep([*existing, name], keep, name)
-        # the previous current too, even when --keep is about to delete it: pages
-        # it served a moment ago must still find their stylesheet after the switch
-        carry_from = [webroot / RELEASES / n for n in sorted(kept | ({current} if current else set()), reverse=True) if n != name]
-        incoming = webroot / RELEASES / f"{INCOMING_PREFIX}{name}"
-        manifest, stats = assemble_release(
-            build, files, incoming, previous if prev_manifest is not None else None, prev_manifest.files if prev_manifest else {}, carry_from
-        )
-        created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        (incoming / MANIFEST).write_bytes(manifest.to_json(created))
-        os.chmod(incoming / MANIFEST, 0o644)
-        os.rename(incoming, webroot / RELEASES / name)
-        _fsync_dir(webroot / RELEASES)
-        stack, log = rollback_stack(webroot, current) if current else ([], [])
-        switch_current(webroot, name)
+        release = _switch_to_new_release(webroot, build, files, current, keep)
     finally:
         shutil.rmtree(build, ignore_errors=True)
+    if release is None:
+        print(f"内容未变化，未创建新版本（当前版本仍是 {RELEASES}/{current}）。")
+    else:
+        _finish_release(webroot, release, current, keep, len(files))
+    return _held_report(result.problems, result.held)
 
-    removed = prune(webroot, kept)
-    write_history(webroot, [*stack, name], log, _switch_record("publish", current, name))
-    note = f"，其中 {stats.reused} 个与上一版本相同（硬链接）" if stats.reused else ""
-    print(f"已发布 {RELEASES}/{name}：{len(files)} 个文件{note}；current 已切换到新版本。")
+
+def _switch_to_new_release(webroot: Path, build: Path, files: dict[str, str], current: str | None, keep: int) -> _Release | None:
+    """Assemble the build as a new release and point ``current`` at it (steps 3-5 of the
+    module docstring); None when the build is the current release's content."""
+    digest = tree_hash(files)
+    previous = webroot / RELEASES / current if current else None
+    prev_manifest = read_manifest(previous) if previous is not None and previous.is_dir() else None
+    if prev_manifest is not None and prev_manifest.hash == digest:
+        return None
+    (webroot / RELEASES).mkdir(mode=0o755, exist_ok=True)
+    existing = list_releases(webroot)
+    name = release_name(dt.datetime.now(dt.UTC), digest, existing)
+    kept = releases_to_keep([*existing, name], keep, name)
+    # the previous current too, even when --keep is about to delete it: pages
+    # it served a moment ago must still find their stylesheet after the switch
+    carry_from = [webroot / RELEASES / n for n in sorted(kept | ({current} if current else set()), reverse=True) if n != name]
+    incoming = webroot / RELEASES / f"{INCOMING_PREFIX}{name}"
+    manifest, stats = assemble_release(
+        build, files, incoming, previous if prev_manifest is not None else None, prev_manifest.files if prev_manifest else {}, carry_from
+    )
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    (incoming / MANIFEST).write_bytes(manifest.to_json(created))
+    os.chmod(incoming / MANIFEST, 0o644)
+    os.rename(incoming, webroot / RELEASES / name)
+    _fsync_dir(webroot / RELEASES)
+    stack, log = rollback_stack(webroot, current) if current else ([], [])
+    switch_current(webroot, name)
+    return _Release(name, frozenset(kept), stats.reused, tuple(stack), tuple(log))
+
+
+def _finish_release(webroot: Path, release: _Release, current: str | None, keep: int, count: int) -> None:
+    """Step 6 and the history, after the build folder is gone; then say what happened."""
+    name = release.name
+    removed = prune(webroot, set(release.kept))
+    write_history(webroot, [*release.stack, name], list(release.log), _switch_record("publish", current, name))
+    note = f"，其中 {release.reused} 个与上一版本相同（硬链接）" if release.reused else ""
+    print(f"已发布 {RELEASES}/{name}：{count} 个文件{note}；current 已切换到新版本。")
     if current and current not in removed:
         print(f"上一版本 {RELEASES}/{current} 仍然保留，需要时运行 liangshai publish --to {webroot} --rollback 回退。")
     if removed:
         print(f"按 --keep {keep} 删除了旧版本：{'、'.join(removed)}。")
-    return _held_report(result.problems, result.held)
 
 
 def _held_report(problems: tuple, held: tuple[str, ...]) -> int:
@@ -531,4 +551,4 @@ def run_publish(site: Path, to: Path, keep: int, rollback: bool, as_of: dt.date 
         return EXIT_USAGE
 
 
-__all__ = ["CURRENT", "HISTORY", "MANIFEST", "RELEASES", "current_release", "list_releases", "read_history", "read_manifest", "release_name", "releases_to_keep", "rollback_stack", "run_publish", "scan_tree", "tree_hash"]
+__all__ = ["CURRENT", "HISTORY", "MANIFEST", "RELEASES", "current_release", "list_releases", "read_manifest", "read_release_history", "release_name", "releases_to_keep", "rollback_stack", "run_publish", "scan_tree", "tree_hash"]

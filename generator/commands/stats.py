@@ -21,7 +21,7 @@ from generator.core.errors import sort_problems
 from generator.core.exits import EXIT_CONTENT, EXIT_OK, EXIT_USAGE
 from generator.core.model import SiteModel
 from generator.plan.compare import csv_bytes, data_file, num_text, pct_text
-from generator.plan.metrics import BAND_TEXT, YearMetrics, compute, lag_warnings
+from generator.plan.metrics import BAND_TEXT, UnitMetrics, YearMetrics, compute, lag_warnings
 
 
 def _width(text: str) -> int:
@@ -35,6 +35,20 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 def table_text(ym: YearMetrics, model: SiteModel) -> str:
     cfg = model.config
+    lines = _preamble(ym, model)
+    head = ["单位", "已公开/应公开", "覆盖率%", "等级", "时滞中位", "时滞P90", "样本"]
+    head += [f"{s.name}距今" for s in cfg.sections]
+    head += ["发布", "最近发布"]
+    lines += _aligned([head, *(_unit_row(u) for u in ym.units)])
+    missed = [(u, s) for u in ym.units for s in u.cadence.missed]
+    lines.append("")
+    lines.append(f"未公开：{len(missed)} 条（逐条见对标页面各单位详情，或 --format json 的 missed）。")
+    return "\n".join(lines) + "\n"
+
+
+def _preamble(ym: YearMetrics, model: SiteModel) -> list[str]:
+    """What the numbers mean: the date, the thresholds, and whether lags are known."""
+    cfg = model.config
     lines = [
         f"{ym.year}年对标（数据截至 {ym.reference.isoformat()}；覆盖率 ≥ {num_text(cfg.compare.green * 100)}% 达标，"
         f"≥ {num_text(cfg.compare.yellow * 100)}% 预警；栏目超过 {cfg.compare.stale_days} 天未更新标 *）"
@@ -43,33 +57,35 @@ def table_text(ym: YearMetrics, model: SiteModel) -> str:
         lines.append(f"公开时滞未知：{model.history.reason}")
     elif cfg.compare.lag_since:
         lines.append(f"{cfg.compare.lag_since.isoformat()} 之前首次提交的记录不计入公开时滞。")
-    head = ["单位", "已公开/应公开", "覆盖率%", "等级", "时滞中位", "时滞P90", "样本"]
-    head += [f"{s.name}距今" for s in cfg.sections]
-    head += ["发布", "最近发布"]
-    rows = [head]
-    for u in ym.units:
-        lag = u.lag
-        row = [
-            u.name,
-            f"{u.cadence.met}/{u.cadence.due}",
-            pct_text(u.cadence.rate) or "—",
-            BAND_TEXT[u.band],
-            "未知" if lag is None else (num_text(lag.median) or "—"),
-            "未知" if lag is None else (num_text(lag.p90) or "—"),
-            "—" if lag is None else str(lag.count),
-        ]
-        row += [("—" if f.days is None else str(f.days)) + ("*" if f.stale else "") for f in u.freshness]
-        row += [str(u.posts), u.last_post.isoformat() if u.last_post else "—"]
-        rows.append(row)
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(head))]
+    return lines
+
+
+def _unit_row(u: UnitMetrics) -> list[str]:
+    lag = u.lag
+    row = [
+        u.name,
+        f"{u.cadence.met}/{u.cadence.due}",
+        pct_text(u.cadence.rate) or "—",
+        BAND_TEXT[u.band],
+        "未知" if lag is None else (num_text(lag.median) or "—"),
+        "未知" if lag is None else (num_text(lag.p90) or "—"),
+        "—" if lag is None else str(lag.count),
+    ]
+    row += [("—" if f.days is None else str(f.days)) + ("*" if f.stale else "") for f in u.freshness]
+    row += [str(u.posts), u.last_post.isoformat() if u.last_post else "—"]
+    return row
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """The rows as columns in display width (a Chinese character is two), a rule under the
+    header; numbers right-aligned, the unit name and the band left."""
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
     for n, r in enumerate(rows):
         lines.append("  ".join(_pad(c, widths[i], right=(n > 0 and i > 0 and i != 3)) for i, c in enumerate(r)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    missed = [(u, s) for u in ym.units for s in u.cadence.missed]
-    lines.append("")
-    lines.append(f"未公开：{len(missed)} 条（逐条见对标页面各单位详情，或 --format json 的 missed）。")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, output: Path | None = None) -> int:
