@@ -19,7 +19,7 @@ _GIT_ENV = {"LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 
 
 def git(site_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """Run one git command in ``site_dir`` (the package's one way to call git on a site);
+    """Run one git command in ``site_dir`` (shared by `read_history` and `gate`);
     raises FileNotFoundError when git is not installed."""
     import os
 
