@@ -42,7 +42,7 @@ class Theme:
     def template_source_hash(self, env: jinja2.Environment, names: tuple[str, ...]) -> str:
         h = hashlib.sha256()
         for name in names:
-            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            source, _filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
             h.update(name.encode() + b"\0" + source.encode() + b"\0")
         return h.hexdigest()
 

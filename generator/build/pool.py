@@ -1,0 +1,109 @@
+"""Build: the worker pools that parse posts and render page families on every core.
+
+Workers are started by a ``forkserver``: a clean process, started once, that
+has imported the generator and forks each worker from itself. A worker never
+inherits the builder's threads (serve's HTTP and watcher threads, the search
+thread) or its children (a warmed-up Pagefind service), as a plain ``fork``
+of the builder would. So everything a worker gets travels by pickle: a
+`ParseJob` once per worker, then post paths; for rendering, a `FamilySource`
+(the model and what the planner needs) and a `MakeJob` once per worker, then
+family ids. Each render worker plans its own families from the model, so no
+process holds every page context at once.
+
+The module globals below are set once per worker process by its initializer
+and never change after.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from generator.build.parsing import BodyLoader, Parsed, ParseJob, parse_one
+from generator.core.model import SiteModel
+from generator.plan.pages import Family, Planner
+from generator.render.pages import Made, MakeJob, make_family
+
+if TYPE_CHECKING:
+    from generator.parse.markup import MarkupRenderer
+
+# Imported by the forkserver once, so that each worker it forks starts with them loaded.
+_PRELOAD = ["generator.build.pool", "generator.parse.markup", "generator.parse.post", "generator.plan.feeds"]
+
+_PARSE: dict[str, Any] = {}  # in a parse worker: its ParseJob and Markdown renderer
+_RENDER: dict[str, Any] = {}  # in a render worker: its MakeJob and the families by id
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+@dataclass(frozen=True)
+class FamilySource:
+    """What a render worker plans its families from: the planner's inputs (picklable)."""
+
+    model: SiteModel
+    assets: dict[str, str]
+    loader: BodyLoader
+    tokens: dict[str, str] | None
+    list_tokens: dict[str, str] | None
+
+    def families(self) -> dict[str, Family]:
+        planner = Planner(self.model, self.assets, self.loader, self.tokens, self.list_tokens)
+        return {f.id: f for f in planner.families()}
+
+
+# -- parse ------------------------------------------------------------------------
+
+
+def _init_parse(job: ParseJob) -> None:
+    from generator.parse.markup import MarkupRenderer
+
+    _PARSE.update(job=job, markup=MarkupRenderer())
+
+
+def _parse_chunk(rels: list[str]) -> list[Parsed]:
+    job: ParseJob = _PARSE["job"]
+    markup: MarkupRenderer = _PARSE["markup"]
+    return [parse_one(rel, job, markup) for rel in rels]
+
+
+def parse_parallel(todo: list[str], job: ParseJob, jobs: int, chunk: int) -> Iterator[Parsed]:
+    """Parse ``todo`` in ``jobs`` workers, yielding as chunks arrive (the parent holds a few chunks' HTML)."""
+    chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+    with _context().Pool(jobs, initializer=_init_parse, initargs=(job,)) as pool:
+        for part in pool.imap(_parse_chunk, chunks):
+            yield from part
+
+
+# -- render -----------------------------------------------------------------------
+
+
+def _init_render(source: FamilySource, job: MakeJob) -> None:
+    _RENDER.update(job=job.in_worker(), families=source.families())
+
+
+def _make_chunk(ids: list[str]) -> list[Made]:
+    job: MakeJob = _RENDER["job"]
+    families: dict[str, Family] = _RENDER["families"]
+    return [make_family(families[i], job) for i in ids]
+
+
+def make_parallel(families: list[Family], source: FamilySource, job: MakeJob, jobs: int) -> list[Made]:
+    """Make ``families`` (the planner's; see `FamilySource`) in ``jobs`` workers, in their order.
+
+    Shares are dealt round-robin (``jobs * 4`` of them) so big and small
+    families mix; the workers' staged files are adopted by ``job.writer``.
+    """
+    n = jobs * 4
+    shares = [[f.id for f in families[i::n]] for i in range(n)]
+    with _context().Pool(jobs, initializer=_init_render, initargs=(source, job.for_worker())) as pool:
+        results = pool.map(_make_chunk, shares)
+    by_id = {m.id: m for part in results for m in part}
+    made = [by_id[f.id] for f in families]
+    job.writer.adopt(sorted(path for m in made for path in m.written))
+    return made
