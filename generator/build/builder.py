@@ -15,7 +15,7 @@ path. A build is, in order (`Builder._build`):
 10. save   — the state, then the no-op key (seal) (`_save`, `_seal`).
 
 Problems from every phase are collected; an error stops the build before its
-commit through one path (`_Stop`), which abandons what was staged, so a failed
+commit through one path (`Stop`), which abandons what was staged, so a failed
 build leaves the previous output as it was.
 
 Incremental by construction, at three levels:
@@ -42,19 +42,21 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.build.background import Background as _Background
-from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, deps_hold, deps_of, parse_one
-from generator.build.planning import Look, Reuse, compare_fields, early_families
+from generator.build.loading import reuse_parses, take_parses
+from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
+from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare
+from generator.build.planning import Look, Reuse, early_families
 from generator.build.pool import FamilySource, make_parallel, parse_parallel
-from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of
+from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
-from generator.core.digests import build_input_key, code_digest, digest_of, history_id, parse_settings, plan_key, post_token, unit_context
-from generator.core.errors import ConfigError, LiangshaiError, Problem, error, sort_problems
+from generator.core.digests import build_input_key, code_digest, digest_of, history_id, parse_settings, plan_key, unit_context
+from generator.core.errors import ConfigError, LiangshaiError, Problem, sort_problems
 from generator.core.model import UNIT_FILE, History, Post, SiteModel, Unit
 from generator.load.config import LimitsConfig, SiteConfig, load_config
 from generator.load.git import git_head
@@ -62,7 +64,7 @@ from generator.load.history import read_history
 from generator.load.sources import Sources, discover
 from generator.load.units import load_units
 from generator.parse.slugs import slugs_beside, unique_slugs
-from generator.plan.pages import Family, FileSpec, Planner, file_specs, list_token, sort_posts
+from generator.plan.pages import Family, Planner, file_specs, sort_posts
 from generator.render.assets import fingerprint_assets
 from generator.render.files import stage_files
 from generator.render.pages import FixedPages, Made, MakeJob, make_family
@@ -126,94 +128,6 @@ __all__ = [
 ]
 
 
-class _Stop(Exception):
-    """A phase found errors that stop the build before its commit (the one failure path of `_build`)."""
-
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        super().__init__(len(problems))
-        self.problems = tuple(problems)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """The plan phase's result: families to make, pages and files reused unchanged, and the records for the state."""
-
-    look: Look
-    planner: Planner
-    todo: tuple[Family, ...] = ()  # families to plan (and render) in this build: `_make`
-    made: tuple[Made, ...] = ()  # families made while planning (`_plan`'s ``first``)
-    kept: tuple[tuple[str, str, str], ...] = ()  # (path, template, owner) of reused families
-    files: tuple[FileSpec, ...] = ()
-    kept_files: tuple[tuple[str, str], ...] = ()  # (path, owner)
-    problems: tuple[Problem, ...] = ()
-    families: Mapping[str, FamilyRecord] = field(default_factory=dict)  # read-only: the commit makes its own
-
-    @property
-    def global_key(self) -> str:
-        return self.look.global_key
-
-
-@dataclass
-class _Planning:
-    """A plan being put together (frozen into a `_Plan` by `_plan`)."""
-
-    todo: list[Family] = field(default_factory=list)
-    made: list[Made] = field(default_factory=list)
-    kept: list[tuple[str, str, str]] = field(default_factory=list)
-    files: list[FileSpec] = field(default_factory=list)
-    kept_files: list[tuple[str, str]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    families: dict[str, FamilyRecord] = field(default_factory=dict)
-
-    def keep(self, fid: str, rec: FamilyRecord) -> None:
-        """Reuse a family of the last build as it is: its pages, files and problems."""
-        self.kept.extend(rec.pages)
-        self.kept_files.extend(rec.files)
-        self.problems.extend(rec.problems)
-        self.families[fid] = rec
-
-    def frozen(self, look: Look, planner: Planner) -> _Plan:
-        return _Plan(look, planner, tuple(self.todo), tuple(self.made), tuple(self.kept), tuple(self.files), tuple(self.kept_files), tuple(self.problems), self.families)
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """What the inputs phase found: a build is needed, from this state."""
-
-    out: Path
-    sources: Sources
-    head: str
-    input_key: str | None
-    state: BuildState
-    recorded: frozenset[str]  # outputs recorded before this build created anything
-
-
-@dataclass(frozen=True)
-class _Staged:
-    """Everything staged and known before the commit."""
-
-    plan: _Plan
-    made: tuple[Made, ...]
-    fingerprints: dict[str, str]
-    rendered: tuple[str, ...]
-    file_keys: dict[str, str]
-    problems: tuple[Problem, ...]  # warnings (and held-back posts' errors) of every phase
-
-    @property
-    def planned(self) -> frozenset[str]:
-        return frozenset(self.fingerprints) | frozenset(self.file_keys)
-
-
-@dataclass(frozen=True)
-class _Indexing:
-    """The search index as the save phase finds it: on a thread, done already, or to do after the save."""
-
-    thread: _Background | None
-    started: threading.Event
-    problems: tuple[Problem, ...] = ()
-    done: bool = False
-
-
 class _Run:
     """One build between its phases: the staged output, the render job and the early search index.
 
@@ -221,7 +135,7 @@ class _Run:
     and set these attributes by name.
     """
 
-    def __init__(self, builder: Builder, inputs: _Inputs, loaded: Loaded, store: BodyStore) -> None:
+    def __init__(self, builder: Builder, inputs: Inputs, loaded: Loaded, store: BodyStore) -> None:
         assert loaded.model is not None
         self.options = builder.options
         self.inputs, self.loaded, self.model, self.store = inputs, loaded, loaded.model, store
@@ -242,7 +156,7 @@ class _Run:
             self.job = MakeJob(look.env, look.theme, self.writer, self.store, self.template_hashes, self.inputs.state.pages, str(self.out), code_digest())
         return self.job
 
-    def family_source(self, plan: _Plan) -> FamilySource:
+    def family_source(self, plan: Plan) -> FamilySource:
         return FamilySource(self.model, plan.look.assets, self.loader, self.loaded.tokens, self.loaded.list_tokens)
 
     def begin_search(self) -> None:
@@ -353,70 +267,16 @@ class Builder:
         units, unit_problems = load_units(self.site_dir, config, sources)
         settings = parse_settings(PARSER_VERSION, MARKUP_VERSION, code_digest(), config)
         contexts = {slug: unit_context(settings, u) for slug, u in units.items()}
-        cache, todo = self._reuse(state, sources, units, contexts)
+        cache, todo = reuse_parses(state, sources, units, contexts, self.options)
         problems = [*sources.problems, *unit_problems, *(p for c in cache.values() for p in c.problems)]
         posts = [c.post for c in cache.values()]
         job = ParseJob(self.site_dir, config, units, sources.files, self.options.drafts, code_digest())
-        fresh_html = self._parse_fresh(todo, job, sources, contexts, cache, problems, store if len(todo) >= PARALLEL_PARSE_MIN else None)
+        fresh_html = take_parses(self._parse_many(todo, job), sources, contexts, cache, problems, store if len(todo) >= PARALLEL_PARSE_MIN else None)
         posts.extend(cache[rel].post for rel in todo if rel in cache)
         model, held = self._model(config, units, sources, cache, posts, problems, state, head)
         tokens = {p.source: cache[p.source].token for p in model.posts}
         list_tokens = {p.source: t for p in model.posts if (t := cache[p.source].list_token)}
         return Loaded(model, sort_problems(problems), cache, fresh_html, tuple(todo), sources.documents(), tokens, settings, list_tokens, held)
-
-    def _reuse(self, state: BuildState, sources: Sources, units: dict[str, Unit], contexts: dict[str, str]) -> tuple[dict[str, CachedPost], list[str]]:
-        """The saved parses that still hold (by stamp, unit context and referenced files), and the posts to parse."""
-        cache: dict[str, CachedPost] = {}
-        todo: list[str] = []
-        only = self.options.only
-        for rel in sources.posts:
-            slug = rel.split("/")[1]
-            if slug not in units:
-                continue  # its unit folder already has an error
-            if only is not None and rel not in only:
-                continue  # not selected: its name still takes part in unique_slugs
-            hit = state.posts.get(rel)
-            st = sources.stamps[rel]
-            if (
-                hit is not None
-                and hit.stamp == (st.size, st.mtime_ns)
-                and hit.context == contexts[slug]
-                and deps_hold(hit.deps, sources.files)
-                and (hit.body is not None or (hit.post.draft and not self.options.drafts))
-            ):
-                cache[rel] = hit
-            else:
-                todo.append(rel)
-        return cache, todo
-
-    def _parse_fresh(
-        self, todo: list[str], job: ParseJob, sources: Sources, contexts: dict[str, str], cache: dict[str, CachedPost], problems: list[Problem], store: BodyStore | None
-    ) -> dict[str, str]:
-        """Parse ``todo`` into ``cache`` (and their problems into ``problems``); the body HTML goes
-        into ``store`` as it arrives, or is returned (body digest → HTML) without one."""
-        fresh_html: dict[str, str] = {}
-        pending: list[tuple[str, str]] = []  # HTML on its way to the store
-        for r in self._parse_many(todo, job):
-            problems.extend(r.problems)
-            if r.post is None:
-                continue
-            body = r.body
-            if body is not None:
-                if store is None:
-                    fresh_html[body.digest] = body.html
-                else:
-                    pending.append((body.digest, body.html))
-                    if len(pending) >= 256:
-                        store.put_many(pending)
-                        pending = []
-                body = replace(body, html="")
-            st = sources.stamps[r.rel]
-            token = post_token(r.post, body.digest if body else None)
-            deps = deps_of(r.post, r.body, sources.files)
-            cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], deps, r.post, r.problems, body, token, list_token(r.post))  # type: ignore[arg-type]  # write.state types deps by an older FileFacts
-        if store is not None:
-            store.put_many(pending)
-        return fresh_html
 
     def _parse_many(self, todo: list[str], job: ParseJob) -> Iterator[Parsed]:
         """Parse ``todo``, yielding as results arrive (in workers when there are many)."""
@@ -462,19 +322,6 @@ class Builder:
             return History(False, "只检查了部分文章，未读取 git 历史。")
         return read_history(self.site_dir, config.tz)
 
-    def _touched(self, problem: Problem) -> bool:
-        """A selective check reports the selected posts (and files in their bundles), their
-        units' _unit.toml and folders, `BuildOptions.touched`, and everything outside the
-        unit folders (site.toml, the theme)."""
-        only = self.options.only
-        if only is None or not problem.path.startswith("content/") or problem.path in only or problem.path in self.options.touched:
-            return True
-        parts = problem.path.split("/")
-        if len(parts) == 3 and parts[2] == UNIT_FILE:
-            return any(rel.split("/")[1] == parts[1] for rel in only)
-        # a folder on a selected post's path (a unit folder without _unit.toml), or a file in its bundle
-        return any(rel.startswith(problem.path + "/") or (rel.endswith("/index.md") and problem.path.startswith(rel[: -len("index.md")])) for rel in only)
-
     def check(self) -> tuple[Problem, ...]:
         loaded = self.load()
         if loaded.model is None:
@@ -487,7 +334,7 @@ class Builder:
         except LiangshaiError as exc:
             probs = list(exc.problems)
         problems.extend(probs)
-        return sort_problems([p for p in problems if self._touched(p)])
+        return sort_problems([p for p in problems if touched(self.options, p)])
 
     # -- plan -----------------------------------------------------------
 
@@ -516,16 +363,16 @@ class Builder:
         head: str = "",
         first: Callable[[Look, list[Family]], list[Made]] | None = None,
         compare: bool = True,
-    ) -> _Plan:
+    ) -> Plan:
         """Plan every output; with ``loaded`` + ``state`` reuse the families whose key is unchanged.
 
         A family is reused only when the global key and its own key match the
         state's and each of its outputs is still on disk with a fingerprint;
-        its pages are then neither planned nor fingerprinted (`_Plan.kept`).
+        its pages are then neither planned nor fingerprinted (`Plan.kept`).
 
         ``first``: in a small incremental build, the post pages of the posts
         parsed again (and of the posts beside them) are handed to it before
-        anything else is planned, to be made at once (`_Plan.made`); see `_build`.
+        anything else is planned, to be made at once (`Plan.made`); see `_build`.
         """
         from generator.search.index import search_outputs
 
@@ -533,7 +380,7 @@ class Builder:
         previous = state.families if incremental and state is not None and state.global_key == look.global_key else {}
         reuse = Reuse(previous, state, out)
         planner = Planner(model, look.assets, body_loader, *((loaded.tokens, loaded.list_tokens) if incremental and loaded is not None else (None, None)))
-        parts = _Planning()
+        parts = Planning()
         done: set[str] = set()
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
             todo = early_families(planner, loaded.parsed, loaded.tokens, state, reuse, self.options.drafts, EARLY_POSTS_MAX)
@@ -549,7 +396,8 @@ class Builder:
             else:
                 parts.todo.append(family)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
-            self._plan_compare(model, planner, reuse, parts, head if incremental else None)
+            history = _history_id(head, model.config.tz, model.history) if incremental else None
+            plan_compare(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir)])
         search_pages, search_files, search_problems = search_outputs(model, planner)
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))
@@ -557,39 +405,9 @@ class Builder:
         parts.problems.extend(search_problems)
         return parts.frozen(look, planner)
 
-    def _plan_compare(self, model: SiteModel, planner: Planner, reuse: Reuse, parts: _Planning, head: str | None) -> None:
-        """The comparison index: it reads the counted fields of every post and the git history (``head``: None = no reuse)."""
-        from generator.plan.compare import compare_outputs
-        from generator.plan.metrics import lag_warnings
-
-        ckey = planner.key("compare", model.as_of.isoformat(), _history_id(head, model.config.tz, model.history), [compare_fields(p) for p in model.posts]) if head is not None else ""
-        rec = reuse.record("compare", ckey)
-        if rec is not None:
-            parts.keep("compare", rec)
-            return
-        compare_pages, compare_files = compare_outputs(model, planner)
-        lag = lag_warnings(model)
-        parts.todo.append(Family("compare", ckey, FixedPages(tuple(compare_pages))))
-        parts.files.extend(compare_files)
-        parts.problems.extend(lag)
-        parts.families["compare"] = FamilyRecord(ckey, tuple((p.path, p.template, p.owner) for p in compare_pages), tuple((f.path, f.owner) for f in compare_files), tuple(lag))
-
-    def _finish(self, model: SiteModel, plan: _Plan, pages: list[tuple[str, str]]) -> _Plan:
+    def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
         """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""
-        from generator.plan.feeds import feed_outputs
-
-        _, feed_files, feed_problems = feed_outputs(model, plan.planner, [path for path, _ in pages])
-        files = (*plan.files, *feed_files)
-        problems = [*plan.problems, *feed_problems]
-        claims: dict[str, list[tuple[str, str]]] = {}  # collision key → (owner, path)
-        for path, owner in (*pages, *((f.path, f.owner) for f in files), *plan.kept_files):
-            claims.setdefault(urls.collision_key(path), []).append((owner, path))
-        for owners in claims.values():
-            if len(owners) > 1:
-                sources = sorted({o for o, _ in owners if o.startswith("content/")}) or ["content"]
-                named = sorted({f"{o}（{p}）" for o, p in owners})
-                problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(named)}。请给其中一个改名。"))
-        return replace(plan, files=files, problems=tuple(problems))
+        return finish_plan(model, plan, pages)
 
     # -- build ----------------------------------------------------------
 
@@ -608,7 +426,7 @@ class Builder:
             theme = resolve_theme(self.site_dir, config.theme)
         except LiangshaiError:
             return None
-        themes = []
+        themes: list[tuple[str, int, int]] = []
         for d in (*theme.template_dirs, *theme.static_dirs):
             if d.is_dir():
                 themes.extend((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(d.rglob("*")) if f.is_file())
@@ -645,7 +463,7 @@ class Builder:
         return result
 
     def _build(self) -> BuildResult:
-        """The phases in order (see the module docstring); every error before the commit stops at `_Stop`."""
+        """The phases in order (see the module docstring); every error before the commit stops at `Stop`."""
         start = time.perf_counter()
         inputs = self._inputs()
         if isinstance(inputs, BuildResult):  # nothing any page depends on has changed
@@ -658,7 +476,7 @@ class Builder:
         run = _Run(self, inputs, loaded, store)
         try:
             staged = self._stage(run)
-        except _Stop as stop:
+        except Stop as stop:
             run.abandon()
             return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed)
         except BaseException:
@@ -668,7 +486,7 @@ class Builder:
         result = self._save_and_index(run, staged, report)
         return replace(result, seconds=time.perf_counter() - start)
 
-    def _inputs(self) -> _Inputs | BuildResult:
+    def _inputs(self) -> Inputs | BuildResult:
         """The no-op check, and the state this build starts from."""
         out = self.options.output
         # A previous defer_save build's state, not saved yet, describes the folder as it is now
@@ -691,24 +509,24 @@ class Builder:
             from generator.search.index import warm_up
 
             warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
-        return _Inputs(out, sources, head, input_key, state, recorded)
+        return Inputs(out, sources, head, input_key, state, recorded)
 
-    def _stage(self, run: _Run) -> _Staged:
-        """Plan, render and stage every output; raises `_Stop` with the problems that block the build."""
+    def _stage(self, run: _Run) -> Staged:
+        """Plan, render and stage every output; raises `Stop` with the problems that block the build."""
         try:
             with gc_paused():  # planning allocates many dicts and frees few (see gc_paused)
                 plan = self._plan(run.model, self._look(run.model, run.loaded), run.loader, run.loaded, run.inputs.state, run.out, run.inputs.head, run.make_first)
         except LiangshaiError as exc:
-            raise _Stop([*run.loaded.problems, *exc.problems]) from exc
+            raise Stop([*run.loaded.problems, *exc.problems]) from exc
         problems = [*run.loaded.problems, *plan.problems]
         if blocking(problems, run.loaded.held):
-            raise _Stop(problems)
+            raise Stop(problems)
         run.store.put_many(sorted(run.loaded.fresh_html.items()))
         run.loader.fresh = {}  # in the store now: the pages read them from there
         made = (*plan.made, *self._make(list(plan.todo), run.job_for(plan.look), run.begin_search, run.family_source(plan)))
         render_problems = [m.problem for m in made if m.problem is not None][:1]
         if render_problems:
-            raise _Stop([*problems, *render_problems])
+            raise Stop([*problems, *render_problems])
         fingerprints: dict[str, str] = {}
         for m in made:
             fingerprints.update(zip((path for path, _, _ in m.pages), m.fingerprints, strict=True))
@@ -719,14 +537,14 @@ class Builder:
         plan = self._finish(run.model, plan, [(path, owner) for m in made for path, _, owner in m.pages] + [(path, owner) for path, _, owner in plan.kept])
         problems.extend(plan.problems[before:])
         if any(p.is_error for p in plan.problems[before:]):  # two outputs on one path: nothing is published
-            raise _Stop(problems)
+            raise Stop(problems)
         files = stage_files(plan.files, plan.kept_files, run.inputs.state.files, run.out, run.writer, run.model.config.limits)
         if files.problem is not None:
-            raise _Stop([*problems, files.problem])
+            raise Stop([*problems, files.problem])
         rendered = tuple(path for m in made for path in m.rendered)
-        return _Staged(plan, made, fingerprints, rendered, files.keys, tuple(problems))
+        return Staged(plan, made, fingerprints, rendered, files.keys, tuple(problems))
 
-    def _commit(self, run: _Run, staged: _Staged) -> WriteReport:
+    def _commit(self, run: _Run, staged: Staged) -> WriteReport:
         """record outputs → clear state → note changing → commit: the output changes only here."""
         from generator.search.index import note_changing
 
@@ -749,7 +567,7 @@ class Builder:
             run.abandon()  # (the pages already moved are listed in CHANGING for the next build)
             raise
 
-    def _start_index(self, run: _Run, html: list[str]) -> _Indexing:
+    def _start_index(self, run: _Run, html: list[str]) -> Indexing:
         """Index the changed pages: on a thread beside the state save when few, else after it."""
         from generator.search.index import index_output, small_update
 
@@ -760,18 +578,18 @@ class Builder:
             run.early.proceed(html)
             started.set()
             if len(html) > OVERLAP_SEARCH_MAX:  # a big update after all: not beside the state save (memory)
-                return _Indexing(None, started, tuple(run.early_thread.result()), True)
-            return _Indexing(run.early_thread, started)
+                return Indexing(None, started, tuple(run.early_thread.result()), True)
+            return Indexing(run.early_thread, started)
         if self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
         elif small_update(run.out, html, OVERLAP_SEARCH_MAX):
             # Pagefind indexes on the other core while this one saves the state below. The
             # search's own Python work (which pages, which shards) comes first (`started`):
             # two busy threads would only take turns at the interpreter.
-            return _Indexing(_Background(functools.partial(index_output, run.out, bool(html), pages=html, started=started)), started)
-        return _Indexing(None, started)
+            return Indexing(_Background(functools.partial(index_output, run.out, bool(html), pages=html, started=started)), started)
+        return Indexing(None, started)
 
-    def _save_and_index(self, run: _Run, staged: _Staged, report: WriteReport) -> BuildResult:
+    def _save_and_index(self, run: _Run, staged: Staged, report: WriteReport) -> BuildResult:
         """index → save → seal (a ``defer_save`` build leaves the last two to `save_deferred`)."""
         from generator.search.index import index_output
 
@@ -831,7 +649,7 @@ class Builder:
         run.store.close()
         return save_state(run.out, new_state)
 
-    def _seal(self, run: _Run, staged: _Staged, saved: SavedState, index_problems: list[Problem]) -> None:
+    def _seal(self, run: _Run, staged: Staged, saved: SavedState, index_problems: list[Problem]) -> None:
         # Last, the key that lets the next build stop early. A failed (or deferred) search
         # index must be retried next time: then no input key vouches for this output.
         input_key = run.inputs.input_key
@@ -847,7 +665,7 @@ class Builder:
         )
         record_outputs(run.out, set(staged.planned))
 
-    def _save_and_seal(self, run: _Run, staged: _Staged, new_state: BuildState) -> SavedState:
+    def _save_and_seal(self, run: _Run, staged: Staged, new_state: BuildState) -> SavedState:
         """A ``defer_save`` build's save, when `save_deferred` asks for it."""
         saved = self._save(run, new_state)
         self._seal(run, staged, saved, [])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import Kind, Problem
-from generator.core.model import SiteModel
+from generator.core.model import UNIT_FILE, SiteModel
 from generator.load.config import SiteConfig
 from generator.write.state import OUTPUTS_FILE, STATE_FILE, BuildState, CachedPost, SavedState, Signature, file_signature
 
@@ -168,3 +168,17 @@ class Loaded:
     settings: str = ""  # hash of the parser/Markdown versions and site.toml
     list_tokens: dict[str, str] = field(default_factory=dict)  # post source → plan.list_token
     held: tuple[str, ...] = ()  # keep_going: posts held back for their own errors (`held_back`)
+
+
+def touched(options: BuildOptions, problem: Problem) -> bool:
+    """A selective check reports the selected posts (and files in their bundles), their
+    units' _unit.toml and folders, `BuildOptions.touched`, and everything outside the
+    unit folders (site.toml, the theme)."""
+    only = options.only
+    if only is None or not problem.path.startswith("content/") or problem.path in only or problem.path in options.touched:
+        return True
+    parts = problem.path.split("/")
+    if len(parts) == 3 and parts[2] == UNIT_FILE:
+        return any(rel.split("/")[1] == parts[1] for rel in only)
+    # a folder on a selected post's path (a unit folder without _unit.toml), or a file in its bundle
+    return any(rel.startswith(problem.path + "/") or (rel.endswith("/index.md") and problem.path.startswith(rel[: -len("index.md")])) for rel in only)

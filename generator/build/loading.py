@@ -1,0 +1,75 @@
+"""Build, parse phase: which saved parses still hold, and taking in the fresh ones.
+
+A post is read again only when its file stamp, its unit's context
+(`core.digests.unit_context`) or a file it references changed; a fresh parse
+becomes a `write.state.CachedPost` with its token (`core.digests.post_token`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from generator.build.parsing import Parsed, deps_hold, deps_of
+from generator.build.records import BuildOptions
+from generator.core.digests import post_token
+from generator.core.errors import Problem
+from generator.core.model import Unit
+from generator.load.sources import Sources
+from generator.plan.pages import list_token
+from generator.write.state import BodyStore, BuildState, CachedPost
+
+
+def reuse_parses(state: BuildState, sources: Sources, units: dict[str, Unit], contexts: dict[str, str], options: BuildOptions) -> tuple[dict[str, CachedPost], list[str]]:
+    """The saved parses that still hold (by stamp, unit context and referenced files), and the posts to parse."""
+    cache: dict[str, CachedPost] = {}
+    todo: list[str] = []
+    only = options.only
+    for rel in sources.posts:
+        slug = rel.split("/")[1]
+        if slug not in units:
+            continue  # its unit folder already has an error
+        if only is not None and rel not in only:
+            continue  # not selected: its name still takes part in unique_slugs
+        hit = state.posts.get(rel)
+        st = sources.stamps[rel]
+        if (
+            hit is not None
+            and hit.stamp == (st.size, st.mtime_ns)
+            and hit.context == contexts[slug]
+            and deps_hold(hit.deps, sources.files)
+            and (hit.body is not None or (hit.post.draft and not options.drafts))
+        ):
+            cache[rel] = hit
+        else:
+            todo.append(rel)
+    return cache, todo
+
+def take_parses(
+    parsed: Iterable[Parsed], sources: Sources, contexts: dict[str, str], cache: dict[str, CachedPost], problems: list[Problem], store: BodyStore | None
+) -> dict[str, str]:
+    """Take fresh parses into ``cache`` (and their problems into ``problems``); the body HTML goes
+    into ``store`` as it arrives, or is returned (body digest → HTML) without one."""
+    fresh_html: dict[str, str] = {}
+    pending: list[tuple[str, str]] = []  # HTML on its way to the store
+    for r in parsed:
+        problems.extend(r.problems)
+        if r.post is None:
+            continue
+        body = r.body
+        if body is not None:
+            if store is None:
+                fresh_html[body.digest] = body.html
+            else:
+                pending.append((body.digest, body.html))
+                if len(pending) >= 256:
+                    store.put_many(pending)
+                    pending = []
+            body = replace(body, html="")
+        st = sources.stamps[r.rel]
+        token = post_token(r.post, body.digest if body else None)
+        deps = deps_of(r.post, r.body, sources.files)
+        cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], deps, r.post, r.problems, body, token, list_token(r.post))  # type: ignore[arg-type]  # write.state types deps by an older FileFacts
+    if store is not None:
+        store.put_many(pending)
+    return fresh_html

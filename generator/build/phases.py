@@ -1,0 +1,149 @@
+"""Build: the frozen records handed from one phase of `Builder._build` to the next, and two plan steps.
+
+inputs (`Inputs`) → load (`build.records.Loaded`) → plan (`Plan`) → render and
+stage (`Staged`) → commit → index (`Indexing`) → save. A phase that finds
+errors which stop the build raises `Stop`: the one failure path. The comparison
+index's family (`plan_compare`) and the feeds and path collisions once every
+page is known (`finish_plan`) are planned here too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from generator.build.background import Background
+from generator.build.planning import Look, Reuse, compare_fields
+from generator.core import urls
+from generator.core.errors import Problem, error
+from generator.core.model import SiteModel
+from generator.load.sources import Sources
+from generator.plan.pages import Family, FileSpec, Planner
+from generator.render.pages import FixedPages, Made
+from generator.write.state import BuildState, FamilyRecord
+
+
+class Stop(Exception):
+    """A phase found errors that stop the build before its commit (the one failure path of `_build`)."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        super().__init__(len(problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan phase's result: families to make, pages and files reused unchanged, and the records for the state."""
+
+    look: Look
+    planner: Planner
+    todo: tuple[Family, ...] = ()  # families to plan (and render) in this build: `_make`
+    made: tuple[Made, ...] = ()  # families made while planning (`_plan`'s ``first``)
+    kept: tuple[tuple[str, str, str], ...] = ()  # (path, template, owner) of reused families
+    files: tuple[FileSpec, ...] = ()
+    kept_files: tuple[tuple[str, str], ...] = ()  # (path, owner)
+    problems: tuple[Problem, ...] = ()
+    families: Mapping[str, FamilyRecord] = field(default_factory=dict)  # read-only: the commit makes its own
+
+    @property
+    def global_key(self) -> str:
+        return self.look.global_key
+
+
+@dataclass
+class Planning:
+    """A plan being put together (frozen into a `Plan` by `_plan`)."""
+
+    todo: list[Family] = field(default_factory=list)
+    made: list[Made] = field(default_factory=list)
+    kept: list[tuple[str, str, str]] = field(default_factory=list)
+    files: list[FileSpec] = field(default_factory=list)
+    kept_files: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    families: dict[str, FamilyRecord] = field(default_factory=dict)
+
+    def keep(self, fid: str, rec: FamilyRecord) -> None:
+        """Reuse a family of the last build as it is: its pages, files and problems."""
+        self.kept.extend(rec.pages)
+        self.kept_files.extend(rec.files)
+        self.problems.extend(rec.problems)
+        self.families[fid] = rec
+
+    def frozen(self, look: Look, planner: Planner) -> Plan:
+        return Plan(look, planner, tuple(self.todo), tuple(self.made), tuple(self.kept), tuple(self.files), tuple(self.kept_files), tuple(self.problems), self.families)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the inputs phase found: a build is needed, from this state."""
+
+    out: Path
+    sources: Sources
+    head: str
+    input_key: str | None
+    state: BuildState
+    recorded: frozenset[str]  # outputs recorded before this build created anything
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Everything staged and known before the commit."""
+
+    plan: Plan
+    made: tuple[Made, ...]
+    fingerprints: dict[str, str]
+    rendered: tuple[str, ...]
+    file_keys: dict[str, str]
+    problems: tuple[Problem, ...]  # warnings (and held-back posts' errors) of every phase
+
+    @property
+    def planned(self) -> frozenset[str]:
+        return frozenset(self.fingerprints) | frozenset(self.file_keys)
+
+
+@dataclass(frozen=True)
+class Indexing:
+    """The search index as the save phase finds it: on a thread, done already, or to do after the save."""
+
+    thread: Background | None
+    started: threading.Event
+    problems: tuple[Problem, ...] = ()
+    done: bool = False
+
+
+def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, history: str | None) -> None:
+    """The comparison index: it reads the counted fields of every post and the git history (``history``: its id; None = no reuse)."""
+    from generator.plan.compare import compare_outputs
+    from generator.plan.metrics import lag_warnings
+
+    ckey = planner.key("compare", model.as_of.isoformat(), history, [compare_fields(p) for p in model.posts]) if history is not None else ""
+    rec = reuse.record("compare", ckey)
+    if rec is not None:
+        parts.keep("compare", rec)
+        return
+    compare_pages, compare_files = compare_outputs(model, planner)
+    lag = lag_warnings(model)
+    parts.todo.append(Family("compare", ckey, FixedPages(tuple(compare_pages))))
+    parts.files.extend(compare_files)
+    parts.problems.extend(lag)
+    parts.families["compare"] = FamilyRecord(ckey, tuple((p.path, p.template, p.owner) for p in compare_pages), tuple((f.path, f.owner) for f in compare_files), tuple(lag))
+
+
+def finish_plan(model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
+    """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""
+    from generator.plan.feeds import feed_outputs
+
+    _, feed_files, feed_problems = feed_outputs(model, plan.planner, [path for path, _ in pages])
+    files = (*plan.files, *feed_files)
+    problems = [*plan.problems, *feed_problems]
+    claims: dict[str, list[tuple[str, str]]] = {}  # collision key → (owner, path)
+    for path, owner in (*pages, *((f.path, f.owner) for f in files), *plan.kept_files):
+        claims.setdefault(urls.collision_key(path), []).append((owner, path))
+    for owners in claims.values():
+        if len(owners) > 1:
+            sources = sorted({o for o, _ in owners if o.startswith("content/")}) or ["content"]
+            named = sorted({f"{o}（{p}）" for o, p in owners})
+            problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(named)}。请给其中一个改名。"))
+    return replace(plan, files=files, problems=tuple(problems))
