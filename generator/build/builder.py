@@ -52,7 +52,7 @@ from generator.build.loading import reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare
 from generator.build.planning import Look, Reuse, early_families
-from generator.build.pool import FamilySource, make_parallel, parse_parallel
+from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
 from generator.core.digests import build_input_key, code_digest, digest_of, history_id, parse_settings, plan_key, unit_context
@@ -110,21 +110,10 @@ OVERLAP_SEARCH_MAX = 2000
 PARSE_CHUNK = 64
 _hash = digest_of  # (the name older callers know)
 
+# The public names, and those tests and other stages import from here (some moved to build.*).
 __all__ = [
-    "EXCERPT_CHARS",
-    "BuildOptions",
-    "BuildResult",
-    "Builder",
-    "Loaded",
-    "blocking",
-    "code_digest",
-    "git_head",
-    "held_back",
-    "output_folder_problem",
-    "owner_post",
-    "read_history",
-    "record_outputs",
-    "resolve_as_of",
+    "EXCERPT_CHARS", "BuildOptions", "BuildResult", "Builder", "Loaded", "blocking", "code_digest", "git_head",
+    "held_back", "output_folder_problem", "owner_post", "read_history", "record_outputs", "resolve_as_of",
 ]
 
 
@@ -153,7 +142,7 @@ class _Run:
             # Finding what a template extends or includes parses it: keep the answers while the theme is the same.
             if look.global_key and look.global_key == self.inputs.state.global_key:
                 self.template_hashes.update(self.inputs.state.template_hashes)
-            self.job = MakeJob(look.env, look.theme, self.writer, self.store, self.template_hashes, self.inputs.state.pages, str(self.out), code_digest())
+            self.job = MakeJob(look.env, look.theme, self.writer, self.template_hashes, self.inputs.state.pages, str(self.out), code_digest())
         return self.job
 
     def family_source(self, plan: Plan) -> FamilySource:
@@ -503,6 +492,8 @@ class Builder:
             held = held_back(noop.problems, sources.posts) if self.options.keep_going else ()
             return BuildResult(noop.problems, outputs=len(noop.outputs), held=held)
         state = unsaved.state if unsaved is not None else load_state(out, self._saved)
+        if not state.posts and self.jobs > 1:
+            start_server()  # a cold build parses in worker processes: their server starts beside the loading
         recorded = frozenset(recorded_outputs(out))  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:

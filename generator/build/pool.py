@@ -42,6 +42,15 @@ def _context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def start_server() -> None:
+    """Start the forkserver now, without waiting: it imports the generator on another core while
+    this one reads the site, and the first pool then starts at once (a cold build)."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
+
+
 @dataclass(frozen=True)
 class FamilySource:
     """What a render worker plans its families from: the planner's inputs (picklable)."""

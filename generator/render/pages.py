@@ -18,7 +18,6 @@ from generator.core.errors import Problem
 from generator.plan.pages import Family, PageSpec, fingerprint
 from generator.render.theme import Theme, make_env, referenced_templates, theme_error
 from generator.write.output import Writer
-from generator.write.state import BodyStore
 
 
 @dataclass(frozen=True)
@@ -28,15 +27,14 @@ class MakeJob:
     env: Any  # the theme's Jinja environment; None in a copy sent to a worker (`for_worker`)
     theme: Theme
     writer: Writer
-    store: BodyStore
     template_hashes: dict[str, str]  # template → `template_digest` (filled as met, per process)
     previous: dict[str, str]  # output path → fingerprint of the last build
     out: str
     code: str  # `core.digests.code_digest`, as the builder read it
 
     def for_worker(self) -> MakeJob:
-        """A copy that pickles: no Jinja environment (the worker makes its own), no open database."""
-        return replace(self, env=None, store=BodyStore(self.store.path.parent))
+        """A copy that pickles: no Jinja environment (the worker makes its own)."""
+        return replace(self, env=None)
 
     def in_worker(self) -> MakeJob:
         return replace(self, env=make_env(self.theme)) if self.env is None else self
