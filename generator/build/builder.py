@@ -372,10 +372,7 @@ class Builder:
         parts = Planning()
         done: set[str] = set()
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
-            todo = early_families(planner, loaded.parsed, loaded.tokens, state, reuse, self.options.drafts, EARLY_POSTS_MAX)
-            if todo:
-                parts.made.extend(first(look, todo))
-                done = {f.id for f in todo}
+            done = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look))
         for family in planner.families():
             if family.id in done:
                 continue
@@ -393,6 +390,13 @@ class Builder:
         parts.files.extend(search_files)
         parts.problems.extend(search_problems)
         return parts.frozen(look, planner)
+
+    def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]]) -> set[str]:
+        """The changed posts' pages, made before the rest is planned (`early_families`); their family ids."""
+        todo = early_families(planner, loaded.parsed, loaded.tokens, state, reuse, self.options.drafts, EARLY_POSTS_MAX)
+        if todo:
+            parts.made.extend(first(todo))
+        return {f.id for f in todo}
 
     def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
         """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""
