@@ -1,1 +1,4 @@
-"""The orchestrator: `Builder` runs load → parse → plan → render → write → search (`builder`)."""
+"""Build: `builder.Builder` runs the pipeline as named phases (inputs → load → parse → model → plan →
+render → stage → commit → index → save → seal) over the frozen records of `records` and `phases`;
+`loading`/`parsing` hold the parse phase, `planning` the plan helpers, `pool` the worker processes
+(forkserver), `background` the search thread."""
