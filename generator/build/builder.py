@@ -670,16 +670,14 @@ class Builder:
         """Plan, fingerprint and render ``families``: in worker processes when there are many.
 
         Each worker plans its share of the planner's families itself (from
-        ``source``), so no process ever holds every page context (a cold build
-        at 10,000 posts has 12,766); families planned already (`FixedPages`)
-        are made here. In this process, the post pages are made first and
+        ``source``; families planned already, `FixedPages`, travel whole), so
+        no process ever holds every page context (a cold build at 10,000 posts
+        has 12,766). In this process, the post pages are made first and
         ``posts_staged`` is called before the others (`search.EarlyIndex`);
         results keep the order of ``families``.
         """
         if self.jobs > 1 and len(families) >= PARALLEL_RENDER_MIN and source is not None:
-            planned = [f for f in families if not isinstance(f.make, FixedPages)]
-            by_id = {m.id: m for m in make_parallel(planned, source, job, self.jobs)}
-            return [by_id[f.id] if f.id in by_id else make_family(f, job) for f in families]
+            return make_parallel(families, replace(source, fixed=tuple(f for f in families if isinstance(f.make, FixedPages))), job, self.jobs)
         made: list[Made | None] = [None] * len(families)
         posts = [i for i, f in enumerate(families) if f.id.startswith("post:")]
         for i in posts:

@@ -60,10 +60,11 @@ class FamilySource:
     loader: BodyLoader
     tokens: dict[str, str] | None
     list_tokens: dict[str, str] | None
+    fixed: tuple[Family, ...] = ()  # families planned already (`render.pages.FixedPages`: they pickle)
 
     def families(self) -> dict[str, Family]:
         planner = Planner(self.model, self.assets, self.loader, self.tokens, self.list_tokens)
-        return {f.id: f for f in planner.families()}
+        return {f.id: f for f in (*planner.families(), *self.fixed)}
 
 
 # -- parse ------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def _make_chunk(ids: list[str]) -> list[Made]:
 
 
 def make_parallel(families: list[Family], source: FamilySource, job: MakeJob, jobs: int) -> list[Made]:
-    """Make ``families`` (the planner's; see `FamilySource`) in ``jobs`` workers, in their order.
+    """Make ``families`` (the planner's and ``source.fixed``) in ``jobs`` workers, in their order.
 
     Shares are dealt round-robin (``jobs * 4`` of them) so big and small
     families mix; the workers' staged files are adopted by ``job.writer``.
