@@ -156,7 +156,8 @@ def resolve_as_of(option: dt.date | None, config: SiteConfig) -> dt.date:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What the parse and model stages produced (no HTML pages yet)."""
+    """What the load, parse and model phases produced (no HTML pages yet). Never changed after:
+    once ``fresh_html`` is in the body store, the planner's `build.parsing.BodyLoader` reads it there."""
 
     model: SiteModel | None
     problems: tuple[Problem, ...]
@@ -164,8 +165,8 @@ class Loaded:
     fresh_html: dict[str, str] = field(default_factory=dict)  # body digest → HTML rendered in this run
     parsed: tuple[str, ...] = ()
     documents: dict[str, Any] = field(default_factory=dict)  # PDF/DOCX text by path, for the state
-    tokens: dict[str, str] = field(default_factory=dict)  # post source → token (plan.Family keys)
-    settings: str = ""  # hash of the parser/Markdown versions and site.toml
+    tokens: dict[str, str] = field(default_factory=dict)  # post source → `core.digests.post_token` (plan.Family keys)
+    settings: str = ""  # `core.digests.parse_settings`: the parser/Markdown versions and site.toml
     list_tokens: dict[str, str] = field(default_factory=dict)  # post source → plan.list_token
     held: tuple[str, ...] = ()  # keep_going: posts held back for their own errors (`held_back`)
 
