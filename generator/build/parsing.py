@@ -8,7 +8,7 @@ rendered again), and pickles too, for the render workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,7 +112,7 @@ class BodyLoader:
     connection is not sent, a worker opens its own.
     """
 
-    bodies: dict[str, RenderedBody]
+    bodies: Mapping[str, RenderedBody]
     fresh: dict[str, str]  # body digest → HTML rendered in this run, not in the store yet
     out: Path
     job: ParseJob

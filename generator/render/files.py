@@ -47,7 +47,6 @@ def stage_files(files: Iterable[FileSpec], kept: Iterable[tuple[str, str]], save
     keys: dict[str, str] = {}
     for path, _ in kept:
         keys[path] = saved[path]
-        writer.keep()
     for f in files:
         if f.data is not None:
             key = data_file_key(f.data)
@@ -56,9 +55,8 @@ def stage_files(files: Iterable[FileSpec], kept: Iterable[tuple[str, str]], save
             assert f.source is not None
             st = f.source.stat()
             key = source_file_key(f.source, st.st_size, st.st_mtime_ns)
-            if saved.get(f.path) == key and os.path.isfile(f"{out}/{f.path}"):
-                writer.keep()
-            elif (problem := _stage_copy(f, f.source, writer, limits)) is not None:
+            unchanged = saved.get(f.path) == key and os.path.isfile(f"{out}/{f.path}")  # since the last build
+            if not unchanged and (problem := _stage_copy(f, f.source, writer, limits)) is not None:
                 return StagedFiles(keys, problem)
         keys[f.path] = key
     return StagedFiles(keys)
