@@ -3,16 +3,16 @@
 `build` and `serve` both call `Builder.build`; there is no second rendering
 path. A build is, in order (`Builder._build`):
 
-1. inputs  — the no-op check: same input key (`core.digests.build_input_key`), stop;
+1. inputs  — the no-op check: same input key (`core.digests.build_input_key`), stop (`_inputs`);
 2. load    — site.toml, units, sources (`load`);
-3. parse   — cached posts reused, the others parsed (`_reuse`, `_parse_fresh`);
+3. parse   — cached posts reused, the others parsed (`build.loading`, `build.pool`);
 4. model   — slugs, held-back posts, git history, the `SiteModel` (`_model`);
 5. plan    — page families, reused or to make (`_plan`);
-6. render  — families planned, fingerprinted and rendered (`_render`, `_finish`);
-7. stage   — the files beside the pages (`render.files.stage_files`);
+6. render  — families planned, fingerprinted and rendered (`_stage`, `_make`, `_finish`);
+7. stage   — the files beside the pages (`render.files.stage_files`, in `_stage`);
 8. commit  — record outputs → clear state → note changing → commit (`_commit`);
 9. index   — the search index, beside the state save or after it (`_start_index`);
-10. save   — the state, then the no-op key (seal) (`_save`, `_seal`).
+10. save   — the state, then the no-op key (seal) (`_save_and_index`, `_save`, `_seal`).
 
 Problems from every phase are collected; an error stops the build before its
 commit through one path (`Stop`), which abandons what was staged, so a failed
