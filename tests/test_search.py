@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -109,11 +110,15 @@ POSTS = {
 }
 
 
-def build(site: Path, out: Path, env: dict[str, str] | None = None):
+INDEX: SearchIndex | None = None  # the index `build` hands its builders (see `use_index`); None: a new one per build
+
+
+def build(site: Path, out: Path, env: dict[str, str] | None = None, index: SearchIndex | None = None):
     old = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        return Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31))).build()
+        chosen = index if index is not None else INDEX if INDEX is not None else SearchIndex()
+        return Builder(BuildOptions(site, out, as_of=dt.date(2026, 3, 31)), search=chosen).build()
     finally:
         for k, v in old.items():
             if v is None:
@@ -150,8 +155,8 @@ class Recording(ShardIndexer):
 
 
 def use_index(monkeypatch, index: SearchIndex) -> SearchIndex:
-    """Builds use ``index`` from now on (the builder reaches the search through the shared `search.DEFAULT`)."""
-    monkeypatch.setattr(search, "DEFAULT", index)
+    """`build` hands ``index`` to its builders from now on (`Builder(options, search=index)`)."""
+    monkeypatch.setattr(sys.modules[__name__], "INDEX", index)
     return index
 
 
@@ -307,7 +312,7 @@ def test_second_build_without_changes_does_not_reindex(built, tmp_path: Path) ->
     assert result.ok, [p.format() for p in result.problems]
     assert not [p for p in result.written if p.endswith(".html")]
     assert {p: p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()} == before
-    assert search.index_output(out, False) == []
+    assert SearchIndex().index_output(out, False) == []
 
 
 def test_only_changed_post_pages_need_a_new_index(built, monkeypatch, tmp_path: Path) -> None:
@@ -506,7 +511,7 @@ def test_indexes_of_older_builds_are_replaced_by_shards(built, tmp_path: Path, o
     for rel in ("pagefind-entry.json", "pagefind.js", "fragment/zh-cn_0000000.pf_fragment", "filter/zh-cn_0000000.pf_filter"):
         (where / rel).parent.mkdir(parents=True, exist_ok=True)
         (where / rel).write_text("old")
-    assert search.index_output(copy, True, pages=["jx/dangke/index.html"]) == []
+    assert SearchIndex().index_output(copy, True, pages=["jx/dangke/index.html"]) == []
     assert tree(copy / "pagefind") == expected
 
 
@@ -624,20 +629,21 @@ def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp
     binary, log = logging_binary(tmp_path)
     post = site / "content/jx/2026/tongzhi.md"
     post.write_text(post.read_text("utf-8").replace("请各支部组织学习宪法。", "请各支部组织学习宪法和党章。"), encoding="utf-8")
-    result = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)})
+    index = SearchIndex()
+    result = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)}, index=index)
     assert result.ok and "jx/tongzhi/index.html" in result.written
     assert log.read_text().splitlines() == ["--service"]  # the warmed-up one, used for the shard
     assert "党章" in json.dumps(fragments(out)["/jx/tongzhi/index.html"], ensure_ascii=False)
-    assert not (out / pagefind.WARM_LOG).exists() and not search.DEFAULT.warming
+    assert not (out / pagefind.WARM_LOG).exists() and not index.warming
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
     # a build that fails (a bad date) stops the service it warmed up, and indexes nothing
     post.write_text(post.read_text("utf-8").replace("2026-03-01", "2026-02-30"), encoding="utf-8")
     log.unlink()
-    failed = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)})
+    failed = build(site, out, env={"PAGEFIND_BINARY_PATH": str(binary)}, index=index)
     assert not failed.ok
-    assert log.read_text().splitlines() == ["--service"] and not search.DEFAULT.warming and not (out / pagefind.WARM_LOG).exists()
+    assert log.read_text().splitlines() == ["--service"] and not index.warming and not (out / pagefind.WARM_LOG).exists()
 
 
 def test_started_is_set_on_every_path_and_before_pagefind_works(tmp_path: Path, monkeypatch) -> None:
@@ -743,21 +749,21 @@ def test_search_beside_or_after_the_state_save_gives_the_same_index(tmp_path: Pa
 def test_small_update_only_when_the_index_is_whole_and_nothing_big_is_pending(tmp_path: Path) -> None:
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     out = tmp_path / "out"
-    assert not search.small_update(out, [], 10)  # nothing built yet
+    assert not SearchIndex().small_update(out, [], 10)  # nothing built yet
     assert build(site, out).ok
     page = ["jx/dangke/index.html"]
-    assert search.small_update(out, page, 10)
-    assert not search.small_update(out, page * 11, 10)
+    assert SearchIndex().small_update(out, page, 10)
+    assert not SearchIndex().small_update(out, page * 11, 10)
     (out / shards.CHANGING).write_text(json.dumps([f"jx/p{i}/index.html" for i in range(11)]), encoding="utf-8")
-    assert not search.small_update(out, page, 10)  # a stopped build left many pages behind
+    assert not SearchIndex().small_update(out, page, 10)  # a stopped build left many pages behind
     (out / shards.CHANGING).write_text("[not json", encoding="utf-8")
-    assert not search.small_update(out, page, 10)  # unreadable: every page is read again
+    assert not SearchIndex().small_update(out, page, 10)  # unreadable: every page is read again
     (out / shards.CHANGING).unlink()
     (out / shards.DIRTY).write_text('["jx/2025"]', encoding="utf-8")
-    assert not search.small_update(out, page, 10)
+    assert not SearchIndex().small_update(out, page, 10)
     (out / shards.DIRTY).unlink()
     (out / shards.MEMBERS).unlink()
-    assert not search.small_update(out, page, 10)
+    assert not SearchIndex().small_update(out, page, 10)
 
 
 def test_a_failed_build_leaves_no_search_thread_behind(tmp_path: Path, monkeypatch) -> None:
@@ -787,13 +793,13 @@ def test_a_failed_build_leaves_no_search_thread_behind(tmp_path: Path, monkeypat
 def spy_early(monkeypatch) -> list[search.EarlyIndex]:
     """The EarlyIndex objects builds make from now on (their `outcome` says what each did)."""
     made: list[search.EarlyIndex] = []
+    real = SearchIndex.early
 
-    class Spy(search.EarlyIndex):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            made.append(self)
+    def spy(self: SearchIndex, *args, **kwargs) -> search.EarlyIndex:
+        made.append(early := real(self, *args, **kwargs))
+        return early
 
-    monkeypatch.setattr(search, "EarlyIndex", Spy)
+    monkeypatch.setattr(SearchIndex, "early", spy)
     return made
 
 
@@ -986,7 +992,7 @@ def test_a_stopped_search_update_gives_way_and_the_next_one_completes_it(tmp_pat
                 threading.Timer(0.05, stop.set).start()
                 return super().index_shard(service, *args, **kwargs)
 
-        use_index(monkeypatch, SearchIndex(indexer=Stopping()))
+        monkeypatch.setattr(builder, "search", SearchIndex(indexer=Stopping()))
     try:
         assert builder.update_search(stop=stop) == []  # nothing to report: it gave way
     finally:
@@ -1023,7 +1029,7 @@ def test_a_stop_that_comes_before_a_services_process_starts_still_stops_it(tmp_p
             time.sleep(3 * indexer.STOP_POLL)  # the watcher sees the stop before any process exists
             return made
 
-    use_index(monkeypatch, SearchIndex(indexer=Slow()))
+    monkeypatch.setattr(builder, "search", SearchIndex(indexer=Slow()))
     assert builder.update_search(stop=stop) == []
     assert _live_pagefinds() == [] and (out / shards.DIRTY).is_file()  # the shard was not indexed
     monkeypatch.undo()

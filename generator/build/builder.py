@@ -91,7 +91,7 @@ from generator.write.state import (
 
 if TYPE_CHECKING:  # imported where used: a no-op build never loads Markdown or YAML
     from generator.parse.markup import MarkupRenderer
-    from generator.search.index import EarlyIndex
+    from generator.search.index import EarlyIndex, SearchIndex
 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
@@ -127,6 +127,7 @@ class _Run:
     def __init__(self, builder: Builder, inputs: Inputs, loaded: Loaded, store: BodyStore) -> None:
         assert loaded.model is not None
         self.options = builder.options
+        self.search = builder.search
         self.inputs, self.loaded, self.model, self.store = inputs, loaded, loaded.model, store
         self.out = inputs.out
         self.writer = Writer(inputs.out)
@@ -150,13 +151,12 @@ class _Run:
 
     def begin_search(self) -> None:
         """A small update's search index begins once the post pages are staged (search.EarlyIndex)."""
-        from generator.search.index import EarlyIndex, small_update
 
         pages = [p for p in self.writer.staged if p.endswith(".html")]
-        if self.early is None and pages and not self.options.defer_search and small_update(self.out, pages, OVERLAP_SEARCH_MAX):
+        if self.early is None and pages and not self.options.defer_search and self.search.small_update(self.out, pages, OVERLAP_SEARCH_MAX):
             staged = self.writer.staging
             posts = [urls.post(p.unit, p.slug) for p in self.model.posts]
-            self.early = EarlyIndex(self.out, pages, lambda page: staged / staged_name(page), posts)
+            self.early = self.search.early(self.out, pages, lambda page: staged / staged_name(page), posts)
             self.early_thread = _Background(self.early.run)
             # Its reading comes first: Pagefind can start only after it, and two busy
             # threads would only take turns at the interpreter.
@@ -182,8 +182,15 @@ class _Run:
 class Builder:
     """One warm builder per site; `serve` keeps it and calls `build` again."""
 
-    def __init__(self, options: BuildOptions):
+    def __init__(self, options: BuildOptions, search: SearchIndex | None = None):
         self.options = options
+        # The builder's search index owns the Pagefind service warmed up for its builds;
+        # tests hand in one with their own indexer (`search.indexer.ShardIndexer`).
+        if search is None:
+            from generator.search.index import SearchIndex  # imported here: a no-op build reads no search code
+
+            search = SearchIndex()
+        self.search = search
         self.site_dir = options.site_dir.resolve()
         self._markup: MarkupRenderer | None = None
         self._search_pending: set[str] | None = None  # HTML paths changed since the index was built
@@ -207,7 +214,6 @@ class Builder:
         came in). Pagefind is stopped, the pages stay pending for the next call
         (the shards stay marked on disk too) and nothing is reported.
         """
-        from generator.search.index import index_output
 
         pending, self._search_pending = self._search_pending, None
         if pending is None:
@@ -215,7 +221,7 @@ class Builder:
         if stop is not None and stop.is_set():  # before reading a page: the next build comes first
             self._search_pending = pending
             return []
-        problems = index_output(self.options.output, bool(pending), pages=sorted(pending), stop=stop)
+        problems = self.search.index_output(self.options.output, bool(pending), pages=sorted(pending), stop=stop)
         if stop is not None and stop.is_set() and any(p.is_error for p in problems):
             self._search_pending = pending | (self._search_pending or set())
             return []
@@ -363,7 +369,6 @@ class Builder:
         parsed again (and of the posts beside them) are handed to it before
         anything else is planned, to be made at once (`Plan.made`); see `_build`.
         """
-        from generator.search.index import search_outputs
 
         incremental = loaded is not None and state is not None and out is not None
         previous = state.families if incremental and state is not None and state.global_key == look.global_key else {}
@@ -385,7 +390,7 @@ class Builder:
             history = _history_id(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir)])
-        search_pages, search_files, search_problems = search_outputs(model, planner)
+        search_pages, search_files, search_problems = self.search.outputs(model, planner)
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))
         parts.files.extend(search_files)
         parts.problems.extend(search_problems)
@@ -442,12 +447,11 @@ class Builder:
     def build(self) -> BuildResult:
         out = self.options.output
         fresh = not out.exists()
-        from generator.search.index import release_warm
 
         try:
             result = self._build()
         finally:
-            release_warm()  # a Pagefind service warmed up for this build and not used
+            self.search.release()  # a Pagefind service warmed up for this build and not used
         if fresh and not result.ok and out.is_dir() and all(p.name.startswith(".liangshai") for p in out.iterdir()):
             # A first build that failed leaves no output folder behind (only our caches were in it).
             import shutil
@@ -501,9 +505,7 @@ class Builder:
         recorded = frozenset(recorded_outputs(out))  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
-            from generator.search.index import warm_up
-
-            warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
+            self.search.warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
         return Inputs(out, sources, head, input_key, state, recorded)
 
     def _stage(self, run: _Run) -> Staged:
@@ -541,7 +543,6 @@ class Builder:
 
     def _commit(self, run: _Run, staged: Staged) -> WriteReport:
         """record outputs → clear state → note changing → commit: the output changes only here."""
-        from generator.search.index import note_changing
 
         out, planned = run.out, staged.planned
         previous = run.inputs.state.outputs | run.inputs.recorded
@@ -554,7 +555,7 @@ class Builder:
             # and say which post pages the search index will be behind until it is updated.
             self._unsaved = self._saved = None  # they describe the folder before this commit
             clear_state(out)
-            note_changing(out, [*run.writer.staged, *(previous - planned)])
+            run.search.note_changing(out, [*run.writer.staged, *(previous - planned)])
             if run.early is not None:
                 run.early.ready.wait()  # it has read the staged pages it needs
             return run.writer.commit(set(planned), previous)
@@ -564,7 +565,6 @@ class Builder:
 
     def _start_index(self, run: _Run, html: list[str]) -> Indexing:
         """Index the changed pages: on a thread beside the state save when few, else after it."""
-        from generator.search.index import index_output, small_update
 
         started = threading.Event()
         if run.early is not None and run.early_thread is not None:
@@ -577,16 +577,15 @@ class Builder:
             return Indexing(run.early_thread, started)
         if self.options.defer_search:
             self._search_pending = (self._search_pending or set()) | set(html)
-        elif small_update(run.out, html, OVERLAP_SEARCH_MAX):
+        elif run.search.small_update(run.out, html, OVERLAP_SEARCH_MAX):
             # Pagefind indexes on the other core while this one saves the state below. The
             # search's own Python work (which pages, which shards) comes first (`started`):
             # two busy threads would only take turns at the interpreter.
-            return Indexing(_Background(functools.partial(index_output, run.out, bool(html), pages=html, started=started)), started)
+            return Indexing(_Background(functools.partial(run.search.index_output, run.out, bool(html), pages=html, started=started)), started)
         return Indexing(None, started)
 
     def _save_and_index(self, run: _Run, staged: Staged, report: WriteReport) -> BuildResult:
         """index → save → seal (a ``defer_save`` build leaves the last two to `save_deferred`)."""
-        from generator.search.index import index_output
 
         out, model = run.out, run.model
         html = [p for p in (*report.written, *report.deleted) if p.endswith(".html")]
@@ -635,7 +634,7 @@ class Builder:
             # A big re-index takes seconds either way. After the state is saved, not
             # beside it: the pickler's memory and the search's are never needed at once
             # (the builder's peak at 10,000 posts).
-            index_problems = index_output(out, bool(html), pages=html)
+            index_problems = run.search.index_output(out, bool(html), pages=html)
         self._seal(run, staged, self._saved, index_problems)
         return replace(result, problems=sort_problems([*staged.problems, *index_problems]))
 

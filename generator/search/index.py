@@ -35,10 +35,9 @@ builder renders its lists, moves its pages into place and saves its state;
 after the commit the shards go into place if the build changed the pages it
 read, or the usual update runs.
 
-The module-level functions (`index_output`, `search_outputs`, `warm_up`,
-`release_warm`, `note_changing`, `small_update`) and `EarlyIndex` without an
-index are the same operations on one shared `DEFAULT` index, for callers not
-yet handed a `SearchIndex`.
+The builder is handed a `SearchIndex` (`Builder(options, search=...)`), one per
+builder: the index owns the warmed-up Pagefind service of that builder's builds;
+tests hand in one with their own `ShardIndexer`.
 """
 
 from __future__ import annotations
@@ -271,17 +270,17 @@ class EarlyIndex:
     put them; otherwise the scratch is dropped and `index_output` runs on
     those pages. ``proceed(None)``: the build failed; nothing is written.
     `outcome` says which happened ("installed", "fell back", "dropped").
-    ``index``: the `SearchIndex` it works for (`DEFAULT` when not given).
+    ``index``: the `SearchIndex` it works for (`SearchIndex.early` makes it).
     """
 
     def __init__(
-        self, out_dir: Path, pages: Collection[str], staged: Callable[[str], Path], posts: Collection[str], index: SearchIndex | None = None
+        self, out_dir: Path, pages: Collection[str], staged: Callable[[str], Path], posts: Collection[str], index: SearchIndex
     ) -> None:
         self.out_dir = out_dir
         self.pages = frozenset(p for p in pages if is_post_page(p))
         self.staged = staged
         self.posts = frozenset(posts)  # every post page of the build: an indexed page not among them is deleted
-        self.index = index or DEFAULT
+        self.index = index
         self.ready = threading.Event()
         self.outcome = ""
         self.error: Exception | None = None  # what made the preparation fail (then it fell back)
@@ -391,34 +390,3 @@ class _Prepared:
     outcomes: dict[Shard, Problem | None] | None  # per shard indexed into the scratch folder; None: no Pagefind binary
     pages: frozenset[str]  # the post pages read (staged, deleted, or left by a stopped build)
     folders: tuple[str, ...]  # the output's unit folders then
-
-
-# -- the shared index, for callers not handed one -----------------------------------
-
-DEFAULT = SearchIndex()
-
-
-def search_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
-    return DEFAULT.outputs(model, planner)
-
-
-def warm_up(out_dir: Path) -> None:
-    DEFAULT.warm_up(out_dir)
-
-
-def release_warm() -> None:
-    DEFAULT.release()
-
-
-def note_changing(out_dir: Path, pages: Iterable[str]) -> None:
-    DEFAULT.note_changing(out_dir, pages)
-
-
-def small_update(out_dir: Path, pages: Collection[str], limit: int) -> bool:
-    return DEFAULT.small_update(out_dir, pages, limit)
-
-
-def index_output(
-    out_dir: Path, changed: bool, pages: Collection[str] | None = None, started: threading.Event | None = None, stop: threading.Event | None = None
-) -> list[Problem]:
-    return DEFAULT.index_output(out_dir, changed, pages, started, stop)
