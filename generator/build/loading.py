@@ -69,7 +69,7 @@ def take_parses(
         st = sources.stamps[r.rel]
         token = post_token(r.post, body.digest if body else None)
         deps = deps_of(r.post, r.body, sources.files)
-        cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], deps, r.post, r.problems, body, token, list_token(r.post))  # type: ignore[arg-type]  # write.state types deps by an older FileFacts
+        cache[r.rel] = CachedPost((st.size, st.mtime_ns), contexts[r.post.unit], deps, r.post, r.problems, body, token, list_token(r.post))
     if store is not None:
         store.put_many(pending)
     return fresh_html

@@ -98,9 +98,8 @@ def deps_of(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) 
     return tuple((p, files.get(p)) for p in sorted(paths))
 
 
-def deps_hold(deps: Iterable[tuple[str, object]], files: dict[str, FileFacts]) -> bool:
-    """Each referenced file is as the cached parse saw it (``object``: `write.state.CachedPost.deps`
-    still types the facts as an older ``(size, symlink)`` pair; they are `FileFacts`)."""
+def deps_hold(deps: Iterable[tuple[str, FileFacts | None]], files: dict[str, FileFacts]) -> bool:
+    """Each referenced file is as the cached parse saw it (`write.state.CachedPost.deps`)."""
     return all(files.get(path) == facts for path, facts in deps)
 
 

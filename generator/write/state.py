@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.errors import Problem
-from generator.core.model import History, Post, RenderedBody
+from generator.core.model import FileFacts, History, Post, RenderedBody
 from generator.write.output import atomic_write, atomic_write_with
 
 STATE_FILE = ".liangshai-state.pickle"
@@ -56,7 +56,7 @@ class CachedPost:
 
     stamp: tuple[int, int]  # size, mtime_ns
     context: str  # hash of site.toml settings + the unit file + parser versions
-    deps: tuple[tuple[str, tuple[int, bool] | None], ...]  # referenced files and their facts
+    deps: tuple[tuple[str, FileFacts | None], ...]  # referenced files and their facts (sources.FileFacts)
     post: Post  # with body "" (the source is re-read when the body is needed)
     problems: tuple[Problem, ...]
     body: RenderedBody | None  # html "" (fetched from the body store), None when not rendered
