@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from generator.parse.privacy import scan
+from generator.core.privacy import scan
 
 POSTS = 60
 CST = dt.timezone(dt.timedelta(hours=8))

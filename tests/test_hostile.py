@@ -780,6 +780,6 @@ def test_rendered_body_lists_every_relative_target_for_the_build_cache(tmp_path:
 
 
 def test_issue16_card_is_luhn_valid() -> None:
-    from generator.parse.privacy import luhn_valid
+    from generator.core.privacy import luhn_valid
 
     assert luhn_valid(CARD16)

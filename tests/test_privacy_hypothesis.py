@@ -28,7 +28,7 @@ from generator.core.errors import Kind
 from generator.parse.markup import MarkupRenderer, reader_lines
 from generator.core.model import Unit
 from generator.parse.post import parse_post, rendered_problems
-from generator.parse.privacy import id18_valid, luhn_valid
+from generator.core.privacy import id18_valid, luhn_valid
 
 UNIT = Unit("jx", "机械学院党委", "教学单位", 1, (), "content/jx/_unit.toml")
 CONFIG = SiteConfig()

@@ -19,7 +19,7 @@ from conftest import post_text, run_cli, write_site
 from generator.build.builder import Builder, BuildOptions
 from generator.core.errors import Problem, Severity, error
 from generator.parse.markup import reader_lines
-from generator.parse.privacy import redact, scan
+from generator.core.privacy import redact, scan
 
 AS_OF = dt.date(2026, 11, 27)
 BODY = 6

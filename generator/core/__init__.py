@@ -1,1 +1,1 @@
-"""Shared by every stage: diagnostics (`errors`), the frozen site model (`model`) and the URL rules (`urls`)."""
+"""Shared by every stage, importing no stage: diagnostics (`errors`), the settings' types (`settings`), the frozen site model (`model`), URL rules (`urls`), the privacy scan (`privacy`), every digest (`digests`) and the exit codes (`exits`)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from generator.parse.privacy import redact
+from generator.core.privacy import redact
 
 
 class Severity(str, Enum):

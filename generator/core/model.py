@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from generator.load.config import SiteConfig
+from generator.core.settings import SiteConfig
 
 if TYPE_CHECKING:
     from generator.load.attachments import DocumentText

@@ -31,10 +31,10 @@ import re
 from dataclasses import dataclass
 
 from generator.core.model import Branch, Unit
+from generator.core.privacy import scan
 from generator.importer.convert import Block, Converted
 from generator.importer.markup import _CHAPTER_RE, _SECTION_RE
 from generator.load.config import SiteConfig
-from generator.parse.privacy import scan
 
 PLACEHOLDER = "待填写"
 # Lines from the top of the document that may carry the date, meeting or branch.

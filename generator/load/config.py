@@ -11,171 +11,55 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from generator.core.errors import ConfigError, Kind, Problem, choices_text, control_message, did_you_mean, error, toml_line_finder, toml_problem
-
-CONFIG_NAME = "site.toml"
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str
-    key: str
-
-
-@dataclass(frozen=True)
-class Meeting:
-    name: str
-    key: str
-    level: str  # "branch" | "unit"
-    every: str | None  # "month" | "quarter" | "year" | None
-    # Section keys whose posts count as a record of this meeting (cadence, lag,
-    # by_meeting). Elsewhere (a 通知公告 announcing a 主题党日) the meeting is only
-    # mentioned, not recorded. Empty only for a Meeting made by hand; the loader
-    # always fills it (default: `default_sections`).
-    sections: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CompareConfig:
-    green: float = 0.9
-    yellow: float = 0.7
-    stale_days: int = 30
-    lag_since: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class PrivacyConfig:
-    # Numbers a site lists as public (the 党办 phone): never reported.
-    allow: tuple[str, ...] = ()
-    # rule name -> "error" | "warning" | "off"
-    severity: tuple[tuple[str, str], ...] = ()
-    # An attachment the scan cannot read (password, damage, over the limits): "error"
-    # (default: nothing is published unchecked) or "warning" for sites that accept
-    # the risk and check such files by hand.
-    unreadable: str = "error"
-
-    def severity_of(self, rule: str, default: str) -> str:
-        return dict(self.severity).get(rule, default)
-
-
-@dataclass(frozen=True)
-class LimitsConfig:
-    """Budgets for every file a build reads (``[limits]``): beyond them a file is a located
-    error, so one hostile or accidental file cannot make every build slow or exhaust memory."""
-
-    post_kb: int = 256  # a post file (front-matter + body)
-    markdown_nesting: int = 32  # brackets, emphasis, quotes and list levels in one paragraph
-    document_mb: int = 64  # an attachment that is read (PDF, Word, Excel, CSV, TXT) or cleaned (images)
-    document_pages: int = 500  # pages of one PDF
-    document_text_kb: int = 4096  # text extracted from one attachment (thousand characters)
-    document_unpacked_mb: int = 32  # one PDF page's content or one part inside a .docx/.xlsx, decompressed
-    document_seconds: int = 10  # reading one attachment
-    image_megapixels: int = 50  # width × height of an image, read from its header
-
-
-# The budgets when site.toml has no [limits]: the default argument of every reader.
-DEFAULT_LIMITS = LimitsConfig()
-
-
-LIMIT_KEYS: dict[str, tuple[str, int]] = {
-    "post_kb": ("文章文件大小（KB）", 16),
-    "markdown_nesting": ("正文嵌套层数", 4),
-    "document_mb": ("附件大小（MB）", 1),
-    "document_pages": ("PDF 页数", 1),
-    "document_text_kb": ("附件文字量（千字）", 16),
-    "document_unpacked_mb": ("解压后大小（MB）", 1),
-    "document_seconds": ("读取一个附件的时间（秒）", 1),
-    "image_megapixels": ("图片像素（百万）", 1),
-}
-
-
-DEFAULT_SECTIONS = (
-    Section("通知公告", "notices"),
-    Section("党建动态", "news"),
-    Section("支部生活", "branch-life"),
-    Section("特色阵地", "features"),
+from generator.core.settings import (
+    CONFIG_NAME as CONFIG_NAME,
+)
+from generator.core.settings import (
+    DEFAULT_CATEGORIES as DEFAULT_CATEGORIES,
+)
+from generator.core.settings import (
+    DEFAULT_LIMITS as DEFAULT_LIMITS,
+)
+from generator.core.settings import (
+    DEFAULT_MEETING_SECTIONS as DEFAULT_MEETING_SECTIONS,
+)
+from generator.core.settings import (
+    DEFAULT_MEETINGS as DEFAULT_MEETINGS,
+)
+from generator.core.settings import (
+    DEFAULT_SECTIONS as DEFAULT_SECTIONS,
+)
+from generator.core.settings import (
+    GROUP_MEETING_KEY as GROUP_MEETING_KEY,
+)
+from generator.core.settings import (
+    LIMIT_KEYS as LIMIT_KEYS,
 )
 
-# Where a meeting's record is published unless its [[meetings]] entry says
-# ``sections = [...]``: branch meetings in 支部生活, the unit's own in 党建动态.
-DEFAULT_MEETING_SECTIONS = {"branch": "branch-life", "unit": "news"}
-
-DEFAULT_MEETINGS = (
-    Meeting("支部党员大会", "member-meeting", "branch", "quarter", ("branch-life",)),
-    Meeting("支部委员会", "committee", "branch", "month", ("branch-life",)),
-    Meeting("党小组会", "group", "branch", "month", ("branch-life",)),
-    Meeting("党课", "lecture", "branch", "quarter", ("branch-life",)),
-    Meeting("主题党日", "theme-day", "branch", "month", ("branch-life",)),
-    Meeting("组织生活会", "life-meeting", "branch", "year", ("branch-life",)),
-    Meeting("党委会", "unit-committee", "unit", "month", ("news",)),
-    Meeting("党政联席会", "joint-meeting", "unit", None, ("news",)),
-    Meeting("中心组学习", "study-group", "unit", None, ("news",)),
+# The settings' types live in core (every stage reads them); re-exported for the callers of this module.
+from generator.core.settings import (
+    CompareConfig as CompareConfig,
 )
-
-DEFAULT_CATEGORIES = ("理论学习", "推进工作", "组织生活", "队伍建设", "特色阵地", "服务群众", "作风廉政", "计划总结", "通知公示")
-
-# The meeting whose slots only exist for branches with 党小组 (``groups = true``).
-GROUP_MEETING_KEY = "group"
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    title: str = "党建工作公开晾晒"
-    base_url: str = ""
-    timezone: str = "Asia/Shanghai"
-    theme: str = "default"
-    page_size: int = 20
-    latest: int = 5
-    sections: tuple[Section, ...] = DEFAULT_SECTIONS
-    meetings: tuple[Meeting, ...] = DEFAULT_MEETINGS
-    categories: tuple[str, ...] = DEFAULT_CATEGORIES
-    compare: CompareConfig = field(default_factory=CompareConfig)
-    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
-    limits: LimitsConfig = field(default_factory=LimitsConfig)
-    # [gate] admins: git user names or e-mail addresses that may change every file
-    # (site.toml, themes/, every unit's folder); see gate.py
-    admins: tuple[str, ...] = ()
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def section(self, word: str) -> Section | None:
-        for s in self.sections:
-            if word in (s.name, s.key):
-                return s
-        return None
-
-    def meeting(self, word: str) -> Meeting | None:
-        for m in self.meetings:
-            if word in (m.name, m.key):
-                return m
-        return None
-
-    def meeting_by_key(self, key: str) -> Meeting:
-        """The meeting of a key taken from this config (a post's or branch's
-        validated keys); a key from anywhere else must go through `meeting`."""
-        return next(m for m in self.meetings if m.key == key)
-
-    def section_by_key(self, key: str) -> Section:
-        return next(s for s in self.sections if s.key == key)
-
-    def recorded_meetings(self, meetings: tuple[str, ...], section: str) -> tuple[str, ...]:
-        """The meeting keys a post in ``section`` records (the rest it only mentions)."""
-        return tuple(k for k in meetings if section in self.meeting_by_key(k).sections)
-
-    @property
-    def base_path(self) -> str:
-        """The URL path the site is served under ("/" or "/sub/"), from base_url."""
-        m = re.match(r"^[a-z]+://[^/]+(/.*)?$", self.base_url)
-        path = (m.group(1) if m else None) or "/"
-        return path if path.endswith("/") else path + "/"
-
+from generator.core.settings import (
+    LimitsConfig as LimitsConfig,
+)
+from generator.core.settings import (
+    Meeting as Meeting,
+)
+from generator.core.settings import (
+    PrivacyConfig as PrivacyConfig,
+)
+from generator.core.settings import (
+    Section as Section,
+)
+from generator.core.settings import (
+    SiteConfig as SiteConfig,
+)
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
 _TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate"}
@@ -494,7 +378,7 @@ def _parse_compare(data: dict, find, bad) -> CompareConfig:
 
 
 def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:
-    from generator.parse.privacy import RULES  # local import: privacy depends on nothing here
+    from generator.core.privacy import RULES  # local import: privacy depends on nothing here
 
     raw = data.get("privacy", {})
     if not isinstance(raw, dict):

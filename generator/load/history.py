@@ -1,4 +1,4 @@
-"""Model stage helper: when each content file first entered git, and last changed.
+"""Load stage: when each content file first entered git, and last changed.
 
 One ``git log`` pass over the repository (plus one ``rev-parse`` to find it),
 never a process per file. Walks commits oldest first and follows renames, so a

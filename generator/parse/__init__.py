@@ -10,7 +10,6 @@ The modules, in the order a post goes through them:
 - `paths` — a post's slug, confined relative paths, the documents a body links to;
 - `unit` — `parse_unit`: a ``_unit.toml`` → `Unit`;
 - `budgets` — shapes of Markdown too slow to render, refused before rendering;
-- `privacy` — the privacy and secrecy scan (text → findings);
-- `privacy_problems` — findings → located problems (in sources, rendered text, attachments);
+- `privacy_problems` — `core.privacy`'s findings → located problems (in sources, rendered text, attachments);
 - `markup` — Markdown → sanitised HTML, links rewritten, the text readers get.
 """

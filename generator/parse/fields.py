@@ -22,11 +22,11 @@ import yaml
 
 from generator.core.errors import Problem, choices_text, control_message, did_you_mean, error, warning
 from generator.core.model import Attachment, FileFacts, Unit
+from generator.core.privacy import Finding
 from generator.core.urls import collision_key
 from generator.load import attachments as att
 from generator.load.config import SiteConfig
 from generator.parse.paths import _attachment_kind, confine, lookup_file, post_slug
-from generator.parse.privacy import Finding
 from generator.parse.privacy_problems import _name_findings
 from generator.parse.text import _CONTROL_RE
 from generator.parse.yamlnodes import _bad_tag, _list, _text

@@ -24,11 +24,11 @@ import frontmatter
 
 from generator.core.errors import Kind, Problem, control_message, error, info, warning
 from generator.core.model import FileFacts, Post, Unit
+from generator.core.privacy import Finding, redact, scan
 from generator.load.config import SiteConfig
 from generator.parse.budgets import markdown_problems, post_size_problem
 from generator.parse.fields import _DATE_RE, FIELD_ALIASES, MAX_SUMMARY, MAX_TAG, MAX_TITLE, Acknowledged, Attached, FieldReader, parse_date
 from generator.parse.paths import _attachment_kind, _body_documents, confine, lookup_file, post_slug
-from generator.parse.privacy import Finding, redact, scan
 from generator.parse.privacy_problems import _name_findings, document_problems, finding_problems, privacy_problems, rendered_problems
 from generator.parse.text import _BIDI_RE, _looks_utf16, decode, detect_encoding_name
 from generator.parse.unit import BRANCH_KINDS, parse_unit

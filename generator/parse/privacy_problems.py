@@ -17,9 +17,9 @@ from urllib.parse import unquote
 
 from generator.core.errors import Kind, Problem, Severity, control_message, error, info, warning
 from generator.core.model import Post
+from generator.core.privacy import RULES, SECRET_MARKERS, Finding, redact, scan
 from generator.load import attachments as att
 from generator.load.config import SiteConfig
-from generator.parse.privacy import RULES, SECRET_MARKERS, Finding, redact, scan
 from generator.parse.text import _BIDI_RE
 
 

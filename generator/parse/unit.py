@@ -17,8 +17,8 @@ from typing import Any
 
 from generator.core.errors import Kind, Problem, choices_text, control_message, did_you_mean, error, toml_line_finder, toml_problem
 from generator.core.model import Branch, Unit
+from generator.core.privacy import scan
 from generator.load.config import GROUP_MEETING_KEY, SiteConfig
-from generator.parse.privacy import scan
 from generator.parse.privacy_problems import _name_findings, finding_problems
 from generator.parse.text import _NAME_CONTROL_RE, decode
 

@@ -1,4 +1,4 @@
-"""Model stage: the comparison numbers (对标) — cadence, lag, freshness, counts.
+"""Plan stage, the numbers: the comparison figures (对标) — cadence, lag, freshness, counts.
 
 Pure functions from a `SiteModel` to frozen values: no disk, no Jinja, no
 formatting beyond plain numbers. The comparison pages, the CSV, the data file

@@ -52,7 +52,7 @@ from typing import Any
 
 from generator.build.builder import Builder, BuildOptions, BuildResult, output_folder_problem
 from generator.core.exits import EXIT_FORCED, EXIT_OK, EXIT_USAGE
-from generator.parse.privacy import redact
+from generator.core.privacy import redact
 from generator.serve.httpd import EVENTS_URL, SCRIPT_URL, STATUS_URL, PreviewHTTPServer, content_type, host_allowed, inject, resolve_request
 from generator.serve.status import Batch, Changes, ErrorLine, Hub, Log, Status
 from generator.serve.watch import Watches

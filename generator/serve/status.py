@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from generator.parse.privacy import redact
+from generator.core.privacy import redact
 
 
 class Log(Protocol):

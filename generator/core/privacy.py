@@ -1,4 +1,4 @@
-"""Parse stage helper: the privacy and secrecy scan (DOMAIN.md "never published").
+"""Core: the privacy and secrecy scan, text → findings (used by parse, load and every printed message) (DOMAIN.md "never published").
 
 Pure: takes text, returns findings with line and column. Text is normalised
 with NFKC first, character by character, so a full-width digit pasted from Word
