@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from conftest import REPO, post_text, run_cli, write_site
+from conftest import post_text, run_cli, write_site
 from hostile_files import TINY_PNG, tiny_pdf
 from generator.build.builder import Builder, BuildOptions
 
@@ -157,13 +157,9 @@ def test_pagination_of_long_columns(tmp_path: Path) -> None:
     assert "通知29" in first and "通知20" in first and "通知19" not in first
 
 
-def test_demo_site_builds_every_page_and_every_link_resolves(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    proc = run_cli("build", str(REPO), "-o", str(out), "--as-of", "2026-11-27")
-    assert proc.returncode == 0, proc.stderr
-    result = Builder(BuildOptions(REPO, tmp_path / "again", as_of=dt.date(2026, 11, 27))).load()
-    model = result.model
-    assert model is not None
+def test_demo_site_builds_every_page_and_every_link_resolves(demo_build: Path, demo_model) -> None:
+    # conftest: the CLI build of the demo (exit 0 asserted there) and its loaded model, shared and read only
+    out, model = demo_build, demo_model
     assert len(model.units) >= 6 and len(model.posts) >= 120
     for u in model.units:
         assert (out / u.slug / "index.html").exists()

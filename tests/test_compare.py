@@ -727,12 +727,10 @@ def test_median_and_p90_definitions() -> None:
 # the demo site
 
 
-def test_demo_site_compare_pages_csv_stats_and_data_agree(tmp_path: Path) -> None:
+def test_demo_site_compare_pages_csv_stats_and_data_agree(demo_build: Path) -> None:
     units = sorted(p.parent.name for p in (REPO / "content").glob("*/_unit.toml"))
     assert units, "the demo site has no units"
-    out = tmp_path / "demo"
-    built = run_cli("build", str(REPO), "-o", str(out), "--as-of", "2026-11-27", "-q")
-    assert built.returncode == 0, built.stderr
+    out = demo_build  # conftest: the CLI build of the demo (exit 0 asserted there), shared and read only
     data = json.loads((out / "data" / "compare.json").read_text(encoding="utf-8"))
     assert data["as_of"] == "2026-11-27"
     year = data["years"]["2026"]
