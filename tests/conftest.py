@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -158,6 +158,46 @@ def free_port() -> int:
 
 
 DEMO_AS_OF = "2026-11-27"
+
+
+def _tree_stamp(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` → (size, mtime_ns): enough to notice a test that wrote to it."""
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory) -> Iterator[Path]:
+    """The demo site at the repository root, built ONCE per test run by the real CLI
+    (``build REPO -o OUT --as-of 2026-11-27``, as a reader of the README would) → OUT.
+
+    Building the 1,390 posts from scratch is the most expensive step of the suite;
+    every test that only reads the demo build shares this one. It is read only: a
+    test that changes files copies it first (`shutil.copytree`). The session's
+    teardown fails if any file in it was added, removed or rewritten.
+    """
+    content = REPO / "content"
+    assert content.is_dir() and any(content.glob("*/_unit.toml")), "仓库根目录的示例站点 content/ 还没有单位"
+    out = tmp_path_factory.mktemp("demo-build") / "build"
+    proc = run_cli("build", str(REPO), "-o", str(out), "--as-of", DEMO_AS_OF)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    before = _tree_stamp(out)
+    yield out
+    after = _tree_stamp(out)
+    changed = sorted(set(before) ^ set(after) | {k for k in before.keys() & after.keys() if before[k] != after[k]})
+    assert not changed, f"a test wrote to the shared demo build (copy it first): {changed[:10]}"
+
+
+@pytest.fixture(scope="session")
+def demo_model(tmp_path_factory):
+    """The demo site's `SiteModel` (posts, bodies, units, configuration) as the builder
+    loads it, once per test run: what tests compute their expectations from."""
+    import datetime as dt
+
+    from generator.build.builder import Builder, BuildOptions
+
+    loaded = Builder(BuildOptions(REPO, tmp_path_factory.mktemp("demo-model") / "unused", as_of=dt.date.fromisoformat(DEMO_AS_OF))).load()
+    assert loaded.model is not None, [p.format() for p in loaded.problems if p.is_error][:10]
+    return loaded.model
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, post_text, run_cli, write_site
+from conftest import free_port, post_text, write_site
 from generator.build.builder import Builder, BuildOptions
 
 AS_OF = dt.date(2026, 4, 15)
@@ -137,8 +137,6 @@ def test_a_date_edit_moves_the_link_incrementally(tmp_path: Path) -> None:
 
 # -- layout in headless Chromium -------------------------------------------------------
 
-DEMO_AS_OF = "2026-11-27"
-
 # Measures one page: page-level overflow, every table's header and body rows, its scroll box,
 # the hint before it, the sticky first column, the last columns, and the lines of each header.
 MEASURE = r"""
@@ -222,10 +220,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo-layout") / "build"
-    proc = run_cli("build", str(REPO), "-o", str(out), "--as-of", DEMO_AS_OF)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def demo_server(demo_build):
+    """The shared demo build (conftest.demo_build, read only) served over HTTP."""
+    out = demo_build
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -729,12 +729,10 @@ def test_random_input_through_the_real_cli(tmp_path_factory, data: bytes, text: 
 # the demo site
 
 
-def test_demo_site_pages_carry_no_content_script(tmp_path: Path) -> None:
+def test_demo_site_pages_carry_no_content_script(request: pytest.FixtureRequest) -> None:
     if not (REPO / "content").is_dir():
         pytest.skip("the demo site's content/ is not there yet")
-    out = tmp_path / "demo"
-    proc = run_cli("build", str(REPO), "-o", str(out), "--as-of", "2026-11-27")
-    assert proc.returncode == 0, proc.stderr
+    out: Path = request.getfixturevalue("demo_build")  # the shared CLI build of the demo (read only)
     pages = sorted(out.rglob("*.html"))
     assert len(pages) > 50
     bad: list[str] = []

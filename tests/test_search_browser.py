@@ -1,8 +1,9 @@
 """Search in a real headless Chromium: the demo site, served over HTTP with the production CSP.
 
-The demo content (content/ at the repository root) is copied into a temporary
-site (plus the search markup of test_search.THEME_EDITS while the bundled theme
-lacks it), built once, and served at / and under /sub/. Expected results are
+The demo site (the repository root) is built once per test run (conftest.demo_build;
+while the bundled theme lacks the search markup of test_search.THEME_EDITS, its
+content is copied into a site with that markup and built here instead) and
+served at / and under /sub/. Expected results are
 computed from the content, never copied from what the engine returned.
 """
 
@@ -63,9 +64,17 @@ def serve(directory: Path, prefix: str = "/"):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, request):
+    """(model, output folder) of the demo site with the search markup.
+
+    The bundled theme has the markup: the shared CLI build of the demo
+    (conftest.demo_build, read only) and the model conftest.demo_model loads.
+    Otherwise the content is copied into a site with the THEME_EDITS and built here.
+    """
     if not any((REPO / "content").glob("*/_unit.toml")):
         pytest.fail("the demo site has no units under content/")
+    if not any(with_search_theme(tmp_path_factory.mktemp("theme-probe")).rglob("*")):
+        return request.getfixturevalue("demo_model"), request.getfixturevalue("demo_build")
     root = tmp_path_factory.mktemp("demo")
     site = root / "site"
     shutil.copytree(REPO / "content", site / "content")

@@ -1,10 +1,11 @@
 """Quality of the demo build: valid HTML (vnu), accessibility (axe-core), no broken internal link.
 
-The demo site at the repository root is built once per module with
-``--as-of 2026-11-27``. The validator checks every HTML file; axe runs on one
-page of every page kind in headless Chromium; the link check walks every HTML
-file and resolves every relative ``href``/``src`` (and root-absolute ones in
-404.html) to a file of the build, and every ``#fragment`` to an id.
+The demo site at the repository root is built once per test run with
+``--as-of 2026-11-27`` (conftest.demo_build, shared and read only). The
+validator checks every HTML file; axe runs on one page of every page kind in
+headless Chromium; the link check walks every HTML file and resolves every
+relative ``href``/``src`` (and root-absolute ones in 404.html) to a file of the
+build, and every ``#fragment`` to an id.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, run_cli
+from conftest import REPO, free_port
 
-AS_OF = "2026-11-27"
 SECTIONS = ("branch-life", "news", "notices", "features")
 
 
@@ -34,16 +34,6 @@ def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def demo_build(tmp_path_factory) -> Path:
-    content = REPO / "content"
-    assert content.is_dir() and any((d / "_unit.toml").exists() for d in content.iterdir()), "仓库根目录的示例站点 content/ 还没有单位"
-    out = tmp_path_factory.mktemp("demo") / "build"
-    proc = run_cli("build", str(REPO), "-o", str(out), "--as-of", AS_OF)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
 
 
 def _first(paths, predicate=lambda p: True) -> Path:
