@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -60,6 +61,42 @@ def write_site(root: Path, files: dict[str, str | bytes], *, config: str | None 
         else:
             path.write_text(data, encoding="utf-8")
     return root
+
+
+@functools.cache
+def _markup(cls: type) -> object:
+    """One Markdown renderer for every `one_post` call (a builder worker reuses one too)."""
+    return cls()
+
+
+def one_post(raw: bytes, files: dict, *, rel: str = "content/jx/a.md", unit_toml: str = UNIT_TOML, config: object = None) -> tuple[list, str | None]:
+    """(problems, body HTML or None) that check and build get for one post, from its bytes, in process.
+
+    The same calls the builder makes per post (`builder._parse_one`: parse, render the
+    body, scan the text readers get) without a site on disk, a Builder or its caches:
+    string-level cases take milliseconds. ``files`` maps the site's files under
+    content/ to their facts, as `sources.discover` finds them (attachments, links).
+    """
+    from generator.load.config import SiteConfig
+    from generator.parse.markup import MarkupRenderer, reader_lines
+    from generator.parse.post import parse_post, parse_unit, rendered_problems
+
+    config = config or SiteConfig()
+    slug = rel.split("/")[1]
+    unit, unit_problems = parse_unit(unit_toml.encode("utf-8"), f"content/{slug}/_unit.toml", slug, config)
+    assert unit is not None and not unit_problems, unit_problems
+    post, problems = parse_post(raw, rel, unit, config, files)
+    if post is None:
+        return problems, None
+    rendered, _, more = _markup(MarkupRenderer).render(post, files)
+    return rendered_problems(post, reader_lines(rendered.html), config, [*problems, *more]), rendered.html
+
+
+def site_files(root: Path, files: dict[str, str | bytes]) -> dict:
+    """The facts `sources.discover` finds for a site of ``files`` (plus the default unit)."""
+    from generator.load.sources import discover
+
+    return discover(write_site(root, files)).files
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import post_text, run_cli, write_site
+from conftest import one_post, post_text, run_cli, site_files, write_site
 from generator.build.builder import Builder, BuildOptions
 
 GOOD = post_text("好文章", "2026-03-05", "通知公告", "正文")
@@ -120,11 +120,28 @@ def _problems(site: Path):
     return Builder(BuildOptions(site, drafts=True)).check()
 
 
+def _one_post_case(files: dict[str, str | bytes], path: str) -> bool:
+    """A case about one post's own text: parsed at the string level (`conftest.one_post`).
+    Every case also goes through the real `check` and `build`, all at once, in
+    test_check_reports_every_error_at_once_without_traceback."""
+    return set(files) == {path} == {"content/jx/a.md"}
+
+
+@pytest.fixture(scope="module")
+def case_files(tmp_path_factory) -> dict:
+    """The facts the load stage finds for a one-post case's site (the unit, ok.md, a.md)."""
+    return site_files(tmp_path_factory.mktemp("case") / "site", {"content/jx/ok.md": GOOD, "content/jx/a.md": ""})
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_error_case_is_located_and_explained(name: str, tmp_path: Path) -> None:
+def test_error_case_is_located_and_explained(name: str, tmp_path: Path, case_files: dict) -> None:
     files, path, line, fragments = CASES[name]
-    site = write_site(tmp_path / "site", {"content/jx/ok.md": GOOD, **files})
-    problems = [p for p in _problems(site) if p.is_error]
+    if _one_post_case(files, path):
+        data = files[path]
+        found, _ = one_post(data if isinstance(data, bytes) else data.encode("utf-8"), case_files)
+    else:
+        found = _problems(write_site(tmp_path / "site", {"content/jx/ok.md": GOOD, **files}))
+    problems = [p for p in found if p.is_error]
     hits = [p for p in problems if p.path == path and p.line == line and all(f in p.message for f in fragments)]
     assert hits, f"expected {path}:{line} with {fragments}, got:\n" + "\n".join(p.format() for p in problems)
 

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, UNIT_TOML, post_text, run_cli, write_site
+from conftest import REPO, one_post, post_text, run_cli, site_files, write_site
 from hostile_files import docx_every_part, docx_with_paragraphs, jpeg_declaring, pdf_with_parts, png_without_iend, tiny_pdf
 from generator.build.builder import Builder, BuildOptions, BuildResult
 from generator.parse.markup import sanitize, url_scheme
@@ -696,41 +696,26 @@ def _check_and_build_are_safe(root: Path, site: Path) -> BuildResult:
 
 
 class _OnePost:
-    """What check and build do with one post of the random sites below (`builder._parse_one`:
+    """What check and build do with one post of the random sites below (`conftest.one_post`:
     parse, render the body, scan the text readers get), in process on the bytes: the bulk of
     the random examples runs here in milliseconds; a few then go through real builds."""
 
     def __init__(self, root: Path) -> None:
-        from generator.load.config import SiteConfig
-        from generator.load.sources import discover
-        from generator.parse.markup import MarkupRenderer
-        from generator.parse.post import parse_unit
-
         # the random sites' files as the load stage finds them: the unit, a.md (and b.md)
-        self.files_ab = discover(write_site(root / "ab", {"content/jx/a.md": "", "content/jx/b.md": md("好文章")})).files
-        self.files_a = discover(write_site(root / "a", {"content/jx/a.md": ""})).files
-        self.config = SiteConfig()
-        unit, problems = parse_unit(UNIT_TOML.encode("utf-8"), "content/jx/_unit.toml", "jx", self.config)
-        assert unit is not None and not problems, problems
-        self.unit = unit
-        self.markup = MarkupRenderer()
+        self.files_ab = site_files(root / "ab", {"content/jx/a.md": "", "content/jx/b.md": md("好文章")})
+        self.files_a = site_files(root / "a", {"content/jx/a.md": ""})
 
     def check(self, raw: bytes, files: dict) -> None:
         """Every problem located; a body that renders is safe (the pages' templates are
         checked by the real builds)."""
-        from generator.parse.markup import reader_lines
-        from generator.parse.post import parse_post, rendered_problems
-
-        post, problems = parse_post(raw, "content/jx/a.md", self.unit, self.config, files)
-        if post is not None:
-            rendered, _, more = self.markup.render(post, files)
-            problems = rendered_problems(post, reader_lines(rendered.html), self.config, [*problems, *more])
-            assert not unsafe_in_body(f'<div class="body">{rendered.html}</div>'), rendered.html
+        problems, html = one_post(raw, files)
+        if html is not None:
+            assert not unsafe_in_body(f'<div class="body">{html}</div>'), html
         _assert_located(problems, Path("."))
 
 
 @pytest.fixture(scope="module")
-def one_post(tmp_path_factory) -> _OnePost:
+def one_post_site(tmp_path_factory) -> _OnePost:
     return _OnePost(tmp_path_factory.mktemp("one-post"))
 
 
@@ -739,8 +724,8 @@ _BUILDS = settings(_SETTINGS, max_examples=8)  # the real check + build per exam
 
 @given(data=st.binary(max_size=600))
 @_SETTINGS
-def test_random_bytes_never_crash_parsing_or_rendering(one_post: _OnePost, data: bytes) -> None:
-    one_post.check(data, one_post.files_ab)
+def test_random_bytes_never_crash_parsing_or_rendering(one_post_site: _OnePost, data: bytes) -> None:
+    one_post_site.check(data, one_post_site.files_ab)
 
 
 @given(data=st.binary(max_size=600))
@@ -755,8 +740,8 @@ def test_random_bytes_never_crash_check_or_build(tmp_path_factory, data: bytes) 
 
 @given(text=front_matter_posts())
 @_SETTINGS
-def test_random_front_matter_never_crashes_parsing_or_rendering(one_post: _OnePost, text: str) -> None:
-    one_post.check(text.encode("utf-8"), one_post.files_a)
+def test_random_front_matter_never_crashes_parsing_or_rendering(one_post_site: _OnePost, text: str) -> None:
+    one_post_site.check(text.encode("utf-8"), one_post_site.files_a)
 
 
 @given(text=front_matter_posts())
