@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run as R  # noqa: E402  (bench/run.py, beside this file)
+import run as R
 
 
 def main() -> None:

@@ -46,7 +46,6 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # only those (no set iteration, no hash()), so output is byte-identical.
 import random  # noqa: E402
 
-
 # ---------------------------------------------------------------------------
 # organisation: 21 units, 293 branches
 

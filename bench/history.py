@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.load import history  # noqa: E402
+from generator.load import history
 
 POST = "---\ntitle: 支部委员会会议纪要 {n}\ndate: {date}\nsection: 支部生活\nmeeting: 支部委员会\nbranch: b{b}\n---\n第 {n} 次会议。\n"
 

@@ -389,7 +389,7 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
     info = {"posts": posts, "corpus": str(site.relative_to(REPO)), "generated_seconds": gen_seconds,
             "corpus_head": sh("git", "rev-parse", "HEAD", cwd=site), "commits": int(sh("git", "rev-list", "--count", "HEAD", cwd=site) or 0)}
     info["git_log_seconds"] = time_git_log(site)
-    log(f"[{posts}] corpus {site} ({'generated in %.1f s' % gen_seconds if gen_seconds else 'cached'}, {info['commits']} commits)")
+    log(f"[{posts}] corpus {site} ({f'generated in {gen_seconds:.1f} s' if gen_seconds else 'cached'}, {info['commits']} commits)")
     out = OUT / f"build-{posts}-s{seed}"
     rows: list[Row] = []
 
@@ -453,8 +453,8 @@ def _entry_frame(func: tuple[str, int, str]) -> bool:
 
 
 def profile(code: Code, posts: int, seed: int, top: int = 25) -> str:
-    import pstats
     import io
+    import pstats
 
     site, _ = ensure_corpus(posts, seed)
     out = OUT / f"build-{posts}-s{seed}-profile"

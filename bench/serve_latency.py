@@ -202,7 +202,7 @@ def measure(name: str, site: Path, saves: int, timeout: float) -> Result:
         version = hello.data["version"]
         since = i + 1
         for n in range(saves):
-            data = original + f"\n\n基准测试第 {n + 1} 次保存。\n".encode("utf-8")
+            data = original + f"\n\n基准测试第 {n + 1} 次保存。\n".encode()
             tmp = post.with_name(f".{post.name}.bench-tmp")
             tmp.write_bytes(data)
             with got:

@@ -112,7 +112,7 @@ def fast_import_stream(site: Path, first: list[str], by_day: dict[dt.date, list[
     start = (min(by_day) if by_day else dt.date(2026, 1, 1)) - dt.timedelta(days=1)
     commits = [(start, "导入站点配置与单位信息", first, COMMIT_HOUR)]
     commits += [(day, f"公开 {day.isoformat()} 的记录（{len(files)} 个文件）", files, COMMIT_HOUR) for day, files in by_day.items()]
-    for n, (day, message, files, hour) in enumerate(commits, 1):
+    for _n, (day, message, files, hour) in enumerate(commits, 1):
         out.extend(b"commit refs/heads/main\n")
         stamp = _stamp(day, hour).encode()
         out.extend(b"author " + AUTHOR.encode() + b" " + stamp + b"\n")

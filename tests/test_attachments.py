@@ -15,12 +15,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import post_text, write_site
-from generator.load.attachments import Unpublishable, extract_text, publishable_bytes
+from hostile_files import MOBILES, docx_every_part, docx_with_picture, gps_exif, gps_of, jpeg_declaring, pdf_with_parts, photo
+
 from generator.build.builder import Builder, BuildOptions
 from generator.core.errors import Severity
-from hostile_files import MOBILES, docx_every_part, docx_with_picture, gps_exif, gps_of, jpeg_declaring, pdf_with_parts, photo
+from generator.load.attachments import Unpublishable, extract_text, publishable_bytes
 
 AS_OF = dt.date(2026, 11, 27)
 
@@ -106,7 +106,7 @@ def test_xlsx_every_sheet_csv_in_gbk_and_utf16_text_are_read(tmp_path: Path) -> 
 
 def test_other_attachment_types_get_a_note_that_they_were_not_read(tmp_path: Path) -> None:
     files = {"content/jx/a/index.md": _post(attachments="[旧.doc, 材料.zip]"), "content/jx/a/旧.doc": b"\xd0\xcf\x11\xe0old", "content/jx/a/材料.zip": b"PK\x05\x06" + b"\0" * 18}
-    out, result = _build(tmp_path, files)
+    _out, result = _build(tmp_path, files)
     assert result.ok, _show(result.problems)
     notes = [p for p in result.problems if p.severity is Severity.INFO and "没有自动检查" in p.message]
     assert sorted((p.path, p.line, p.message.split("”", 1)[0]) for p in notes) == [("content/jx/a/index.md", 5, "附件“旧.doc"), ("content/jx/a/index.md", 5, "附件“材料.zip")]
@@ -222,8 +222,9 @@ def test_pptx_images_are_cleaned_and_its_text_is_noted_as_not_read(tmp_path: Pat
 
 
 def test_text_and_page_budgets_stop_reading_with_the_setting_named() -> None:
-    from generator.load.config import LimitsConfig
     from hostile_files import pdf_shared_huge_stream
+
+    from generator.load.config import LimitsConfig
 
     txt = ("公开晾晒" * 1000 + "\n").encode() * 10  # 40,000 characters
     doc = extract_text("长.txt", txt, LimitsConfig(document_text_kb=16))

@@ -19,12 +19,11 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
-
 from conftest import REPO, post_text, write_site
 from hostile_files import docx_with_paragraphs, jpeg_declaring, pdf_shared_huge_stream, png_without_iend
 
@@ -153,8 +152,9 @@ def test_budget_case_ends_in_a_located_error_and_publishes_nothing(name: str, go
 
 def test_budgets_are_configurable_and_validated(tmp_path: Path) -> None:
     """A larger [limits] post_kb lets a big post through; a bad value is a located config error."""
-    from generator.build.builder import Builder, BuildOptions
     import datetime as dt
+
+    from generator.build.builder import Builder, BuildOptions
 
     body = "公开晾晒。" * (300 * 1024 // 15)  # ~300 KB: over the default 256 KB
     site = write_site(tmp_path / "big", {"content/jx/b.md": _post(body)}, config="[limits]\npost_kb = 512\n")
@@ -184,8 +184,8 @@ LEGIT_BODIES = {
 
 
 def test_markdown_precheck_passes_what_real_posts_contain() -> None:
-    from generator.parse.budgets import markdown_problems
     from generator.load.config import LimitsConfig
+    from generator.parse.budgets import markdown_problems
 
     for name, body in LEGIT_BODIES.items():
         assert markdown_problems(body, 6, "a.md", LimitsConfig()) == [], name
@@ -193,8 +193,8 @@ def test_markdown_precheck_passes_what_real_posts_contain() -> None:
 
 def test_markdown_precheck_cost_model_tracks_what_python_markdown_scans() -> None:
     """Balanced links cost their own length; one stray "[" costs the rest of its paragraph only."""
-    from generator.parse.budgets import MARKDOWN_COST, markdown_problems
     from generator.load.config import LimitsConfig
+    from generator.parse.budgets import MARKDOWN_COST, markdown_problems
 
     stray = "[" + "文" * (MARKDOWN_COST // 2)  # one opener, a paragraph of a million characters: allowed
     assert markdown_problems(stray, 6, "a.md", LimitsConfig(post_kb=8192)) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from conftest import post_text, run_cli, write_site
 from hostile_files import TINY_PNG, tiny_pdf
+
 from generator.build.builder import Builder, BuildOptions
 
 
@@ -101,7 +102,7 @@ def test_theme_falls_back_template_by_template(tmp_path: Path) -> None:
     assert 'class="school"' not in unit and "<h1>机械工程学院党委</h1>" in unit
     css = re.search(r'href="[./]*(assets/style\.[0-9a-f]+\.css)"', unit)
     assert css and (out / css.group(1)).read_text() == "body { color: #123456; }"
-    assert (out / [p for p in tree(out) if p.startswith("assets/site.")][0]).stat().st_size > 100, "site.js falls back to the default theme"
+    assert (out / next(p for p in tree(out) if p.startswith("assets/site."))).stat().st_size > 100, "site.js falls back to the default theme"
 
 
 def test_missing_theme_and_broken_template_are_located(tmp_path: Path) -> None:

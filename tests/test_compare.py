@@ -19,11 +19,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from conftest import REPO, commit_all, git, git_init, post_text, run_cli, write_site
 
 from generator.build.builder import Builder, BuildOptions
 from generator.plan.metrics import lag_warnings, median, p90
-
-from conftest import REPO, commit_all, git, git_init, post_text, run_cli, write_site
 
 # Six meetings: monthly / quarterly / yearly at branch level, monthly at unit level,
 # and one without a cadence (never a slot, still counted in by_meeting).
@@ -216,7 +215,7 @@ def cadence_site(root: Path) -> Path:
 
 def test_cadence_counts_and_every_number(tmp_path: Path) -> None:
     site = cadence_site(tmp_path / "site")
-    result, data = build(site, tmp_path / "out", "2026-04-15")
+    _result, data = build(site, tmp_path / "out", "2026-04-15")
     assert data["as_of"] == "2026-04-15"
     assert list(data["years"]) == ["2025", "2026"]  # earliest counted post's year .. as-of year
 
@@ -315,7 +314,7 @@ def test_cadence_counts_and_every_number(tmp_path: Path) -> None:
 def test_cadence_pages_csv_and_stats_agree(tmp_path: Path) -> None:
     site = cadence_site(tmp_path / "site")
     out = tmp_path / "out"
-    result, data = build(site, out, "2026-04-15")
+    _result, data = build(site, out, "2026-04-15")
     y26 = data["years"]["2026"]
 
     index = (out / "compare" / "index.html").read_text(encoding="utf-8")
@@ -367,7 +366,7 @@ def test_cadence_pages_csv_and_stats_agree(tmp_path: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))
     head = rows[0]
-    by_slug = {r[1]: dict(zip(head, r)) for r in rows[1:]}
+    by_slug = {r[1]: dict(zip(head, r, strict=False)) for r in rows[1:]}
     assert [r[1] for r in rows[1:]] == ["jx", "wy"]
     assert by_slug["jx"]["应公开"] == "20" and by_slug["jx"]["已公开"] == "7" and by_slug["jx"]["覆盖率(%)"] == "35.0"
     assert by_slug["jx"]["时滞中位数(天)"] == "46" and by_slug["jx"]["时滞P90(天)"] == "104" and by_slug["jx"]["时滞样本数"] == "7"
@@ -588,7 +587,7 @@ def test_no_git_and_shallow_clone_give_no_lag(tmp_path: Path) -> None:
     subprocess.run(["git", "clone", "-q", "--depth", "1", site.resolve().as_uri(), str(shallow)], check=True, capture_output=True)
     assert (shallow / ".git" / "shallow").exists()
 
-    full_result, full = build(site, tmp_path / "out-full", "2026-04-30")
+    _full_result, full = build(site, tmp_path / "out-full", "2026-04-30")
     for where, why in ((plain, "不在 git 仓库"), (shallow, "浅克隆")):
         result, data = build(where, tmp_path / f"out-{where.name}", "2026-04-30")
         u = data["years"]["2026"]["units"]["u"]
@@ -744,7 +743,7 @@ def test_demo_site_compare_pages_csv_stats_and_data_agree(demo_build: Path) -> N
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))
     assert [r[1] for r in rows[1:]] == order
-    csv_by = {r[1]: dict(zip(rows[0], r)) for r in rows[1:]}
+    csv_by = {r[1]: dict(zip(rows[0], r, strict=False)) for r in rows[1:]}
     for slug, row in main:
         d = year["units"][slug]
         c = csv_by[slug]
@@ -784,6 +783,6 @@ def test_demo_site_compare_pages_csv_stats_and_data_agree(demo_build: Path) -> N
     names = [year["units"][s]["name"] for s in order]
     lines = [ln for ln in table.stdout.splitlines() if ln.split(" ")[0] in names]
     assert [ln.split()[0] for ln in lines] == names
-    for ln, slug in zip(lines, order):
+    for ln, slug in zip(lines, order, strict=False):
         cad = year["units"][slug]["cadence"]
         assert ln.split()[1] == f"{cad['met']}/{cad['due']}"

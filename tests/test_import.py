@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import docx
 import pytest
+from conftest import run_cli, write_site
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from PIL import Image
 
-from conftest import run_cli, write_site
-
-from generator.load.attachments import publishable_bytes
-from generator.load.config import SiteConfig
+from generator.core.model import Branch, Unit
 from generator.importer.convert import Block, Converted, convert_docx, tidy_text
 from generator.importer.infer import branch_words, infer
-from generator.core.model import Branch, Unit
+from generator.load.attachments import publishable_bytes
+from generator.load.config import SiteConfig
 
 MODIFIED = dt.datetime(2026, 3, 13, 2, 0, 0)  # 10:00 on 13 March in Beijing
 

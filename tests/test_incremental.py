@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import post_text, write_site
+from hostile_files import tiny_pdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import post_text, write_site
-from hostile_files import tiny_pdf
-from generator.write import output as write_module
 from generator.build.builder import Builder, BuildOptions
+from generator.write import output as write_module
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -128,7 +128,7 @@ def test_metadata_edits_render_the_post_its_lists_and_the_index(warm, tmp_path: 
 def test_new_post_and_deleted_post(warm, tmp_path: Path) -> None:
     site, out, builder = warm
     (site / "content/jx/2026/e.md").write_text(post_text("五月通知", "2026-05-20", "通知公告", "新通知。"), encoding="utf-8")
-    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    rendered, _changed = rebuild_and_compare(site, out, builder, tmp_path)
     assert "jx/e/index.html" in rendered and "jx/c/index.html" in rendered  # c gains a newer neighbour
     assert {"index.html", "jx/index.html", "jx/notices/index.html", "sections/notices/index.html", "archive/2026/05/index.html"} <= rendered
     assert "jx/a/index.html" not in rendered and "jx/d/index.html" not in rendered
@@ -202,12 +202,12 @@ def test_corrupt_or_old_state_means_full_build(warm, tmp_path: Path) -> None:
     assert result.written == ()  # same bytes: nothing rewritten
     (out / ".liangshai-bodies.sqlite").write_bytes(b"garbage" * 100)
     edit(site, "content/jx/2026/c.md", "请参加。", "请务必参加。")
-    rendered, changed = rebuild_and_compare(site, out, builder, tmp_path)
+    rendered, _changed = rebuild_and_compare(site, out, builder, tmp_path)
     assert "jx/c/index.html" in rendered
 
 
 def test_interrupted_build_then_rebuild_is_correct(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    site, out, builder = warm
+    site, out, _builder = warm
     edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 改名后的支部委员会")
     edit(site, "content/jx/2026/c.md", "请参加。", "请全体参加。")
     real_replace = write_module.os.replace
@@ -460,11 +460,12 @@ def test_meeting_edit_plans_the_comparison_index(warm2, tmp_path: Path) -> None:
     site, out, builder = warm2
     edit(site, "content/jx/2026/a.md", "meeting: 支部委员会", "meeting: [支部委员会, 党课]")
     planned = _planned_after(site, out, builder, tmp_path)
-    assert ALL_COMPARE <= planned and "wy/w/index.html" not in planned
+    assert planned >= ALL_COMPARE and "wy/w/index.html" not in planned
 
 
 def test_new_commit_rereads_history_and_same_commit_does_not(warm2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import commit_all, git_init
+
     from generator.build import builder as build_module
 
     site, out, builder = warm2
@@ -481,7 +482,7 @@ def test_new_commit_rereads_history_and_same_commit_does_not(warm2, tmp_path: Pa
     planned = _planned_after(site, out, builder, tmp_path)
     assert len(reads) == 2  # this build, and the clean build beside it
     # lag numbers; a first commit is no later edit, so no post page is planned for "最后修改"
-    assert ALL_COMPARE <= planned and "jx/c/index.html" not in planned
+    assert planned >= ALL_COMPARE and "jx/c/index.html" not in planned
     edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")  # not committed: HEAD is the same
     reads.clear()
     planned = _planned_after(site, out, builder, tmp_path)
@@ -538,7 +539,7 @@ def test_a_deleted_posts_page_is_removed_even_when_the_state_is_lost(warm, tmp_p
 
 def test_a_deleted_posts_page_is_removed_after_an_interrupted_commit(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """clear_state runs before Writer.commit: a crash there forgets which outputs the deletion was due for."""
-    site, out, builder = warm
+    site, out, _builder = warm
     (site / "content/jx/2026/c.md").unlink()
     real_replace = write_module.os.replace
 
@@ -653,7 +654,7 @@ def test_state_is_pickled_straight_to_its_file_and_vouched_for_by_its_hash(warm,
 
     from generator.write import state as state_module
 
-    site, out, builder = warm
+    _site, out, _builder = warm
     st = state_module.load_state(out)
     assert st is not None
     saved = state_module.save_state(out, st)

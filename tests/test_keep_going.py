@@ -15,11 +15,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import UNIT_TOML, post_text, run_cli, write_site
 
 from generator.build.builder import Builder, BuildOptions, blocking, held_back, owner_post
 from generator.core.errors import Kind, error, warning
-
-from conftest import UNIT_TOML, post_text, run_cli, write_site
 
 AS_OF = "2026-11-27"
 BROKEN = "content/jx/2026/broken-minutes.md"

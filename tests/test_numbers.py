@@ -12,13 +12,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import commit_all, git, git_init, post_text, run_cli, write_site
 
 from generator.build.builder import Builder, BuildOptions
-from generator.load.config import parse_config
 from generator.core.errors import ConfigError
+from generator.load.config import parse_config
 from generator.load.history import read_history
-
-from conftest import commit_all, git, git_init, post_text, run_cli, write_site
 
 AS_OF = "2026-06-30"
 

@@ -15,12 +15,12 @@ import io
 from pathlib import Path
 
 import pytest
-
 from conftest import post_text, run_cli, write_site
-from generator.load.attachments import extract_text, publishable_bytes
+
 from generator.build.builder import Builder, BuildOptions
 from generator.core.errors import Severity
 from generator.core.privacy import id18_valid, luhn_valid, mask, scan
+from generator.load.attachments import extract_text, publishable_bytes
 
 AS_OF = dt.date(2026, 11, 27)
 BODY = 6  # first body line of a post_text() post without extra fields

@@ -20,17 +20,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import post_text, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import post_text, write_site
 from generator.build.builder import Builder, BuildOptions
-from generator.load.config import SiteConfig
 from generator.core.errors import Kind
-from generator.parse.markup import MarkupRenderer, reader_lines
 from generator.core.model import Unit
-from generator.parse.post import parse_post, rendered_problems
 from generator.core.privacy import id18_valid, luhn_valid
+from generator.load.config import SiteConfig
+from generator.parse.markup import MarkupRenderer, reader_lines
+from generator.parse.post import parse_post, rendered_problems
 
 UNIT = Unit("jx", "机械学院党委", "教学单位", 1, (), "content/jx/_unit.toml")
 CONFIG = SiteConfig()

@@ -14,12 +14,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from conftest import post_text, run_cli, write_site
+
 from generator.build.builder import Builder, BuildOptions
 from generator.core.errors import Problem, Severity, error
-from generator.parse.markup import reader_lines
 from generator.core.privacy import redact, scan
+from generator.parse.markup import reader_lines
 
 AS_OF = dt.date(2026, 11, 27)
 BODY = 6
@@ -177,9 +177,9 @@ def test_thousands_of_hidden_numbers_are_each_reported_at_their_line() -> None:
     the source is linear, so this takes a second, not minutes; time printed, not asserted)."""
     import time
 
+    from generator.core.model import Unit
     from generator.load.config import SiteConfig
     from generator.parse.markup import MarkupRenderer
-    from generator.core.model import Unit
     from generator.parse.post import parse_post, rendered_problems
 
     n = 3000

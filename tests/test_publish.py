@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-
 from conftest import REPO, post_text, run_cli, write_site
+
 from generator.commands.publish import MANIFEST, RELEASE_RE, release_name, releases_to_keep, scan_tree, tree_hash
 
 AS_OF = "2026-11-27"
@@ -69,7 +69,7 @@ def public_files(root: Path) -> dict[str, bytes]:
 
 
 def test_release_names_sort_in_publishing_order():
-    t = dt.datetime(2026, 11, 27, 8, 0, 0, 500000, tzinfo=dt.timezone.utc)
+    t = dt.datetime(2026, 11, 27, 8, 0, 0, 500000, tzinfo=dt.UTC)
     first = release_name(t, "ffff" * 16, [])
     assert first == "20261127T080000Z-ffffffff"
     # same second, smaller hash: still later by name
@@ -380,7 +380,7 @@ def test_concurrent_publishes_are_serialised(tmp_path):
         for s in sites
     ]
     results = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, results):
+    for p, (_out, err) in zip(procs, results, strict=False):
         assert p.returncode == 0, err
         assert "Traceback" not in err
     names = releases(webroot)

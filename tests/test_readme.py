@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 import tomllib
 
+from conftest import REPO
+
 from generator.load.config import SiteConfig, parse_config
 from generator.parse.post import parse_unit
-
-from conftest import REPO
 
 
 def toml_blocks() -> list[tuple[int, str]]:

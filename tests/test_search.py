@@ -192,7 +192,7 @@ def built(tmp_path_factory):
 
 
 def test_search_page_is_planned_with_its_script_and_filter_order(built) -> None:
-    result, _, out = built
+    _result, _, out = built
     html = (out / "search/index.html").read_text("utf-8")
     assert '<html lang="zh-CN">' in html and "<h1>搜索</h1>" in html
     form = re.search(r'<form class="search-form" id="search-form" action="([^"]+)" method="get" role="search" aria-label="搜索文章" data-root="([^"]*)" data-order="([^"]+)">', html)
@@ -219,7 +219,7 @@ def pagefind_filter_counts(index: Path) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for info in entry["languages"].values():
         meta = pagefind.read_dcd(index / f"pagefind.{info['hash']}.pf_meta")
-        for name, file in meta[3]:
+        for _name, file in meta[3]:
             key, values = pagefind.read_dcd(index / "filter" / f"{file}.pf_filter")
             for value, pages in values:
                 counts.setdefault(key, {})[value] = len(pages)

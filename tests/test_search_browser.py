@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-
 from conftest import REPO, free_port
-from generator.build.builder import Builder, BuildOptions
 from test_search import with_search_theme
+
+from generator.build.builder import Builder, BuildOptions
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, free_port
 
 SECTIONS = ("branch-life", "news", "notices", "features")
@@ -103,7 +102,7 @@ def test_every_html_file_passes_vnu(demo_build, tmp_path):
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: D401 - keep test output clean
+    def log_message(self, *args) -> None:
         pass
 
 
@@ -166,7 +165,7 @@ class _Links(HTMLParser):
                 continue
             if name == "id" or (tag == "a" and name == "name"):
                 self.ids.add(value)
-            elif name in URL_ATTRS and not (tag == "meta"):
+            elif name in URL_ATTRS and tag != "meta":
                 self.urls.append((value, self.getpos()[0]))
             elif name == "srcset":
                 for part in value.split(","):

@@ -13,11 +13,10 @@ import datetime as dt
 import io
 
 import pytest
+from conftest import post_text, run_cli, write_site
 
 from generator.cli import _date
 from generator.write.csvout import csv_bytes
-
-from conftest import post_text, run_cli, write_site
 
 
 def test_csv_bytes_start_with_a_bom_and_read_back_with_utf8_sig() -> None:
@@ -76,7 +75,7 @@ def workbook_site(root):
 
 def _rows(ws):
     head, *rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(head, r)) for r in rows]
+    return [dict(zip(head, r, strict=False)) for r in rows]
 
 
 def test_workbook_numbers_equal_compare_json(tmp_path) -> None:
