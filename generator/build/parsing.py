@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.core.digests import body_digest, source_digest
+from generator.core.digests import body_digest
 from generator.core.errors import Problem, error
-from generator.core.model import FileFacts, Post, RenderedBody, Unit
+from generator.core.model import Attachment, FileFacts, Post, RenderedBody, Unit
 from generator.load.config import SiteConfig
 from generator.write.state import BodyStore
 
@@ -49,7 +49,8 @@ class ParseJob:
     code: str  # `core.digests.code_digest`, as the builder read it
 
 
-def _render_body(post: Post, job: ParseJob, markup: MarkupRenderer, problems: list[Problem]) -> tuple[Post | None, RenderedBody | None, list[Problem]]:
+def _render_body(post: Post, job: ParseJob, markup: MarkupRenderer, problems: list[Problem]) -> tuple[tuple[Attachment, ...] | None, RenderedBody | None, list[Problem]]:
+    """The body rendered and scanned: the files it brought with it (None: refused), the body, the problems."""
     from generator.parse.markup import MARKUP_VERSION, reader_lines
     from generator.parse.post import rendered_problems
 
@@ -65,7 +66,7 @@ def _render_body(post: Post, job: ParseJob, markup: MarkupRenderer, problems: li
     digest = body_digest(MARKUP_VERSION, job.code, post.source, post.body, tuple((link, job.files.get(link) is not None) for link in sorted(rendered.links)))
     # Pages and feeds show at most the first EXCERPT_CHARS of the text: keep no more.
     body = replace(rendered, digest=digest, text=rendered.text[:EXCERPT_CHARS])
-    return (replace(post, extra_files=resources) if resources else post), body, problems
+    return tuple(resources), body, problems
 
 
 def parse_one(rel: str, job: ParseJob, markup: MarkupRenderer) -> Parsed:
@@ -80,14 +81,16 @@ def parse_one(rel: str, job: ParseJob, markup: MarkupRenderer) -> Parsed:
     post, problems = parse_post(raw, rel, unit, job.config, job.files)
     if post is None:
         return Parsed(rel, None, None, tuple(problems))
-    post = replace(post, digest=source_digest(raw))
     body = None
+    resources: tuple[Attachment, ...] = ()
     if job.drafts or not post.draft:
-        done, body, problems = _render_body(post, job, markup, problems)
-        if done is None:
+        brought, body, problems = _render_body(post, job, markup, problems)
+        if brought is None:
             return Parsed(rel, None, None, tuple(problems))
-        post = done
-    return Parsed(rel, replace(post, body=""), body, tuple(problems))
+        resources = brought
+    # The one step after parse: the Markdown stays in its file (the body store keeps the HTML),
+    # and the files the rendered body brought with it join the post's published files.
+    return Parsed(rel, replace(post, body="", extra_files=resources or post.extra_files), body, tuple(problems))
 
 
 def deps_of(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) -> Deps:

@@ -1,7 +1,10 @@
 """Model stage: the plain, frozen types every later stage reads.
 
-Types only, no behaviour that touches disk. A `Post` is complete when it is
-made: parse builds it in one go, nothing is filled in later.
+Types only, no behaviour that touches disk. A `Post` is made in one go by
+parse (`parse.post.parse_post`, its source digest included); the build's parse
+phase then finishes it in one step before any other stage sees it
+(`build.parsing.parse_one`): the Markdown is dropped (the body store keeps the
+rendered HTML) and the files the rendered body brought are added.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ class Post:
     bundle: bool
     privacy_ok: tuple[str, ...] = ()
     extra_files: tuple[Attachment, ...] = ()  # bundle resources referenced from the body
-    digest: str = ""  # hash of the source file's bytes (set by the builder)
+    digest: str = ""  # hash of the source file's bytes (core.digests.source_digest, set by parse)
 
     @cached_property
     def day(self) -> dt.date:

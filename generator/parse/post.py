@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import frontmatter
 
+from generator.core.digests import source_digest
 from generator.core.errors import Kind, Problem, control_message, error, info, warning
 from generator.core.model import FileFacts, Post, Unit
 from generator.core.privacy import Finding, redact, scan
@@ -141,6 +142,7 @@ def parse_post(
         body_line=body_line,
         bundle=bundle,
         privacy_ok=ack.entries,
+        digest=source_digest(raw),
     )
     return post, problems
 
