@@ -323,7 +323,8 @@ class Builder:
             return loaded.problems
         problems = list(loaded.problems)
         try:
-            plan = self._plan(loaded.model, self._look(loaded.model), compare=self.options.only is None)
+            # check writes nothing: the comparison's xlsx downloads (openpyxl) are not made
+            plan = self._plan(loaded.model, self._look(loaded.model), compare=self.options.only is None, workbooks=False)
             plan = self._finish(loaded.model, plan, [(spec.path, spec.owner) for family in plan.todo for spec in family.make()])
             probs = list(plan.problems)
         except LiangshaiError as exc:
@@ -358,6 +359,7 @@ class Builder:
         head: str = "",
         first: Callable[[Look, list[Family]], list[Made]] | None = None,
         compare: bool = True,
+        workbooks: bool = True,
     ) -> Plan:
         """Plan every output; with ``loaded`` + ``state`` reuse the families whose key is unchanged.
 
@@ -388,7 +390,7 @@ class Builder:
                 parts.todo.append(family)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = _history_id(head, model.config.tz, model.history) if incremental else None
-            plan_compare(model, planner, reuse, parts, history)
+            plan_compare(model, planner, reuse, parts, history, workbooks)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))

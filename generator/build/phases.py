@@ -113,7 +113,7 @@ class Indexing:
     done: bool = False
 
 
-def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, history: str | None) -> None:
+def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, history: str | None, workbooks: bool = True) -> None:
     """The comparison index: it reads the counted fields of every post and the git history (``history``: its id; None = no reuse)."""
     from generator.plan.compare import compare_outputs
     from generator.plan.metrics import lag_warnings
@@ -123,7 +123,7 @@ def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planni
     if rec is not None:
         parts.keep("compare", rec)
         return
-    compare_pages, compare_files = compare_outputs(model, planner)
+    compare_pages, compare_files = compare_outputs(model, planner, workbooks)
     lag = lag_warnings(model)
     parts.todo.append(Family("compare", ckey, FixedPages(tuple(compare_pages))))
     parts.files.extend(compare_files)

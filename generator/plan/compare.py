@@ -341,7 +341,9 @@ def _grid(m: Meeting, every: str, unit: Unit, branch_names: dict[str, str], by_o
     }
 
 
-def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec], list[FileSpec]]:
+def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True) -> tuple[list[PageSpec], list[FileSpec]]:
+    """The comparison pages and downloads; ``workbooks=False`` (``check``, which writes nothing) leaves out
+    the xlsx files, the slowest part of a small site's check."""
     from generator.write.workbook import workbook_bytes  # (imports openpyxl: only when the comparison is made again)
 
     cm = compute(model)
@@ -359,7 +361,8 @@ def compare_outputs(model: SiteModel, planner: Planner) -> tuple[list[PageSpec],
             pages.append(unit_page(cm, ym, u, units[u.unit], planner, post_urls))
         files.append(FileSpec(urls.compare_csv(ym.year), "站点", data=csv_bytes(ym, cfg)))
         # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes
-        files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", data=workbook_bytes(ym, model)))
+        if workbooks:
+            files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", data=workbook_bytes(ym, model)))
     files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data_file(cm, model)).encode("utf-8")))
     return pages, files
 

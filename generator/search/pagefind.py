@@ -171,7 +171,16 @@ class Warming:
         return self.service
 
     def close(self) -> None:
-        """Stop the service (its thread done first) and remove its log."""
+        """Stop the service and remove its log.
+
+        A service still loading its dictionaries is killed first, so a build that
+        failed (or needed no index) does not wait for them: the warm-up thread
+        then reads the end of its output and stops. Killed, not its pipes closed:
+        the thread may be reading them.
+        """
+        proc = self.service.proc
+        if self._thread.is_alive() and proc is not None and proc.poll() is None:
+            proc.kill()
         self._thread.join()
         self.service.close()
         self.service.log_path.unlink(missing_ok=True)
