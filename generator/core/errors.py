@@ -90,10 +90,6 @@ class ConfigError(LiangshaiError):
     """site.toml or a _unit.toml is unusable."""
 
 
-class ContentError(LiangshaiError):
-    """One or more posts are invalid."""
-
-
 class ThemeError(LiangshaiError):
     """A template is missing or does not compile / render."""
 

@@ -77,13 +77,6 @@ class Writer:
         """The outputs `commit` will write, in staging order."""
         return tuple(self._staged)
 
-    def keep(self) -> None:
-        """Note an output known to be unchanged (its source stamp matches the state): nothing to do.
-
-        The count it kept (``WriteReport.unchanged``) was read by nobody; the builder's calls stay
-        until the build stage drops them.
-        """
-
     def adopt(self, rels: list[str]) -> None:
         """Record files that worker processes staged with their copy of this writer."""
         known = set(self._staged)
