@@ -8,10 +8,11 @@ problem never produces a Python traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,28 +20,86 @@ from generator import __version__
 from generator.core.errors import LiangshaiError, Problem, Severity
 from generator.core.exits import EXIT_CONTENT, EXIT_FORCED, EXIT_HELD, EXIT_OK, EXIT_USAGE
 
+# argparse's own strings (it passes each through gettext's ``_`` when it uses it), in Chinese.
+# The %-placeholders are argparse's: it fills them in after the translation.
+_ARGPARSE_ZH: dict[str, str] = {
+    "usage: ": "用法：",
+    "positional arguments": "参数",
+    "options": "选项",
+    "show this help message and exit": "显示这段说明",
+    "show program's version number and exit": "显示版本号",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多需要一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected %s argument": "需要 %s 个值",
+    "expected %s arguments": "需要 %s 个值",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项 %(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "无效的值 %(value)r（应为 %(type)s）",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是：%(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "ignored explicit argument %r": "多余的值 %r",
+    "one of the arguments %s is required": "需要以下参数之一：%s",
+    "unexpected option string: %s": "意外的选项：%s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "未知的命令 %(parser_name)r（可选：%(choices)s）",
+    "can't open '%(filename)s': %(error)s": "无法打开“%(filename)s”：%(error)s",
+}
+
+
+def _zh(message: str) -> str:
+    return _ARGPARSE_ZH.get(message, message)
+
+
+def _zh_plural(singular: str, plural: str, n: int) -> str:
+    return _zh(singular if n == 1 else plural)
+
+
+@contextlib.contextmanager
+def _argparse_in_chinese() -> Iterator[None]:
+    """argparse looks its strings up through the module's ``_``/``ngettext`` at the moment it
+    uses them (messages are built while parsing, help while formatting): point those at the
+    table for that time, and put them back after (nested parsers restore in order)."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._, argparse.ngettext = _zh, _zh_plural  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with Chinese usage errors and exit code 2."""
+    """argparse in Chinese: headings, ``-h/--help``, every message argparse writes; usage errors exit 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        translated = (
-            message.replace("the following arguments are required", "缺少必需的参数")
-            .replace("unrecognized arguments", "无法识别的参数")
-            .replace("invalid choice", "无效的选项")
-            .replace("expected one argument", "需要一个值")
-            .replace("argument", "参数")
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False  # our own -h, with a Chinese description
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)  # the examples keep their lines
+        super().__init__(*args, **kwargs)
+        self._positionals.title, self._optionals.title = "参数", "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示这段说明并退出")
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:  # type: ignore[override]
+        with _argparse_in_chinese():
+            return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        # argparse reports unrecognized arguments here, after parse_known_args has returned
+        with _argparse_in_chinese():
+            return super().parse_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with _argparse_in_chinese():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _argparse_in_chinese():
+            return super().format_help()
+
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        print(f"liangshai: 用法错误：{translated}", file=sys.stderr)
+        print(f"liangshai: 用法错误：{message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
-
-
-class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
-    """Help with a Chinese "用法：" heading (argparse's own labels are English)."""
-
-    def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, prefix if prefix is not None else "用法：")
 
 
 def _date(value: str) -> dt.date:
@@ -63,33 +122,56 @@ def _date(value: str) -> dt.date:
     return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
+def _whole_number(value: str) -> int:
+    """--year, --port, --keep: a whole number (full-width digits too), said in Chinese when it is not."""
+    import unicodedata
+
+    try:
+        return int(unicodedata.normalize("NFKC", value).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}”不是整数") from None
+
+
 def _site(value: str) -> Path:
     return Path(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="liangshai", description="晾晒：党组织工作公开晾晒网站生成器")
-    p.add_argument("-V", "--version", action="version", version=f"liangshai（晾晒）{__version__}", help="显示版本号")
-    sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+    p = _Parser(
+        prog="liangshai",
+        description="晾晒：党组织工作公开晾晒网站生成器",
+        epilog="例如：liangshai check          检查整个站点\n"
+        "      liangshai build          生成网站（输出到 build/）\n"
+        "      liangshai serve --open   本地预览\n"
+        "      liangshai 命令 --help    查看某个命令的说明",
+    )
+    p.add_argument("-V", "--version", action="version", version=f"liangshai（晾晒）{__version__}", help="显示版本号并退出")
+    sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser, help="要执行的命令，各命令的说明见 liangshai 命令 --help")
     for add in (_add_build, _add_check, _add_codeowners, _add_new, _add_stats, _add_serve, _add_import, _add_publish):
         add(sub)
     return p
 
 
 def _documented(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
-    """A subcommand whose help keeps its own line breaks and has Chinese headings."""
-    parser = sub.add_parser(name, formatter_class=_ChineseHelp, add_help=False, **kwargs)
-    parser._positionals.title, parser._optionals.title = "参数", "选项"
-    parser.add_argument("-h", "--help", action="help", help="显示这段说明")
-    return parser
+    """A subcommand: its ``help`` is also the description unless one is given."""
+    kwargs.setdefault("description", kwargs.get("help"))
+    return sub.add_parser(name, **kwargs)
 
 
 def _add_build(sub: Any) -> None:
-    b = sub.add_parser("build", help="生成网站")
-    b.add_argument("site", nargs="?", default=".", type=_site, help="站点文件夹（默认当前文件夹）")
-    b.add_argument("-o", "--out", type=Path, default=None, help="输出文件夹（默认 站点/build）")
+    b = _documented(
+        sub,
+        "build",
+        help="生成网站",
+        epilog="例如：liangshai build                     生成到 站点/build\n"
+        "      liangshai build -o /tmp/网站         生成到指定文件夹\n"
+        "      liangshai build --as-of 2026-06-30   按 6 月 30 日统计对标数据\n"
+        "      liangshai build --keep-going         有错误的文章暂缓发布，其余照常生成",
+    )
+    b.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹）")
+    b.add_argument("-o", "--out", type=Path, default=None, metavar="文件夹", help="输出文件夹（默认 站点/build）")
     b.add_argument("--drafts", action="store_true", help="包含草稿")
-    b.add_argument("--as-of", type=_date, default=None, help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
+    b.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     b.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常生成（退出码 3）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
@@ -127,6 +209,8 @@ def _add_codeowners(sub: Any) -> None:
         help="生成 CODEOWNERS 文件，让 GitLab / Gitea 按单位 editors 和 [gate] admins 保护分支",
         description="按 site.toml 的 [gate] admins 和各单位 _unit.toml 的 editors 生成 CODEOWNERS：单位文件夹归其 editors（及管理员），其余文件归管理员。"
         "用户名写成 @用户名（须与 git 服务器上的用户名一致），电子邮箱原样写出（GitLab 按邮箱找到用户）。",
+        epilog="例如：liangshai codeowners                   写入 站点/CODEOWNERS\n"
+        "      liangshai codeowners --style gitea -o -   按 Gitea 的写法输出到终端",
     )
     co.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
     co.add_argument("-o", "--out", type=Path, default=None, metavar="文件", help="写入的文件（默认 站点/CODEOWNERS；写 - 则输出到终端）")
@@ -134,32 +218,51 @@ def _add_codeowners(sub: Any) -> None:
 
 
 def _add_new(sub: Any) -> None:
-    n = sub.add_parser("new", help="新建一篇文章")
-    n.add_argument("site", nargs="?", default=".", type=_site)
-    n.add_argument("--unit", required=True, help="单位文件夹名，例如 jixie")
-    n.add_argument("--section", required=True, help="栏目，例如 支部生活")
-    n.add_argument("--meeting", default=None, help="会议类型，例如 支部委员会")
-    n.add_argument("--branch", default=None, help="支部编号，例如 jx-jg1")
-    n.add_argument("--title", default=None, help="标题")
+    n = _documented(
+        sub,
+        "new",
+        help="新建一篇文章",
+        epilog="例如：liangshai new --unit jixie --section 支部生活 --meeting 支部委员会 --branch jx-jg1 --title 3月支委会\n"
+        "      liangshai new --unit jixie --section 通知公告 --title 关于开展主题党日活动的通知",
+    )
+    n.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    n.add_argument("--unit", required=True, metavar="单位", help="单位文件夹名，例如 jixie")
+    n.add_argument("--section", required=True, metavar="栏目", help="栏目，例如 支部生活")
+    n.add_argument("--meeting", default=None, metavar="会议", help="会议类型，例如 支部委员会")
+    n.add_argument("--branch", default=None, metavar="支部", help="支部编号，例如 jx-jg1")
+    n.add_argument("--title", default=None, metavar="标题", help="标题")
 
 
 def _add_stats(sub: Any) -> None:
-    s = sub.add_parser("stats", help="在终端输出对标数据")
-    s.add_argument("site", nargs="?", default=".", type=_site)
-    s.add_argument("--year", type=int, default=None)
-    s.add_argument("--as-of", type=_date, default=None)
+    s = _documented(
+        sub,
+        "stats",
+        help="在终端输出对标数据",
+        epilog="例如：liangshai stats                                  当年对标数据（终端表格）\n"
+        "      liangshai stats --year 2025 --format csv         2025 年，CSV 格式\n"
+        "      liangshai stats --format xlsx -o 2026年对标.xlsx  写成 Excel 工作簿",
+    )
+    s.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    s.add_argument("--year", type=_whole_number, default=None, metavar="年份", help="统计哪一年（默认截止日期所在的年份）")
+    s.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     s.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table", help="table（终端）、csv、json 或 xlsx（Excel 工作簿，需要 -o）")
-    s.add_argument("-o", "--output", type=Path, default=None, help="写入这个文件而不是终端（xlsx 必须指定）")
+    s.add_argument("-o", "--output", type=Path, default=None, metavar="文件", help="写入这个文件而不是终端（xlsx 必须指定）")
 
 
 def _add_serve(sub: Any) -> None:
-    sv = sub.add_parser("serve", help="本地预览：保存即重新生成并刷新浏览器")
-    sv.add_argument("site", nargs="?", default=".", type=_site)
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--drafts", action="store_true")
+    sv = _documented(
+        sub,
+        "serve",
+        help="本地预览：保存即重新生成并刷新浏览器",
+        epilog="例如：liangshai serve --open            预览并打开浏览器\n"
+        "      liangshai serve --drafts --port 8080   连同草稿一起预览，端口 8080",
+    )
+    sv.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    sv.add_argument("--host", default="127.0.0.1", metavar="地址", help="监听的地址（默认 127.0.0.1，只有本机能访问）")
+    sv.add_argument("--port", type=_whole_number, default=8000, metavar="端口", help="监听的端口（默认 8000）")
+    sv.add_argument("--drafts", action="store_true", help="包含草稿")
     sv.add_argument("--open", action="store_true", help="打开浏览器")
-    sv.add_argument("-o", "--out", type=Path, default=None)
+    sv.add_argument("-o", "--out", type=Path, default=None, metavar="文件夹", help="预览用的输出文件夹（默认 站点/.liangshai-serve）")
 
 
 def _add_import(sub: Any) -> None:
@@ -179,12 +282,18 @@ def _add_import(sub: Any) -> None:
 
 
 def _add_publish(sub: Any) -> None:
-    pb = sub.add_parser("publish", help="发布到网站服务器目录（原子切换）")
-    pb.add_argument("site", nargs="?", default=".", type=_site)
-    pb.add_argument("--to", required=True, type=Path, help="网站根目录 WEBROOT")
-    pb.add_argument("--keep", type=int, default=5, help="保留最近几个版本（默认 5）")
+    pb = _documented(
+        sub,
+        "publish",
+        help="发布到网站服务器目录（原子切换）",
+        epilog="例如：liangshai publish --to /var/www/dangjian              生成并发布\n"
+        "      liangshai publish --to /var/www/dangjian --rollback   切换回上一个版本",
+    )
+    pb.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    pb.add_argument("--to", required=True, type=Path, metavar="网站根目录", help="网站根目录 WEBROOT")
+    pb.add_argument("--keep", type=_whole_number, default=5, metavar="个数", help="保留最近几个版本（默认 5）")
     pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
-    pb.add_argument("--as-of", type=_date, default=None)
+    pb.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     pb.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常发布（退出码 3）")
 
 
