@@ -359,13 +359,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"liangshai build: {why}", file=sys.stderr)
         return EXIT_USAGE
     result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of, keep_going=args.keep_going)).build()
-    print_problems(result.problems, quiet=args.quiet)
+    print_problems(result.news, quiet=args.quiet)
     if not result.ok:
         print(f"生成失败：{_summary(result.problems)}。输出文件夹保持上次成功生成的内容。", file=sys.stderr)
         return EXIT_CONTENT
     out = BuildOptions(args.site, args.out).output
     if not args.quiet:
         print(f"已生成 {out}：{result.outputs} 个文件，渲染 {len(result.rendered)} 页，写入 {len(result.written)} 个，删除 {len(result.deleted)} 个，用时 {result.seconds:.2f} 秒（{_summary(result.problems)}）。")
+        if result.notes_not_repeated:
+            print(f"另有 {result.notes_not_repeated} 条提示涉及的文章没有改动，不再重复显示（liangshai check 会全部列出）。")
     if result.held:
         print_held(result.problems, result.held)
         return EXIT_HELD

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.core.errors import Kind, Problem
+from generator.core.errors import Kind, Problem, Severity
 from generator.core.model import UNIT_FILE, SiteModel
 from generator.load.config import SiteConfig
 from generator.write.state import OUTPUTS_FILE, STATE_FILE, BuildState, CachedPost, SavedState, Signature, file_signature
@@ -110,6 +110,20 @@ class BuildResult:
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.is_error)
+
+    @property
+    def news(self) -> tuple[Problem, ...]:
+        """The problems to show for this build: all of them except the notes (INFO, e.g. the
+        ``privacy_ok`` acknowledgements) of posts it did not parse. A note says something the
+        author already confirmed: shown when the post is built or checked, not again on every
+        build that merely reuses it (a no-op build parses nothing). `problems` keeps them all,
+        and so does the saved state, which ``check`` and the next builds read."""
+        return tuple(p for p in self.problems if p.severity is not Severity.INFO or owner_post(p.path, self.parsed) is not None)
+
+    @property
+    def notes_not_repeated(self) -> int:
+        """How many notes `news` leaves out."""
+        return len(self.problems) - len(self.news)
 
 
 def owner_post(path: str, posts: Iterable[str]) -> str | None:
