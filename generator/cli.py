@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -94,7 +95,9 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         with _argparse_in_chinese():
-            return super().format_help()
+            text = super().format_help()
+        # argparse ends each heading with an ASCII colon: the full-width one, as in Chinese text
+        return re.sub(r"^(参数|选项):$", r"\1：", text, flags=re.MULTILINE)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

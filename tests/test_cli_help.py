@@ -51,7 +51,7 @@ def test_every_command_has_a_chinese_help() -> None:
         proc = run_cli(*args, "--help")
         assert proc.returncode == 0, (args, proc.stderr)
         assert proc.stdout.startswith("用法：liangshai"), (args, proc.stdout)
-        assert "显示这段说明并退出" in proc.stdout, args
+        assert "选项：\n  -h, --help" in proc.stdout and "显示这段说明并退出" in proc.stdout, args
         assert "例如：" in proc.stdout, args  # examples at the end
         _no_english(proc.stdout)
 
