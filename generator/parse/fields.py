@@ -48,6 +48,12 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
 
+# Quotes that Word, WeChat and Chinese input methods put around a value: opening -> closing.
+# YAML does not know them, so they would become part of the text (a tag page named “三会一课”).
+_CN_QUOTES = {"“": "”", "‘": "’", "「": "」", "『": "』", "＂": "＂"}
+# The list fields whose unquoted items are split at commas, 顿号 and semicolons.
+_SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments"})
+
 _DATE_RE = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
@@ -191,6 +197,22 @@ class FieldReader:
         self._error(line, control_message(key, bad))
         return None
 
+    def _unquote(self, value: str, field: str, line: int, item: bool = False) -> str:
+        """``value`` without Chinese/curly quotes around the whole of it, with a warning saying so.
+
+        Only a pair that encloses everything is removed: “两学一做”学习教育 keeps its quotes.
+        """
+        text = value.strip()
+        close = _CN_QUOTES.get(text[:1])
+        if close is None or len(text) < 2 or text[-1] != close or text[0] in text[1:-1] or close in text[1:-1]:
+            return value
+        inner = text[1:-1].strip()
+        what = FIELD_ALIASES[field][1] + (f"“{inner}”" if item else "")
+        self.problems.append(
+            warning(self.relpath, line, f"{what}两边的中文引号{text[0]}{close}已去掉：YAML 里文字不需要引号，要加请用英文引号 \"…\"。")
+        )
+        return inner
+
     def _scalar(self, field: str, multiline: bool = False) -> tuple[str | None, int]:
         """A one-value field's text and the line of its key; (None, 0) when absent."""
         if field not in self.fields:
@@ -200,14 +222,26 @@ class FieldReader:
         if value is None:
             self._error(entry.line, f"“{entry.key}”应当是一段文字，不能是列表或多个字段。")
             return None, entry.line
-        return self._clean(value, entry.key, entry.node.start_mark.line + 2, multiline), entry.line
+        value_line = entry.node.start_mark.line + 2
+        value = self._unquote(value, field, max(value_line, entry.line))
+        return self._clean(value, entry.key, value_line, multiline), entry.line
 
     def _items(self, field: str) -> list[tuple[yaml.Node, int]]:
-        """A list field's items, each with its line (an alias points back: report at the key at the earliest)."""
+        """A list field's items, each with its line (an alias points back: report at the key at the earliest).
+
+        An item in Chinese quotes comes without them (and a warning)."""
         if field not in self.fields:
             return []
         entry = self.fields[field]
-        return [(item, max(item.start_mark.line + 2, entry.line)) for item in _list(entry.node)]
+        items: list[tuple[yaml.Node, int]] = []
+        for item in _list(entry.node, split_items=field in _SPLIT_FIELDS):
+            line = max(item.start_mark.line + 2, entry.line)
+            if isinstance(item, yaml.ScalarNode) and not item.style:
+                value = self._unquote(item.value, field, line, item=True)
+                if value != item.value:
+                    item = yaml.ScalarNode("tag:yaml.org,2002:str", value, item.start_mark, item.end_mark)
+            items.append((item, line))
+        return items
 
     # -- one method per field -------------------------------------------------
 

@@ -121,20 +121,41 @@ def _bad_tag(node: yaml.Node) -> str | None:
     return None if node.tag in _PLAIN_TAGS else _tag_text(node.tag)
 
 
-def _list(node: yaml.Node) -> list[yaml.Node]:
-    """A scalar or a sequence, as a list of nodes (an empty scalar is an empty list)."""
+# What separates list items written in one value: "a, b", "a、b", "a；b" are common ways to write two.
+_SEPARATORS = re.compile(r"[,，、]")
+_ALL_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+def _split(node: yaml.ScalarNode, separators: re.Pattern[str]) -> list[yaml.Node]:
+    """One scalar as one or more item nodes (each keeps the scalar's marks)."""
+    parts = [p.strip() for p in separators.split(node.value) if p.strip()]
+    if len(parts) > 1:
+        return [yaml.ScalarNode("tag:yaml.org,2002:str", p, node.start_mark, node.end_mark) for p in parts]
+    return [node]
+
+
+def _list(node: yaml.Node, split_items: bool = False) -> list[yaml.Node]:
+    """A scalar or a sequence, as a list of nodes (an empty scalar is an empty list).
+
+    With ``split_items`` (tags, meetings, attachments) semicolons separate items
+    too, and so do the separators inside an unquoted item of a sequence:
+    ``[三会一课，主题党日]`` is two items, as ``三会一课、主题党日`` always was.
+    A quoted item is kept whole: the author said exactly where it ends.
+    """
+    separators = _ALL_SEPARATORS if split_items else _SEPARATORS
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
+        if not split_items:
+            return list(node.value)
+        out: list[yaml.Node] = []
+        for item in node.value:
+            plain = isinstance(item, yaml.ScalarNode) and not item.style and not _is_null(item)
+            out.extend(_split(item, separators) if plain else [item])
+        return out
     if isinstance(node, yaml.ScalarNode):
         if node.value == "" or _is_null(node):
             return []
-        # "a, b" or "a、b" in one scalar is a common way to write two items.
-        parts = [p.strip() for p in re.split(r"[,，、]", node.value) if p.strip()]
-        if len(parts) > 1:
-            return [yaml.ScalarNode("tag:yaml.org,2002:str", p, node.start_mark, node.end_mark) for p in parts]
-        return [node]
+        return _split(node, separators)
     return [node]
-
 
 
 def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
