@@ -66,8 +66,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], str, int, tuple[str, ...]]] = {
         "content/jx/a.md", 4, ("栏目“通知”不存在", "通知公告、党建动态、支部生活、特色阵地"),
     ),
     "unknown-meeting": (
-        {"content/jx/a.md": post_text("标题", "2026-03-05", "支部生活", meeting="支委会", branch="jx-jg1")},
-        "content/jx/a.md", 5, ("会议类型“支委会”不存在", "支部委员会", "主题党日"),
+        {"content/jx/a.md": post_text("标题", "2026-03-05", "支部生活", meeting="支部委员", branch="jx-jg1")},
+        "content/jx/a.md", 5, ("会议类型“支部委员”不存在", "支部委员会", "主题党日"),
     ),
     "unknown-branch": (
         {"content/jx/a.md": post_text("标题", "2026-03-05", "支部生活", meeting="支部委员会", branch="jx-jg9")},

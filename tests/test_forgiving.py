@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import UNIT_TOML, post_text
 
-from generator.core.errors import Severity
-from generator.load.config import SiteConfig
+from generator.core.errors import ConfigError, Severity
+from generator.load.config import SiteConfig, parse_config
 from generator.parse.post import parse_post, parse_unit
 
 QUOTES_NOTE = '两边的中文引号“”已去掉：YAML 里文字不需要引号，要加请用英文引号 "…"。'
@@ -88,3 +89,117 @@ def test_semicolons_do_not_split_privacy_ok():
     post, problems = parse(post_text(privacy_ok='"张三；李四"', body="张三；李四"))
     assert post is not None and post.privacy_ok == ("张三；李四",)
     assert Severity.ERROR.value not in [s for _, s, _ in problems]
+
+
+# -- the names people use for meetings ----------------------------------------------
+
+
+def test_default_meeting_aliases_are_accepted_silently():
+    cases = {"支委会": "committee", "党员大会": "member-meeting", "支部大会": "member-meeting", "小组会": "group"}
+    for word, key in cases.items():
+        post, problems = parse(post_text(meeting=word, branch="jx-jg1"))
+        assert post is not None and post.meetings == (key,) and problems == [], word
+    for word, key in {"中心组": "study-group", "联席会": "joint-meeting"}.items():
+        post, problems = parse(post_text(meeting=word, section="党建动态"))
+        assert post is not None and post.meetings == (key,) and problems == [], word
+
+
+def test_aliases_and_names_of_the_same_meeting_count_once():
+    post, problems = parse(post_text(meeting="[支委会, 支部委员会, 党课]", branch="jx-jg1"))
+    assert post is not None and post.meetings == ("committee", "lecture") and problems == []
+
+
+def test_umbrella_term_lists_the_four_meetings_it_covers():
+    post, problems = parse(post_text(meeting="三会一课", branch="jx-jg1"))
+    assert post is None
+    assert problems == [
+        (
+            5,
+            "error",
+            "“三会一课”是支部党员大会、支部委员会、党小组会、党课的统称，不是一种会议。请写出这次召开的是哪一种，"
+            "例如“meeting: 支部党员大会”；几种一起召开时都写上，例如“meeting: [支部党员大会, 党课]”。",
+        )
+    ]
+
+
+def test_umbrella_term_uses_the_configured_names():
+    config = parse_config(
+        "\n".join(
+            f'[[meetings]]\nname = "{name}"\nkey = "{key}"\nlevel = "branch"'
+            for name, key in (("党员大会", "member-meeting"), ("支委会", "committee"), ("党课", "lecture"))
+        ).encode("utf-8")
+    )
+    post, problems = parse(post_text(meeting="三会一课", branch="jx-jg1"), config, UNIT_TOML.replace("groups = false\n", ""))
+    assert post is None
+    assert [m for _, _, m in problems] == [
+        "“三会一课”是党员大会、支委会、党课的统称，不是一种会议。请写出这次召开的是哪一种，"
+        "例如“meeting: 党员大会”；几种一起召开时都写上，例如“meeting: [党员大会, 党课]”。"
+    ]
+
+
+def config_errors(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text.encode("utf-8"))
+    return [p.format() for p in info.value.problems]
+
+
+COMMITTEE = '[[meetings]]\nname = "支部委员会"\nkey = "committee"\nlevel = "branch"\n'
+LECTURE = '[[meetings]]\nname = "党课"\nkey = "lecture"\nlevel = "branch"\n'
+
+
+def test_meeting_aliases_are_configurable():
+    config = parse_config((COMMITTEE + 'aliases = ["支委", "支部委员会议"]\n').encode("utf-8"))
+    assert config.meetings[0].aliases == ("支委", "支部委员会议")
+    assert config.meeting("支部委员会议") == config.meeting("committee")
+    assert config.meeting("支委会") is None  # written aliases replace the default ones
+
+
+def test_a_configured_meeting_keeps_the_default_aliases_of_its_key():
+    config = parse_config(COMMITTEE.encode("utf-8"))
+    assert config.meetings[0].aliases == ("支委会", "支委会议")
+    # a default alias that is another configured meeting's name gives way silently
+    config = parse_config((COMMITTEE + '[[meetings]]\nname = "支委会"\nkey = "small-committee"\n').encode("utf-8"))
+    assert config.meetings[0].aliases == ("支委会议",) and config.meeting("支委会").key == "small-committee"
+
+
+def test_meeting_aliases_must_be_a_list_of_text():
+    assert config_errors(COMMITTEE + 'aliases = "支委会"\n') == [
+        "site.toml:5: 错误：会议“支部委员会”的 aliases 应当是文字列表，写这种会议的其他叫法，"
+        "例如 aliases = [\"支委会\"]；不要别名时写 aliases = []。"
+    ]
+
+
+def test_an_alias_names_one_meeting_only():
+    assert config_errors(COMMITTEE + 'aliases = ["党课"]\n' + LECTURE) == [
+        "site.toml:5: 错误：会议“支部委员会”的别名“党课”已经是会议“党课”的名称或别名：同一个叫法只能指一种会议，请删去其中一处。"
+    ]
+    assert config_errors(COMMITTEE + 'aliases = ["例会"]\n' + LECTURE + 'aliases = ["例会"]\n') == [
+        "site.toml:10: 错误：会议“党课”的别名“例会”已经是会议“支部委员会”的名称或别名：同一个叫法只能指一种会议，请删去其中一处。"
+    ]
+
+
+# -- a branch written by its name ---------------------------------------------------
+
+
+def test_branch_by_full_or_short_name_resolves_to_its_id():
+    for written in ("机械工程学院第一教工党支部", "第一教工党支部", "本科生党支部"):
+        post, problems = parse(post_text(meeting="支委会", branch=written))
+        assert post is not None and problems == [], written
+        assert post.branch == ("jx-jg1" if "教工" in written else "jx-xs1")
+
+
+def test_ambiguous_branch_name_lists_the_candidates():
+    post, problems = parse(post_text(meeting="支委会", branch="党支部"))
+    assert post is None
+    assert problems == [
+        (6, "error", "支部“党支部”不止一个：jx-jg1（机械工程学院第一教工党支部）、jx-xs1（机械工程学院本科生党支部）。请写支部编号，例如“branch: jx-jg1”。")
+    ]
+
+
+def test_unknown_branch_gets_a_suggestion():
+    post, problems = parse(post_text(meeting="支委会", branch="第一教工支部"))
+    assert post is None
+    assert [m for _, _, m in problems] == [
+        "支部“第一教工支部”不在 content/jx/_unit.toml 中，是不是“机械工程学院第一教工党支部”？"
+        "可选：jx-jg1（机械工程学院第一教工党支部）、jx-xs1（机械工程学院本科生党支部）。"
+    ]

@@ -31,6 +31,9 @@ class Meeting:
     # mentioned, not recorded. Empty only for a Meeting made by hand; the loader
     # always fills it (default: `default_sections`).
     sections: tuple[str, ...] = ()
+    # Other names authors write for this meeting (支委会 for 支部委员会), accepted
+    # silently in a post's ``meeting``; ``aliases = [...]`` in its [[meetings]] entry.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,17 +101,35 @@ DEFAULT_SECTIONS = (
 # ``sections = [...]``: branch meetings in 支部生活, the unit's own in 党建动态.
 DEFAULT_MEETING_SECTIONS = {"branch": "branch-life", "unit": "news"}
 
-DEFAULT_MEETINGS = (
-    Meeting("支部党员大会", "member-meeting", "branch", "quarter", ("branch-life",)),
-    Meeting("支部委员会", "committee", "branch", "month", ("branch-life",)),
-    Meeting("党小组会", "group", "branch", "month", ("branch-life",)),
-    Meeting("党课", "lecture", "branch", "quarter", ("branch-life",)),
-    Meeting("主题党日", "theme-day", "branch", "month", ("branch-life",)),
-    Meeting("组织生活会", "life-meeting", "branch", "year", ("branch-life",)),
-    Meeting("党委会", "unit-committee", "unit", "month", ("news",)),
-    Meeting("党政联席会", "joint-meeting", "unit", None, ("news",)),
-    Meeting("中心组学习", "study-group", "unit", None, ("news",)),
+# The everyday names of the default meetings, by key: a [[meetings]] entry without
+# ``aliases`` keeps those of its key (unless another meeting is called so).
+DEFAULT_MEETING_ALIASES: dict[str, tuple[str, ...]] = {
+    "member-meeting": ("党员大会", "支部大会"),
+    "committee": ("支委会", "支委会议"),
+    "group": ("小组会", "党小组会议"),
+    "theme-day": ("主题党日活动",),
+    "unit-committee": ("党委会议",),
+    "joint-meeting": ("联席会", "党政联席会议"),
+    "study-group": ("中心组", "理论学习中心组", "中心组学习会"),
+}
+
+DEFAULT_MEETINGS = tuple(
+    Meeting(name, key, level, every, sections, DEFAULT_MEETING_ALIASES.get(key, ()))
+    for name, key, level, every, sections in (
+        ("支部党员大会", "member-meeting", "branch", "quarter", ("branch-life",)),
+        ("支部委员会", "committee", "branch", "month", ("branch-life",)),
+        ("党小组会", "group", "branch", "month", ("branch-life",)),
+        ("党课", "lecture", "branch", "quarter", ("branch-life",)),
+        ("主题党日", "theme-day", "branch", "month", ("branch-life",)),
+        ("组织生活会", "life-meeting", "branch", "year", ("branch-life",)),
+        ("党委会", "unit-committee", "unit", "month", ("news",)),
+        ("党政联席会", "joint-meeting", "unit", None, ("news",)),
+        ("中心组学习", "study-group", "unit", None, ("news",)),
+    )
 )
+
+# The umbrella term for the branch's regular meetings, and the keys of the four it covers.
+UMBRELLA_MEETINGS: dict[str, tuple[str, ...]] = {"三会一课": ("member-meeting", "committee", "group", "lecture")}
 
 DEFAULT_CATEGORIES = ("理论学习", "推进工作", "组织生活", "队伍建设", "特色阵地", "服务群众", "作风廉政", "计划总结", "通知公示")
 
@@ -145,10 +166,11 @@ class SiteConfig:
         return None
 
     def meeting(self, word: str) -> Meeting | None:
+        """The meeting called ``word``: its name, key or one of its aliases."""
         for m in self.meetings:
             if word in (m.name, m.key):
                 return m
-        return None
+        return next((m for m in self.meetings if word in m.aliases), None)
 
     def meeting_by_key(self, key: str) -> Meeting:
         """The meeting of a key taken from this config (a post's or branch's

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,9 @@ from generator.core.settings import (
 )
 from generator.core.settings import (
     DEFAULT_LIMITS as DEFAULT_LIMITS,
+)
+from generator.core.settings import (
+    DEFAULT_MEETING_ALIASES as DEFAULT_MEETING_ALIASES,
 )
 from generator.core.settings import (
     DEFAULT_MEETING_SECTIONS as DEFAULT_MEETING_SECTIONS,
@@ -64,7 +68,7 @@ from generator.core.settings import (
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
 _TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate"}
 _SECTION_KEYS = {"name", "key"}
-_MEETING_KEYS = {"name", "key", "level", "every", "sections"}
+_MEETING_KEYS = {"name", "key", "level", "every", "sections", "aliases"}
 _COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -266,6 +270,7 @@ class _MeetingReader:
         self.bad = bad
         self.sections = sections
         self.section_words = [f"{s.name}（{s.key}）" for s in sections]
+        self.alias_lines: dict[str, int] = {}  # meeting key -> line of its written ``aliases``
 
     def by_word(self, word: str) -> Section | None:
         return next((s for s in self.sections if word in (s.name, s.key)), None)
@@ -279,7 +284,35 @@ class _MeetingReader:
             meeting = self._meeting(i, line, item, out)
             if meeting is not None:
                 out.append(meeting)
-        return tuple(out) or DEFAULT_MEETINGS
+        return self._settle_aliases(out) or DEFAULT_MEETINGS
+
+    def _settle_aliases(self, meetings: list[Meeting]) -> tuple[Meeting, ...]:
+        """Each alias names one meeting: a written alias that is another meeting's name,
+        key or alias is an error; a default one (not written) quietly gives way."""
+        taken = {w: m.name for m in meetings for w in (m.name, m.key)}
+        out: list[Meeting] = []
+        for m in meetings:
+            kept: list[str] = []
+            for alias in m.aliases:
+                other = taken.get(alias, m.name)
+                if other == m.name:
+                    kept.append(alias)
+                    taken[alias] = m.name
+                elif m.key in self.alias_lines:
+                    self.bad(self.alias_lines[m.key], f"会议“{m.name}”的别名“{alias}”已经是会议“{other}”的名称或别名：同一个叫法只能指一种会议，请删去其中一处。")
+            out.append(replace(m, aliases=tuple(kept)))
+        return tuple(out)
+
+    def _aliases(self, i: int, name: str, key: str, item: dict) -> tuple[str, ...] | None:
+        """``aliases = [...]`` of one [[meetings]] entry; the default ones of its key when not written."""
+        if "aliases" not in item:
+            return DEFAULT_MEETING_ALIASES.get(key, ())
+        raw, line = item["aliases"], self.find("meetings", "aliases", i)
+        if not isinstance(raw, list) or not all(isinstance(w, str) and w.strip() for w in raw):
+            self.bad(line, f"会议“{name}”的 aliases 应当是文字列表，写这种会议的其他叫法，例如 aliases = [\"支委会\"]；不要别名时写 aliases = []。")
+            return None
+        self.alias_lines[key] = line
+        return tuple(dict.fromkeys(w.strip() for w in raw if w.strip() not in (name, key)))
 
     def _check_defaults(self) -> None:
         """The default meetings name the default sections: a site that renames its
@@ -312,7 +345,8 @@ class _MeetingReader:
             where = self._listed_sections(nk[0], item["sections"], self.find("meetings", "sections", i))
         else:
             where = self._default_section(nk[0], level, line)
-        return None if where is None else Meeting(nk[0], nk[1], level, every, where)
+        aliases = self._aliases(i, nk[0], nk[1], item)
+        return None if where is None or aliases is None else Meeting(nk[0], nk[1], level, every, where, aliases)
 
     def _listed_sections(self, name: str, raw: object, sline: int) -> tuple[str, ...] | None:
         """The keys of ``sections = [...]``; None when the list is not valid."""

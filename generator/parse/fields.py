@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 import yaml
 
 from generator.core.errors import Problem, choices_text, control_message, did_you_mean, error, warning
-from generator.core.model import Attachment, FileFacts, Unit
+from generator.core.model import Attachment, Branch, FileFacts, Unit
 from generator.core.privacy import Finding
+from generator.core.settings import UMBRELLA_MEETINGS
 from generator.core.urls import collision_key
 from generator.load import attachments as att
 from generator.load.config import SiteConfig
@@ -307,10 +308,21 @@ class FieldReader:
                 continue
             m = self.config.meeting(word.strip())
             if m is None:
-                self._error(line, f"会议类型“{word}”不存在{did_you_mean(word.strip(), valid)}可选：{choices_text(valid)}。")
+                self._error(line, self._unknown_meeting(word, valid))
             elif m.key not in keys:
                 keys.append(m.key)
         return keys
+
+    def _unknown_meeting(self, word: str, valid: list[str]) -> str:
+        """Why ``word`` is not a meeting; an umbrella term (三会一课) is told which meetings it covers."""
+        configured = {m.key: m.name for m in self.config.meetings}
+        covered = [configured[k] for k in UMBRELLA_MEETINGS.get(word.strip(), ()) if k in configured]
+        if covered:
+            return (
+                f"“{word.strip()}”是{'、'.join(covered)}的统称，不是一种会议。请写出这次召开的是哪一种，"
+                f"例如“meeting: {covered[0]}”；几种一起召开时都写上，例如“meeting: [{covered[0]}, {covered[-1]}]”。"
+            )
+        return f"会议类型“{word}”不存在{did_you_mean(word.strip(), valid)}可选：{choices_text(valid)}。"
 
     def branch(self, meeting_keys: list[str]) -> str | None:
         """The id of the post's branch; a branch meeting without one is an error on the meeting's line."""
@@ -319,16 +331,30 @@ class FieldReader:
         written = value is not None and bool(value.strip())
         branch_id = None
         if value is not None and written:
-            b = self.unit.branch(value.strip())
-            if b is None:
-                self._error(line, f"支部“{value}”不在 {self.unit.source} 中。可选：{choices_text(valid)}。")
+            found = self._branches(value.strip())
+            if len(found) == 1:
+                branch_id = found[0].id
+            elif found:
+                listed = "、".join(f"{b.id}（{b.name}）" for b in found)
+                self._error(line, f"支部“{value}”不止一个：{listed}。请写支部编号，例如“branch: {found[0].id}”。")
             else:
-                branch_id = b.id
+                hint = did_you_mean(value.strip(), [b.name for b in self.unit.branches] + [b.id for b in self.unit.branches])
+                self._error(line, f"支部“{value}”不在 {self.unit.source} 中{hint}可选：{choices_text(valid)}。")
         level = [k for k in meeting_keys if self.config.meeting_by_key(k).level == "branch"]
         if level and branch_id is None and not written:
             names = "、".join(self.config.meeting_by_key(k).name for k in level)
             self._error(self.line("meeting"), f"“{names}”是支部的会议，请用“branch: 支部编号”写明是哪个支部。可选：{choices_text(valid)}。")
         return branch_id
+
+    def _branches(self, word: str) -> list[Branch]:
+        """The branches ``word`` names: its id or full name, else the end of its full name —
+        the name without the unit's (第一教工党支部 for 机械工程学院第一教工党支部)."""
+        exact = self.unit.branch(word)
+        if exact is not None:
+            return [exact]
+        if len(word) < 3:  # "支部" ends every name: too short to name one
+            return []
+        return [b for b in self.unit.branches if b.name.endswith(word)]
 
     def mentioned_meetings(self, section_key: str | None, meeting_keys: list[str]) -> None:
         """A meeting listed in a section where it is not recorded (a 通知公告 announcing a
