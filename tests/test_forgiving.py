@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import UNIT_TOML, post_text
+from conftest import UNIT_TOML, post_text, run_cli, site_files, write_site
 
 from generator.core.errors import ConfigError, Severity
 from generator.load.config import SiteConfig, parse_config
@@ -77,6 +77,10 @@ def test_every_separator_splits_tags_the_same_way():
 def test_quoted_list_item_is_kept_whole():
     post, problems = parse(post_text(tags='["三会一课，主题党日"]'))
     assert post is not None and post.tags == ("三会一课，主题党日",) and problems == []
+    # Chinese quotes mark where an item ends as English ones do (and are removed)
+    post, problems = parse(post_text(tags="[“三会一课，主题党日”]"))
+    assert post is not None and post.tags == ("三会一课，主题党日",)
+    assert problems == [(5, "warning", "标签“三会一课，主题党日”" + QUOTES_NOTE)]
 
 
 def test_separators_split_meetings_and_chinese_quotes_after_splitting():
@@ -203,3 +207,59 @@ def test_unknown_branch_gets_a_suggestion():
         "支部“第一教工支部”不在 content/jx/_unit.toml 中，是不是“机械工程学院第一教工党支部”？"
         "可选：jx-jg1（机械工程学院第一教工党支部）、jx-xs1（机械工程学院本科生党支部）。"
     ]
+
+
+# -- attachments: separators split, unless the whole entry is a file -----------------
+
+
+def parse_with_files(tmp_path, text: str, files: dict[str, str | bytes]):
+    config = SiteConfig()
+    unit, _ = parse_unit(UNIT_TOML.encode("utf-8"), "content/jx/_unit.toml", "jx", config)
+    assert unit is not None
+    post, problems = parse_post(text.encode("utf-8"), "content/jx/a.md", unit, config, site_files(tmp_path, files))
+    # a .zip is not read: its "check it by hand" note is not what these tests are about
+    return post, [(p.line, p.severity.value, p.message) for p in problems if p.severity is not Severity.INFO]
+
+
+def test_attachments_split_at_full_width_commas(tmp_path):
+    files = {"content/jx/签到表.zip": b"PK", "content/jx/名单.zip": b"PK"}
+    post, problems = parse_with_files(tmp_path, post_text(attachments="[签到表.zip，名单.zip]"), files)
+    assert post is not None and [a.name for a in post.attachments] == ["签到表.zip", "名单.zip"] and problems == []
+
+
+def test_attachment_whose_name_has_a_comma_is_kept_whole(tmp_path):
+    files = {"content/jx/通知、名单.zip": b"PK"}
+    for written in ("[通知、名单.zip]", "通知、名单.zip", "[“通知、名单.zip”]"):
+        post, problems = parse_with_files(tmp_path, post_text(attachments=written), files)
+        assert post is not None and [a.name for a in post.attachments] == ["通知、名单.zip"], written
+        assert [s for _, s, _ in problems] == (["warning"] if "“" in written else []), written
+
+
+# -- all at once, through the real `check` -------------------------------------------
+
+
+def test_check_accepts_a_post_with_several_forgiven_mistakes(tmp_path):
+    text = "\n".join(
+        [
+            "---",
+            "title: “第一教工党支部召开3月支委会”",
+            "date: 2026-03-05",
+            "section: 「支部生活」",
+            "meeting: [支委会，党课]",
+            "branch: 第一教工党支部",
+            "tags: [“三会一课”、主题党日]",
+            "---",
+            "正文。",
+            "",
+        ]
+    )
+    site = write_site(tmp_path / "site", {"content/jx/2026/a.md": text})
+    proc = run_cli("check", str(site))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    note = '两边的中文引号{}已去掉：YAML 里文字不需要引号，要加请用英文引号 "…"。'
+    assert [line for line in proc.stdout.splitlines() if ".md:" in line] == [
+        "content/jx/2026/a.md:2: 警告：标题" + note.format("“”"),
+        "content/jx/2026/a.md:4: 警告：栏目" + note.format("「」"),
+        "content/jx/2026/a.md:7: 警告：标签“三会一课”" + note.format("“”"),
+    ]
+    assert " 错误：" not in proc.stdout + proc.stderr and "检查通过：0 个错误" in proc.stdout

@@ -30,7 +30,7 @@ from generator.load.config import SiteConfig
 from generator.parse.paths import _attachment_kind, confine, lookup_file, post_slug
 from generator.parse.privacy_problems import _name_findings
 from generator.parse.text import _CONTROL_RE
-from generator.parse.yamlnodes import _bad_tag, _list, _text
+from generator.parse.yamlnodes import _bad_tag, _list, _text, cn_quoted
 
 # canonical key -> accepted spellings
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -49,9 +49,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
 
-# Quotes that Word, WeChat and Chinese input methods put around a value: opening -> closing.
-# YAML does not know them, so they would become part of the text (a tag page named “三会一课”).
-_CN_QUOTES = {"“": "”", "‘": "’", "「": "」", "『": "』", "＂": "＂"}
 # The list fields whose unquoted items are split at commas, 顿号 and semicolons.
 _SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments"})
 
@@ -204,13 +201,13 @@ class FieldReader:
         Only a pair that encloses everything is removed: “两学一做”学习教育 keeps its quotes.
         """
         text = value.strip()
-        close = _CN_QUOTES.get(text[:1])
-        if close is None or len(text) < 2 or text[-1] != close or text[0] in text[1:-1] or close in text[1:-1]:
+        inner = cn_quoted(text)
+        if inner is None:
             return value
-        inner = text[1:-1].strip()
+        inner = inner.strip()
         what = FIELD_ALIASES[field][1] + (f"“{inner}”" if item else "")
         self.problems.append(
-            warning(self.relpath, line, f"{what}两边的中文引号{text[0]}{close}已去掉：YAML 里文字不需要引号，要加请用英文引号 \"…\"。")
+            warning(self.relpath, line, f"{what}两边的中文引号{text[0]}{text[-1]}已去掉：YAML 里文字不需要引号，要加请用英文引号 \"…\"。")
         )
         return inner
 
@@ -235,7 +232,8 @@ class FieldReader:
             return []
         entry = self.fields[field]
         items: list[tuple[yaml.Node, int]] = []
-        for item in _list(entry.node, split_items=field in _SPLIT_FIELDS):
+        whole = self._existing_file if field == "attachments" else None
+        for item in _list(entry.node, split_items=field in _SPLIT_FIELDS, whole=whole):
             line = max(item.start_mark.line + 2, entry.line)
             if isinstance(item, yaml.ScalarNode) and not item.style:
                 value = self._unquote(item.value, field, line, item=True)
@@ -243,6 +241,11 @@ class FieldReader:
                     item = yaml.ScalarNode("tag:yaml.org,2002:str", value, item.start_mark, item.end_mark)
             items.append((item, line))
         return items
+
+    def _existing_file(self, name: str) -> bool:
+        """Whether ``name`` (as an attachment entry) is a file: then its commas are part of the name."""
+        target = confine(posixpath.dirname(self.relpath), name, posixpath.dirname(self.unit.source))[0]
+        return target is not None and lookup_file(self.files, target) is not None
 
     # -- one method per field -------------------------------------------------
 

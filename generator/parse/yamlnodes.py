@@ -10,6 +10,7 @@ the front-matter starts on its line 2.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import yaml
 
@@ -126,21 +127,44 @@ _SEPARATORS = re.compile(r"[,，、]")
 _ALL_SEPARATORS = re.compile(r"[,，、;；]")
 
 
-def _split(node: yaml.ScalarNode, separators: re.Pattern[str]) -> list[yaml.Node]:
-    """One scalar as one or more item nodes (each keeps the scalar's marks)."""
+# Quotes that Word, WeChat and Chinese input methods put around a value: opening -> closing.
+# YAML does not know them, so they would become part of the text (a tag page named “三会一课”).
+CN_QUOTES = {"“": "”", "‘": "’", "「": "」", "『": "』", "＂": "＂"}
+
+
+def cn_quoted(text: str) -> str | None:
+    """The text inside Chinese quotes that enclose the whole of ``text`` (and only once), else None.
+
+    “两学一做”学习教育 and “两学一做”与“三会一课” are not enclosed: their quotes are part of the text.
+    """
+    close = CN_QUOTES.get(text[:1])
+    if close is None or len(text) < 2 or text[-1] != close or text[0] in text[1:-1] or close in text[1:-1]:
+        return None
+    return text[1:-1]
+
+
+def _split(node: yaml.ScalarNode, separators: re.Pattern[str], whole: Callable[[str], bool] | None = None) -> list[yaml.Node]:
+    """One scalar as one or more item nodes (each keeps the scalar's marks).
+
+    Kept whole when ``whole`` says so, or when Chinese quotes enclose it: they
+    mark where an item ends as English quotes do."""
+    text = node.value.strip()
+    if cn_quoted(text) is not None or (whole is not None and whole(text)):
+        return [node]
     parts = [p.strip() for p in separators.split(node.value) if p.strip()]
     if len(parts) > 1:
         return [yaml.ScalarNode("tag:yaml.org,2002:str", p, node.start_mark, node.end_mark) for p in parts]
     return [node]
 
 
-def _list(node: yaml.Node, split_items: bool = False) -> list[yaml.Node]:
+def _list(node: yaml.Node, split_items: bool = False, whole: Callable[[str], bool] | None = None) -> list[yaml.Node]:
     """A scalar or a sequence, as a list of nodes (an empty scalar is an empty list).
 
     With ``split_items`` (tags, meetings, attachments) semicolons separate items
     too, and so do the separators inside an unquoted item of a sequence:
     ``[三会一课，主题党日]`` is two items, as ``三会一课、主题党日`` always was.
-    A quoted item is kept whole: the author said exactly where it ends.
+    A quoted item is kept whole: the author said exactly where it ends; so is a
+    value for which ``whole`` is true (an attachment whose name has a comma).
     """
     separators = _ALL_SEPARATORS if split_items else _SEPARATORS
     if isinstance(node, yaml.SequenceNode):
@@ -149,12 +173,12 @@ def _list(node: yaml.Node, split_items: bool = False) -> list[yaml.Node]:
         out: list[yaml.Node] = []
         for item in node.value:
             plain = isinstance(item, yaml.ScalarNode) and not item.style and not _is_null(item)
-            out.extend(_split(item, separators) if plain else [item])
+            out.extend(_split(item, separators, whole) if plain else [item])
         return out
     if isinstance(node, yaml.ScalarNode):
         if node.value == "" or _is_null(node):
             return []
-        return _split(node, separators)
+        return _split(node, separators, whole)
     return [node]
 
 
