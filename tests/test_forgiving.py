@@ -47,6 +47,11 @@ def test_quotes_inside_a_value_are_kept():
     assert problems == []
 
 
+def test_chinese_quotes_inside_english_quotes_are_meant():
+    post, problems = parse(post_text(title='"“不忘初心”"', tags=["'“三会一课”'"]))
+    assert post is not None and post.title == "“不忘初心”" and post.tags == ("“三会一课”",) and problems == []
+
+
 def test_curly_quotes_around_each_tag_are_removed():
     post, problems = parse(post_text(tags="[“三会一课”, “主题党日”]"))
     assert post is not None and post.tags == ("三会一课", "主题党日")
@@ -263,3 +268,11 @@ def test_check_accepts_a_post_with_several_forgiven_mistakes(tmp_path):
         "content/jx/2026/a.md:7: 警告：标签“三会一课”" + note.format("“”"),
     ]
     assert " 错误：" not in proc.stdout + proc.stderr and "检查通过：0 个错误" in proc.stdout
+
+
+def test_unreadable_ok_splits_like_attachments(tmp_path):
+    files = {"content/jx/签到表.pdf": b"%PDF-1.4\n", "content/jx/名单.pdf": b"%PDF-1.4\n"}
+    text = post_text(attachments="[签到表.pdf，名单.pdf]", unreadable_ok="[签到表.pdf；名单.pdf]")
+    post, problems = parse_with_files(tmp_path, text, files)
+    assert post is not None and [a.name for a in post.attachments] == ["签到表.pdf", "名单.pdf"]
+    assert "error" not in [s for _, s, _ in problems]

@@ -50,7 +50,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 _ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
 
 # The list fields whose unquoted items are split at commas, 顿号 and semicolons.
-_SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments"})
+# (privacy_ok is not: each entry is exact text of the post, which may hold any of them.)
+_SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments", "unreadable_ok"})
 
 _DATE_RE = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
@@ -221,7 +222,8 @@ class FieldReader:
             self._error(entry.line, f"“{entry.key}”应当是一段文字，不能是列表或多个字段。")
             return None, entry.line
         value_line = entry.node.start_mark.line + 2
-        value = self._unquote(value, field, max(value_line, entry.line))
+        if isinstance(entry.node, yaml.ScalarNode) and not entry.node.style:  # in English quotes they are meant
+            value = self._unquote(value, field, max(value_line, entry.line))
         return self._clean(value, entry.key, value_line, multiline), entry.line
 
     def _items(self, field: str) -> list[tuple[yaml.Node, int]]:
@@ -232,7 +234,7 @@ class FieldReader:
             return []
         entry = self.fields[field]
         items: list[tuple[yaml.Node, int]] = []
-        whole = self._existing_file if field == "attachments" else None
+        whole = self._existing_file if field in ("attachments", "unreadable_ok") else None
         for item in _list(entry.node, split_items=field in _SPLIT_FIELDS, whole=whole):
             line = max(item.start_mark.line + 2, entry.line)
             if isinstance(item, yaml.ScalarNode) and not item.style:
