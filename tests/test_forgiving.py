@@ -276,3 +276,14 @@ def test_unreadable_ok_splits_like_attachments(tmp_path):
     post, problems = parse_with_files(tmp_path, text, files)
     assert post is not None and [a.name for a in post.attachments] == ["签到表.pdf", "名单.pdf"]
     assert "error" not in [s for _, s, _ in problems]
+
+
+def test_short_name_that_is_exactly_one_branch_wins_over_a_longer_ending():
+    unit_toml = UNIT_TOML + '[[branches]]\nid = "jx-lt1"\nname = "机械工程学院离退休第一教工党支部"\nkind = "离退休"\n'
+    post, problems = parse(post_text(meeting="支委会", branch="第一教工党支部"), unit_toml=unit_toml)
+    assert post is not None and post.branch == "jx-jg1" and problems == []
+    post, problems = parse(post_text(meeting="支委会", branch="教工党支部"), unit_toml=unit_toml)
+    assert post is None
+    assert [m for _, _, m in problems] == [
+        "支部“教工党支部”不止一个：jx-jg1（机械工程学院第一教工党支部）、jx-lt1（机械工程学院离退休第一教工党支部）。请写支部编号，例如“branch: jx-jg1”。"
+    ]

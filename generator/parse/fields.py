@@ -359,7 +359,11 @@ class FieldReader:
             return [exact]
         if len(word) < 3:  # "支部" ends every name: too short to name one
             return []
-        return [b for b in self.unit.branches if b.name.endswith(word)]
+        ending = [b for b in self.unit.branches if b.name.endswith(word)]
+        # 第一教工党支部 also ends 退休第一教工党支部: the one that is exactly the name without the unit's wins
+        prefix = re.sub(r"(党委|党总支|党工委)$", "", self.unit.name)
+        exact_short = [b for b in ending if prefix and b.name == prefix + word]
+        return exact_short if len(exact_short) == 1 else ending
 
     def mentioned_meetings(self, section_key: str | None, meeting_keys: list[str]) -> None:
         """A meeting listed in a section where it is not recorded (a 通知公告 announcing a
