@@ -143,8 +143,11 @@ class FieldReader:
         unit: Unit,
         files: dict[str, FileFacts],
         problems: list[Problem],
+        unreadable: frozenset[str] = frozenset(),
     ) -> None:
         self.relpath = relpath
+        # fields whose lines YAML could not read (already reported): not also "missing"
+        self.unreadable = frozenset(f for k in unreadable if (f := _ALIAS_TO_FIELD.get(k) or _ALIAS_TO_FIELD.get(k.lower())))
         self.config = config
         self.unit = unit
         self.files = files
@@ -254,7 +257,8 @@ class FieldReader:
     def title(self) -> str | None:
         title, line = self._scalar("title")
         if "title" not in self.fields:
-            self._error(1, "缺少标题：请在 front-matter 中加上“title: 文章标题”。")
+            if "title" not in self.unreadable:
+                self._error(1, "缺少标题：请在 front-matter 中加上“title: 文章标题”。")
             return None
         if title is None:
             return None
@@ -273,7 +277,8 @@ class FieldReader:
         """The post's time (aware, in the site's zone) and whether a time of day was written."""
         value, line = self._scalar("date")
         if "date" not in self.fields:
-            self._error(1, "缺少日期：请在 front-matter 中加上“date: 2026-03-05”（可带时间，如 2026-03-05 14:30）。")
+            if "date" not in self.unreadable:
+                self._error(1, "缺少日期：请在 front-matter 中加上“date: 2026-03-05”（可带时间，如 2026-03-05 14:30）。")
             return None, False
         if value is None:
             return None, False
@@ -291,7 +296,8 @@ class FieldReader:
         sections = self.config.sections
         valid = [s.name for s in sections]
         if "section" not in self.fields:
-            self._error(1, f"缺少栏目：请在 front-matter 中加上“section: 栏目名”，可选：{choices_text(valid)}。")
+            if "section" not in self.unreadable:
+                self._error(1, f"缺少栏目：请在 front-matter 中加上“section: 栏目名”，可选：{choices_text(valid)}。")
             return None
         if value is None:
             return None
@@ -346,7 +352,7 @@ class FieldReader:
                 hint = did_you_mean(value.strip(), [b.name for b in self.unit.branches] + [b.id for b in self.unit.branches])
                 self._error(line, f"支部“{value}”不在 {self.unit.source} 中{hint}可选：{choices_text(valid)}。")
         level = [k for k in meeting_keys if self.config.meeting_by_key(k).level == "branch"]
-        if level and branch_id is None and not written:
+        if level and branch_id is None and not written and "branch" not in self.unreadable:
             names = "、".join(self.config.meeting_by_key(k).name for k in level)
             self._error(self.line("meeting"), f"“{names}”是支部的会议，请用“branch: 支部编号”写明是哪个支部。可选：{choices_text(valid)}。")
         return branch_id

@@ -29,6 +29,7 @@ from generator.core.privacy import Finding, redact, scan
 from generator.load.config import SiteConfig
 from generator.parse.budgets import markdown_problems, post_size_problem
 from generator.parse.fields import _DATE_RE, FIELD_ALIASES, MAX_SUMMARY, MAX_TAG, MAX_TITLE, Acknowledged, Attached, FieldReader, parse_date
+from generator.parse.linereader import widen_spaces
 from generator.parse.paths import _attachment_kind, _body_documents, confine, lookup_file, post_slug
 from generator.parse.privacy_problems import _name_findings, document_problems, finding_problems, privacy_problems, rendered_problems
 from generator.parse.text import _BIDI_RE, _looks_utf16, decode, detect_encoding_name
@@ -97,13 +98,16 @@ def parse_post(
     if isinstance(split, Problem):
         return None, [split]
     fm_lines, body_line, body = split
-    node, problems = _compose("\n".join(fm_lines), relpath)
+    # full-width spaces pasted as indentation read as spaces (with a warning); the privacy scan keeps the file as written
+    read_fm, widened = widen_spaces(fm_lines, relpath)
+    node, problems, unreadable = _compose("\n".join(read_fm), relpath)
     if node is None:
-        return None, problems
+        return None, [*widened, *problems]
+    problems = [*widened, *problems]
     # shapes of Markdown that would take Python-Markdown minutes: refused before rendering
     problems.extend(markdown_problems(body, body_line, relpath, config.limits))
 
-    reader = FieldReader(relpath, node, config, unit, files, problems)
+    reader = FieldReader(relpath, node, config, unit, files, problems, unreadable)
     title = reader.title()
     when, has_time = reader.date()
     section_key = reader.section()
@@ -119,7 +123,7 @@ def parse_post(
     slug, bundle = post_slug(relpath)
     if not _SLUG_RE.match(slug) or slug.startswith("."):
         problems.append(error(relpath, 1, f"文件名“{slug}”不能用作网址：只能含字母、数字、汉字、- 和 _，不要有空格或 # ? % & 等符号。请重命名文件。"))
-    _PostScan(reader, text, "\n".join(fm_lines), body, body_line, ack, attached).run()
+    _PostScan(reader, text, "\n".join(read_fm), body, body_line, ack, attached).run()
 
     if any(p.is_error for p in problems) or when is None or section_key is None or title is None:
         return None, problems

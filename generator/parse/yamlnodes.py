@@ -15,6 +15,7 @@ from collections.abc import Callable
 import yaml
 
 from generator.core.errors import Problem, error
+from generator.parse.linereader import read_lines
 
 # Tags a value may carry: YAML's own implicit types and an explicit !!str. Anything
 # else (!!python/object, !!binary, !custom) asks a loader to build an object.
@@ -41,31 +42,45 @@ def _precheck_lines(fm_lines: list[str], relpath: str) -> list[Problem]:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[Problem]]:
-    """The front-matter as a mapping node, or the problems that say why it is not one."""
+def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[Problem], frozenset[str]]:
+    """The front-matter as a mapping node, the problems that say why it is not one, and the keys not read.
+
+    When it is not valid YAML, the node holds the entries that read line by
+    line (`linereader`), so their fields are still checked; the YAML error is
+    one more problem.
+    """
+    fm_lines = fm_text.split("\n")
     try:
         node = _compose_node(fm_text)
     except yaml.MarkedYAMLError as exc:
-        return None, _precheck_lines(fm_text.split("\n"), relpath) or [_marked_problem(exc, relpath)]
+        return _line_by_line(fm_lines, _precheck_lines(fm_lines, relpath) or [_marked_problem(exc, relpath, fm_lines)])
     except RecursionError:
         # PyYAML composes nested lists recursively: [[[[…]]]] thousands deep.
-        return None, [error(relpath, 2, "front-matter 嵌套的层数太多（方括号 [ 或花括号 { 套了上百层），无法读取。字段的值只能是文字或文字列表。")]
+        return None, [error(relpath, 2, "front-matter 嵌套的层数太多（方括号 [ 或花括号 { 套了上百层），无法读取。字段的值只能是文字或文字列表。")], frozenset()
     except yaml.YAMLError as exc:
-        pre = _precheck_lines(fm_text.split("\n"), relpath)
-        if pre:
-            return None, pre
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 2
-        what = getattr(exc, "reason", None) or type(exc).__name__
-        return None, [error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）：含有 YAML 不允许的字符，请删除这一行中的不可见字符。")]
+        return _line_by_line(fm_lines, _precheck_lines(fm_lines, relpath) or [_reader_problem(exc, fm_text, relpath)])
     if node is None:
-        return None, [error(relpath, 1, "front-matter 是空的：至少需要 title（标题）、date（日期）、section（栏目）三个字段。")]
+        return None, [error(relpath, 1, "front-matter 是空的：至少需要 title（标题）、date（日期）、section（栏目）三个字段。")], frozenset()
     if not isinstance(node, yaml.MappingNode):
-        pre = _precheck_lines(fm_text.split("\n"), relpath)
+        pre = _precheck_lines(fm_lines, relpath)
         if pre:
-            return None, pre
-        return None, [error(relpath, node.start_mark.line + 2, "front-matter 应当是“字段: 值”的形式，每行一个字段，例如“title: 支部委员会会议纪要”。")]
-    return node, []
+            return None, pre, frozenset()
+        return None, [error(relpath, node.start_mark.line + 2, "front-matter 应当是“字段: 值”的形式，每行一个字段，例如“title: 支部委员会会议纪要”。")], frozenset()
+    return node, [], frozenset()
+
+
+def _line_by_line(fm_lines: list[str], problems: list[Problem]) -> tuple[yaml.MappingNode, list[Problem], frozenset[str]]:
+    read = read_lines(fm_lines)
+    return read.node, problems, read.unreadable
+
+
+def _reader_problem(exc: yaml.YAMLError, fm_text: str, relpath: str) -> Problem:
+    """A character YAML refuses (PyYAML's reader error), at its line, named by its code point."""
+    position = getattr(exc, "position", None)
+    line = fm_text[:position].count("\n") + 2 if isinstance(position, int) else 2
+    char = getattr(exc, "character", None)
+    named = f"（U+{char:04X}）" if isinstance(char, int) else f"（U+{ord(char):04X}）" if isinstance(char, str) and len(char) == 1 else ""
+    return error(relpath, line, f"front-matter 的 YAML 格式有误：含有 YAML 不允许的字符{named}，请删除这一行中的不可见字符。")
 
 
 def _compose_node(fm_text: str) -> yaml.Node | None:
@@ -81,25 +96,42 @@ def _compose_node(fm_text: str) -> yaml.Node | None:
         return yaml.compose(fm_text, Loader=yaml.SafeLoader)
 
 
-def _marked_problem(exc: yaml.MarkedYAMLError, relpath: str) -> Problem:
-    """A YAML syntax error at its line, with the hint that fits what PyYAML says."""
+_QUOTE_HINT = "值里有冒号加空格“: ”或以 [ { * & ! | > ' \" % @ ` 开头时，要用英文引号把整个值括起来"
+
+
+def _marked_problem(exc: yaml.MarkedYAMLError, relpath: str, fm_lines: list[str]) -> Problem:
+    """A YAML syntax error at its line, in Chinese, with the hint that fits its cause.
+
+    PyYAML's own text is only used to tell the causes apart: none of it reaches the author.
+    """
     mark = exc.problem_mark or exc.context_mark
     line = (mark.line + 2) if mark else 2
     what = (exc.problem or "").strip()
-    hint = "请检查这一行：值里有冒号“:”或以 [ { * & ! | > ' \" % @ ` 开头时，要用引号把整个值括起来；方括号 [ ] 和花括号 { } 要成对。"
     context = (exc.context or "").strip()
     started = exc.context_mark.line + 2 if exc.context_mark is not None else line
+    text = fm_lines[line - 2] if 0 <= line - 2 < len(fm_lines) else ""
+    lead = "front-matter 的 YAML 格式有误："
     if "quoted scalar" in context:
         # YAML only notices a missing closing quote at the end: point at the opening one
-        line = started
-        hint = "这一行的引号没有结束：开头用了引号，结尾也要用同样的引号（\" 或 '）。"
-    elif "flow" in context and started != line:
-        hint = f"第 {started} 行开始的方括号 [ 或花括号 {{ 没有成对结束。" + hint
-    if "duplicate" in what:
-        hint = ""
-    elif "alias" in what or "anchor" in what:
-        hint = "“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。"
-    return error(relpath, line, f"front-matter 的 YAML 格式有误（{what}）。{hint}")
+        return error(relpath, started, lead + "这一行的引号没有结束：开头用了引号，结尾也要用同样的英文引号（\" 或 '）。值里本身有引号时，换用另一种引号括起来。")
+    if "flow" in context:
+        where = f"第 {started} 行开始的" if started != line else "这一行的"
+        return error(relpath, line, lead + f"{where}方括号 [ 或花括号 {{ 没有成对结束：列表要写成“[甲, 乙]”，括号要成对。")
+    if "alias" in what or "anchor" in what:
+        name = re.search(r"'([^']*)'", what)
+        named = f"“*{name.group(1)}”" if name else "“*名字”"
+        return error(relpath, line, lead + f"引用{named}之前没有定义它。“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。")
+    if "mapping values are not allowed" in what:
+        if text[:1] in (" ", "\u3000", "\u00a0"):
+            return error(relpath, line, lead + "这一行的缩进不对：每个字段都要从行首写起，前面不能有空格；列表项写成“  - 项目”，比上一行多缩进两个空格。")
+        key = text.split(":", 1)[0].strip()
+        value = text.split(":", 1)[1].strip() if ":" in text else ""
+        return error(relpath, line, lead + f"这一行的值里有冒号加空格“: ”，YAML 会把它当成新的字段。请用英文引号把整个值括起来，例如“{key}: \"{value}\"”（或改用全角冒号“：”）。")
+    if text.lstrip(" ").startswith("- ") or text.strip() == "-":
+        return error(relpath, line, lead + "这一行以“- ”开头，是列表的一项，但上一个字段已经写了值，或缩进和上面的列表项不一致。列表要写成“字段:”单独一行，下面每项一行“  - 项目”，缩进相同。")
+    if "expected <block end>" in what or "simple key" in context or "expected key" in what or "block mapping" in context:
+        return error(relpath, line, lead + "这一行的缩进不对：字段要从行首写起，同一个列表的各项缩进要相同（用空格，不用 Tab 或全角空格）。")
+    return error(relpath, line, lead + f"请检查这一行：{_QUOTE_HINT}；方括号 [ ] 和花括号 {{ }} 要成对。")
 
 
 def _is_null(node: yaml.Node) -> bool:

@@ -1,0 +1,98 @@
+"""Parse stage: the front-matter lines YAML could not parse, read one entry at a time.
+
+When the front-matter as a whole is not valid YAML, its syntax error is one
+problem; the other fields are still checked, so an author sees every mistake
+in one run. Each top-level ``key: value`` line (with the indented or ``- ``
+lines under it) is composed on its own, at its own line and offset: a field
+that reads this way goes to the same `FieldReader` as always, one that does
+not is only named as unreadable (so it is not also reported as missing).
+Also here: leading full-width and non-breaking spaces (pasted from Word and
+WeChat) read as the spaces they look like, with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from generator.core.errors import Problem, warning
+
+# A top-level line that names a field: "title: …", "标题：…" (the full-width colon is reported elsewhere).
+_KEY_RE = re.compile(r"^[ \t\u3000\u00a0]*([^\s:：#\-\[\]{}][^:：]*?)\s*[:：]")
+
+# Indentation that looks like spaces but is not: full-width (two columns wide) and non-breaking.
+_ODD_SPACES = {"\u3000": "  ", "\u00a0": " "}
+_ODD_LEAD = re.compile(r"^[\u3000\u00a0][ \u3000\u00a0]*")
+
+
+def widen_spaces(fm_lines: list[str], relpath: str) -> tuple[list[str], list[Problem]]:
+    """``fm_lines`` with full-width and non-breaking spaces that start a line read as spaces.
+
+    Only a line that starts with one is changed: inside an indented block
+    (``summary: |``) a paragraph's leading full-width spaces are text and stay.
+    """
+    out: list[str] = []
+    problems: list[Problem] = []
+    for no, line in enumerate(fm_lines, 2):
+        m = _ODD_LEAD.match(line)
+        if m is None:
+            out.append(line)
+            continue
+        run = m.group()
+        names = "、".join(n for c, n in (("\u3000", "全角空格"), ("\u00a0", "不换行空格")) if c in run)
+        out.append("".join(_ODD_SPACES.get(c, c) for c in run) + line[len(run) :])
+        problems.append(
+            warning(relpath, no, f"这一行开头用{names}缩进（从 Word、微信复制时常见），已当作普通空格读取。请改用半角空格缩进，以免别的工具读错。")
+        )
+    return out, problems
+
+
+@dataclass(frozen=True)
+class LineRead:
+    """What the line-by-line reading found: the readable entries as one mapping, and the keys it could not read."""
+
+    node: yaml.MappingNode
+    unreadable: frozenset[str]
+
+
+def _chunks(fm_lines: list[str]) -> list[tuple[int, int]]:
+    """(first, end) line indexes of each top-level entry with the indented or "- " lines under it."""
+    starts = [i for i, ln in enumerate(fm_lines) if ln[:1] not in ("", " ", "\t", "#", "\u3000", "\u00a0") and not ln.startswith("- ") and ln.strip() != "-"]
+    return [(s, starts[k + 1] if k + 1 < len(starts) else len(fm_lines)) for k, s in enumerate(starts)]
+
+
+def _compose_at(fm_lines: list[str], first: int, end: int) -> list[tuple[yaml.Node, yaml.Node]] | None:
+    """The entries of lines[first:end] composed alone, with marks at their place in the front-matter.
+
+    The lines before are blanked to spaces of the same length, so lines and
+    character offsets are those of the whole front-matter."""
+    text = "\n".join([" " * len(ln) for ln in fm_lines[:first]] + fm_lines[first:end])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return list(node.value)
+
+
+def read_lines(fm_lines: list[str]) -> LineRead:
+    """Every entry of the front-matter that reads on its own; the keys of those that do not."""
+    entries: list[tuple[yaml.Node, yaml.Node]] = []
+    unreadable: set[str] = set()
+    for first, end in _chunks(fm_lines):
+        read, upto = _compose_at(fm_lines, first, end), end
+        if read is None and end > first + 1:
+            # the key line alone, without the lines under it that broke it
+            read, upto = _compose_at(fm_lines, first, first + 1), first + 1
+        if read is None:
+            upto = first
+        entries.extend(read or [])
+        for line in fm_lines[upto:end]:
+            m = _KEY_RE.match(line)
+            if m:
+                unreadable.add(m.group(1).strip())
+    mark = yaml.Mark("<front-matter>", 0, 0, 0, None, None)
+    return LineRead(yaml.MappingNode("tag:yaml.org,2002:map", entries, mark, mark), frozenset(unreadable))
