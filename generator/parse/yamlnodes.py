@@ -106,32 +106,35 @@ def _marked_problem(exc: yaml.MarkedYAMLError, relpath: str, fm_lines: list[str]
     """
     mark = exc.problem_mark or exc.context_mark
     line = (mark.line + 2) if mark else 2
-    what = (exc.problem or "").strip()
     context = (exc.context or "").strip()
     started = exc.context_mark.line + 2 if exc.context_mark is not None else line
-    text = fm_lines[line - 2] if 0 <= line - 2 < len(fm_lines) else ""
     lead = "front-matter 的 YAML 格式有误："
     if "quoted scalar" in context:
         # YAML only notices a missing closing quote at the end: point at the opening one
         return error(relpath, started, lead + "这一行的引号没有结束：开头用了引号，结尾也要用同样的英文引号（\" 或 '）。值里本身有引号时，换用另一种引号括起来。")
+    text = fm_lines[line - 2] if 0 <= line - 2 < len(fm_lines) else ""
+    return error(relpath, line, lead + _syntax_hint((exc.problem or "").strip(), context, text, started if started != line else None))
+
+
+def _syntax_hint(what: str, context: str, text: str, flow_start: int | None) -> str:
+    """What to do about a syntax error PyYAML describes as ``what`` (``context``) on the line ``text``."""
     if "flow" in context:
-        where = f"第 {started} 行开始的" if started != line else "这一行的"
-        return error(relpath, line, lead + f"{where}方括号 [ 或花括号 {{ 没有成对结束：列表要写成“[甲, 乙]”，括号要成对。")
+        where = f"第 {flow_start} 行开始的" if flow_start is not None else "这一行的"
+        return f"{where}方括号 [ 或花括号 {{ 没有成对结束：列表要写成“[甲, 乙]”，括号要成对。"
     if "alias" in what or "anchor" in what:
         name = re.search(r"'([^']*)'", what)
         named = f"“*{name.group(1)}”" if name else "“*名字”"
-        return error(relpath, line, lead + f"引用{named}之前没有定义它。“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。")
+        return f"引用{named}之前没有定义它。“&名字”定义锚点，“*名字”引用它，引用前必须先定义；值以 & 或 * 开头时请加引号。"
+    if "mapping values are not allowed" in what and text[:1] not in (" ", "\u3000", "\u00a0"):
+        key, _, value = text.partition(":")
+        return f"这一行的值里有冒号加空格“: ”，YAML 会把它当成新的字段。请用英文引号把整个值括起来，例如“{key.strip()}: \"{value.strip()}\"”（或改用全角冒号“：”）。"
     if "mapping values are not allowed" in what:
-        if text[:1] in (" ", "\u3000", "\u00a0"):
-            return error(relpath, line, lead + "这一行的缩进不对：每个字段都要从行首写起，前面不能有空格；列表项写成“  - 项目”，比上一行多缩进两个空格。")
-        key = text.split(":", 1)[0].strip()
-        value = text.split(":", 1)[1].strip() if ":" in text else ""
-        return error(relpath, line, lead + f"这一行的值里有冒号加空格“: ”，YAML 会把它当成新的字段。请用英文引号把整个值括起来，例如“{key}: \"{value}\"”（或改用全角冒号“：”）。")
+        return "这一行的缩进不对：每个字段都要从行首写起，前面不能有空格；列表项写成“  - 项目”，比上一行多缩进两个空格。"
     if text.lstrip(" ").startswith("- ") or text.strip() == "-":
-        return error(relpath, line, lead + "这一行以“- ”开头，是列表的一项，但上一个字段已经写了值，或缩进和上面的列表项不一致。列表要写成“字段:”单独一行，下面每项一行“  - 项目”，缩进相同。")
-    if "expected <block end>" in what or "simple key" in context or "expected key" in what or "block mapping" in context:
-        return error(relpath, line, lead + "这一行的缩进不对：字段要从行首写起，同一个列表的各项缩进要相同（用空格，不用 Tab 或全角空格）。")
-    return error(relpath, line, lead + f"请检查这一行：{_QUOTE_HINT}；方括号 [ ] 和花括号 {{ }} 要成对。")
+        return "这一行以“- ”开头，是列表的一项，但上一个字段已经写了值，或缩进和上面的列表项不一致。列表要写成“字段:”单独一行，下面每项一行“  - 项目”，缩进相同。"
+    if "expected" in what or "simple key" in context or "block mapping" in context:
+        return "这一行的缩进不对：字段要从行首写起，同一个列表的各项缩进要相同（用空格，不用 Tab 或全角空格）。"
+    return f"请检查这一行：{_QUOTE_HINT}；方括号 [ ] 和花括号 {{ }} 要成对。"
 
 
 def _is_null(node: yaml.Node) -> bool:
