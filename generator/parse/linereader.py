@@ -49,6 +49,10 @@ def widen_spaces(fm_lines: list[str], relpath: str) -> tuple[list[str], list[Pro
     return out, problems
 
 
+# libyaml when installed: a long front-matter is composed once per entry
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass(frozen=True)
 class LineRead:
     """What the line-by-line reading found: the readable entries as one mapping, and the keys it could not read."""
@@ -63,30 +67,54 @@ def _chunks(fm_lines: list[str]) -> list[tuple[int, int]]:
     return [(s, starts[k + 1] if k + 1 < len(starts) else len(fm_lines)) for k, s in enumerate(starts)]
 
 
-def _compose_at(fm_lines: list[str], first: int, end: int) -> list[tuple[yaml.Node, yaml.Node]] | None:
+def _compose_at(fm_lines: list[str], first: int, end: int, offset: int) -> list[tuple[yaml.Node, yaml.Node]] | None:
     """The entries of lines[first:end] composed alone, with marks at their place in the front-matter.
 
-    The lines before are blanked to spaces of the same length, so lines and
-    character offsets are those of the whole front-matter."""
-    text = "\n".join([" " * len(ln) for ln in fm_lines[:first]] + fm_lines[first:end])
+    Only the chunk is composed (a long front-matter stays linear); its marks are
+    then moved to the chunk's line and character ``offset`` in the whole front-matter."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose("\n".join(fm_lines[first:end]), Loader=_LOADER)
     except (yaml.YAMLError, RecursionError):
         return None
     if not isinstance(node, yaml.MappingNode):
         return None
+    _shift(node, first, offset)
     return list(node.value)
+
+
+def _shift(node: yaml.Node, lines: int, chars: int) -> None:
+    """Move every mark under ``node`` down by ``lines`` lines and ``chars`` characters (each mark once)."""
+    nodes: set[int] = set()
+    moved: dict[int, yaml.Mark] = {}  # libyaml's marks are read-only: each node gets a moved copy, shared as before
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in nodes:
+            continue
+        nodes.add(id(n))
+        for attr in ("start_mark", "end_mark"):
+            mark = getattr(n, attr)
+            if id(mark) not in moved:
+                moved[id(mark)] = yaml.Mark(mark.name, mark.index + chars, mark.line + lines, mark.column, None, None)
+            setattr(n, attr, moved[id(mark)])
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(x for pair in n.value for x in pair)
 
 
 def read_lines(fm_lines: list[str]) -> LineRead:
     """Every entry of the front-matter that reads on its own; the keys of those that do not."""
     entries: list[tuple[yaml.Node, yaml.Node]] = []
     unreadable: set[str] = set()
+    offsets = [0]  # the character offset of each line in the whole front-matter
+    for ln in fm_lines:
+        offsets.append(offsets[-1] + len(ln) + 1)
     for first, end in _chunks(fm_lines):
-        read, upto = _compose_at(fm_lines, first, end), end
+        read, upto = _compose_at(fm_lines, first, end, offsets[first]), end
         if read is None and end > first + 1:
             # the key line alone, without the lines under it that broke it
-            read, upto = _compose_at(fm_lines, first, first + 1), first + 1
+            read, upto = _compose_at(fm_lines, first, first + 1, offsets[first]), first + 1
         if read is None:
             upto = first
         entries.extend(read or [])
