@@ -85,7 +85,8 @@ def _compose_at(fm_lines: list[str], first: int, end: int, offset: int) -> list[
 def _shift(node: yaml.Node, lines: int, chars: int) -> None:
     """Move every mark under ``node`` down by ``lines`` lines and ``chars`` characters (each mark once)."""
     nodes: set[int] = set()
-    moved: dict[int, yaml.Mark] = {}  # libyaml's marks are read-only: each node gets a moved copy, shared as before
+    # libyaml's marks are read-only: each node gets a moved copy, shared as before (the old one is kept so its id stays its own)
+    moved: dict[int, tuple[yaml.Mark, yaml.Mark]] = {}
     stack = [node]
     while stack:
         n = stack.pop()
@@ -95,8 +96,8 @@ def _shift(node: yaml.Node, lines: int, chars: int) -> None:
         for attr in ("start_mark", "end_mark"):
             mark = getattr(n, attr)
             if id(mark) not in moved:
-                moved[id(mark)] = yaml.Mark(mark.name, mark.index + chars, mark.line + lines, mark.column, None, None)
-            setattr(n, attr, moved[id(mark)])
+                moved[id(mark)] = (mark, yaml.Mark(mark.name, mark.index + chars, mark.line + lines, mark.column, None, None))
+            setattr(n, attr, moved[id(mark)][1])
         if isinstance(n, yaml.SequenceNode):
             stack.extend(n.value)
         elif isinstance(n, yaml.MappingNode):
