@@ -129,3 +129,18 @@ def test_five_mistakes_through_the_cli(tmp_path: Path) -> None:
 def test_unclosed_quote_does_not_hide_the_fields_below(files: dict) -> None:
     problems, _ = one_post(post('title: "会议纪要', "date: 2026-13-01", "section: 通知公告"), files)
     assert [(p.line, p.message) for p in problems if p.is_error] == [(2, QUOTE), (3, "日期“2026-13-01”不存在：月份应当在 1 到 12 之间。")]
+
+
+def test_fields_read_line_by_line_keep_their_lines_and_checks(files: dict) -> None:
+    """A list under the broken line, a phone number in a later value, and a long front-matter: all still checked, quickly."""
+    import time
+
+    lines = ("title: 时间: 下午", *BASE, "tags:", "  - " + "签" * 41, "summary: 联系电话 13800138000", *(f"note{i}: 值" for i in range(3000)))
+    started = time.perf_counter()
+    problems, _ = one_post(post(*lines), files)
+    assert time.perf_counter() - started < 10
+    errors = [(p.line, p.message) for p in problems if p.is_error]
+    assert errors[0][0] == 2 and errors[0][1].startswith(LEAD), errors[:3]
+    assert errors[1][0] == 6 and "每个标签最多 40 个字" in errors[1][1], errors[:3]
+    assert any(p.line == 7 and "138****8000" in p.message for p in problems), [p.format() for p in problems if p.line == 7]
+    assert sum("未知的字段“note" in p.message for p in problems) == 3000
