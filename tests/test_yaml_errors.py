@@ -144,3 +144,8 @@ def test_fields_read_line_by_line_keep_their_lines_and_checks(files: dict) -> No
     assert errors[1][0] == 6 and "每个标签最多 40 个字" in errors[1][1], errors[:3]
     assert any(p.line == 7 and "138****8000" in p.message for p in problems), [p.format() for p in problems if p.line == 7]
     assert sum("未知的字段“note" in p.message for p in problems) == 3000
+
+
+def test_blank_line_of_full_width_spaces_is_read_silently(files: dict) -> None:
+    problems, html = one_post(post("title: 标题", "\u3000\u3000", *BASE), files)
+    assert html is not None and not problems, [p.format() for p in problems]

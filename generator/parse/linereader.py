@@ -43,6 +43,8 @@ def widen_spaces(fm_lines: list[str], relpath: str) -> tuple[list[str], list[Pro
         run = m.group()
         names = "、".join(n for c, n in (("\u3000", "全角空格"), ("\u00a0", "不换行空格")) if c in run)
         out.append("".join(_ODD_SPACES.get(c, c) for c in run) + line[len(run) :])
+        if not line.strip():  # a blank line: nothing is indented, nothing to say
+            continue
         problems.append(
             warning(relpath, no, f"这一行开头用{names}缩进（从 Word、微信复制时常见），已当作普通空格读取。请改用半角空格缩进，以免别的工具读错。")
         )

@@ -5,7 +5,9 @@ facts the load stage gathered (which files exist, their sizes) and return a
 value plus a list of `Problem`s. Nothing here reads the disk.
 
 `parse_post` reads a post in named steps: decode the bytes (`text`), split
-off the front-matter, compose it keeping every line (`yamlnodes`), read each
+off the front-matter, read full-width indentation as spaces and compose it
+keeping every line (`yamlnodes`; when it is not valid YAML, the entries that
+read line by line, `linereader`), read each
 field (`fields.FieldReader`, one method per field), then scan the whole post,
 its decoded values, its names and the documents it publishes for personal data
 (`_PostScan`, over `privacy_problems`). Every step collects its problems, so an

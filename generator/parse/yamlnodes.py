@@ -3,7 +3,9 @@
 Front-matter is composed (not constructed) with PyYAML so that every value
 keeps its line and stays the text the author typed: ``title: NO`` is the text
 "NO", ``010`` stays "010", ``10:30`` is never sixty-base minutes. A YAML error
-becomes one located Chinese problem. Line numbers are those of the post file:
+becomes one located Chinese problem whose hint fits its cause (PyYAML's English
+text never reaches the author), and the entries that still read on their own
+(`linereader`) are checked as usual. Line numbers are those of the post file:
 the front-matter starts on its line 2.
 """
 
