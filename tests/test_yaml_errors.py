@@ -149,3 +149,23 @@ def test_fields_read_line_by_line_keep_their_lines_and_checks(files: dict) -> No
 def test_blank_line_of_full_width_spaces_is_read_silently(files: dict) -> None:
     problems, html = one_post(post("title: 标题", "\u3000\u3000", *BASE), files)
     assert html is not None and not problems, [p.format() for p in problems]
+
+
+def test_every_yaml_error_of_a_file_in_one_run(files: dict) -> None:
+    """YAML stops at its first error; each entry read on its own shows the others too, each once."""
+    raw = post("title: 时间: 下午", *BASE, "summary: '没完", "tags:", "  - 学习", " - 党课", "abc", "category: 甲: 乙")
+    problems, _ = one_post(raw, files)
+    got = [(p.line, p.message) for p in problems if p.is_error]
+    assert got == [
+        (2, LEAD + "这一行的值里有冒号加空格“: ”，YAML 会把它当成新的字段。请用英文引号把整个值括起来，例如“title: \"时间: 下午\"”（或改用全角冒号“：”）。"),
+        (5, QUOTE),
+        (8, ITEM),
+        (9, LEAD + "这一行不是“字段: 值”的形式（缺少半角冒号加空格）。如果它接着上一行的值，请把它写到上一行里，或用引号把整个值括起来。"),
+        (10, LEAD + "这一行的值里有冒号加空格“: ”，YAML 会把它当成新的字段。请用英文引号把整个值括起来，例如“category: \"甲: 乙\"”（或改用全角冒号“：”）。"),
+    ], "\n".join(p.format() for p in problems)
+    assert not any(ENGLISH.search(p.message) for p in problems)
+
+
+def test_an_unclosed_bracket_is_told_once(files: dict) -> None:
+    problems, _ = one_post(post("title: 标题", *BASE, "tags: [学习, 党课", "category: 理论学习"), files)
+    assert [(p.line, p.message) for p in problems if p.is_error] == [(6, LEAD + "第 5 行开始的方括号 [ 或花括号 { 没有成对结束：列表要写成“[甲, 乙]”，括号要成对。")]

@@ -57,10 +57,16 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass(frozen=True)
 class LineRead:
-    """What the line-by-line reading found: the readable entries as one mapping, and the keys it could not read."""
+    """What the line-by-line reading found: the readable entries as one mapping, the keys it could not read, and why."""
 
     node: yaml.MappingNode
     unreadable: frozenset[str]
+    errors: tuple[yaml.MarkedYAMLError, ...]  # each entry's own syntax error, marked at its line in the front-matter
+    strays: tuple[int, ...]  # lines (of the post file) that are valid YAML on their own but not "key: value"
+
+
+# At most this many entries' syntax errors are looked at (each is composed again from the top).
+_MAX_ERRORS = 20
 
 
 def _chunks(fm_lines: list[str]) -> list[tuple[int, int]]:
@@ -106,6 +112,20 @@ def _shift(node: yaml.Node, lines: int, chars: int) -> None:
             stack.extend(x for pair in n.value for x in pair)
 
 
+def _chunk_error(fm_lines: list[str], first: int, end: int) -> yaml.MarkedYAMLError | None:
+    """The syntax error of lines[first:end] alone, marked at its line in the whole front-matter.
+
+    Composed after ``first`` empty lines with the pure-Python loader, whose
+    messages the Chinese hints are chosen by."""
+    try:
+        yaml.compose("\n" * first + "\n".join(fm_lines[first:end]), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        return exc
+    except (yaml.YAMLError, RecursionError):
+        return None
+    return None
+
+
 def read_lines(fm_lines: list[str]) -> LineRead:
     """Every entry of the front-matter that reads on its own; the keys of those that do not."""
     entries: list[tuple[yaml.Node, yaml.Node]] = []
@@ -113,8 +133,16 @@ def read_lines(fm_lines: list[str]) -> LineRead:
     offsets = [0]  # the character offset of each line in the whole front-matter
     for ln in fm_lines:
         offsets.append(offsets[-1] + len(ln) + 1)
+    errors: list[yaml.MarkedYAMLError] = []
+    strays: list[int] = []
     for first, end in _chunks(fm_lines):
         read, upto = _compose_at(fm_lines, first, end, offsets[first]), end
+        if read is None and len(errors) < _MAX_ERRORS:
+            exc = _chunk_error(fm_lines, first, end)
+            if exc is not None:
+                errors.append(exc)
+            else:
+                strays.append(first + 2)
         if read is None and end > first + 1:
             # the key line alone, without the lines under it that broke it
             read, upto = _compose_at(fm_lines, first, first + 1, offsets[first]), first + 1
@@ -126,4 +154,4 @@ def read_lines(fm_lines: list[str]) -> LineRead:
             if m:
                 unreadable.add(m.group(1).strip())
     mark = yaml.Mark("<front-matter>", 0, 0, 0, None, None)
-    return LineRead(yaml.MappingNode("tag:yaml.org,2002:map", entries, mark, mark), frozenset(unreadable))
+    return LineRead(yaml.MappingNode("tag:yaml.org,2002:map", entries, mark, mark), frozenset(unreadable), tuple(errors), tuple(strays))

@@ -55,12 +55,12 @@ def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[
     try:
         node = _compose_node(fm_text)
     except yaml.MarkedYAMLError as exc:
-        return _line_by_line(fm_lines, _precheck_lines(fm_lines, relpath) or [_marked_problem(exc, relpath, fm_lines)])
+        return _line_by_line(fm_lines, _precheck_lines(fm_lines, relpath) or [_marked_problem(exc, relpath, fm_lines)], relpath, _marked_lines(exc))
     except RecursionError:
         # PyYAML composes nested lists recursively: [[[[…]]]] thousands deep.
         return None, [error(relpath, 2, "front-matter 嵌套的层数太多（方括号 [ 或花括号 { 套了上百层），无法读取。字段的值只能是文字或文字列表。")], frozenset()
     except yaml.YAMLError as exc:
-        return _line_by_line(fm_lines, _precheck_lines(fm_lines, relpath) or [_reader_problem(exc, fm_text, relpath)])
+        return _line_by_line(fm_lines, _precheck_lines(fm_lines, relpath) or [_reader_problem(exc, fm_text, relpath)], relpath)
     if node is None:
         return None, [error(relpath, 1, "front-matter 是空的：至少需要 title（标题）、date（日期）、section（栏目）三个字段。")], frozenset()
     if not isinstance(node, yaml.MappingNode):
@@ -71,8 +71,28 @@ def _compose(fm_text: str, relpath: str) -> tuple[yaml.MappingNode | None, list[
     return node, [], frozenset()
 
 
-def _line_by_line(fm_lines: list[str], problems: list[Problem]) -> tuple[yaml.MappingNode, list[Problem], frozenset[str]]:
+def _marked_lines(exc: yaml.MarkedYAMLError) -> set[int]:
+    """The lines (of the post file) a syntax error is about: where it was noticed and where its construct began."""
+    return {m.line + 2 for m in (exc.problem_mark, exc.context_mark) if m is not None}
+
+
+def _line_by_line(
+    fm_lines: list[str], problems: list[Problem], relpath: str, first: set[int] | None = None
+) -> tuple[yaml.MappingNode, list[Problem], frozenset[str]]:
+    """The entries that read line by line; the syntax error of each entry that does not, after
+    ``problems`` (YAML's first error at the ``first`` lines, or the tabs and full-width colons), each mistake once."""
     read = read_lines(fm_lines)
+    told = {p.line for p in problems} | (first or set())
+    for exc in read.errors:
+        problem = _marked_problem(exc, relpath, fm_lines)
+        if problem.line not in told:
+            told.add(problem.line)
+            problems.append(problem)
+    for line in read.strays:
+        if line not in told:
+            told.add(line)
+            problems.append(error(relpath, line, "front-matter 的 YAML 格式有误：" + _NOT_AN_ENTRY))
+    problems.sort(key=lambda p: p.line)
     return read.node, problems, read.unreadable
 
 
@@ -101,6 +121,9 @@ def _compose_node(fm_text: str) -> yaml.Node | None:
 _QUOTE_HINT = "值里有冒号加空格“: ”或以 [ { * & ! | > ' \" % @ ` 开头时，要用英文引号把整个值括起来"
 
 
+_NOT_AN_ENTRY = "这一行不是“字段: 值”的形式（缺少半角冒号加空格）。如果它接着上一行的值，请把它写到上一行里，或用引号把整个值括起来。"
+
+
 def _marked_problem(exc: yaml.MarkedYAMLError, relpath: str, fm_lines: list[str]) -> Problem:
     """A YAML syntax error at its line, in Chinese, with the hint that fits its cause.
 
@@ -111,6 +134,9 @@ def _marked_problem(exc: yaml.MarkedYAMLError, relpath: str, fm_lines: list[str]
     context = (exc.context or "").strip()
     started = exc.context_mark.line + 2 if exc.context_mark is not None else line
     lead = "front-matter 的 YAML 格式有误："
+    if "simple key" in context and started != line:
+        # a line with no colon, noticed only on the next one
+        return error(relpath, started, lead + _NOT_AN_ENTRY)
     if "quoted scalar" in context:
         # YAML only notices a missing closing quote at the end: point at the opening one
         return error(relpath, started, lead + "这一行的引号没有结束：开头用了引号，结尾也要用同样的英文引号（\" 或 '）。值里本身有引号时，换用另一种引号括起来。")
