@@ -169,3 +169,8 @@ def test_every_yaml_error_of_a_file_in_one_run(files: dict) -> None:
 def test_an_unclosed_bracket_is_told_once(files: dict) -> None:
     problems, _ = one_post(post("title: 标题", *BASE, "tags: [学习, 党课", "category: 理论学习"), files)
     assert [(p.line, p.message) for p in problems if p.is_error] == [(6, LEAD + "第 5 行开始的方括号 [ 或花括号 { 没有成对结束：列表要写成“[甲, 乙]”，括号要成对。")]
+
+
+def test_an_alias_to_an_earlier_entry_is_no_mistake_of_its_own(files: dict) -> None:
+    problems, _ = one_post(post("tags: &t [学习]", "title: 标题", *BASE, "category: *t", "summary: 甲: 乙"), files)
+    assert [p.line for p in problems if p.is_error] == [7], [p.format() for p in problems]

@@ -139,10 +139,10 @@ def read_lines(fm_lines: list[str]) -> LineRead:
         read, upto = _compose_at(fm_lines, first, end, offsets[first]), end
         if read is None and len(errors) < _MAX_ERRORS:
             exc = _chunk_error(fm_lines, first, end)
-            if exc is not None:
-                errors.append(exc)
-            else:
+            if exc is None:
                 strays.append(first + 2)
+            elif "alias" not in (exc.problem or ""):  # its anchor may sit in an entry before: not a mistake of its own
+                errors.append(exc)
         if read is None and end > first + 1:
             # the key line alone, without the lines under it that broke it
             read, upto = _compose_at(fm_lines, first, first + 1, offsets[first]), first + 1
