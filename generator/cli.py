@@ -215,9 +215,14 @@ def _add_codeowners(sub: Any) -> None:
         epilog="例如：liangshai codeowners                   写入 站点/CODEOWNERS\n"
         "      liangshai codeowners --style gitea -o -   按 Gitea 的写法输出到终端",
     )
-    co.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    _add_site(co)
     co.add_argument("-o", "--out", type=Path, default=None, metavar="文件", help="写入的文件（默认 站点/CODEOWNERS；写 - 则输出到终端）")
     co.add_argument("--style", choices=("gitlab", "gitea"), default="gitlab", help="格式：gitlab（也适用于 GitHub，路径写法，默认）或 gitea（正则表达式写法）")
+
+
+def _add_site(parser: argparse.ArgumentParser) -> None:
+    """The optional site folder every command over one site takes first."""
+    parser.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
 
 
 def _add_new(sub: Any) -> None:
@@ -228,7 +233,7 @@ def _add_new(sub: Any) -> None:
         epilog="例如：liangshai new --unit jixie --section 支部生活 --meeting 支部委员会 --branch jx-jg1 --title 3月支委会\n"
         "      liangshai new --unit jixie --section 通知公告 --title 关于开展主题党日活动的通知",
     )
-    n.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    _add_site(n)
     n.add_argument("--unit", required=True, metavar="单位", help="单位文件夹名，例如 jixie")
     n.add_argument("--section", required=True, metavar="栏目", help="栏目，例如 支部生活")
     n.add_argument("--meeting", default=None, metavar="会议", help="会议类型，例如 支部委员会")
@@ -245,7 +250,7 @@ def _add_stats(sub: Any) -> None:
         "      liangshai stats --year 2025 --format csv         2025 年，CSV 格式\n"
         "      liangshai stats --format xlsx -o 2026年对标.xlsx  写成 Excel 工作簿",
     )
-    s.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    _add_site(s)
     s.add_argument("--year", type=_whole_number, default=None, metavar="年份", help="统计哪一年（默认截止日期所在的年份）")
     s.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     s.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table", help="table（终端）、csv、json 或 xlsx（Excel 工作簿，需要 -o）")
@@ -260,7 +265,7 @@ def _add_serve(sub: Any) -> None:
         epilog="例如：liangshai serve --open            预览并打开浏览器\n"
         "      liangshai serve --drafts --port 8080   连同草稿一起预览，端口 8080",
     )
-    sv.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    _add_site(sv)
     sv.add_argument("--host", default="127.0.0.1", metavar="地址", help="监听的地址（默认 127.0.0.1，只有本机能访问）")
     sv.add_argument("--port", type=_whole_number, default=8000, metavar="端口", help="监听的端口（默认 8000）")
     sv.add_argument("--drafts", action="store_true", help="包含草稿")
@@ -292,7 +297,7 @@ def _add_publish(sub: Any) -> None:
         epilog="例如：liangshai publish --to /var/www/dangjian              生成并发布\n"
         "      liangshai publish --to /var/www/dangjian --rollback   切换回上一个版本",
     )
-    pb.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    _add_site(pb)
     pb.add_argument("--to", required=True, type=Path, metavar="网站根目录", help="网站根目录 WEBROOT")
     pb.add_argument("--keep", type=_whole_number, default=5, metavar="个数", help="保留最近几个版本（默认 5）")
     pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
