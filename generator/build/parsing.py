@@ -90,7 +90,7 @@ def parse_one(rel: str, job: ParseJob, markup: MarkupRenderer) -> Parsed:
         resources = brought
     # The one step after parse: the Markdown stays in its file (the body store keeps the HTML),
     # and the files the rendered body brought with it join the post's published files.
-    return Parsed(rel, replace(post, body="", extra_files=resources or post.extra_files), body, tuple(problems))
+    return Parsed(rel, replace(post, body="", extra_files=resources), body, tuple(problems))
 
 
 def deps_of(post: Post, body: RenderedBody | None, files: dict[str, FileFacts]) -> Deps:
