@@ -24,7 +24,7 @@ from conftest import REPO, commit_all, git, git_init, post_text, run_cli, write_
 from generator.build.builder import Builder, BuildOptions
 from generator.plan.metrics import lag_warnings, median, p90
 
-# Six meetings: monthly / quarterly / yearly at branch level, monthly at unit level,
+# Six meetings, the whole list ([meetings_config] replace = true): monthly / quarterly / yearly at branch level, monthly at unit level,
 # and one without a cadence (never a slot, still counted in by_meeting).
 MEETINGS = textwrap.dedent(
     """\
@@ -57,6 +57,8 @@ MEETINGS = textwrap.dedent(
     name = "中心组学习"
     key = "study-group"
     level = "unit"
+    [meetings_config]
+    replace = true
     """
 )
 
@@ -438,6 +440,8 @@ def test_period_boundaries(tmp_path: Path, as_of: str, cadence: dict, missed_lis
         name = "组织生活会"
         key = "life-meeting"
         every = "year"
+        [meetings_config]
+        replace = true
         """
     )
     unit = 'name = "单位"\nkind = "教学单位"\norder = 1\n[[branches]]\nid = "b1"\nname = "一支部"\nkind = "教职工"\n'
@@ -481,6 +485,8 @@ LAG_CONFIG = textwrap.dedent(
     name = "支部委员会"
     key = "committee"
     every = "month"
+    [meetings_config]
+    replace = true
     [compare]
     lag_since = 2026-02-01
     """

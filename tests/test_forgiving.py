@@ -137,6 +137,7 @@ def test_umbrella_term_uses_the_configured_names():
             f'[[meetings]]\nname = "{name}"\nkey = "{key}"\nlevel = "branch"'
             for name, key in (("党员大会", "member-meeting"), ("支委会", "committee"), ("党课", "lecture"))
         ).encode("utf-8")
+        + ("\n" + REPLACE_MEETINGS).encode("utf-8")
     )
     post, problems = parse(post_text(meeting="三会一课", branch="jx-jg1"), config, UNIT_TOML.replace("groups = false\n", ""))
     assert post is None
@@ -154,20 +155,22 @@ def config_errors(text: str) -> list[str]:
 
 COMMITTEE = '[[meetings]]\nname = "支部委员会"\nkey = "committee"\nlevel = "branch"\n'
 LECTURE = '[[meetings]]\nname = "党课"\nkey = "lecture"\nlevel = "branch"\n'
+# the meetings written are the whole list (without it they change or add to the default nine)
+REPLACE_MEETINGS = "[meetings_config]\nreplace = true\n"
 
 
 def test_meeting_aliases_are_configurable():
-    config = parse_config((COMMITTEE + 'aliases = ["支委", "支部委员会议"]\n').encode("utf-8"))
+    config = parse_config((COMMITTEE + 'aliases = ["支委", "支部委员会议"]\n' + REPLACE_MEETINGS).encode("utf-8"))
     assert config.meetings[0].aliases == ("支委", "支部委员会议")
     assert config.meeting("支部委员会议") == config.meeting("committee")
     assert config.meeting("支委会") is None  # written aliases replace the default ones
 
 
 def test_a_configured_meeting_keeps_the_default_aliases_of_its_key():
-    config = parse_config(COMMITTEE.encode("utf-8"))
+    config = parse_config((COMMITTEE + REPLACE_MEETINGS).encode("utf-8"))
     assert config.meetings[0].aliases == ("支委会", "支委会议")
     # a default alias that is another configured meeting's name gives way silently
-    config = parse_config((COMMITTEE + '[[meetings]]\nname = "支委会"\nkey = "small-committee"\n').encode("utf-8"))
+    config = parse_config((COMMITTEE + '[[meetings]]\nname = "支委会"\nkey = "small-committee"\n' + REPLACE_MEETINGS).encode("utf-8"))
     assert config.meetings[0].aliases == ("支委会议",) and config.meeting("支委会").key == "small-committee"
 
 

@@ -34,6 +34,10 @@ ONE_MEETING = textwrap.dedent(
     """
 )
 
+# the meetings (sections) written are the whole list; without it they change or add to the defaults
+REPLACE_MEETINGS = "[meetings_config]\nreplace = true\n"
+REPLACE_SECTIONS = "[sections_config]\nreplace = true\n"
+
 GROUPS_FALSE_UNIT = textwrap.dedent(
     """\
     name = "外国语学院党委"
@@ -59,7 +63,7 @@ def test_groups_false_without_a_group_meeting_is_an_error_at_its_line(tmp_path: 
     site = write_site(
         tmp_path / "site",
         {"content/wy/_unit.toml": GROUPS_FALSE_UNIT, "content/wy/2026/a.md": post_text("五月支委会", "2026-05-06", meeting="支部委员会", branch="wy-xs")},
-        config=ONE_MEETING,
+        config=ONE_MEETING + REPLACE_MEETINGS,
         unit=False,
     )
     args = [command, str(site)] + (["-o", str(tmp_path / "out"), "--as-of", AS_OF] if command == "build" else [])
@@ -71,7 +75,7 @@ def test_groups_false_without_a_group_meeting_is_an_error_at_its_line(tmp_path: 
 
 
 def test_groups_false_with_the_group_meeting_still_exempts(tmp_path: Path) -> None:
-    config = ONE_MEETING + '[[meetings]]\nname = "党小组会"\nkey = "group"\nevery = "month"\n'
+    config = ONE_MEETING + '[[meetings]]\nname = "党小组会"\nkey = "group"\nevery = "month"\n' + REPLACE_MEETINGS
     site = write_site(tmp_path / "site", {"content/wy/_unit.toml": GROUPS_FALSE_UNIT}, config=config, unit=False)
     result = Builder(BuildOptions(site, tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF))).build()
     assert result.ok, [p.format() for p in result.problems]
@@ -101,16 +105,16 @@ def test_meeting_sections_must_name_configured_sections() -> None:
 def test_renamed_sections_need_meetings_that_say_where_they_are_recorded() -> None:
     sections = '[[sections]]\nname = "通知"\nkey = "notices"\n[[sections]]\nname = "组织生活"\nkey = "life"\n'
     # default meetings name 支部生活 and 党建动态, which this site does not have
-    assert config_errors(sections) == [
+    assert config_errors(sections + REPLACE_SECTIONS) == [
         "site.toml:1: 错误：默认的会议类型记录在栏目 党建动态（news）、支部生活（branch-life） 中，但 [[sections]] 里没有这个栏目。"
         "请保留该栏目，或写出 [[meetings]] 并用 sections = [...] 指明各会议记录在哪个栏目；现有栏目：通知（notices）、组织生活（life）。"
     ]
     # its own meeting without sections: the default 支部生活 is missing → error at the meeting
-    assert config_errors(sections + ONE_MEETING) == [
+    assert config_errors(sections + ONE_MEETING + REPLACE_SECTIONS + REPLACE_MEETINGS) == [
         "site.toml:7: 错误：会议“支部委员会”没有写 sections，默认记录在栏目“branch-life”，但 [[sections]] 里没有这个栏目。"
         "请在这个 [[meetings]] 段中写明 sections = [...]；现有栏目：通知（notices）、组织生活（life）。"
     ]
-    cfg = parse_config((sections + ONE_MEETING + 'sections = ["组织生活"]\n').encode("utf-8"))
+    cfg = parse_config((sections + ONE_MEETING + 'sections = ["组织生活"]\n' + REPLACE_SECTIONS + REPLACE_MEETINGS).encode("utf-8"))
     assert cfg.meeting("支部委员会").sections == ("life",)
 
 
@@ -175,6 +179,8 @@ def test_meeting_sections_can_be_configured(tmp_path: Path) -> None:
         key = "theme-day"
         every = "month"
         sections = ["特色阵地", "notices"]
+        [meetings_config]
+        replace = true
         """
     )
     site = write_site(

@@ -44,6 +44,12 @@ class Branch:
     kind: str  # 教职工 | 学生 | 离退休
     groups: bool = True
     exempt: tuple[str, ...] = ()  # meeting keys
+    # The branch's active interval, both ends included (成立日期, 撤销日期): only slots whose
+    # period shares a day with it are due. None: open on that side.
+    since: dt.date | None = None
+    until: dt.date | None = None
+    # months (1–12) that are no slot for its monthly meetings (寒暑假); quarterly and yearly unaffected
+    exempt_months: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

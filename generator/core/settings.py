@@ -42,6 +42,9 @@ class CompareConfig:
     yellow: float = 0.7
     stale_days: int = 30
     lag_since: dt.date | None = None
+    # [compare] start: a slot whose period ends before this day is not due (a site adopted
+    # in December is not behind for January); posts dated before it still meet due slots
+    start: dt.date | None = None
 
 
 @dataclass(frozen=True)

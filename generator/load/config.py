@@ -66,10 +66,10 @@ from generator.core.settings import (
 )
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
-_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every", "sections", "aliases"}
-_COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since"}
+_COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since", "start"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -137,11 +137,12 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         if key not in _TOP_KEYS:
             bad(find("", key), _unknown_key("", key, sorted(_TOP_KEYS)))
     site = _parse_site(data, find, bad)
-    sections = _parse_sections(data, find, bad)
+    replacing = _replace_switches(data, find, bad)
+    sections = _parse_sections(data, find, bad, "sections" in replacing)
     config = SiteConfig(
         sections=sections,
-        meetings=_MeetingReader(data, find, bad, sections).meetings(),
-        categories=_parse_categories(data, find, bad),
+        meetings=_MeetingReader(data, find, bad, sections, "meetings" in replacing).meetings(),
+        categories=_parse_categories(data, find, bad, "categories" in replacing),
         compare=_parse_compare(data, find, bad),
         privacy=_parse_privacy(data, find, bad),
         limits=_parse_limits(data, find, bad),
@@ -208,7 +209,67 @@ def _theme_problem(value: str) -> str | None:
 _SITE_TEXT_CHECKS: dict[str, Callable[[str], str | None]] = {"timezone": _timezone_problem, "base_url": _base_url_problem, "theme": _theme_problem}
 
 
-def _parse_categories(data: dict, find, bad) -> tuple[str, ...]:
+# The lists of site.toml that merge with their defaults, and the table whose ``replace = true``
+# makes the file's own entries the whole list: (table, what it lists, how it is written).
+_MERGED_LISTS = {
+    "sections": ("sections_config", "栏目", "[[sections]]"),
+    "meetings": ("meetings_config", "会议", "[[meetings]]"),
+    "categories": ("categories_config", "分类", "categories = [...]"),
+}
+
+
+def _replace_switches(data: dict, find, bad) -> frozenset[str]:
+    """The lists (sections, meetings, categories) whose ``[<list>_config] replace = true``
+    says the entries written in this file replace the defaults instead of merging with them."""
+    out: set[str] = set()
+    for name, (table, what, written) in _MERGED_LISTS.items():
+        raw = data.get(table)
+        if raw is None:
+            continue
+        if not isinstance(raw, dict):
+            bad(find("", table), f"[{table}] 应当是一个表，例如\n[{table}]\nreplace = true")
+            continue
+        for key, value in raw.items():
+            line = find(table, key)
+            if key != "replace":
+                bad(line, _unknown_key(f"[{table}] 中", key, ["replace"]))
+            elif not isinstance(value, bool):
+                bad(line, f"[{table}] replace 应当是 true（只用本文件写出的{what}）或 false（默认：写出的{what}与默认的{what}合并），现在是 {value!r}。")
+            elif value and name not in data:
+                bad(line, f"[{table}] replace = true 表示只用本文件写出的{what}，但本文件没有写 {written}。请写出{what}，或删去这一行。")
+            elif value:
+                out.add(name)
+    return frozenset(out)
+
+
+def _merge_by_key(defaults: tuple, written: list[tuple[int, Any]], clash: Callable[[Any, Any], str], bad) -> tuple:
+    """The defaults with each written entry in the place of the default of its key, then the
+    written entries with new keys, in the order written (sections and meetings: ``.key``, ``.name``).
+    A written entry named like a default it does not replace is an error at its line."""
+    mine = {x.key: x for _, x in written}
+    kept = [d for d in defaults if d.key not in mine]
+    for line, x in written:
+        other = next((d for d in kept if d.name == x.name), None)
+        if other is not None:
+            bad(line, clash(x, other))
+    default_keys = {d.key for d in defaults}
+    return tuple(mine.get(d.key, d) for d in defaults) + tuple(x for _, x in written if x.key not in default_keys)
+
+
+def _clash(what: str, table: str) -> Callable[[Any, Any], str]:
+    def message(x: Any, default: Any) -> str:
+        return (
+            f"{what}“{x.name}”（{x.key}）与默认的{what}“{default.name}”（{default.key}）同名。"
+            f"要修改这个默认{what}，请写 key = \"{default.key}\"；要新增{what}，请换一个名称；"
+            f"只用本文件写出的{what}时，请加上 [{table}] 段并写 replace = true。"
+        )
+
+    return message
+
+
+def _parse_categories(data: dict, find, bad, replace_all: bool = False) -> tuple[str, ...]:
+    """``categories = [...]``: added after the default categories (those already there once),
+    or the whole list under ``[categories_config] replace = true``."""
     if "categories" not in data:
         return DEFAULT_CATEGORIES
     value = data["categories"]
@@ -217,7 +278,8 @@ def _parse_categories(data: dict, find, bad) -> tuple[str, ...]:
     elif len(set(value)) != len(value):
         bad(find("", "categories"), "categories 中有重复的分类。")
     else:
-        return tuple(c.strip() for c in value)
+        written = tuple(c.strip() for c in value)
+        return written if replace_all else DEFAULT_CATEGORIES + tuple(c for c in written if c not in DEFAULT_CATEGORIES)
     return DEFAULT_CATEGORIES
 
 
@@ -247,25 +309,36 @@ def _check_name_key(name: str, item: dict, line: int, bad) -> tuple[str, str] | 
     return n.strip(), k
 
 
-def _parse_sections(data: dict, find, bad) -> tuple[Section, ...]:
+def _parse_sections(data: dict, find, bad, replace_all: bool = False) -> tuple[Section, ...]:
+    """``[[sections]]``: each changes the default section of its key or adds one (`_merge_by_key`),
+    or they are the whole list under ``[sections_config] replace = true``."""
     if "sections" not in data:
         return DEFAULT_SECTIONS
-    out: list[Section] = []
+    written: list[tuple[int, Section]] = []
     for line, item in _parse_table_list(data, "sections", _SECTION_KEYS, find, bad):
         nk = _check_name_key("sections", item, line, bad)
         if nk:
-            if any(s.name == nk[0] or s.key == nk[1] for s in out):
+            if any(s.name == nk[0] or s.key == nk[1] for _, s in written):
                 bad(line, f"栏目“{nk[0]}”（{nk[1]}）重复了：每个栏目的 name 和 key 都必须唯一。")
                 continue
-            out.append(Section(*nk))
-    return tuple(out) or DEFAULT_SECTIONS
+            written.append((line, Section(*nk)))
+    if replace_all:
+        return tuple(s for _, s in written) or DEFAULT_SECTIONS
+    return _merge_by_key(DEFAULT_SECTIONS, written, _clash("栏目", "sections_config"), bad)
+
+
+_DEFAULT_MEETING_BY_KEY = {m.key: m for m in DEFAULT_MEETINGS}
 
 
 class _MeetingReader:
-    """``[[meetings]]``, each checked against the sections already read."""
+    """``[[meetings]]``, each checked against the sections already read: an entry with the key
+    of a default meeting changes that meeting only (what it does not write stays as it was),
+    one with a new key adds a meeting, and under ``[meetings_config] replace = true`` the
+    entries are the whole list."""
 
-    def __init__(self, data: dict, find, bad, sections: tuple[Section, ...]) -> None:
+    def __init__(self, data: dict, find, bad, sections: tuple[Section, ...], replace_all: bool = False) -> None:
         self.data = data
+        self.replace_all = replace_all
         self.find = find
         self.bad = bad
         self.sections = sections
@@ -277,14 +350,18 @@ class _MeetingReader:
 
     def meetings(self) -> tuple[Meeting, ...]:
         if "meetings" not in self.data:
-            self._check_defaults()
+            self._check_defaults(DEFAULT_MEETINGS)
             return DEFAULT_MEETINGS
-        out: list[Meeting] = []
+        written: list[tuple[int, Meeting]] = []
         for i, (line, item) in enumerate(_parse_table_list(self.data, "meetings", _MEETING_KEYS, self.find, self.bad)):
-            meeting = self._meeting(i, line, item, out)
+            meeting = self._meeting(i, line, item, [m for _, m in written])
             if meeting is not None:
-                out.append(meeting)
-        return self._settle_aliases(out) or DEFAULT_MEETINGS
+                written.append((line, meeting))
+        if self.replace_all:
+            return self._settle_aliases([m for _, m in written]) or DEFAULT_MEETINGS
+        keys = {m.key for _, m in written}
+        self._check_defaults(tuple(m for m in DEFAULT_MEETINGS if m.key not in keys))
+        return self._settle_aliases(list(_merge_by_key(DEFAULT_MEETINGS, written, _clash("会议", "meetings_config"), self.bad)))
 
     def _settle_aliases(self, meetings: list[Meeting]) -> tuple[Meeting, ...]:
         """Each alias names one meeting: a written alias that is another meeting's name,
@@ -314,10 +391,10 @@ class _MeetingReader:
         self.alias_lines[key] = line
         return tuple(dict.fromkeys(w.strip() for w in raw if w.strip() not in (name, key)))
 
-    def _check_defaults(self) -> None:
-        """The default meetings name the default sections: a site that renames its
-        sections but keeps the default meetings must say where meetings are recorded."""
-        missing = sorted({k for m in DEFAULT_MEETINGS for k in m.sections if self.by_word(k) is None})
+    def _check_defaults(self, kept: tuple[Meeting, ...]) -> None:
+        """The default meetings name the default sections: a site that replaces its
+        sections but keeps (some of) the default meetings must say where they are recorded."""
+        missing = sorted({k for m in kept for k in m.sections if self.by_word(k) is None})
         if missing:
             names = "、".join(f"{s.name}（{s.key}）" for s in DEFAULT_SECTIONS if s.key in missing)
             self.bad(
@@ -327,11 +404,16 @@ class _MeetingReader:
             )
 
     def _meeting(self, i: int, line: int, item: dict, out: list[Meeting]) -> Meeting | None:
+        # merging, an entry with a default meeting's key starts from that meeting
+        key = item.get("key")
+        base = _DEFAULT_MEETING_BY_KEY.get(key) if isinstance(key, str) and not self.replace_all else None
+        if base is not None and "name" not in item:
+            item = {**item, "name": base.name}
         nk = _check_name_key("meetings", item, line, self.bad)
         if not nk:
             return None
-        level = item.get("level", "branch")
-        every = item.get("every")
+        level = item.get("level", base.level if base else "branch")
+        every = item.get("every", base.every if base else None)
         if level not in ("branch", "unit"):
             self.bad(line, f"会议“{nk[0]}”的 level “{level}” 无效，可选：branch（支部）、unit（单位）。")
             return None
@@ -378,6 +460,21 @@ class _MeetingReader:
         return (s.key,)
 
 
+def toml_date(value: object) -> dt.date | None:
+    """A date as site.toml and _unit.toml may write it: a TOML date (``2026-12-01``, a date-time
+    counts by its date) or the text "2026-12-01"; None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def _parse_compare(data: dict, find, bad) -> CompareConfig:
     raw = data.get("compare", {})
     if not isinstance(raw, dict):
@@ -405,6 +502,12 @@ def _parse_compare(data: dict, find, bad) -> CompareConfig:
                 bad(line, f"[compare] lag_since 应当是日期（不加引号），例如 lag_since = 2026-01-01，现在是 {value!r}。")
             else:
                 values[key] = value
+        elif key == "start":
+            start = toml_date(value)
+            if start is None:
+                bad(line, f"[compare] start（统计起始日：在这一天之前结束的周期不考核）应当是日期，例如 start = 2026-12-01，现在是 {value!r}。")
+            else:
+                values[key] = start
     cfg = CompareConfig(**values)
     if cfg.yellow > cfg.green:
         bad(find("compare", "yellow"), f"[compare] yellow（{cfg.yellow}）不能大于 green（{cfg.green}）。")

@@ -9,6 +9,7 @@ table at a time, and locates every problem with the shared TOML line finder
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Callable
@@ -18,14 +19,17 @@ from typing import Any
 from generator.core.errors import Kind, Problem, choices_text, control_message, did_you_mean, error, toml_line_finder, toml_problem
 from generator.core.model import Branch, Unit
 from generator.core.privacy import scan
-from generator.load.config import GROUP_MEETING_KEY, SiteConfig
+from generator.load.config import GROUP_MEETING_KEY, SiteConfig, toml_date
 from generator.parse.privacy_problems import _name_findings, finding_problems
 from generator.parse.text import _NAME_CONTROL_RE, decode
 
 BRANCH_KINDS = ("教职工", "学生", "离退休")
 
+# a branch's dates: what each means, and an example
+_DATE_KEYS = {"since": ("成立日期", "2026-04-01"), "until": ("撤销日期", "2027-01-31")}
+
 _UNIT_KEYS = ("branches", "editors", "kind", "name", "order")
-_BRANCH_KEYS = ("exempt", "groups", "id", "kind", "name")
+_BRANCH_KEYS = ("exempt", "exempt_months", "groups", "id", "kind", "name", "since", "until")
 _BRANCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -137,7 +141,41 @@ class _UnitReader:
             return None
         if not groups and not self._group_meeting(i, bid, exempt):
             return None
-        return Branch(bid, bname.strip(), bkind, groups, tuple(sorted(set(exempt))))
+        since, until = self._interval(i, bid, table)
+        months = self._exempt_months(i, bid, table.get("exempt_months", []))
+        return Branch(bid, bname.strip(), bkind, groups, tuple(sorted(set(exempt))), since, until, months)
+
+    def _date(self, i: int, bid: str, table: dict[str, Any], key: str) -> dt.date | None:
+        """``since`` / ``until`` of a branch: a TOML date or the text "YYYY-MM-DD"; None when not written (or wrong)."""
+        if key not in table:
+            return None
+        day = toml_date(table[key])
+        if day is None:
+            what, example = _DATE_KEYS[key]
+            self._bad(self.branch_line(i, key), f"支部 {bid} 的 {key}（{what}）应当是日期，例如 {key} = {example}（也可以写成 \"{example}\"），现在是 {table[key]!r}。")
+        return day
+
+    def _interval(self, i: int, bid: str, table: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
+        since, until = self._date(i, bid, table, "since"), self._date(i, bid, table, "until")
+        if since is not None and until is not None and since > until:
+            self._bad(
+                self.branch_line(i, "until"),
+                f"支部 {bid} 的 until（撤销日期 {until.isoformat()}）早于 since（成立日期 {since.isoformat()}）：撤销日期应当在成立日期当天或之后，请核对这两个日期。",
+            )
+        return since, until
+
+    def _exempt_months(self, i: int, bid: str, raw: object) -> tuple[int, ...]:
+        """``exempt_months = [1, 2, 7, 8]``: months without a slot for the branch's monthly meetings."""
+        example = "例如学生支部寒暑假不考核月度会议写 exempt_months = [1, 2, 7, 8]"
+        line = self.branch_line(i, "exempt_months")
+        if not isinstance(raw, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in raw):
+            self._bad(line, f"支部 {bid} 的 exempt_months（免考核的月份）应当是 1 到 12 的整数列表，{example}，现在是 {raw!r}。")
+            return ()
+        wrong = [m for m in raw if not 1 <= m <= 12]
+        if wrong:
+            self._bad(line, f"支部 {bid} 的 exempt_months 中 {'、'.join(str(m) for m in wrong)} 不是月份：月份是 1 到 12 的整数，{example}。")
+            return ()
+        return tuple(sorted(set(raw)))
 
     def _branch_fields(self, i: int, table: dict[str, Any]) -> tuple[str, str, str, bool, list[str]] | None:
         """(id, name, kind, groups, exempt as written), or None after the first unusable one."""

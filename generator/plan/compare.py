@@ -62,6 +62,9 @@ def unit_data(u: UnitMetrics, unit: Unit, cfg: SiteConfig) -> dict[str, Any]:
         "lag_days": None if lag is None else {"count": lag.count, "median": lag.median, "p90": lag.p90},
         "last_post": u.last_post.isoformat() if u.last_post else None,
         "missed": [{"branch": s.branch, "meeting": meeting_names[s.meeting], "period": s.period.key} for s in u.cadence.missed],
+        # slots whose period is over but which are not assessed (不考核), by reason: before_since,
+        # after_until, before_start ([compare] start), exempt_month (a branch's exempt_months)
+        "not_assessed": dict(u.cadence.left_out),
         # extras (not part of the fixed interface, may grow)
         "band": u.band,
         "branches": u.branches,
@@ -100,6 +103,7 @@ def data_file(cm: CompareMetrics, model: SiteModel) -> dict[str, Any]:
         # extras
         "history": {"available": cm.history_available, "reason": cm.history_reason},
         "lag_since": cm.lag_since.isoformat() if cm.lag_since else None,
+        "start": cfg.compare.start.isoformat() if cfg.compare.start else None,
         "thresholds": {"green": cfg.compare.green, "yellow": cfg.compare.yellow, "stale_days": cfg.compare.stale_days},
         # where each meeting's record counts; a post listing it in another section does not
         "meeting_sections": {m.name: [section_names[k] for k in m.sections] for m in cfg.meetings},
@@ -209,6 +213,7 @@ def _common(cm: CompareMetrics, ym: YearMetrics, cfg: SiteConfig) -> dict[str, A
         "thresholds": {"green": num_text(cfg.compare.green * 100), "yellow": num_text(cfg.compare.yellow * 100), "stale_days": cfg.compare.stale_days},
         "history": {"available": cm.history_available, "reason": cm.history_reason},
         "lag_since": cm.lag_since.isoformat() if cm.lag_since else None,
+        "start": cfg.compare.start.isoformat() if cfg.compare.start else None,
         "sections": [s.name for s in cfg.sections],
         "categories": list(cfg.categories),
         "downloads": {"csv": urls.compare_csv(ym.year), "xlsx": urls.compare_xlsx(ym.year), "data": urls.COMPARE_DATA},
@@ -252,6 +257,9 @@ def _state_cell(s: Slot, meeting: str, post_urls: dict[str, str]) -> dict[str, A
         text = f"{s.period.label}{meeting}未公开"
     elif state == "pending":
         text = f"{s.period.label}{meeting}未到期"
+    elif state == "excluded":
+        note = f"（{s.excluded_text}）"
+        text = f"{s.period.label}{meeting}不考核{note}"
     else:
         text = f"{s.period.label}{meeting}免于召开"
     first = s.posts[0] if state == "met" and s.posts else None
@@ -303,7 +311,10 @@ def unit_page(cm: CompareMetrics, ym: YearMetrics, u: UnitMetrics, unit: Unit, p
     ctx["meeting_counts"] = [{"name": meeting_names[k], "posts": n} for k, n in u.by_meeting]
     ctx["category_counts"] = [{"name": c, "posts": n} for c, n in u.by_category]
     ctx["spark"] = _sparkline(u, ym)
-    ctx["legend"] = [{"state": k, "symbol": STATE_SYMBOL[k], "text": STATE_TEXT[k]} for k in ("met", "missed", "pending", "exempt")]
+    # "不考核" only on pages that have such slots (a site without start/since/until/exempt_months reads as before)
+    states = ("met", "missed", "pending", "exempt") + (("excluded",) if any(s.excluded for s in u.cadence.slots) else ())
+    ctx["legend"] = [{"state": k, "symbol": STATE_SYMBOL[k], "text": STATE_TEXT[k]} for k in states]
+    ctx["has_excluded"] = "excluded" in states
     ctx["negative"] = [] if u.lag is None else [{"source": s.source, "days": s.days} for s in u.lag.negative]
     return PageSpec(path, "compare_unit.html", ctx, unit.source)
 

@@ -15,7 +15,15 @@ Definitions (see issue 3; tests follow them exactly):
   主题党日) the meeting is only mentioned and counts nowhere below. A post
   recording several meetings counts for each of them;
 * cadence slot: one per (branch | unit) × period of each meeting with an
-  ``every``; **due** when the period's last day is on or before the as-of date;
+  ``every``; **due** when the period's last day is on or before the as-of date
+  and the slot is not left out (*not assessed*, 不考核) by one of these rules
+  (`left_out`, checked in this order): the period ends before the branch's
+  ``since`` or starts after its ``until`` (the active interval [since, until],
+  both ends included, shares no day with it), the period ends before
+  ``[compare] start``, or the meeting is monthly and the period is one of the
+  branch's ``exempt_months``. Unit-level slots follow ``start`` only. ``start``
+  limits which slots are due, not which posts count: a post dated before it
+  still meets a due slot;
   **met** when a counted post of the unit (and branch, at branch level) records
   the meeting and is dated inside the period; a not-yet-due slot is pending
   (shown as met when already held) and counted in neither; a branch exempt from
@@ -41,13 +49,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from generator.core.errors import Problem, warning
-from generator.core.model import Post, SiteModel, Unit
+from generator.core.model import Branch, Post, SiteModel, Unit
 from generator.load.config import SiteConfig
 
 CN_QUARTERS = ("一", "二", "三", "四")
 BAND_TEXT = {"green": "达标", "yellow": "预警", "red": "落后", "none": "无应公开"}
-STATE_SYMBOL = {"met": "✓", "missed": "✗", "pending": "…", "exempt": "—"}
-STATE_TEXT = {"met": "已公开", "missed": "未公开", "pending": "未到期", "exempt": "免"}
+STATE_SYMBOL = {"met": "✓", "missed": "✗", "pending": "…", "exempt": "—", "excluded": "○"}
+STATE_TEXT = {"met": "已公开", "missed": "未公开", "pending": "未到期", "exempt": "免", "excluded": "不考核"}
+# Why a slot is left out (`Slot.excluded`), in the order `left_out` checks them; the words the grid shows
+EXCLUDED_TEXT = {"before_since": "支部成立之前", "after_until": "支部撤销之后", "before_start": "统计起始日之前", "exempt_month": "寒暑假免考核（{month}月）"}
 
 
 # -- periods -----------------------------------------------------------------
@@ -99,23 +109,34 @@ class Slot:
     held: bool  # a counted post lists the meeting inside the period
     # the sources of the counted posts that hold it, by date then path (the grid links the first)
     posts: tuple[str, ...] = ()
+    # why the slot is not assessed (a key of EXCLUDED_TEXT, see `left_out`), None when it is
+    excluded: str | None = None
 
     @property
     def state(self) -> str:
-        """met | missed | pending | exempt (a pending slot already held shows as met)."""
+        """met | missed | pending | exempt | excluded (a pending slot already held shows as met)."""
         if self.exempt:
             return "exempt"
+        if self.excluded is not None:
+            return "excluded"
         if self.held:
             return "met"
         return "missed" if self.due else "pending"
 
     @property
     def counted_due(self) -> bool:
-        return self.due and not self.exempt
+        return self.due and not self.exempt and self.excluded is None
 
     @property
     def counted_met(self) -> bool:
-        return self.due and not self.exempt and self.held
+        return self.counted_due and self.held
+
+    @property
+    def excluded_text(self) -> str:
+        """Why the slot is not assessed, in words ("支部成立之前"); "" when it is."""
+        if self.excluded is None:
+            return ""
+        return EXCLUDED_TEXT[self.excluded].format(month=self.period.start.month)
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,16 @@ class Cadence:
     @functools.cached_property
     def missed(self) -> tuple[Slot, ...]:
         return tuple(s for s in self.slots if s.state == "missed")
+
+    @functools.cached_property
+    def left_out(self) -> tuple[tuple[str, int], ...]:
+        """Slots whose period is over that would be due but are not assessed: (reason, count)
+        for every reason of EXCLUDED_TEXT, in its order (branch-exempt meetings are not among them)."""
+        counts = dict.fromkeys(EXCLUDED_TEXT, 0)
+        for s in self.slots:
+            if s.due and not s.exempt and s.excluded is not None:
+                counts[s.excluded] += 1
+        return tuple(counts.items())
 
 
 @dataclass(frozen=True)
@@ -315,14 +346,29 @@ def _lag(posts: list[Post], first: dict[str, dt.date], lag_since: dt.date | None
     return Lag(tuple(sorted(values)), tuple(sorted(negative, key=lambda s: (s.source, s.days))), before, uncommitted)
 
 
-def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cadence:
-    # (meeting key, branch id or None) → days held; unit level takes every post of the unit
-    # (meeting key, branch id or None) → the months it was held in; unit level takes every
-    # post of the unit. The posts are all of ``year``, so a period holds a day exactly when
-    # it holds the day's month (9,000+ slots a year at 293 branches: no scan of days per slot).
+def left_out(period: Period, every: str, branch: Branch | None, start: dt.date | None) -> str | None:
+    """Why the slot of ``period`` is not assessed (a key of EXCLUDED_TEXT), None when it is.
+
+    ``branch`` None: a unit-level slot, which only ``start`` limits. The active interval
+    [since, until] includes both ends: a period sharing one day with it counts."""
+    if branch is not None and branch.since is not None and period.end < branch.since:
+        return "before_since"
+    if branch is not None and branch.until is not None and period.start > branch.until:
+        return "after_until"
+    if start is not None and period.end < start:
+        return "before_start"
+    if branch is not None and every == "month" and period.start.month in branch.exempt_months:
+        return "exempt_month"
+    return None
+
+
+def _held(posts: list[Post], year: int, config: SiteConfig) -> tuple[dict[tuple[str, str | None], set[int]], dict[tuple[str, str | None], list[Post]]]:
+    """(meeting key, branch id or None) → the months it was held in, and → the posts holding it
+    (by date, then path); unit level takes every post of the unit. The posts are all of ``year``,
+    so a period holds a day exactly when it holds the day's month (9,000+ slots a year at 293
+    branches: no scan of days per slot)."""
     held: dict[tuple[str, str | None], set[int]] = defaultdict(set)
-    recorded = _recorded(model.config)
-    # the same posts themselves, for the slots' `posts` (the grid's links to the records)
+    recorded = _recorded(config)
     records: dict[tuple[str, str | None], list[Post]] = defaultdict(list)
     for p in posts:
         if p.day.year != year:  # (the caller passes the year's posts; a period is only months)
@@ -336,18 +382,25 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
                 records[(key, p.branch)].append(p)
     for mine in records.values():
         mine.sort(key=lambda q: (q.day, q.source))  # deterministic: by date, then path
+    return held, records
+
+
+def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cadence:
+    held, records = _held(posts, year, model.config)
+    start = model.config.compare.start
     nothing: set[int] = set()
     slots: list[Slot] = []
     for m in model.config.meetings:
         if m.every is None:
             continue
-        owners: list[tuple[str | None, bool]]
+        owners: list[tuple[Branch | None, bool]]
         if m.level == "unit":
             owners = [(None, False)]
         else:
-            owners = [(b.id, m.key in b.exempt) for b in unit.branches]
+            owners = [(b, m.key in b.exempt) for b in unit.branches]
         spans = [(period, range(period.start.month, period.end.month + 1), period.end <= model.as_of) for period in periods(year, m.every)]
-        for owner, exempt in owners:
+        for branch, exempt in owners:
+            owner = branch.id if branch is not None else None
             months = held.get((m.key, owner), nothing)
             for period, span, due in spans:
                 is_held = bool(months) and any(month in months for month in span)
@@ -360,6 +413,7 @@ def _cadence(unit: Unit, posts: list[Post], year: int, model: SiteModel) -> Cade
                         due=due,
                         held=is_held,
                         posts=tuple(q.source for q in records[(m.key, owner)] if period.contains(q.day)) if is_held else (),
+                        excluded=left_out(period, m.every, branch, start),
                     )
                 )
     # Reading order: the unit's own slots first, then branch by branch as listed in
@@ -508,6 +562,7 @@ def lag_warnings(model: SiteModel) -> list[Problem]:
 
 __all__ = [
     "BAND_TEXT",
+    "EXCLUDED_TEXT",
     "STATE_SYMBOL",
     "STATE_TEXT",
     "Cadence",
@@ -525,6 +580,7 @@ __all__ = [
     "default_order",
     "is_counted",
     "lag_warnings",
+    "left_out",
     "median",
     "p90",
     "periods",
