@@ -69,7 +69,6 @@ _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
 _TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every", "sections", "aliases"}
-_COMPARE_KEYS = {"green", "yellow", "stale_days", "lag_since", "start"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -475,6 +474,43 @@ def toml_date(value: object) -> dt.date | None:
     return None
 
 
+def _compare_rate(key: str, value: object) -> tuple[object, str | None]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        return None, f"[compare] {key} 应当是 0 到 1 之间的小数，例如 {key} = 0.9，现在是 {value!r}。"
+    return float(value), None
+
+
+def _compare_stale_days(key: str, value: object) -> tuple[object, str | None]:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None, f"[compare] stale_days 应当是正整数（天数），例如 stale_days = 30，现在是 {value!r}。"
+    return value, None
+
+
+def _compare_lag_since(key: str, value: object) -> tuple[object, str | None]:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return None, f"[compare] lag_since 应当是日期（不加引号），例如 lag_since = 2026-01-01，现在是 {value!r}。"
+    return value, None
+
+
+def _compare_start(key: str, value: object) -> tuple[object, str | None]:
+    start = toml_date(value)
+    if start is None:
+        return None, f"[compare] start（统计起始日：在这一天之前结束的周期不考核）应当是日期，例如 start = 2026-12-01，现在是 {value!r}。"
+    return start, None
+
+
+# Each key of [compare]: (key, value) → (the value to keep, None) or (None, why it is wrong).
+_COMPARE_READERS: dict[str, Callable[[str, object], tuple[object, str | None]]] = {
+    "green": _compare_rate,
+    "yellow": _compare_rate,
+    "stale_days": _compare_stale_days,
+    "lag_since": _compare_lag_since,
+    "start": _compare_start,
+}
+
+
 def _parse_compare(data: dict, find, bad) -> CompareConfig:
     raw = data.get("compare", {})
     if not isinstance(raw, dict):
@@ -483,31 +519,15 @@ def _parse_compare(data: dict, find, bad) -> CompareConfig:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         line = find("compare", key)
-        if key not in _COMPARE_KEYS:
-            bad(line, _unknown_key("[compare] 中", key, sorted(_COMPARE_KEYS)))
-        elif key in ("green", "yellow"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                bad(line, f"[compare] {key} 应当是 0 到 1 之间的小数，例如 {key} = 0.9，现在是 {value!r}。")
-            else:
-                values[key] = float(value)
-        elif key == "stale_days":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                bad(line, f"[compare] stale_days 应当是正整数（天数），例如 stale_days = 30，现在是 {value!r}。")
-            else:
-                values[key] = value
-        elif key == "lag_since":
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            if not isinstance(value, dt.date):
-                bad(line, f"[compare] lag_since 应当是日期（不加引号），例如 lag_since = 2026-01-01，现在是 {value!r}。")
-            else:
-                values[key] = value
-        elif key == "start":
-            start = toml_date(value)
-            if start is None:
-                bad(line, f"[compare] start（统计起始日：在这一天之前结束的周期不考核）应当是日期，例如 start = 2026-12-01，现在是 {value!r}。")
-            else:
-                values[key] = start
+        reader = _COMPARE_READERS.get(key)
+        if reader is None:
+            bad(line, _unknown_key("[compare] 中", key, sorted(_COMPARE_READERS)))
+            continue
+        kept, problem = reader(key, value)
+        if problem is not None:
+            bad(line, problem)
+        else:
+            values[key] = kept
     cfg = CompareConfig(**values)
     if cfg.yellow > cfg.green:
         bad(find("compare", "yellow"), f"[compare] yellow（{cfg.yellow}）不能大于 green（{cfg.green}）。")
