@@ -64,7 +64,7 @@ def unit_data(u: UnitMetrics, unit: Unit, cfg: SiteConfig) -> dict[str, Any]:
         "missed": [{"branch": s.branch, "meeting": meeting_names[s.meeting], "period": s.period.key} for s in u.cadence.missed],
         # slots whose period is over but which are not assessed (不考核), by reason: before_since,
         # after_until, before_start ([compare] start), exempt_month (a branch's exempt_months)
-        "not_assessed": dict(u.cadence.left_out),
+        "not_assessed": dict(u.cadence.not_assessed),
         # extras (not part of the fixed interface, may grow)
         "band": u.band,
         "branches": u.branches,

@@ -162,7 +162,7 @@ class Cadence:
         return tuple(s for s in self.slots if s.state == "missed")
 
     @functools.cached_property
-    def left_out(self) -> tuple[tuple[str, int], ...]:
+    def not_assessed(self) -> tuple[tuple[str, int], ...]:
         """Slots whose period is over that would be due but are not assessed: (reason, count)
         for every reason of EXCLUDED_TEXT, in its order (branch-exempt meetings are not among them)."""
         counts = dict.fromkeys(EXCLUDED_TEXT, 0)
