@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-V", "--version", action="version", version=f"liangshai（晾晒）{__version__}", help="显示版本号并退出")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=_Parser, help="要执行的命令，各命令的说明见 liangshai 命令 --help")
-    for add in (_add_build, _add_check, _add_codeowners, _add_new, _add_stats, _add_serve, _add_import, _add_publish):
+    for add in (_add_build, _add_check, _add_codeowners, _add_new, _add_stats, _add_serve, _add_import, _add_publish, _add_init, _add_units):
         add(sub)
     return p
 
@@ -303,6 +303,55 @@ def _add_publish(sub: Any) -> None:
     pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
     pb.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     pb.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常发布（退出码 3）")
+
+
+def _add_init(sub: Any) -> None:
+    it = _documented(
+        sub,
+        "init",
+        help="新建一个站点（内容仓库）",
+        description="在文件夹中新建站点：写出全部默认设置的 site.toml（带说明，可直接修改）、content/、.gitignore、给各单位的 README.md、"
+        "GitLab 和 Gitea/Forgejo 的 CI 文件（每次推送检查，主分支发布）以及 pre-commit 配置。不会覆盖已有的文件。",
+        epilog="例如：liangshai init 党建网站                          在新文件夹“党建网站”中新建站点\n"
+        "      liangshai init --title 某某大学党建工作公开晾晒     在当前文件夹中新建，并写上网站名称\n"
+        "      liangshai init 党建网站 --units 单位支部.xlsx      同时从表格导入单位和支部",
+    )
+    it.add_argument("folder", nargs="?", default=Path("."), type=Path, metavar="文件夹", help="新站点的文件夹（默认当前文件夹；不存在则新建）")
+    it.add_argument("--units", type=Path, default=None, metavar="表格", help="同时导入单位和支部的表格（.xlsx 或 .csv，列见 liangshai units import --help）")
+    it.add_argument("--title", default=None, metavar="名称", help="网站名称（写入 site.toml，之后也可以修改）")
+
+
+def _add_units(sub: Any) -> None:
+    un = _documented(
+        sub,
+        "units",
+        help="从表格导入单位和支部，或导出到表格",
+        epilog="例如：liangshai units import 单位支部.xlsx           导入（新增、改名）\n"
+        "      liangshai units import 单位支部.csv --prune   导入，并删除表中没有的支部\n"
+        "      liangshai units export 单位支部.xlsx           导出当前的单位和支部",
+    )
+    what = un.add_subparsers(dest="units_command", metavar="操作", parser_class=_Parser, help="import（导入）或 export（导出）")
+    what.required = True
+    im = _documented(
+        what,
+        "import",
+        help="从表格导入单位和支部，每个单位写一个 content/单位/_unit.toml",
+        description="从 Excel 工作簿（.xlsx）或 CSV（UTF-8 或 GBK）导入单位和支部。第一行是列名：单位名称、单位类型、支部名称、支部类型（必需），"
+        "单位编号、支部编号、党小组（是/否）、成立日期（可选）。没有编号时按名称的拼音生成，再次导入时保持不变；"
+        "填了编号的行改名后编号不变。表中没有的支部只列出，加 --prune 才删除。有错误时什么也不写，并指出表格的行号。",
+        epilog="例如：liangshai units import 单位支部.xlsx\n      liangshai units import 单位支部.csv --prune",
+    )
+    im.add_argument("file", type=Path, metavar="表格", help=".xlsx 或 .csv 文件")
+    im.add_argument("--prune", action="store_true", help="删除表中没有的支部（默认只列出）")
+    im.add_argument("--site", type=_site, default=Path("."), metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
+    ex = _documented(
+        what,
+        "export",
+        help="把当前的单位和支部导出为 Excel 工作簿（可修改后再导入）",
+        epilog="例如：liangshai units export 单位支部.xlsx",
+    )
+    ex.add_argument("file", type=Path, metavar="表格", help="写入的 .xlsx 文件")
+    ex.add_argument("--site", type=_site, default=Path("."), metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
 
 
 def print_problems(problems: Sequence[Problem], *, quiet: bool = False) -> None:
@@ -491,6 +540,47 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_CONTENT
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from generator.commands.init import InitError, init_site
+    from generator.commands.units_io import UnitsError
+
+    try:
+        result = init_site(args.folder, title=args.title, units=args.units)
+    except InitError as exc:
+        print(f"liangshai init: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnitsError as exc:
+        print_problems(exc.problems)
+        print("未新建站点：请先改正表格中的上述错误。", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"已在 {result.folder} 新建站点：{'、'.join(result.written)}、content/。")
+    for line in result.units.report if result.units else ():
+        print(line)
+    print("下一步：修改 site.toml 中的网站名称和网址，liangshai check 检查，然后提交到 git 仓库（README.md 有给各单位的说明）。")
+    return EXIT_OK
+
+
+def cmd_units(args: argparse.Namespace) -> int:
+    from generator.commands.units_io import UnitsError, export_units, plan_import
+
+    if (rc := _check_site(args.site)) is not None:
+        return rc
+    try:
+        if args.units_command == "export":
+            rows = export_units(args.site, args.file)
+            print(f"已导出 {rows} 行到 {args.file}。")
+            return EXIT_OK
+        plan = plan_import(args.site, args.file, prune=args.prune, shown=str(args.file))
+    except UnitsError as exc:
+        print_problems(exc.problems)
+        print("未导入：请先改正上述错误（表格中的行号与 Excel 左侧的行号一致）。", file=sys.stderr)
+        return EXIT_CONTENT
+    plan.apply()
+    for line in plan.report:
+        print(line)
+    return EXIT_OK
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from generator.commands.stats import run_stats
 
@@ -536,6 +626,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "publish": cmd_publish,
         "import": cmd_import,
         "导入": cmd_import,
+        "init": cmd_init,
+        "units": cmd_units,
     }[args.command]
     try:
         return handler(args)
