@@ -6,7 +6,7 @@ they are made once from the name in pinyin (pypinyin) and then kept: an existing
 ending (and 学院), in full pinyin when short (机关党委 → jiguan), else the
 initials (计算机科学与技术学院党委 → jsjkxyjs). A branch: the unit's initials, a
 hyphen, the initials of the branch name without the unit's name and the
-党支部 ending (机械工程学院第一教工党支部 → jxgc-dyjg). Taken ids get -2, -3 ….
+党支部 ending, an ordinal as digits (机械工程学院第一教工党支部 → jxgc-1jg). Taken ids get -2, -3 ….
 """
 
 from __future__ import annotations
@@ -35,6 +35,23 @@ def _pinyin(text: str, initials: bool) -> str:
 
     parts = lazy_pinyin(text, style=Style.FIRST_LETTER if initials else Style.NORMAL, errors="default")
     return re.sub(r"[^a-z0-9]+", "", "".join(parts).lower())
+
+
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_ORDINAL_RE = re.compile(r"第([零〇一二两三四五六七八九十]+)")
+
+
+def _number(word: str) -> str:
+    """一 → 1, 十二 → 12, 二十三 → 23, 一〇一 → 101 (the numbers branch names count with)."""
+    if "十" not in word:
+        return "".join(str(_DIGITS[c]) for c in word)
+    tens, _, ones = word.partition("十")
+    return str((_DIGITS.get(tens, 1) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0))
+
+
+def _ordinals(name: str) -> str:
+    """第三教工党支部 → 3教工党支部: the number stays a number in the id (d3jg would read as nothing)."""
+    return _ORDINAL_RE.sub(lambda m: _number(m.group(1)), name)
 
 
 def _without_ending(name: str, endings: tuple[str, ...]) -> str:
@@ -90,7 +107,7 @@ class IdMaker:
             if rest.startswith(head) and len(rest) > len(head):
                 rest = rest[len(head) :]
                 break
-        part = _pinyin(_without_ending(rest, _BRANCH_ENDINGS), initials=True) or "zb"
+        part = _pinyin(_ordinals(_without_ending(rest, _BRANCH_ENDINGS).removesuffix("党")), initials=True) or "zb"
         return self._free(f"{prefix}-{part}", self.branch_ids)
 
     @staticmethod
