@@ -48,6 +48,7 @@ class SheetUnit:
     row: int  # first row
     kind: str = ""
     id: str = ""
+    failed: bool = False  # a problem of the unit's own was reported: no follow-on ones
     branches: list[SheetBranch] = field(default_factory=list)
 
 
@@ -98,10 +99,12 @@ class _SheetReader:
                 self.bad(r.row, f"支部“{r.branch}”没有填写单位名称：每个支部都要写明所属单位（单位名称）。" if r.branch else "这一行没有填写单位名称。")
                 continue
             unit = self._unit(r)
-            if unit is not None and r.branch:
+            if unit is None:
+                self.units[r.unit].failed = True
+            elif r.branch:
                 self._branch(unit, r)
         for unit in self.units.values():
-            if not unit.kind:
+            if not unit.kind and not unit.failed:
                 self.bad(unit.row, f"单位“{unit.name}”没有填写单位类型，可选：{choices_text(self.kinds)}。")
         return list(self.units.values())
 
