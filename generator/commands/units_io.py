@@ -323,7 +323,7 @@ def export_units(site: Path, out: Path) -> int:
     for unit in sorted(units, key=lambda u: (u.order, u.slug)):
         for b in unit.branches or (None,):
             since = getattr(b, "since", None)  # a branch's 成立日期, once the model has it
-            cells = [unit.slug, unit.name, unit.kind]
+            cells: list[object] = [unit.slug, unit.name, unit.kind]
             cells += ["", "", "", "", None] if b is None else [b.id, b.name, b.kind, "是" if b.groups else "否", since]
             sheet.append(cells)
             rows += 1
