@@ -5,6 +5,9 @@ Builds the wheel from a copy of the checkout (``pip wheel``), installs it with
 its dependencies from PyPI into a fresh virtual environment, and builds the
 demo site with that environment's ``liangshai`` from a temporary folder outside
 the checkout, so nothing can be imported from the checkout's ``generator/``.
+Then, with the same installed ``liangshai``, ``init`` makes a new site with
+units from a CSV sheet (the files init writes are package data, the ids come from
+pypinyin, a dependency) and that site is checked and built.
 Fails (exit 1) when any step fails or the built site lacks its pages, styles
 or lag figures; prints how long each step took.
 
@@ -43,6 +46,31 @@ def copy_checkout(dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
+# A sheet as a university's organisation department would export it (GBK, as Excel on Chinese Windows saves CSV).
+UNITS_CSV = (
+    "单位名称,单位类型,支部名称,支部类型,党小组\r\n"
+    "机械工程学院党委,教学单位,机械工程学院第一教工党支部,教职工,是\r\n"
+    "机械工程学院党委,教学单位,机械工程学院本科生第一党支部,学生,否\r\n"
+    "机关党委,机关,机关第一党支部,教职工,是\r\n"
+)
+
+
+def check_init(liangshai: Path, work: Path) -> None:
+    """``liangshai init --units`` from the wheel, then check and build the new site."""
+    sheet = work / "单位支部.csv"
+    sheet.write_bytes(UNITS_CSV.encode("gbk"))
+    site = work / "new-site"
+    step("liangshai init --units", [str(liangshai), "init", str(site), "--units", str(sheet), "--title", "某某大学党建工作公开晾晒"], work)
+    for rel in ("site.toml", ".gitignore", "README.md", ".gitlab-ci.yml", ".gitea/workflows/liangshai.yml", ".pre-commit-config.yaml", "content/jixiegongcheng/_unit.toml", "content/jiguan/_unit.toml"):
+        if not (site / rel).is_file():
+            raise SystemExit(f"wheel 检查失败：init 没有写出 {rel}")
+    step("liangshai check（新站点）", [str(liangshai), "check"], site)
+    step("liangshai build（新站点）", [str(liangshai), "build", "--as-of", "2026-11-27"], site)
+    for page in ("index.html", "jixiegongcheng/index.html", "jiguan/index.html", "compare/index.html"):
+        if not (site / "build" / page).is_file():
+            raise SystemExit(f"wheel 检查失败：新站点生成的网站缺少 {page}")
+
+
 def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="liangshai-wheel-") as tmp:
@@ -74,6 +102,7 @@ def main() -> int:
         lags = [u["lag_days"]["count"] for u in data["years"]["2026"]["units"].values()]
         if not lags or min(lags) == 0:
             raise SystemExit(f"wheel 检查失败：演示网站的公开时滞样本数应当都大于 0，实际是 {lags}")
+        check_init(venv / "bin" / "liangshai", work)
     print(f"wheel 检查通过：用时 {time.perf_counter() - started:.1f} 秒。")
     return 0
 
