@@ -99,6 +99,10 @@ def test_site_toml_writes_every_default_and_parses_to_them() -> None:
         assert f'name = "{m.name}"' in text and f'key = "{m.key}"' in text
     for word in ("[compare]", "green = 0.9", "[privacy]", "[limits]", "post_kb = 256", "categories = [", "# 会议类型"):
         assert word in text
+    # the file shows the whole lists: a meeting deleted from it is gone (not merged back from the defaults)
+    block = text[text.index('[[meetings]]\nname = "党课"') :]
+    without = text.replace(block[: block.index("\n\n") + 2], "")
+    assert [m.name for m in parse_config(without.encode("utf-8")).meetings] == [m.name for m in SiteConfig().meetings if m.name != "党课"]
 
 
 def test_init_in_an_empty_folder_imports_checks_and_builds_every_unit_and_branch(made) -> None:

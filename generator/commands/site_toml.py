@@ -64,15 +64,28 @@ def _setting(key: str, value: object, comment: str) -> list[str]:
     return lines
 
 
+def _whole_list(name: str, what: str) -> list[str]:
+    """``[<list>_config] replace = true``: the file writes every default, so its list is the whole list
+    (an entry deleted here is gone from the site, as one would expect of a file that shows them all)."""
+    return [
+        f"# replace = true：下面写出的就是全部{what}，删去一项即不再使用它；",
+        f"# 改为 false（或删去这一段）则写出的{what}与晾晒默认的{what}合并。",
+        f"[{name}_config]",
+        "replace = true",
+        "",
+    ]
+
+
 def _header(title: str) -> list[str]:
     return [
         "# 晾晒站点配置（由 liangshai init 生成）。",
-        "# 下面写出了全部默认设置，可以直接修改；删去的设置项使用默认值。",
+        "# 下面写出了全部默认设置，可以直接修改；删去的设置项使用默认值（栏目、会议、分类见各自的说明）。",
         "# 改完后运行 liangshai check 检查；文字要加英文双引号，日期不加引号（如 2026-01-01）。",
         "",
         "# 文章分类（文章的 category 从中选择）。这一行必须写在所有 [段] 之前。",
         f"categories = {toml_value(SiteConfig.categories)}",
         "",
+        *_whole_list("categories", "分类"),
         "[site]",
         *(line for f in fields(SiteConfig) if f.name in _SITE_COMMENTS for line in _setting(f.name, title if f.name == "title" else f.default, _SITE_COMMENTS[f.name])),
         "",
@@ -80,7 +93,7 @@ def _header(title: str) -> list[str]:
 
 
 def _sections(config: SiteConfig) -> list[str]:
-    lines = ["# 栏目：name 是显示的名称，key 用于网址（小写字母、数字和 -）。"]
+    lines = ["# 栏目：name 是显示的名称，key 用于网址（小写字母、数字和 -）。", *_whole_list("sections", "栏目")]
     for s in config.sections:
         lines += ["[[sections]]", f"name = {toml_value(s.name)}", f"key = {toml_value(s.key)}", ""]
     return lines
@@ -102,6 +115,7 @@ def _meetings(config: SiteConfig) -> list[str]:
     lines = [
         "# 会议类型：level 是 branch（支部）或 unit（单位）；every 是 month、quarter 或 year，",
         "# 对标页按它计算每个支部应开的次数；key 用于网址和数据文件，不要随意修改。",
+        *_whole_list("meetings", "会议"),
     ]
     for m in config.meetings:
         lines += _meeting(m, config)
