@@ -137,8 +137,11 @@ def test_every_sheet_mistake_is_named_at_its_row(tmp_path: Path) -> None:
 
 def test_a_sheet_without_the_columns_or_in_another_format(tmp_path: Path) -> None:
     assert problems(tmp_path, ["机关党委,机关"], header="单位,类型") == [
-        "表.csv:1: 错误：第一行应当是列名，缺少：单位名称、单位类型、支部名称、支部类型。必需的列：单位名称、单位类型、支部名称、支部类型；可选的列：单位编号、支部编号、党小组、成立日期（顺序不限）。"
+        "表.csv:1: 错误：表格第 1 行应当是列名，缺少：单位名称、单位类型、支部名称、支部类型。必需的列：单位名称、单位类型、支部名称、支部类型；可选的列：单位编号、支部编号、党小组、成立日期（顺序不限）。"
     ]
+    # a title row above the header: rows still counted as Excel shows them
+    titled = problems(tmp_path, [HEADER, "机关党委,机关,机关党支部,职工,,,,"], header="某某大学党支部名单（2026年）")
+    assert titled == ["表.csv:3: 错误：支部“机关党支部”的支部类型“职工”无效，可选：教职工、学生、离退休。"]
     (tmp_path / "表.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(UnitsError) as caught:
         plan_import(tmp_path, tmp_path / "表.xls", shown="表.xls")
@@ -158,13 +161,14 @@ def test_a_given_branch_id_taken_by_a_unit_left_out_of_the_sheet(tmp_path: Path)
 
 def test_export_then_import_changes_nothing_and_the_cli_names_rows(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    imported(site, csv_file(tmp_path / "表.csv", [r.replace(",2026-04-01", ",").replace(",2026年9月1日", ",") for r in SHEET]))
+    imported(site, csv_file(tmp_path / "表.csv", SHEET))
     out = tmp_path / "导出.xlsx"
     proc = run_cli("units", "export", str(out), "--site", str(site))
     assert proc.returncode == 0 and "已导出 5 行" in proc.stdout, proc.stderr
     rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("单位编号", "单位名称", "单位类型", "支部编号", "支部名称", "支部类型", "党小组", "成立日期")
     assert rows[1] == ("jixie", "机械工程学院党委", "教学单位", "jx-jg1", "机械工程学院第一教工党支部", "教职工", "是", None)
+    assert rows[2][3] == "jxgc-2jg" and rows[2][7] == dt.datetime(2026, 4, 1)  # 成立日期 as an Excel date
     before = {p: p.read_bytes() for p in site.rglob("_unit.toml")}
     proc = run_cli("units", "import", str(out), "--site", str(site))
     assert proc.returncode == 0 and "写入 0 个单位文件" in proc.stdout, proc.stderr

@@ -322,9 +322,8 @@ def export_units(site: Path, out: Path) -> int:
     rows = 0
     for unit in sorted(units, key=lambda u: (u.order, u.slug)):
         for b in unit.branches or (None,):
-            since = getattr(b, "since", None)  # a branch's 成立日期, once the model has it
             cells: list[object] = [unit.slug, unit.name, unit.kind]
-            cells += ["", "", "", "", None] if b is None else [b.id, b.name, b.kind, "是" if b.groups else "否", since]
+            cells += ["", "", "", "", None] if b is None else [b.id, b.name, b.kind, "是" if b.groups else "否", b.since]
             sheet.append(cells)
             rows += 1
     for letter, width in zip("ABCDEFGH", (12, 28, 12, 16, 36, 10, 8, 12), strict=True):

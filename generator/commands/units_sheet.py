@@ -2,7 +2,8 @@
 
 An ``.xlsx`` (its first sheet, read with openpyxl) or a ``.csv`` in UTF-8 (with or
 without BOM) or GBK, as Excel on Chinese Windows saves it. The first row names
-the columns (any order, other columns ignored); every later row is one branch of
+the columns (any order, other columns ignored; a title row or two above it is
+skipped); every later row is one branch of
 a unit, or a unit alone when the branch cells are empty. Each row becomes a
 `SheetRow` with its sheet row number (as Excel counts them), so every problem
 names ``FILE:ROW``. No checks across rows here: `units_io` makes the units.
@@ -24,6 +25,7 @@ REQUIRED = ("单位名称", "单位类型", "支部名称", "支部类型")
 OPTIONAL = ("单位编号", "支部编号", "党小组", "成立日期")
 COLUMNS = ("单位编号", "单位名称", "单位类型", "支部编号", "支部名称", "支部类型", "党小组", "成立日期")  # the order export writes
 
+_HEADER_SEARCH = 5  # rows looked at for the header
 _YES = {"是", "有", "true", "yes", "y", "1", "√"}
 _NO = {"否", "无", "没有", "false", "no", "n", "0", "×"}
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -96,21 +98,23 @@ def read_rows(path: Path, shown: str) -> list[list[object]]:
 def sheet_rows(path: Path, shown: str) -> list[SheetRow]:
     """Every non-empty row under the header of ``path`` (``shown``: its name in messages)."""
     rows = read_rows(path, shown)
-    header = [_text(c) for c in rows[0]] if rows else []
+    # the header is the first row naming 单位名称: a sheet may start with a title row or two
+    top = next((i for i, r in enumerate(rows[:_HEADER_SEARCH]) if "单位名称" in (_text(c) for c in r)), 0)
+    header = [_text(c) for c in rows[top]] if rows else []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UnitsError(
             [
                 error(
-                    shown, 1,
-                    f"第一行应当是列名，缺少：{'、'.join(missing)}。必需的列：{'、'.join(REQUIRED)}；可选的列：{'、'.join(OPTIONAL)}（顺序不限）。",
+                    shown, top + 1,
+                    f"表格第 {top + 1} 行应当是列名，缺少：{'、'.join(missing)}。必需的列：{'、'.join(REQUIRED)}；可选的列：{'、'.join(OPTIONAL)}（顺序不限）。",
                     Kind.CONFIG,
                 )
             ]
         )
     at = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
     out: list[SheetRow] = []
-    for number, cells in enumerate(rows[1:], 2):
+    for number, cells in enumerate(rows[top + 1 :], top + 2):
         def cell(name: str, cells: list[object] = cells) -> object:
             i = at.get(name)
             return cells[i] if i is not None and i < len(cells) else None
