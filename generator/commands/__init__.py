@@ -1,1 +1,1 @@
-"""Commands over the build: ``publish``, ``stats`` and ``new``."""
+"""Commands over the build: ``publish``, ``stats``, ``new``, ``init`` and ``units import`` / ``units export``."""
