@@ -155,7 +155,7 @@ def test_a_given_branch_id_taken_by_a_unit_left_out_of_the_sheet(tmp_path: Path)
     with pytest.raises(UnitsError) as caught:
         plan_import(site, csv_file(tmp_path / "表2.csv", rows), shown="表2.csv")
     assert [p.format() for p in caught.value.problems] == [
-        "表2.csv:2: 错误：支部编号“wgy-jg”（第 2 行）与content/waiguoyu/_unit.toml的支部重复了：全校每个支部的编号必须唯一。"
+        "表2.csv:2: 错误：支部编号“wgy-jg”在content/waiguoyu/_unit.toml和第 2 行都用到了：全校每个支部的编号必须唯一（表中没有的支部仍留在原来的单位文件中，加 --prune 才删除）。"
     ]
 
 
@@ -190,3 +190,24 @@ def test_check_refuses_a_unit_name_or_branch_id_used_twice(tmp_path: Path) -> No
     assert proc.returncode == 1
     assert "content/zz/_unit.toml:1: 错误：单位名称“机械工程学院党委”与 content/jixie/_unit.toml 重复了：全站每个单位的名称必须唯一，请改名或合并这两个单位。" in proc.stderr
     assert "content/zz/_unit.toml:10: 错误：支部 id “wgy-jg” 与 content/waiguoyu/_unit.toml 中的支部重复了：全站每个支部的 id 必须唯一（它用于网址和对标数据），请改用别的 id。" in proc.stderr
+
+
+def test_two_units_on_one_folder_and_a_branch_moved_between_units(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    imported(site, csv_file(tmp_path / "表.csv", SHEET))
+    # 外国语学院 (folder waiguoyu by its name) and a new unit given the 编号 waiguoyu
+    rows = ["外国语学院党委,教学单位,外国语学院教工党支部,教职工,,,,", "翻译学院党委,教学单位,翻译学院教工党支部,教职工,waiguoyu,,,"]
+    with pytest.raises(UnitsError) as caught:
+        plan_import(site, csv_file(tmp_path / "表2.csv", rows), shown="表2.csv")
+    assert [p.format() for p in caught.value.problems] == [
+        "表2.csv:3: 错误：单位“翻译学院党委”与第 2 行的单位“外国语学院党委”对应同一个文件夹 content/waiguoyu：请给其中一个填写别的单位编号。"
+    ]
+    # a branch given to another unit by its 编号: an error while its old unit keeps it, a move with --prune
+    moved = [r for r in SHEET if "外国语学院教工" not in r] + ["机械工程学院党委,教学单位,外国语学院教工党支部,教职工,jixie,wgy-jg,,"]
+    with pytest.raises(UnitsError) as caught:
+        plan_import(site, csv_file(tmp_path / "表3.csv", moved), shown="表3.csv")
+    assert [p.format() for p in caught.value.problems] == [
+        "表3.csv:6: 错误：支部编号“wgy-jg”在第 6 行和content/waiguoyu/_unit.toml都用到了：全校每个支部的编号必须唯一（表中没有的支部仍留在原来的单位文件中，加 --prune 才删除）。"
+    ]
+    imported(site, csv_file(tmp_path / "表3.csv", moved), prune=True)
+    assert "wgy-jg" in branches(site, "jixie") and "wgy-jg" not in branches(site, "waiguoyu")

@@ -200,7 +200,7 @@ class _Planner:
         self.site = site
         self.shown = shown
         self.problems: list[Problem] = []
-        self.final_ids: dict[str, str] = {}  # branch id -> where it is (a sheet row or a unit file)
+        self.final_ids: dict[str, tuple[str, int | None]] = {}  # branch id -> where it is (a sheet row or a unit file), its row
         self.existing = existing
         self.prune = prune
         self.ids = IdMaker(existing)
@@ -208,7 +208,16 @@ class _Planner:
         self.counts = {"new_units": 0, "new_branches": 0, "renamed": 0, "removed": 0}
 
     def run(self, units: list[SheetUnit]) -> ImportPlan:
+        self.ids.slugs.update(u.id for u in units if u.id)  # no generated folder name takes a given one
         slugs = [self.ids.unit_slug(u.name, u.id) for u in units]
+        first: dict[str, SheetUnit] = {}
+        for u, slug in zip(units, slugs, strict=True):
+            if (other := first.setdefault(slug, u)) is not u:
+                self.problems.append(
+                    error(self.shown, u.row, f"单位“{u.name}”与第 {other.row} 行的单位“{other.name}”对应同一个文件夹 {CONTENT}/{slug}：请给其中一个填写别的单位编号。", Kind.CONFIG)
+                )
+        if self.problems:
+            return self.plan
         for u in units:
             for b in u.branches:
                 self.ids.reserve_branch(b.id)
@@ -265,10 +274,10 @@ class _Planner:
         return data
 
     def _claim(self, bid: str, where: str, row: int | None) -> None:
-        """One id, one branch, across the sheet and the units it leaves out."""
-        first = self.final_ids.setdefault(bid, where)
+        """One id, one branch, across the sheet and the units it leaves out (reported at a sheet row when there is one)."""
+        first, first_row = self.final_ids.setdefault(bid, (where, row))
         if first != where:
-            self.problems.append(error(self.shown, row or 1, f"支部编号“{bid}”（{where}）与{first}的支部重复了：全校每个支部的编号必须唯一。", Kind.CONFIG))
+            self.problems.append(error(self.shown, row or first_row or 1, f"支部编号“{bid}”在{first}和{where}都用到了：全校每个支部的编号必须唯一（表中没有的支部仍留在原来的单位文件中，加 --prune 才删除）。", Kind.CONFIG))
 
     def _missing(self, u: SheetUnit, slug: str, b: dict[str, Any], branches: list[dict[str, Any]]) -> None:
         what = f"支部“{b.get('name')}”（{b.get('id')}，单位 {u.name}，{CONTENT}/{slug}/{UNIT_FILE}）不在表中"
