@@ -565,6 +565,9 @@ def cmd_units(args: argparse.Namespace) -> int:
 
     if (rc := _check_site(args.site)) is not None:
         return rc
+    if not (args.site / "site.toml").is_file() and not (args.site / "content").is_dir():
+        print(f"liangshai units: {args.site.resolve()} 不是站点文件夹（没有 site.toml 和 content/）。请在站点文件夹中运行，或用 --site 指定；新建站点用 liangshai init。", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.units_command == "export":
             rows = export_units(args.site, args.file)

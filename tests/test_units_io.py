@@ -173,6 +173,8 @@ def test_export_then_import_changes_nothing_and_the_cli_names_rows(tmp_path: Pat
     proc = run_cli("units", "import", str(out), "--site", str(site))
     assert proc.returncode == 0 and "写入 0 个单位文件" in proc.stdout, proc.stderr
     assert {p: p.read_bytes() for p in site.rglob("_unit.toml")} == before
+    elsewhere = run_cli("units", "import", str(out), cwd=tmp_path)  # not a site: nothing written there
+    assert elsewhere.returncode == 2 and "不是站点文件夹" in elsewhere.stderr and not (tmp_path / "content").exists()
     bad = csv_file(tmp_path / "错.csv", ["机关党委,机关,机关党支部,职工,,,,"], encoding="gbk")
     proc = run_cli("units", "import", str(bad), "--site", str(site))
     assert proc.returncode == 1 and f"{bad}:2: 错误：支部“机关党支部”的支部类型“职工”无效" in proc.stderr and "未导入" in proc.stderr
