@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from generator.core.plans import PlanInputs
 from generator.core.settings import SiteConfig
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ class Post:
     privacy_ok: tuple[str, ...] = ()
     extra_files: tuple[Attachment, ...] = ()  # bundle resources referenced from the body
     digest: str = ""  # hash of the source file's bytes (core.digests.source_digest, set by parse)
+    # 目标管理 (issue 18): the plan tasks the post is evidence for, its 立项 project, its report kind (述职)
+    tasks: tuple[str, ...] = ()
+    project: str | None = None
+    report: str | None = None
 
     @cached_property
     def day(self) -> dt.date:
@@ -143,6 +148,7 @@ class SiteModel:
     bodies: Mapping[str, RenderedBody] = field(hash=False, compare=False)
     history: History = History(False, "未读取")
     as_of: dt.date = dt.date(1970, 1, 1)
+    plans: PlanInputs = PlanInputs()  # 目标管理: frameworks, unit plans, projects, 评议 (core.plans)
 
     def unit(self, slug: str) -> Unit:
         return next(u for u in self.units if u.slug == slug)
