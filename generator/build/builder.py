@@ -48,9 +48,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.build.background import Background as _Background
-from generator.build.loading import reuse_parses, take_parses
+from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
-from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare
+from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
 from generator.build.planning import Look, Reuse, early_families
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
@@ -291,6 +291,8 @@ class Builder:
         if only is not None:
             problems.extend(slugs_beside(kept, [r for r in sources.posts if r not in only]))
         published = [p for p in kept if self.options.drafts or not p.draft]
+        plans, plan_problems = plan_inputs(self.site_dir, sources, config, units)  # 目标管理 (issue 18)
+        problems.extend([*plan_problems, *post_plan_problems(self.site_dir, plans, published)])
         held: tuple[str, ...] = ()
         if self.options.keep_going:
             # Left out of the model: every page, list, feed and figure is made without them.
@@ -304,6 +306,7 @@ class Builder:
             posts=tuple(sort_posts(published)),
             bodies={rel: c.body for rel, c in cache.items() if c.body is not None},
             history=self._history(config, state, head),
+            plans=plans,
             as_of=resolve_as_of(self.options.as_of, config),
         )
         return model, held
@@ -345,7 +348,7 @@ class Builder:
             # Not the as-of day: only the unit pages (its year) and the comparison index show it,
             # and their keys hash it, so the first build of a day does not plan the whole site.
             templates = [(name, theme.template_source_hash(env, (name,))) for name in sorted(env.list_templates())]
-            global_key = plan_key(PLAN_VERSION, code_digest(), loaded.settings, model.units, self.options.drafts, assets, templates)
+            global_key = plan_key(PLAN_VERSION, code_digest(), loaded.settings, model.units, self.options.drafts, assets, templates, model.plans.outline)
         return Look(theme, env, assets, tuple(asset_specs), global_key)
 
     def _plan(
@@ -391,6 +394,7 @@ class Builder:
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = _history_id(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history, workbooks)
+            plan_goals(model, planner, reuse, parts)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 from generator.build.parsing import Parsed, deps_hold, deps_of
 from generator.build.records import BuildOptions
 from generator.core.digests import post_token
 from generator.core.errors import Problem
-from generator.core.model import Unit
+from generator.core.model import Post, Unit
+from generator.core.plans import PlanInputs
+from generator.core.settings import SiteConfig
 from generator.load.sources import Sources
 from generator.plan.pages import list_token
 from generator.write.state import BodyStore, BuildState, CachedPost
@@ -73,3 +76,22 @@ def take_parses(
     if store is not None:
         store.put_many(pending)
     return fresh_html
+
+
+def plan_inputs(site_dir: Path, sources: Sources, config: SiteConfig, units: dict[str, Unit]) -> tuple[PlanInputs, list[Problem]]:
+    """The 目标管理 files (issue 18) read and checked: frameworks, unit plans, projects, 评议."""
+    from generator.load.plans import read_plan_files
+    from generator.parse.plans import parse_plan_inputs
+
+    files, problems = read_plan_files(site_dir, sources)
+    inputs, parsed = parse_plan_inputs(files, config, units, config.plans.evaluation_url)
+    return inputs, [*problems, *parsed]
+
+
+def post_plan_problems(site_dir: Path, inputs: PlanInputs, posts: list[Post]) -> list[Problem]:
+    """Each post's ``tasks`` and ``project`` against the plans and projects (the file is read again only for a mistake's line)."""
+    from generator.parse.projects import check_posts
+
+    if not any(p.tasks or p.project for p in posts):
+        return []
+    return check_posts(inputs, posts, lambda rel: (site_dir / rel).read_text("utf-8", errors="replace"))

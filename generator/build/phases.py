@@ -18,7 +18,7 @@ from generator.build.background import Background
 from generator.build.planning import Look, Reuse, compare_fields
 from generator.core import urls
 from generator.core.errors import Problem, error
-from generator.core.model import SiteModel
+from generator.core.model import Post, SiteModel
 from generator.load.sources import Sources
 from generator.plan.pages import Family, FileSpec, Planner
 from generator.render.pages import FixedPages, Made
@@ -129,6 +129,31 @@ def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planni
     parts.files.extend(compare_files)
     parts.problems.extend(lag)
     parts.families["compare"] = FamilyRecord(ckey, tuple((p.path, p.template, p.owner) for p in compare_pages), tuple((f.path, f.owner) for f in compare_files), tuple(lag))
+
+
+def goal_fields(p: Post) -> tuple[object, ...]:
+    """What the 目标管理 figures read of a post: the comparison's fields, its tags, and what it names."""
+    return (*compare_fields(p), p.tags, p.tasks, p.project, p.report)
+
+
+def plan_goals(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning) -> None:
+    """目标管理 (issue 18): its pages and data/plans.json, from the plan inputs, the as-of date and every post's
+    `goal_fields` (plus what lists show of the posts that name a task or project, or report)."""
+    from generator.plan.goals import claim_warnings
+    from generator.plan.goals_output import plans_outputs
+
+    naming = [p for p in model.posts if p.tasks or p.project or p.report]
+    key = planner.key("plans", model.as_of.isoformat(), model.plans, [goal_fields(p) for p in model.posts], posts=naming)
+    rec = reuse.record("plans", key)
+    if rec is not None:
+        parts.keep("plans", rec)
+        return
+    gm, pages, files = plans_outputs(model, planner)
+    warnings = claim_warnings(gm)
+    parts.todo.append(Family("plans", key, FixedPages(tuple(pages))))
+    parts.files.extend(files)
+    parts.problems.extend(warnings)
+    parts.families["plans"] = FamilyRecord(key, tuple((p.path, p.template, p.owner) for p in pages), tuple((f.path, f.owner) for f in files), tuple(warnings))
 
 
 def finish_plan(model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:

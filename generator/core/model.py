@@ -148,7 +148,7 @@ class SiteModel:
     bodies: Mapping[str, RenderedBody] = field(hash=False, compare=False)
     history: History = History(False, "未读取")
     as_of: dt.date = dt.date(1970, 1, 1)
-    plans: PlanInputs = PlanInputs()  # 目标管理: frameworks, unit plans, projects, 评议 (core.plans)
+    plans: PlanInputs = field(default_factory=PlanInputs)  # 目标管理: frameworks, unit plans, projects, 评议 (core.plans)
 
     def unit(self, slug: str) -> Unit:
         return next(u for u in self.units if u.slug == slug)

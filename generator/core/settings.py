@@ -81,6 +81,14 @@ class LimitsConfig:
 DEFAULT_LIMITS = LimitsConfig()
 
 
+@dataclass(frozen=True)
+class PlansConfig:
+    """``[plans]`` (目标管理, issue 18)."""
+
+    # the 在线评议 link on each unit's 述职 page; "{unit}" is replaced by the unit's folder name ("" = no link)
+    evaluation_url: str = ""
+
+
 LIMIT_KEYS: dict[str, tuple[str, int]] = {
     "post_kb": ("文章文件大小（KB）", 16),
     "markdown_nesting": ("正文嵌套层数", 4),
@@ -157,6 +165,7 @@ class SiteConfig:
     # [gate] admins: git user names or e-mail addresses that may change every file
     # (site.toml, themes/, every unit's folder); see gate.py
     admins: tuple[str, ...] = ()
+    plans: PlansConfig = field(default_factory=PlansConfig)
 
     @property
     def tz(self) -> ZoneInfo:

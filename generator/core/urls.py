@@ -19,6 +19,7 @@ TAGS = "tags/index.html"
 ARCHIVE = "archive/index.html"
 COMPARE = "compare/index.html"
 COMPARE_DATA = "data/compare.json"
+PLANS_DATA = "data/plans.json"  # 目标管理 figures (plan.goals_output)
 SEARCH = "search/index.html"
 ASSETS = "assets"
 

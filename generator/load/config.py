@@ -56,6 +56,9 @@ from generator.core.settings import (
     Meeting as Meeting,
 )
 from generator.core.settings import (
+    PlansConfig as PlansConfig,
+)
+from generator.core.settings import (
     PrivacyConfig as PrivacyConfig,
 )
 from generator.core.settings import (
@@ -66,7 +69,7 @@ from generator.core.settings import (
 )
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
-_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config", "plans"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every", "sections", "aliases"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
@@ -146,6 +149,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         privacy=_parse_privacy(data, find, bad),
         limits=_parse_limits(data, find, bad),
         admins=_parse_gate(data, find, bad),
+        plans=_parse_plans(data, find, bad),
         **site,
     )
     if bad.found:
@@ -532,6 +536,22 @@ def _parse_compare(data: dict, find, bad) -> CompareConfig:
     if cfg.yellow > cfg.green:
         bad(find("compare", "yellow"), f"[compare] yellow（{cfg.yellow}）不能大于 green（{cfg.green}）。")
     return cfg
+
+
+def _parse_plans(data: dict, find, bad) -> PlansConfig:
+    """``[plans] evaluation_url``: an http(s) address, "{unit}" standing for the unit's folder name."""
+    raw = data.get("plans", {})
+    if not isinstance(raw, dict):
+        bad(find("", "plans"), "[plans] 应当是一个表。")
+        return PlansConfig()
+    for key in raw:
+        if key != "evaluation_url":
+            bad(find("plans", key), _unknown_key("[plans] 中", key, ["evaluation_url"]))
+    url = raw.get("evaluation_url", "")
+    if not isinstance(url, str) or (url and not re.match(r"^https?://\S+$", url)):
+        bad(find("plans", "evaluation_url"), f"[plans] evaluation_url 应当是以 http:// 或 https:// 开头的网址，可用 {{unit}} 代表单位文件夹名，例如 evaluation_url = \"https://survey.example.edu.cn/pingyi?unit={{unit}}\"，现在是 {url!r}。")
+        return PlansConfig()
+    return PlansConfig(url)
 
 
 def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from generator.core.errors import Problem, error, warning
 from generator.core.model import UNIT_FILE, FileFacts
+from generator.core.plans import PLANS_DIR, PROJECTS_FILE
 from generator.load.attachments import DocumentText, read_document, reader_key
 from generator.load.config import DEFAULT_LIMITS, LimitsConfig
 
@@ -98,6 +99,9 @@ class Sources:
     files: dict[str, FileFacts]  # every file under content/, site-relative
     stamps: dict[str, Stamp]
     problems: tuple[Problem, ...]
+    # 目标管理 inputs (issue 18): every file under content/_plans/ and content/<unit>/_plans/, and each
+    # content/<unit>/_projects.toml, sorted; stamped like the rest, never posts or attachments (`load.plans`)
+    plans: tuple[str, ...] = ()
 
     def documents(self) -> dict[str, tuple[Stamp, DocumentText]]:
         """The text read from PDF/DOCX files, keyed for `discover(known=...)` next time."""
@@ -130,9 +134,10 @@ class _Discovery:
         self.posts: list[str] = []
         self.files: dict[str, FileFacts] = {}
         self.stamps: dict[str, Stamp] = {}
+        self.plans: list[str] = []
 
     def sources(self) -> Sources:
-        return Sources(self.site_dir, tuple(self.units), tuple(sorted(self.posts)), self.files, self.stamps, tuple(self.problems))
+        return Sources(self.site_dir, tuple(self.units), tuple(sorted(self.posts)), self.files, self.stamps, tuple(self.problems), tuple(sorted(self.plans)))
 
     def top_entry(self, entry: os.DirEntry[str]) -> None:
         """One entry directly under content/: a unit folder is walked, anything else refused or skipped."""
@@ -150,6 +155,11 @@ class _Discovery:
         if entry.is_symlink():
             self.problems.append(error(rel, 1, "单位文件夹不能是链接（symlink），请放入真实的文件夹。"))
             return
+        if entry.name == PLANS_DIR and entry.is_dir():
+            self._plan_files(entry.path, rel)  # the school's plan frameworks and 评议 results: never a unit
+            return
+        if entry.name.startswith("_") and not os.path.isfile(f"{entry.path}/{UNIT_FILE}"):
+            return  # an underscore folder is never a unit (one with a _unit.toml is told why, below)
         if entry.is_dir() and self._is_unit(entry, rel):
             self.units.append(entry.name)
             self._walk_unit(entry.path, rel, Path(entry.path).resolve())
@@ -177,6 +187,10 @@ class _Discovery:
         for dirpath, dirnames, filenames in os.walk(path, followlinks=False, onerror=walk_errors.append):
             reldir = dirpath[prefix:].replace(os.sep, "/")
             self._prune_folders(dirpath, reldir, dirnames, unit_real)
+            if reldir == rel and PLANS_DIR in dirnames:
+                # the unit's yearly plans: read by load.plans, never posts or attachments
+                dirnames.remove(PLANS_DIR)
+                self._plan_files(f"{dirpath}/{PLANS_DIR}", f"{rel}/{PLANS_DIR}")
             for name in sorted(filenames):
                 if not ignored_name(name):
                     self._file(dirpath, reldir, name, rel, unit_real)
@@ -216,6 +230,10 @@ class _Discovery:
         escapes = link and unit_real not in Path(full_str).resolve().parents
         if name == UNIT_FILE and reldir == rel:
             return
+        if name == PROJECTS_FILE and reldir == rel:
+            self.plans.append(rel_file)
+            self.stamps[rel_file] = Stamp(result.st_size, result.st_mtime_ns)
+            return
         text = None if escapes or name.endswith(".md") else self._document(rel_file, full_str, result)
         self.files[rel_file] = FileFacts(result.st_size, escapes, text)
         self.stamps[rel_file] = Stamp(result.st_size, result.st_mtime_ns)
@@ -224,6 +242,16 @@ class _Discovery:
                 self.problems.append(error(rel_file, 1, "这篇文章是指向单位文件夹以外的链接（symlink），不能发布。"))
             else:
                 self.posts.append(rel_file)
+
+    def _plan_files(self, path: str, rel: str) -> None:
+        """The regular files directly in a _plans folder (its subfolders are not read)."""
+        for entry in sorted(os.scandir(path), key=lambda e: e.name):
+            if ignored_name(entry.name) or _name_problem(entry.name) is not None or not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            rel_file = f"{rel}/{entry.name}"
+            self.plans.append(rel_file)
+            self.stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
 
     def _stat(self, full_str: str, rel_file: str) -> tuple[os.stat_result, bool] | None:
         """The stat of a regular file (through a symlink) and whether it is a link; None, and a problem, otherwise."""

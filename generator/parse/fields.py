@@ -22,6 +22,7 @@ import yaml
 
 from generator.core.errors import Problem, choices_text, control_message, did_you_mean, error, warning
 from generator.core.model import Attachment, Branch, FileFacts, Unit
+from generator.core.plans import REPORT_KINDS
 from generator.core.privacy import Finding
 from generator.core.settings import UMBRELLA_MEETINGS
 from generator.core.urls import collision_key
@@ -46,12 +47,15 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "summary": ("summary", "摘要"),
     "privacy_ok": ("privacy_ok", "隐私确认"),
     "unreadable_ok": ("unreadable_ok", "人工核对"),
+    "tasks": ("tasks", "任务"),
+    "project": ("project", "项目"),
+    "report": ("report", "报告"),
 }
 _ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
 
 # The list fields whose unquoted items are split at commas, 顿号 and semicolons.
 # (privacy_ok is not: each entry is exact text of the post, which may hold any of them.)
-_SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments", "unreadable_ok"})
+_SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments", "unreadable_ok", "tasks"})
 
 _DATE_RE = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
@@ -420,6 +424,32 @@ class FieldReader:
             elif t.strip() not in tags:
                 tags.append(t.strip())
         return tags
+
+    def tasks(self) -> list[str]:
+        """The plan task ids the post is evidence for (whether they exist is checked with the plans, `parse.plans`)."""
+        ids: list[str] = []
+        for item, line in self._items("tasks"):
+            t = _text(item)
+            if t is None or not t.strip():
+                self._error(line, "任务 tasks 应当是本单位年度计划中的任务编号列表，例如“tasks: [T01, T02]”。")
+            elif self._clean(t, "任务 tasks", line) is not None and t.strip() not in ids:
+                ids.append(t.strip())
+        return ids
+
+    def project(self) -> str | None:
+        """The id of the 立项 project the post belongs to (checked with the projects, `parse.plans`)."""
+        value = self._scalar("project")[0]
+        return value.strip() if value is not None and value.strip() else None
+
+    def report(self) -> str | None:
+        value, line = self._scalar("report")
+        if value is None or not value.strip():
+            return None
+        if value.strip() not in REPORT_KINDS:
+            hint = did_you_mean(value.strip(), REPORT_KINDS)
+            self._error(line, f"报告 report 只能是{choices_text(REPORT_KINDS)}（年终述职报告写“report: 述职”），现在是“{value.strip()}”{hint}")
+            return None
+        return value.strip()
 
     def draft(self) -> bool:
         value, line = self._scalar("draft")

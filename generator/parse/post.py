@@ -122,6 +122,7 @@ def parse_post(
     summary = reader.summary()
     ack = reader.privacy_ok()
     attached = reader.attachments()
+    tasks, project, report = reader.tasks(), reader.project(), reader.report()
     slug, bundle = post_slug(relpath)
     if not _SLUG_RE.match(slug) or slug.startswith("."):
         problems.append(error(relpath, 1, f"文件名“{slug}”不能用作网址：只能含字母、数字、汉字、- 和 _，不要有空格或 # ? % & 等符号。请重命名文件。"))
@@ -149,6 +150,9 @@ def parse_post(
         bundle=bundle,
         privacy_ok=ack.entries,
         digest=source_digest(raw),
+        tasks=tuple(tasks),
+        project=project,
+        report=report,
     )
     return post, problems
 

@@ -28,8 +28,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from generator.core.model import SiteModel
-from generator.core.plans import Evaluation, Framework, Project, Task, UnitPlan
+from generator.core.errors import Problem
+from generator.core.model import Post, SiteModel, Unit
+from generator.core.plans import PROJECT_CLOSED, PROJECT_LEVELS, PROJECT_TYPES, Evaluation, Framework, Project, Selectors, Task, UnitPlan
+from generator.parse.projects import unproven_claims
+from generator.plan.metrics import is_counted
 
 STATUSES = ("done", "overdue", "in_progress", "not_started")
 STATUS_TEXT = {"done": "已完成", "overdue": "已逾期", "in_progress": "进行中", "not_started": "未开始"}
@@ -135,6 +138,95 @@ class GoalsMetrics:
         return next((p for p in self.projects if p.project.id == project_id), None)
 
 
+# -- computing ------------------------------------------------------------------
+
+
+def matches(p: Post, s: Selectors) -> bool:
+    """Whether a post matches every selector given (a task without selectors matches nothing)."""
+    if s.empty:
+        return False
+    return (
+        (s.meeting is None or s.meeting in p.meetings)
+        and (s.section is None or p.section == s.section)
+        and (s.category is None or p.category == s.category)
+        and (s.tag is None or s.tag in p.tags)
+    )
+
+
+def task_status(done: bool, due: dt.date, progress: int, as_of: dt.date) -> str:
+    if done:
+        return "done"
+    if due < as_of:
+        return "overdue"
+    return "in_progress" if progress > 0 else "not_started"
+
+
+def task_result(task: Task, counted: list[Post], as_of: dt.date) -> TaskResult:
+    """One task against its unit's counted posts of the plan's year."""
+    naming = [p for p in counted if task.id in p.tasks]
+    evidence = tuple(sorted(p.source for p in naming))
+    if task.count is not None:
+        found = len({p.source for p in naming} | {p.source for p in counted if matches(p, task.selectors)})
+        return TaskResult(task, task_status(found >= task.count, task.due, found, as_of), found, evidence)
+    unproven = task.claimed and not evidence
+    return TaskResult(task, task_status(task.claimed and bool(evidence), task.due, len(evidence), as_of), None, evidence, unproven)
+
+
+def unit_goals(fw: Framework, unit: Unit, plan: UnitPlan | None, counted: list[Post], model: SiteModel) -> UnitGoals:
+    tasks = tuple(task_result(t, counted, model.as_of) for t in plan.tasks) if plan else ()
+    by_top: dict[str, list[TaskResult]] = {i.code: [] for i in fw.top}
+    for r in tasks:
+        by_top.setdefault(r.task.indicator.split(".", 1)[0], []).append(r)
+    by_indicator = tuple(IndicatorResult(i.code, i.name, len(by_top[i.code]), sum(1 for r in by_top[i.code] if r.status == "done")) for i in fw.top)
+    reports = [p for p in counted if p.report == "述职"]
+    report = max(reports, key=lambda p: (p.date, p.source)).source if reports else None
+    return UnitGoals(unit.slug, unit.name, plan, tasks, by_indicator, model.plans.evaluation(unit.slug, fw.year), report)
+
+
+def year_goals(model: SiteModel, fw: Framework, by_unit: dict[str, list[Post]]) -> YearGoals:
+    units = []
+    for u in model.units:
+        counted = [p for p in by_unit.get(u.slug, ()) if is_counted(p, fw.year, model.as_of)]
+        units.append(unit_goals(fw, u, model.plans.plan(u.slug, fw.year), counted, model))
+    return YearGoals(fw.year, fw, tuple(units))
+
+
+def totals(projects: list[Project]) -> Totals:
+    by_type = tuple((t, n) for t in PROJECT_TYPES if (n := sum(1 for p in projects if p.type == t)))
+    by_level = tuple((lv, n) for lv in PROJECT_LEVELS if (n := sum(1 for p in projects if p.level == lv)))
+    return Totals(len(projects), by_type, by_level, sum(p.funding for p in projects))
+
+
+def project_results(model: SiteModel) -> tuple[ProjectResult, ...]:
+    naming: dict[str, list[Post]] = {}
+    for p in model.posts:  # newest first already
+        if p.project is not None and not p.draft and p.day <= model.as_of:
+            naming.setdefault(p.project, []).append(p)
+    return tuple(
+        ProjectResult(pr, pr.end < model.as_of and pr.status not in PROJECT_CLOSED, tuple(p.source for p in naming.get(pr.id, ())))
+        for pr in model.plans.projects
+    )
+
+
 def compute(model: SiteModel) -> GoalsMetrics:
     """The 目标管理 figures of a site model (its ``plans``, ``posts`` and ``as_of``): see the module docstring."""
-    raise NotImplementedError
+    by_unit: dict[str, list[Post]] = {}
+    for p in model.posts:
+        by_unit.setdefault(p.unit, []).append(p)
+    years = tuple(year_goals(model, fw, by_unit) for fw in model.plans.frameworks)
+    projects = list(model.plans.projects)
+    starts = sorted({p.start.year for p in projects})
+    return GoalsMetrics(
+        model.as_of,
+        years,
+        project_results(model),
+        totals(projects),
+        tuple((y, totals([p for p in projects if p.start.year == y])) for y in starts),
+        tuple((t, totals([p for p in projects if p.type == t])) for t in PROJECT_TYPES if any(p.type == t for p in projects)),
+    )
+
+
+def claim_warnings(gm: GoalsMetrics) -> list[Problem]:
+    """A warning for every task claimed 完成 without public evidence ("没有公开的证明材料")."""
+    claims = [(u.plan.source, r.task.line, r.task.id) for y in gm.years for u in y.units if u.plan for r in u.tasks if r.unproven]
+    return unproven_claims(claims)
