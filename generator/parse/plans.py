@@ -157,10 +157,12 @@ class _TaskReader:
         if rid is not None and req is None:
             ids = sorted(self.required)
             entry.bad("required", f"{entry.label}的 required“{rid}”不是 {self.framework.year} 年的规定动作{did_you_mean(rid, ids, end='。')}可选：{'、'.join(ids) or '（无）'}。")
+            entry.selectors(self.config)
+            return  # what it would inherit is unknown: no "missing" errors besides
         values = self._values(entry, req)
         given = entry.selectors(self.config)
         count = entry.number("count", 1, 10) if entry.has("count") else (req.count if req else None)
-        if tid is None or None in values.values() or (rid is not None and req is None) or (entry.has("count") and count is None):
+        if tid is None or None in values.values() or (entry.has("count") and count is None):
             return
         first = next((t for t in self.tasks if t.id == tid), None)
         if first is not None:

@@ -90,7 +90,10 @@ class Entry:
         return tuple(dict.fromkeys(v.strip() for v in value))
 
     def choice(self, key: str, choices: tuple[str, ...], required: bool = True) -> str | None:
-        value = self.text(key, choices[0], required)
+        if required and key not in self.data:
+            self.bad(None, f"{self.label}缺少 {key}（可选：{choices_text(choices)}），例如 {key} = \"{choices[0]}\"。")
+            return None
+        value = self.text(key, choices[0])
         if value is not None and value not in choices:
             self.bad(key, f"{self.label}的 {key}“{value}”无效{did_you_mean(value, choices, end='。')}可选：{choices_text(choices)}。")
             return None
