@@ -255,6 +255,7 @@ def _add_stats(sub: Any) -> None:
     s.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
     s.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table", help="table（终端）、csv、json 或 xlsx（Excel 工作簿，需要 -o）")
     s.add_argument("-o", "--output", type=Path, default=None, metavar="文件", help="写入这个文件而不是终端（xlsx 必须指定）")
+    s.add_argument("--plans", action="store_true", help="目标管理：各单位年度计划完成率、逾期任务、评议和立项项目（table 或 json）")
 
 
 def _add_serve(sub: Any) -> None:
@@ -592,7 +593,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output is None:
         print("liangshai stats: 用法错误：--format xlsx 需要用 -o 指定文件，例如 -o 2026年对标.xlsx（工作簿不能输出到终端）。", file=sys.stderr)
         return EXIT_USAGE
-    return run_stats(args.site, args.year, args.as_of, args.format, args.output)
+    return run_stats(args.site, args.year, args.as_of, args.format, args.output, args.plans)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -367,3 +367,83 @@ def test_the_model_carries_the_inputs(loaded) -> None:
     assert (t02.count, t02.selectors.meeting, t02.selectors.section, t02.selectors.tag, t02.due) == (1, "theme-day", "branch-life", "红色教育", dt.date(2026, 6, 30))
     post = next(p for p in loaded.model.posts if p.source == "content/jx/2026/i.md")
     assert (post.tasks, post.project, post.report) == (("T06",), None, "述职")
+
+
+# -- the build: data/plans.json, incremental builds, stats --plans ------------------------
+
+
+def _expected(site: Path) -> bytes:
+    """data/plans.json as a fresh load of the site computes it."""
+    from generator.build.builder import Builder, BuildOptions
+    from generator.plan.goals import compute
+    from generator.plan.goals_output import data_file, dumps
+
+    model = Builder(BuildOptions(site, site / "unused", as_of=AS_OF, jobs=1)).load().model
+    assert model is not None
+    return dumps(data_file(compute(model))).encode()
+
+
+def _edit(site: Path, rel: str, old: str, new: str) -> None:
+    text = (site / rel).read_text("utf-8")
+    assert old in text, (rel, old)
+    (site / rel).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_built_data_file_and_incremental_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.build.builder import Builder, BuildOptions
+    from generator.plan import goals_output
+
+    made: list[int] = []  # the plans family planned again (its key changed)
+    original = goals_output.plans_outputs
+    monkeypatch.setattr(goals_output, "plans_outputs", lambda *a: made.append(1) or original(*a))
+    site = write_site(tmp_path / "site", dict(FILES), config=CONFIG)
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+    result = builder.build()
+    assert result.ok, [p.format() for p in result.problems if p.is_error]
+    assert any("没有公开的证明材料" in p.message for p in result.problems)
+    assert (out / "data/plans.json").read_bytes() == _expected(site)
+
+    def rebuilt(expect_planned: bool) -> dict:
+        before = (out / "data/plans.json").read_bytes()
+        made.clear()
+        result = builder.build()
+        assert result.ok, [p.format() for p in result.problems if p.is_error]
+        after = (out / "data/plans.json").read_bytes()
+        assert after == _expected(site)
+        assert bool(made) is expect_planned
+        if not expect_planned:
+            assert after == before
+        return json.loads(after)
+
+    _edit(site, "content/jx/2026/b.md", "正文。", "另一段正文。")  # a body: nothing of the figures
+    rebuilt(False)
+    _edit(site, "content/jx/2026/b.md", "meeting: 中心组学习", "meeting: 中心组学习\ntasks: [T08]")  # a post naming a task
+    assert rebuilt(True)["years"]["2026"]["units"]["jx"]["tasks"]["T08"]["found"] == 1
+    _edit(site, "content/jx/_plans/2026.toml", "count = 2\ntag", "count = 1\ntag")  # the plan
+    assert rebuilt(True)["years"]["2026"]["units"]["jx"]["tasks"]["T08"]["status"] == "done"
+    _edit(site, "content/_plans/2026-评议.csv", "120,95.2%", "121,95.2%")  # the 评议
+    assert rebuilt(True)["years"]["2026"]["units"]["jx"]["evaluation"]["online"]["n"] == 121
+    _edit(site, "content/wy/_projects.toml", "funding = 2000", "funding = 3000")  # a project
+    assert rebuilt(True)["project_totals"]["funding"] == 39000
+    _edit(site, "content/_plans/2026.toml", "count = 3", "count = 2")  # the framework (inherited by T01)
+    assert rebuilt(True)["years"]["2026"]["units"]["jx"]["tasks"]["T01"]["status"] == "done"
+
+
+def test_stats_plans_prints_the_same_figures(site: Path, data: dict, loaded) -> None:
+    from conftest import run_cli
+
+    proc = run_cli("stats", str(site), "--plans", "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    assert printed["years"] == {"2026": data["years"]["2026"]} and printed["projects"] == data["projects"]
+    assert "没有公开的证明材料" in proc.stderr
+    from generator.commands.plan_stats import plans_table
+    from generator.plan.goals import compute
+
+    gm = compute(loaded.model)
+    table = plans_table(gm.year(2026), gm)  # what `stats --plans` prints (table format)
+    assert "机械工程学院党委        2/8     25.0          0.0         25.0         50.0            —     2  95.2（120人）  90.0（80人）        +5.2" in table
+    assert "  机械工程学院党委 T03 一季度组织生活不少于4次（期限 2026-03-31，已完成 1/4）" in table
+    assert "立项项目：共立项项目 5 个，其中重点项目 2 个、一般项目 3 个，经费 3.8 万元。" in table
+    assert "逾期未结项：P5 外语志愿服务队（2026-03-31 到期）。" in table

@@ -76,27 +76,31 @@ def _unit_row(u: UnitMetrics) -> list[str]:
     return row
 
 
-def _aligned(rows: list[list[str]]) -> list[str]:
+def _aligned(rows: list[list[str]], left: tuple[int, ...] = (3,)) -> list[str]:
     """The rows as columns in display width (a Chinese character is two), a rule under the
-    header; numbers right-aligned, the unit name and the band left."""
+    header; numbers right-aligned, the unit name and the ``left`` columns (the band) left."""
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, r in enumerate(rows):
-        lines.append("  ".join(_pad(c, widths[i], right=(n > 0 and i > 0 and i != 3)) for i, c in enumerate(r)).rstrip())
+        lines.append("  ".join(_pad(c, widths[i], right=(n > 0 and i > 0 and i not in left)) for i, c in enumerate(r)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return lines
 
 
-def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, output: Path | None = None) -> int:
-    """``output``: write there (atomically) instead of stdout; ``xlsx`` needs it (`cli.cmd_stats`)."""
+aligned = _aligned
+
+
+def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, output: Path | None = None, plans: bool = False) -> int:
+    """``output``: write there (atomically) instead of stdout; ``xlsx`` needs it (`cli.cmd_stats`).
+    ``plans``: the 目标管理 figures (`plan_stats`) instead of the comparison's."""
     from generator.build.builder import Builder, BuildOptions
 
     loaded = Builder(BuildOptions(site, as_of=as_of)).load()
     problems = list(loaded.problems)
     model = loaded.model
     if model is not None:
-        problems.extend(lag_warnings(model))
+        problems.extend(_plan_warnings(model) if plans else lag_warnings(model))
     problems_sorted = sort_problems(problems)
     for p in problems_sorted:
         print(p.format(), file=sys.stderr)
@@ -104,6 +108,8 @@ def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, out
     if model is None or errors:
         print(f"内容有 {errors} 个错误，未输出对标数据：请先改正上面的错误（错误的记录不计入会使数字失真）。", file=sys.stderr)
         return EXIT_CONTENT
+    if plans:
+        return _run_plans(model, model.as_of.year if year is None else year, fmt, output)
     cm = compute(model)
     wanted = model.as_of.year if year is None else year
     ym = cm.year(wanted)
@@ -126,6 +132,11 @@ def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, out
         body = workbook_bytes(ym, model)
     else:
         body = table_text(ym, model).encode("utf-8")
+    return _emit(body, output, f"{wanted}年对标，数据截至 {ym.reference.isoformat()}")
+
+
+def _emit(body: bytes, output: Path | None, what: str) -> int:
+    """``body`` to stdout, or written atomically to ``output`` (then ``what`` is said on stderr)."""
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(body)
@@ -136,8 +147,33 @@ def run_stats(site: Path, year: int | None, as_of: dt.date | None, fmt: str, out
     except OSError as exc:
         print(f"liangshai stats: 无法写入 {output}：{exc.strerror or exc}。请检查文件夹是否存在、是否有写入权限，或文件是否正在 Excel 中打开。", file=sys.stderr)
         return EXIT_USAGE
-    print(f"已写入 {output}（{wanted}年对标，数据截至 {ym.reference.isoformat()}）。", file=sys.stderr)
+    print(f"已写入 {output}（{what}）。", file=sys.stderr)
     return EXIT_OK
+
+
+def _plan_warnings(model: SiteModel) -> list:
+    from generator.plan.goals import claim_warnings
+    from generator.plan.goals import compute as compute_goals
+
+    return claim_warnings(compute_goals(model))
+
+
+def _run_plans(model: SiteModel, wanted: int, fmt: str, output: Path | None) -> int:
+    """``stats --plans``: the year's 目标管理 figures as a table or as ``data/plans.json`` (json)."""
+    from generator.commands.plan_stats import plans_json, plans_table
+    from generator.plan.goals import compute as compute_goals
+
+    gm = compute_goals(model)
+    yg = gm.year(wanted)
+    if fmt not in ("table", "json"):
+        print(f"liangshai stats: 用法错误：--plans 只支持 --format table 或 json（现在是 {fmt}）；数据文件见网站的 data/plans.json。", file=sys.stderr)
+        return EXIT_USAGE
+    if yg is None:
+        years = "、".join(str(y.year) for y in gm.years) or "（无，请先写 content/_plans/<年份>.toml）"
+        print(f"liangshai stats: 没有 {wanted} 年的年度工作框架（content/_plans/{wanted}.toml），可选年份：{years}。", file=sys.stderr)
+        return EXIT_USAGE
+    body = plans_json(gm, wanted) if fmt == "json" else plans_table(yg, gm)
+    return _emit(body.encode("utf-8"), output, f"{wanted}年目标管理，数据截至 {gm.as_of.isoformat()}")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

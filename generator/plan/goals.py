@@ -138,6 +138,20 @@ class GoalsMetrics:
         return next((p for p in self.projects if p.project.id == project_id), None)
 
 
+# -- text shared by the pages and ``stats --plans`` ----------------------------------
+
+
+def wan_text(yuan: int) -> str:
+    """元 → 万元 as the seed writes it: 123000 → "12.3", 20000 → "2", 12345 → "1.23"."""
+    return f"{yuan / 10000:.2f}".rstrip("0").rstrip(".")
+
+
+def totals_text(t: Totals, what: str = "项目") -> str:
+    """"共立项特色阵地 58 个，其中重点项目 9 个、一般项目 39 个，经费 12.3 万元" (``what``: 项目 or a type)."""
+    levels = dict(t.by_level)
+    return f"共立项{what} {t.count} 个，其中重点项目 {levels.get('重点', 0)} 个、一般项目 {levels.get('一般', 0)} 个，经费 {wan_text(t.funding)} 万元"
+
+
 # -- computing ------------------------------------------------------------------
 
 
