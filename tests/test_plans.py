@@ -403,6 +403,12 @@ def test_built_data_file_and_incremental_builds(tmp_path: Path, monkeypatch: pyt
     assert result.ok, [p.format() for p in result.problems if p.is_error]
     assert any("没有公开的证明材料" in p.message for p in result.problems)
     assert (out / "data/plans.json").read_bytes() == _expected(site)
+    # the comparison gains the plan rate: a column of its year page, an extra of data/compare.json
+    page = (out / "compare/2026/index.html").read_text("utf-8")
+    assert '<span class="nw">计划</span><span class="nw">完成率</span>' in page
+    assert '<td class="num c-plan" data-sort="0.250000">25.0%</td>' in page and '<td class="num c-plan" data-sort="">—</td>' in page
+    compare = json.loads((out / "data/compare.json").read_text("utf-8"))["years"]["2026"]["units"]
+    assert {k: v["plan_rate"] for k, v in compare.items()} == {"jx": 0.25, "wy": 0.0, "sx": None}
 
     def rebuilt(expect_planned: bool) -> dict:
         before = (out / "data/plans.json").read_bytes()
@@ -422,6 +428,7 @@ def test_built_data_file_and_incremental_builds(tmp_path: Path, monkeypatch: pyt
     assert rebuilt(True)["years"]["2026"]["units"]["jx"]["tasks"]["T08"]["found"] == 1
     _edit(site, "content/jx/_plans/2026.toml", "count = 2\ntag", "count = 1\ntag")  # the plan
     assert rebuilt(True)["years"]["2026"]["units"]["jx"]["tasks"]["T08"]["status"] == "done"
+    assert '<td class="num c-plan" data-sort="0.375000">37.5%</td>' in (out / "compare/2026/index.html").read_text("utf-8")
     _edit(site, "content/_plans/2026-评议.csv", "120,95.2%", "121,95.2%")  # the 评议
     assert rebuilt(True)["years"]["2026"]["units"]["jx"]["evaluation"]["online"]["n"] == 121
     _edit(site, "content/wy/_projects.toml", "funding = 2000", "funding = 3000")  # a project

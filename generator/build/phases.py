@@ -118,7 +118,9 @@ def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planni
     from generator.plan.compare import compare_outputs
     from generator.plan.metrics import lag_warnings
 
-    ckey = planner.key("compare", model.as_of.isoformat(), history, [compare_fields(p) for p in model.posts]) if history is not None else ""
+    # with 目标管理 frameworks, the year pages show each unit's plan rate: the plans and what the figures read of posts too
+    fields, plans = (goal_fields, model.plans) if model.plans.frameworks else (compare_fields, None)
+    ckey = planner.key("compare", model.as_of.isoformat(), history, [fields(p) for p in model.posts], plans) if history is not None else ""
     rec = reuse.record("compare", ckey)
     if rec is not None:
         parts.keep("compare", rec)

@@ -220,7 +220,14 @@ def _common(cm: CompareMetrics, ym: YearMetrics, cfg: SiteConfig) -> dict[str, A
     }
 
 
-def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str) -> PageSpec:
+def plan_rates(model: SiteModel) -> dict[int, dict[str, float | None]]:
+    """year → unit → its 目标管理 plan rate (`plan.goals`), for the years with a framework."""
+    from generator.plan.goals import compute as compute_goals
+
+    return {y.year: {u.unit: u.rate for u in y.units} for y in compute_goals(model).years} if model.plans.frameworks else {}
+
+
+def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str, plan: dict[str, float | None] | None = None) -> PageSpec:
     cfg = planner.cfg
     title = f"{ym.year}年对标"
     crumbs: list[tuple[str, str | None]] = [("对标", None)] if path == urls.COMPARE else [("对标", urls.COMPARE), (f"{ym.year}年", None)]
@@ -228,6 +235,10 @@ def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str) 
     ctx.update(_common(cm, ym, cfg))
     ctx["years"] = [{"year": y.year, "url": urls.compare_year(y.year), "current": y.year == ym.year} for y in reversed(cm.years)]
     ctx["rows"] = [_row(u, ym.year, cfg) for u in ym.units]
+    ctx["plan_column"] = plan is not None  # the year has a 目标管理 framework: a plan-rate column
+    for row in ctx["rows"] if plan is not None else ():
+        rate = plan.get(row["slug"])
+        row["plan_rate_text"], row["plan_rate_sort"] = pct_text(rate), "" if rate is None else f"{rate:.6f}"
     bands = {"green": 0, "yellow": 0, "red": 0, "none": 0}
     for u in ym.units:
         bands[u.band] += 1
@@ -364,17 +375,23 @@ def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True) 
     post_urls = {p.source: urls.post(p.unit, p.slug) for p in model.posts}
     pages: list[PageSpec] = []
     files: list[FileSpec] = []
+    rates = plan_rates(model)
     for ym in cm.years:
-        pages.append(year_page(cm, ym, planner, urls.compare_year(ym.year)))
+        pages.append(year_page(cm, ym, planner, urls.compare_year(ym.year), rates.get(ym.year)))
         if ym.year == cm.as_of.year:
-            pages.append(year_page(cm, ym, planner, urls.COMPARE))
+            pages.append(year_page(cm, ym, planner, urls.COMPARE, rates.get(ym.year)))
         for u in ym.units:
             pages.append(unit_page(cm, ym, u, units[u.unit], planner, post_urls))
         files.append(FileSpec(urls.compare_csv(ym.year), "站点", data=csv_bytes(ym, cfg)))
         # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes
         if workbooks:
             files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", data=workbook_bytes(ym, model)))
-    files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data_file(cm, model)).encode("utf-8")))
+    data = data_file(cm, model)
+    for year, by_unit in rates.items():  # an extra: the 目标管理 plan rate beside the comparison's figures
+        for slug, rate in by_unit.items():
+            if str(year) in data["years"]:
+                data["years"][str(year)]["units"][slug]["plan_rate"] = rate
+    files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data).encode("utf-8")))
     return pages, files
 
 
