@@ -310,3 +310,27 @@ def test_unused_path(tmp_path: Path) -> None:
     assert found.units == ("jx",) and not found.problems
     assert found.plans == ("content/_plans/2026.toml", "content/_plans/x.md")
     assert not any(p.startswith("content/_") for p in found.posts)
+
+
+def test_readme_examples_read_without_problems() -> None:
+    """README「目标管理」: the framework, a plan against it and the projects, copied as shown, work."""
+    import re
+
+    from conftest import REPO
+
+    from generator.parse.plans import parse_framework, parse_unit_plan
+    from generator.parse.projects import parse_projects
+
+    text = (REPO / "README.md").read_text("utf-8")
+    section = text[text.index("## 目标管理") :]
+    framework, plan, projects = (b for b in re.findall(r"^```toml\n(.*?)^```$", section, re.M | re.S)[:3])
+    fw, problems = parse_framework(framework.encode(), "content/_plans/2026.toml", 2026, SiteConfig(), ("教学单位", "机关"))
+    assert fw is not None and not problems, problems
+    fw = type(fw)(fw.year, fw.source, fw.goal, (*fw.indicators, *(type(fw.indicators[0])(c, "x") for c in ("3", "3.2"))), fw.required)
+    unit_plan, problems = parse_unit_plan(plan.encode(), "content/jx/_plans/2026.toml", _units()["jx"], fw, SiteConfig())
+    assert unit_plan is not None and not problems, problems
+    assert unit_plan.tasks[0].count == 12 and unit_plan.tasks[0].title == "全年中心组学习不少于10次"
+    units = _units()
+    jx = type(units["jx"])("jx", "机械工程学院党委", "教学单位", 10, (*units["jx"].branches, type(units["jx"].branches[0])("jx-jg2", "第二教工党支部", "教职工")), "content/jx/_unit.toml")
+    found, problems = parse_projects(projects.encode(), "content/jx/_projects.toml", jx, {**units, "jx": jx})
+    assert [p.id for p in found] == ["TS2026-01"] and not problems, problems
