@@ -78,6 +78,7 @@ def parse_framework(raw: bytes, rel: str, year: int, config: SiteConfig, unit_ki
 def _indicators(top: Entry) -> list[Indicator]:
     out: list[Indicator] = []
     entries = top.entries("indicators", lambda i, t: f"指标 {t.get('code', f'（第 {i + 1} 个）')} ")
+    read: list[tuple[Entry, Indicator]] = []
     for entry in entries:
         entry.known(_INDICATOR_KEYS)
         code, name = entry.text("code", "1.1", required=True), entry.text("name", "理论学习中心组学习", required=True)
@@ -91,8 +92,9 @@ def _indicators(top: Entry) -> list[Indicator]:
             entry.bad("code", f"指标编号“{code}”重复了（第 {first.line} 行已经用过），每个指标的 code 要不同。")
             continue
         out.append(Indicator(code, name, entry.line("code")))
+        read.append((entry, out[-1]))
     tops = {i.code for i in out if i.is_top}
-    for entry, ind in ((e, i) for e in entries for i in out if i.line == e.line("code")):
+    for entry, ind in read:
         if not ind.is_top and ind.top not in tops:
             entry.bad("code", f"二级指标“{ind.code}”所属的一级指标“{ind.top}”不存在：请先写 [[indicators]] code = \"{ind.top}\"。")
     if not out and not top.has("indicators"):

@@ -236,8 +236,8 @@ def year_page(cm: CompareMetrics, ym: YearMetrics, planner: Planner, path: str, 
     ctx["years"] = [{"year": y.year, "url": urls.compare_year(y.year), "current": y.year == ym.year} for y in reversed(cm.years)]
     ctx["rows"] = [_row(u, ym.year, cfg) for u in ym.units]
     ctx["plan_column"] = plan is not None  # the year has a 目标管理 framework: a plan-rate column
-    for row in ctx["rows"] if plan is not None else ():
-        rate = plan.get(row["slug"])
+    for row in ctx["rows"]:
+        rate = (plan or {}).get(row["slug"])
         row["plan_rate_text"], row["plan_rate_sort"] = pct_text(rate), "" if rate is None else f"{rate:.6f}"
     bands = {"green": 0, "yellow": 0, "red": 0, "none": 0}
     for u in ym.units:
