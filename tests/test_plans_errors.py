@@ -334,3 +334,15 @@ def test_readme_examples_read_without_problems() -> None:
     jx = type(units["jx"])("jx", "机械工程学院党委", "教学单位", 10, (*units["jx"].branches, type(units["jx"].branches[0])("jx-jg2", "第二教工党支部", "教职工")), "content/jx/_unit.toml")
     found, problems = parse_projects(projects.encode(), "content/jx/_projects.toml", jx, {**units, "jx": jx})
     assert [p.id for p in found] == ["TS2026-01"] and not problems, problems
+
+
+def test_post_fields_and_their_aliases() -> None:
+    from generator.parse.post import parse_post
+
+    units = _units()
+    raw = post_text("会议", "2026-03-01", "党建动态", 任务="T01、T02，T03", 项目="P1", 报告="述职").encode()
+    post, problems = parse_post(raw, "content/jx/2026/a.md", units["jx"], SiteConfig(), {})
+    assert post is not None and not problems, problems
+    assert (post.tasks, post.project, post.report) == (("T01", "T02", "T03"), "P1", "述职")
+    post, _ = parse_post(post_text("会议", "2026-03-01", "党建动态").encode(), "content/jx/2026/b.md", units["jx"], SiteConfig(), {})
+    assert post is not None and (post.tasks, post.project, post.report) == ((), None, None)

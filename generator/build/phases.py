@@ -142,8 +142,10 @@ def plan_goals(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning
     """目标管理 (issue 18): its pages and data/plans.json, from the plan inputs, the as-of date and every post's
     `goal_fields` (plus what lists show of the posts that name a task or project, or report)."""
     from generator.plan.goals import claim_warnings
-    from generator.plan.goals_output import plans_outputs
+    from generator.plan.goals_output import has_plans, plans_outputs
 
+    if not has_plans(model):
+        return  # no 目标管理 file: no pages, no data file, nothing to key
     naming = [p for p in model.posts if p.tasks or p.project or p.report]
     key = planner.key("plans", model.as_of.isoformat(), model.plans, [goal_fields(p) for p in model.posts], posts=naming)
     rec = reuse.record("plans", key)
