@@ -6,7 +6,8 @@ selectors and evidenced), 60 projects and 评议 rows, and N posts of which a
 quarter name a task and a tenth a project; then times what a build adds for
 them: reading the plan files (`parse.plans.parse_plan_inputs`, from TOML
 text), checking the posts' references (`parse.projects.check_posts`), the
-figures (`plan.goals.compute`) and ``data/plans.json`` (`goals_output`). Usage::
+figures (`plan.goals.compute`), ``data/plans.json`` (`goals_output`) and the
+plans family's key (`build.phases.plan_goals`). Usage::
 
     python bench/plans.py [--posts 10000] [--repeat 3]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import random
 import sys
 import time
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generator.build.phases import goal_fields
 from generator.core.model import Branch, Post, SiteModel, Unit
 from generator.core.settings import SiteConfig
 from generator.parse.plans import parse_plan_inputs
@@ -131,10 +134,13 @@ def main() -> int:
         t3 = time.perf_counter()
         data = dumps(data_file(gm))
         t4 = time.perf_counter()
+        # the plans family's key (build.phases.plan_goals): what the figures read of every post, hashed
+        hashlib.sha256(repr(("plans", AS_OF.isoformat(), inputs, [goal_fields(p) for p in site_posts])).encode()).hexdigest()
+        t5 = time.perf_counter()
         print(
             f"{args.posts} posts, {len(inputs.plans)} plans × 30 tasks, {len(inputs.projects)} projects: "
             f"read {t1 - t0:.3f}s, check posts {t2 - t1:.3f}s, compute {t3 - t2:.3f}s, data file {t4 - t3:.3f}s ({len(data) // 1024} KB); "
-            f"total {t4 - t0:.3f}s"
+            f"family key {t5 - t4:.3f}s; total {t5 - t0:.3f}s"
         )
     return 0
 
