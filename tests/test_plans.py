@@ -276,7 +276,8 @@ def test_no_errors_and_the_unproven_claim(loaded, site: Path) -> None:
 
     assert not [p.format() for p in loaded.problems if p.is_error]
     warnings = [p.format() for p in claim_warnings(compute(loaded.model))]
-    line = PLAN_JX.splitlines().index('id = "T05"') + 1
+    lines = PLAN_JX.splitlines()
+    line = lines.index('status = "完成"', lines.index('id = "T05"')) + 1  # the claim's own line
     assert warnings == [
         f"content/jx/_plans/2026.toml:{line}: 警告：任务 T05 标为“完成”，但没有公开的证明材料：请发布证明它完成的文章，并在文章中写 tasks: [T05]。在此之前不计为完成。"
     ]

@@ -107,7 +107,8 @@ class Task:
     count: int | None  # None: an evidenced task
     selectors: Selectors
     claimed: bool  # status = "完成" in the plan
-    line: int = 0
+    line: int = 0  # of its id
+    claim_line: int = 0  # of its status = "完成" (the warning when no post proves it)
 
     @property
     def measured(self) -> bool:

@@ -171,7 +171,7 @@ class _TaskReader:
             entry.bad("id", f"任务编号“{tid}”重复了（第 {first.line} 行已经用过），同一单位同一年的任务 id 要不同。")
             return
         self.tasks.append(
-            Task(tid, values["indicator"], values["kind"], values["title"], values["due"], rid, count, _selectors(req, given), values["status"] == DONE_CLAIM, entry.line("id"))
+            Task(tid, values["indicator"], values["kind"], values["title"], values["due"], rid, count, _selectors(req, given), values["status"] == DONE_CLAIM, entry.line("id"), entry.line("status"))
         )
         if values["status"] == DONE_CLAIM and count is not None:
             entry.problems.append(warning(entry.rel, entry.line("status"), f"{entry.label}有数量目标 count，完成情况按公开的文章数计算，status = \"完成\" 不起作用，可以删去。"))

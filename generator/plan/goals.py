@@ -257,5 +257,5 @@ def _compute(model: SiteModel) -> GoalsMetrics:
 
 def claim_warnings(gm: GoalsMetrics) -> list[Problem]:
     """A warning for every task claimed 完成 without public evidence ("没有公开的证明材料")."""
-    claims = [(u.plan.source, r.task.line, r.task.id) for y in gm.years for u in y.units if u.plan for r in u.tasks if r.unproven]
+    claims = [(u.plan.source, r.task.claim_line, r.task.id) for y in gm.years for u in y.units if u.plan for r in u.tasks if r.unproven]
     return unproven_claims(claims)
