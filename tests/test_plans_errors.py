@@ -301,7 +301,7 @@ def test_field_line_finds_list_items() -> None:
     assert field_line(text, ("project", "项目")) == 1
 
 
-def test_unused_path(tmp_path: Path) -> None:
+def test_underscore_folders_are_never_units(tmp_path: Path) -> None:
     """An underscore folder under content/ is never a unit (no 'missing _unit.toml' error)."""
     from generator.load.sources import discover
 
