@@ -436,6 +436,8 @@ def test_built_data_file_and_incremental_builds(tmp_path: Path, monkeypatch: pyt
     assert rebuilt(True)["project_totals"]["funding"] == 39000
     _edit(site, "content/_plans/2026.toml", "count = 3", "count = 2")  # the framework (inherited by T01)
     assert rebuilt(True)["years"]["2026"]["units"]["jx"]["tasks"]["T01"]["status"] == "done"
+    (site / "content/wy/_projects.toml").unlink()  # a file removed
+    assert sorted(rebuilt(True)["projects"]) == ["P1", "P2", "P3", "P4"]
 
 
 def test_stats_plans_prints_the_same_figures(site: Path, data: dict, loaded) -> None:

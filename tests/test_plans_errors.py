@@ -252,7 +252,10 @@ def test_evaluation_rows() -> None:
     assert _evaluation("单位,线上参评人数,线上满意率\njx,1,1\n") == [
         "content/_plans/2026-评议.csv:1: 错误：第 1 行（表头）缺少“线下参评人数”“线下满意率”：表头应当是 单位,线上参评人数,线上满意率,线下参评人数,线下满意率。"
     ]
-    assert _evaluation("\ufeff" + head + "jx,1,100.0％,0,0\n") == []
+    assert _evaluation("\ufeff" + head + "jx,１２,100.0％,0,0\n") == []  # full-width digits and ％ as written in Chinese
+    assert _evaluation(head + "jx,10,0.952,10,90\n") == [
+        "content/_plans/2026-评议.csv:2: 警告：第 2 行：线上满意率“0.952”按百分数读作 0.952%。如果是小数形式（0.952 = 95.2%），请写成 95.2 或 95.2%。"
+    ]
 
 
 def test_toml_syntax_error_is_located() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -134,8 +135,9 @@ class _EvaluationReader:
         self.rows[unit.slug] = Evaluation(unit.slug, self.year, online, offline, self.rel, line)
 
     def _side(self, line: int, cells: Mapping[str, str], side: str) -> Rating | None:
-        n_text, rate_text = cells[f"{side}参评人数"].strip(), cells[f"{side}满意率"].strip()
-        n = int(n_text) if n_text.isdigit() else None
+        # NFKC: full-width digits and ％ from a Chinese spreadsheet read as ASCII
+        n_text, rate_text = (unicodedata.normalize("NFKC", cells[f"{side}{c}"]).strip() for c in ("参评人数", "满意率"))
+        n = int(n_text) if n_text.isascii() and n_text.isdigit() else None
         if n is None:
             self.bad(line, f"第 {line} 行：{side}参评人数应当是不小于 0 的整数（如 120），现在是“{n_text}”。")
         rate = _rate(rate_text)
@@ -144,6 +146,9 @@ class _EvaluationReader:
         elif not 0 <= rate <= 100:
             self.bad(line, f"第 {line} 行：{side}满意率“{rate_text}”超出了 0–100% 的范围。满意率按百分数填写，例如 95.2 或 95.2%。")
             rate = None
+        elif 0 < rate <= 1 and "." in rate_text and "%" not in rate_text:
+            # an export of a fraction (0.952 for 95.2 %) would silently read as 0.952 %
+            self.problems.append(warning(self.rel, line, f"第 {line} 行：{side}满意率“{rate_text}”按百分数读作 {rate_text}%。如果是小数形式（{rate_text} = {rate * 100:g}%），请写成 {rate * 100:g} 或 {rate * 100:g}%。"))
         return None if n is None or rate is None else Rating(n, round(rate / 100, 4))
 
 
