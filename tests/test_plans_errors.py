@@ -177,7 +177,7 @@ def test_framework_mistakes() -> None:
     assert [p.format() for p in sort_problems(problems)] == [
         f"content/_plans/2026.toml:{at('2.1')}: 错误：二级指标“2.1”所属的一级指标“2”不存在：请先写 [[indicators]] code = \"2\"。",
         f"content/_plans/2026.toml:{dup}: 错误：指标编号“1”重复了（第 2 行已经用过），每个指标的 code 要不同。",
-        f"content/_plans/2026.toml:{at('1.5')}: 错误：规定动作 Y01的指标 indicator“1.5”不是本年度框架中的二级指标。可选：2.1。",
+        f"content/_plans/2026.toml:{at('1.5')}: 错误：规定动作 Y01 的指标 indicator“1.5”不是本年度框架中的二级指标。可选：2.1。",
         f"content/_plans/2026.toml:{at('党员会')}: 错误：规定动作 Y02 的会议 meeting“党员会”不存在，是不是“支部党员大会”？可选：支部党员大会、支部委员会、党小组会、党课、主题党日、组织生活会、党委会、党政联席会、中心组学习。",
         f"content/_plans/2026.toml:{at('教学院')}: 警告：规定动作 Y02 的 kinds 中“教学院”没有对应的单位，是不是“教学单位”？现有的单位类型：教学单位、机关。",
     ]

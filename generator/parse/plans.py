@@ -122,7 +122,7 @@ def _required(entry: Entry, codes: set[str], config: SiteConfig, unit_kinds: tup
     selectors = entry.selectors(config)
     due = entry.date("due")
     if indicator is not None and indicator not in codes:
-        entry.bad("indicator", _indicator_problem(indicator, codes, entry.label.strip()))
+        entry.bad("indicator", _indicator_problem(indicator, codes, entry.label))
         return None
     for kind in kinds or ():
         if unit_kinds and kind not in unit_kinds:
