@@ -457,3 +457,13 @@ def test_stats_plans_prints_the_same_figures(site: Path, data: dict, loaded) -> 
     assert "  机械工程学院党委 T03 一季度组织生活不少于4次（期限 2026-03-31，已完成 1/4）" in table
     assert "立项项目：共立项项目 5 个，其中重点项目 2 个、一般项目 3 个，经费 3.8 万元。" in table
     assert "逾期未结项：P5 外语志愿服务队（2026-03-31 到期）。" in table
+
+
+def test_stats_plans_usage_errors(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.commands.stats import run_stats
+    from generator.core.exits import EXIT_USAGE
+
+    assert run_stats(site, 2030, AS_OF, "table", plans=True) == EXIT_USAGE
+    assert "liangshai stats: 没有 2030 年的年度工作框架（content/_plans/2030.toml），可选年份：2025、2026。" in capsys.readouterr().err
+    assert run_stats(site, 2026, AS_OF, "csv", plans=True) == EXIT_USAGE
+    assert "--plans 只支持 --format table 或 json（现在是 csv）" in capsys.readouterr().err
