@@ -275,7 +275,9 @@ def test_no_errors_and_the_unproven_claim(loaded, site: Path) -> None:
     from generator.plan.goals import claim_warnings, compute
 
     assert not [p.format() for p in loaded.problems if p.is_error]
-    warnings = [p.format() for p in claim_warnings(compute(loaded.model))]
+    gm = compute(loaded.model)
+    assert (gm.year(2026).done, gm.year(2026).tasks, gm.year(2026).rate) == (2, 10, 0.2)  # the school's overall rate
+    warnings = [p.format() for p in claim_warnings(gm)]
     lines = PLAN_JX.splitlines()
     line = lines.index('status = "完成"', lines.index('id = "T05"')) + 1  # the claim's own line
     assert warnings == [

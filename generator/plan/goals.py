@@ -105,6 +105,19 @@ class YearGoals:
     def unit(self, slug: str) -> UnitGoals | None:
         return next((u for u in self.units if u.unit == slug), None)
 
+    @property
+    def tasks(self) -> int:
+        """Every unit's tasks together (the school's overall plan rate is done / tasks)."""
+        return sum(len(u.tasks) for u in self.units)
+
+    @property
+    def done(self) -> int:
+        return sum(u.done for u in self.units)
+
+    @property
+    def rate(self) -> float | None:
+        return rate_of(self.done, self.tasks)
+
 
 @dataclass(frozen=True)
 class ProjectResult:
