@@ -229,16 +229,24 @@ def _add_new(sub: Any) -> None:
     n = _documented(
         sub,
         "new",
-        help="新建一篇文章",
-        epilog="例如：liangshai new --unit jixie --section 支部生活 --meeting 支部委员会 --branch jx-jg1 --title 3月支委会\n"
+        aliases=["新建"],
+        help="新建一篇文章（不带选项在终端中运行时逐项询问）",
+        epilog="例如：liangshai new                       逐项询问单位、栏目、会议、支部、日期和标题\n"
+        "      liangshai new --unit jixie --section 支部生活 --meeting 支部委员会 --branch jx-jg1 --date 2026-03-15 --title 3月支委会\n"
+        "      liangshai new --unit jixie --section 支部生活 --meeting 主题党日,党课 --branch jx-jg1\n"
         "      liangshai new --unit jixie --section 通知公告 --title 关于开展主题党日活动的通知",
     )
     _add_site(n)
-    n.add_argument("--unit", required=True, metavar="单位", help="单位文件夹名，例如 jixie")
-    n.add_argument("--section", required=True, metavar="栏目", help="栏目，例如 支部生活")
-    n.add_argument("--meeting", default=None, metavar="会议", help="会议类型，例如 支部委员会")
-    n.add_argument("--branch", default=None, metavar="支部", help="支部编号，例如 jx-jg1")
-    n.add_argument("--title", default=None, metavar="标题", help="标题")
+    n.add_argument("--unit", default=None, metavar="单位", help="单位文件夹名，例如 jixie（必填，除非逐项询问）")
+    n.add_argument("--section", default=None, metavar="栏目", help="栏目，例如 支部生活（必填，除非逐项询问）")
+    n.add_argument(
+        "--meeting", action="append", default=None, metavar="会议",
+        help="会议类型，例如 支部委员会、支委会；可写多次，或用逗号、顿号分开写多个，例如 --meeting 主题党日,党课",
+    )
+    n.add_argument("--branch", default=None, metavar="支部", help="支部编号或名称，例如 jx-jg1、第一教工党支部（支部的会议必填）")
+    n.add_argument("--date", type=_date, default=None, metavar="日期", help="日期，如 2026-03-15（默认今天；会议记录请写会议召开的日期）")
+    n.add_argument("--title", default=None, metavar="标题", help="标题（默认：会议记录为支部名加会议名，其他文章留待填写）")
+    n.set_defaults(usage_error=n.error)
 
 
 def _add_stats(sub: Any) -> None:
@@ -512,19 +520,30 @@ def cmd_codeowners(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from generator.commands.new import NewPostError, create_post
+    from generator.commands.new import NewPost, NewPostError, create_post, split_meetings
 
     if (rc := _check_site(args.site)) is not None:
         return rc
+    given = [args.unit, args.section, args.meeting, args.branch, args.date, args.title]
     try:
-        path = create_post(args.site, unit=args.unit, section=args.section, meeting=args.meeting, branch=args.branch, title=args.title)
+        if not any(v is not None for v in given) and sys.stdin.isatty() and sys.stdout.isatty():
+            from generator.commands.new_prompt import Interview
+
+            request = Interview(args.site, input, sys.stdout).run()
+        else:
+            missing = [o for o, v in (("--unit", args.unit), ("--section", args.section)) if v is None]
+            if missing:
+                args.usage_error(f"缺少必需的参数：{', '.join(missing)}")
+            request = NewPost(args.unit, args.section, split_meetings(args.meeting), args.branch, args.title, args.date)
+        path = create_post(args.site, request)
     except NewPostError as exc:
         print(f"liangshai new: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except LiangshaiError as exc:
-        print_problems(exc.problems)
-        return EXIT_CONTENT
+    except EOFError:
+        print("\nliangshai new: 已取消，没有新建文件。", file=sys.stderr)
+        return EXIT_USAGE
     print(path)
+    print(f"下一步：用编辑器打开这个文件，填写标题、日期和正文，然后运行 liangshai check {path} 检查。", file=sys.stderr)
     return EXIT_OK
 
 
@@ -625,6 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": cmd_check,
         "codeowners": cmd_codeowners,
         "new": cmd_new,
+        "新建": cmd_new,
         "stats": cmd_stats,
         "serve": cmd_serve,
         "publish": cmd_publish,

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.build.background import Background as _Background
+from generator.build.crosspost import crosspost_problems
 from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
@@ -300,6 +301,8 @@ class Builder:
             # post is held back again without being read, and a fixed one is parsed again.
             held = held_back(problems, sources.posts)
             published = [p for p in published if p.source not in set(held)]
+        as_of = resolve_as_of(self.options.as_of, config)
+        problems.extend(crosspost_problems(published, config, as_of, self.site_dir))  # the same post twice, records from the future
         model = SiteModel(
             config=config,
             units=tuple(sorted(units.values(), key=lambda u: (u.order, u.slug))),
@@ -307,7 +310,7 @@ class Builder:
             bodies={rel: c.body for rel, c in cache.items() if c.body is not None},
             history=self._history(config, state, head),
             plans=plans,
-            as_of=resolve_as_of(self.options.as_of, config),
+            as_of=as_of,
         )
         return model, held
 

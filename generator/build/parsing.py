@@ -84,6 +84,9 @@ def parse_one(rel: str, job: ParseJob, markup: MarkupRenderer) -> Parsed:
     body = None
     resources: tuple[Attachment, ...] = ()
     if job.drafts or not post.draft:
+        from generator.parse.probable import probable_problems
+
+        problems.extend(probable_problems(post, raw, job.config))  # placeholders, stub records: warnings
         brought, body, problems = _render_body(post, job, markup, problems)
         if brought is None:
             return Parsed(rel, None, None, tuple(problems))
