@@ -78,7 +78,7 @@ def test_version() -> None:
         (("build", "--bogus"), "liangshai: 用法错误：无法识别的参数：--bogus"),
         (("build", "--as-of"), "liangshai: 用法错误：参数 --as-of：需要一个值"),
         (("stats", "--year", "明年"), "liangshai: 用法错误：参数 --year：“明年”不是整数"),
-        (("frobnicate",), "liangshai: 用法错误：参数 命令：无效的选项 'frobnicate'（可选：'build', 'check', 'codeowners', 'new', 'stats', 'serve', 'import', '导入', 'publish', 'init', 'units'）"),
+        (("frobnicate",), "liangshai: 用法错误：参数 命令：无效的选项 'frobnicate'（可选：'build', 'check', 'codeowners', 'new', '新建', 'stats', 'serve', 'import', '导入', 'publish', 'init', 'units'）"),
     ],
 )
 def test_usage_errors_in_chinese(args: tuple[str, ...], message: str) -> None:
