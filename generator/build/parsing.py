@@ -84,13 +84,14 @@ def parse_one(rel: str, job: ParseJob, markup: MarkupRenderer) -> Parsed:
     body = None
     resources: tuple[Attachment, ...] = ()
     if job.drafts or not post.draft:
-        from generator.parse.probable import probable_problems
+        from generator.parse.probable import image_problems, probable_problems
 
         problems.extend(probable_problems(post, raw, job.config))  # placeholders, stub records: warnings
         brought, body, problems = _render_body(post, job, markup, problems)
         if brought is None:
             return Parsed(rel, None, None, tuple(problems))
         resources = brought
+        problems.extend(image_problems(post, resources, raw, job.config))  # photos published smaller
     # The one step after parse: the Markdown stays in its file (the body store keeps the HTML),
     # and the files the rendered body brought with it join the post's published files.
     return Parsed(rel, replace(post, body="", extra_files=resources), body, tuple(problems))

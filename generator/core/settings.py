@@ -77,6 +77,15 @@ class LimitsConfig:
     image_megapixels: int = 50  # width × height of an image, read from its header
 
 
+@dataclass(frozen=True)
+class ImagesConfig:
+    """``[images]``: a photo (JPEG, PNG, WebP) over ``max_kb`` is published as a web-sized copy,
+    at most ``max_px`` on its longest side, and the original beside it as a download."""
+
+    max_kb: int = 1024
+    max_px: int = 2000
+
+
 # The budgets when site.toml has no [limits]: the default argument of every reader.
 DEFAULT_LIMITS = LimitsConfig()
 
@@ -162,6 +171,7 @@ class SiteConfig:
     compare: CompareConfig = field(default_factory=CompareConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
     # [gate] admins: git user names or e-mail addresses that may change every file
     # (site.toml, themes/, every unit's folder); see gate.py
     admins: tuple[str, ...] = ()

@@ -50,6 +50,9 @@ from generator.core.settings import (
     CompareConfig as CompareConfig,
 )
 from generator.core.settings import (
+    ImagesConfig as ImagesConfig,
+)
+from generator.core.settings import (
     LimitsConfig as LimitsConfig,
 )
 from generator.core.settings import (
@@ -69,7 +72,7 @@ from generator.core.settings import (
 )
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
-_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config", "plans"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config", "plans", "images"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every", "sections", "aliases"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
@@ -148,6 +151,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         compare=_parse_compare(data, find, bad),
         privacy=_parse_privacy(data, find, bad),
         limits=_parse_limits(data, find, bad),
+        images=_parse_images(data, find, bad),
         admins=_parse_gate(data, find, bad),
         plans=_parse_plans(data, find, bad),
         **site,
@@ -610,6 +614,29 @@ def _parse_limits(data: dict, find, bad) -> LimitsConfig:
         else:
             values[key] = value
     return LimitsConfig(**values)
+
+
+# [images] keys: what each is, and its least value.
+_IMAGE_KEYS = {"max_kb": ("超过多大的图片发布缩小的副本（KB）", 64), "max_px": ("缩小的副本最长边的像素", 200)}
+
+
+def _parse_images(data: dict, find, bad) -> ImagesConfig:
+    raw = data.get("images", {})
+    if not isinstance(raw, dict):
+        bad(find("", "images"), "[images] 应当是一个表，例如\n[images]\nmax_kb = 1024\nmax_px = 2000")
+        return ImagesConfig()
+    values: dict[str, int] = {}
+    for key, value in raw.items():
+        line = find("images", key)
+        if key not in _IMAGE_KEYS:
+            bad(line, _unknown_key("[images] 中", key, sorted(_IMAGE_KEYS)))
+            continue
+        label, least = _IMAGE_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            bad(line, f"[images] {key}（{label}）应当是不小于 {least} 的整数，例如 {key} = {getattr(ImagesConfig, key)}（默认值），现在是 {value!r}。")
+        else:
+            values[key] = value
+    return ImagesConfig(**values)
 
 
 def _parse_gate(data: dict, find, bad) -> tuple[str, ...]:

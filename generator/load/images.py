@@ -6,13 +6,75 @@ functions copy a JPEG, PNG, WebP or GIF byte for byte without its EXIF, XMP and
 comment blocks, keeping only the EXIF orientation (so a photo is not shown
 sideways). They raise `Malformed` when the structure is not what the signature
 promised; `publishable` then re-encodes the image or refuses it.
+
+A photo over ``[images] max_kb`` (`web_sized`) is published as a web-sized copy
+(`web_copy`: at most ``max_px`` on its longest side, turned upright, re-encoded
+by Pillow, so no metadata survives) under its own name, and the original,
+cleaned as above, under `original_name` as a download.
 """
 
 from __future__ import annotations
 
+import io
+import posixpath
 import struct
+import warnings
 import zlib
 from collections.abc import Callable
+
+from generator.core.settings import ImagesConfig
+
+# The photos published as a smaller copy when they are large: formats every browser shows
+# and Pillow writes. A GIF may be animated and a TIFF is not shown by browsers: left as they are.
+WEB_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+ORIGINAL_SUFFIX = "-原图"
+
+
+def web_sized(name: str, size: int, images: ImagesConfig) -> bool:
+    """Whether the file ``name`` of ``size`` bytes is published as a web-sized copy (and its original as a download)."""
+    return name.lower().endswith(WEB_EXTENSIONS) and size > images.max_kb * 1024
+
+
+def original_name(name: str) -> str:
+    """Where the original of a web-sized photo is published: ``photo.jpg`` → ``photo-原图.jpg``."""
+    stem, ext = posixpath.splitext(name)
+    return f"{stem}{ORIGINAL_SUFFIX}{ext}"
+
+
+def published_as(name: str, size: int, images: ImagesConfig) -> tuple[tuple[str, int | None], ...]:
+    """The names file ``name`` is published under beside its post, each with the longest side of
+    its web-sized copy (None: the file itself): a large photo twice, the original second."""
+    if not web_sized(name, size, images):
+        return ((name, None),)
+    return ((name, images.max_px), (original_name(name), None))
+
+
+def web_copy(data: bytes, max_px: int) -> bytes | None:
+    """A copy of the photo ``data`` at most ``max_px`` on its longest side, in its own format,
+    upright and without EXIF, XMP or comments; None when Pillow cannot make one (then the
+    cleaned original is published instead)."""
+    from PIL import Image, ImageOps
+
+    fmt = sniff_image(data[:32])
+    if fmt not in ("JPEG", "PNG", "WEBP"):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                im.draft("RGB", (max_px, max_px))  # a JPEG is decoded at a reduced scale: fast and small
+                upright = ImageOps.exif_transpose(im)
+                upright.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+                out = io.BytesIO()
+                if fmt == "JPEG":
+                    upright.convert("RGB").save(out, "JPEG", quality=85, optimize=True, progressive=True)
+                elif fmt == "PNG":
+                    upright.save(out, "PNG", optimize=True)
+                else:
+                    upright.save(out, "WEBP", quality=85)
+                return out.getvalue()
+    except Exception:  # damaged, or too large to decode: the original (cleaned) is published as it is
+        return None
 
 
 class Malformed(Exception):

@@ -13,7 +13,11 @@ Two kinds of mistake that pass every field check:
   one long paragraph, or three short lines, is a record). A post that lists
   attachments is not measured: its record is usually the attached minutes.
 
-`probable_problems` is run by the build on every post it renders (a draft only
+A third, `image_problems`: a photo the post publishes over ``[images] max_kb``
+(`load.images.web_sized`) is shown as a web-sized copy, its original offered as
+a download; the author is told, so the next photo is made smaller first.
+
+`probable_problems` and `image_problems` are run by the build on every post it renders (a draft only
 with ``--drafts``), after `parse_post`; the checks across posts (the same title
 and date twice, a record dated after the as-of day) are `build.crosspost`'s.
 """
@@ -21,10 +25,12 @@ and date twice, a record dated after the as-of day) are `build.crosspost`'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from generator.core.errors import Problem, warning
-from generator.core.model import Post
+from generator.core.model import Attachment, Post
 from generator.load.config import SiteConfig
+from generator.load.images import original_name, web_sized
 
 TITLE_PLACEHOLDER = "（请填写标题）"
 BODY_PLACEHOLDER = "（在这里写正文。）"
@@ -93,3 +99,24 @@ def _short_record(post: Post, body: list[str], config: SiteConfig) -> Problem | 
         f"这篇{names}记录的正文只有 {len(lines)} 行、{chars} 个字，太短了：会议记录应写明时间、地点、主持人、出席人数、议题和议定事项"
         f"（少于 {MIN_RECORD_LINES} 行且少于 {MIN_RECORD_CHARS} 个字时提示）。记录在附件里的，请在 attachments 中列出附件。",
     )
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def image_problems(post: Post, resources: Iterable[Attachment], raw: bytes, config: SiteConfig) -> list[Problem]:
+    """A warning for each photo of the post (attached or in its body) published as a web-sized copy."""
+    images = config.images
+    problems: list[Problem] = []
+    for a in (*post.attachments, *resources):
+        if web_sized(a.name, a.size, images):
+            problems.append(
+                warning(
+                    post.source,
+                    _line_of(raw, a.name, 2) or 1,
+                    f"图片“{a.name}”有 {_size_text(a.size)}，超过 {images.max_kb} KB（site.toml [images] max_kb）：网页上显示的是缩小到最长边 {images.max_px} 像素的副本，"
+                    f"原图以“{original_name(a.name)}”放在附件中供下载（两者都已去除位置等元数据）。手机照片最好先缩小再上传，网页打开更快。",
+                )
+            )
+    return problems

@@ -37,6 +37,7 @@ from typing import Any
 from generator.core import urls
 from generator.core.model import Post, SiteModel, Unit
 from generator.load.config import SiteConfig
+from generator.load.images import published_as
 
 # A year's archive page lists each month's newest posts, this many, and links to the month's
 # full (paginated) list: a whole year in one page was 1.4 MB at 10,000 posts, too much for a
@@ -60,6 +61,7 @@ class FileSpec:
     owner: str
     source: Path | None = None
     data: bytes | None = None
+    web_px: int | None = None  # a large photo: published as a copy at most this many pixels on its longest side
 
 
 @dataclass(frozen=True)
@@ -581,6 +583,9 @@ class Planner:
         s["unit_url"] = urls.unit(p.unit)
         s["attachments"] = [
             {"name": a.name, "url": urls.post_file(p.unit, p.slug, a.name), "kind": a.kind, "size": size_text(a.size)} for a in p.attachments
+        ] + [  # the originals of large photos published smaller (`load.images.published_as`), as downloads
+            {"name": n, "url": urls.post_file(p.unit, p.slug, n), "kind": "原图", "size": size_text(a.size)}
+            for a in (*p.attachments, *p.extra_files) for n, _ in published_as(a.name, a.size, self.cfg.images)[1:]
         ]
         changed = self.edited.get(p.source)
         s["changed"] = changed.date().isoformat() if changed else None
@@ -665,11 +670,12 @@ class Planner:
 
 
 def file_specs(model: SiteModel, site_dir: Path) -> list[FileSpec]:
-    """Attachments and body resources, copied beside their post's page."""
+    """Attachments and body resources, copied beside their post's page (a large photo as a smaller copy and its original)."""
     out = []
     for p in model.posts:
         for a in (*p.attachments, *p.extra_files):
-            out.append(FileSpec(urls.post_file(p.unit, p.slug, a.name), p.source, source=site_dir / a.source))
+            for name, px in published_as(a.name, a.size, model.config.images):
+                out.append(FileSpec(urls.post_file(p.unit, p.slug, name), p.source, source=site_dir / a.source, web_px=px))
     return out
 
 
