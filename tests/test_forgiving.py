@@ -257,7 +257,9 @@ def test_check_accepts_a_post_with_several_forgiven_mistakes(tmp_path):
             "branch: 第一教工党支部",
             "tags: [“三会一课”、主题党日]",
             "---",
-            "正文。",
+            "时间：3月5日下午。地点：学院会议室。",  # a record, not a stub (parse.probable warns about those)
+            "议题：学习全国两会精神。",
+            "议定事项：下月开展主题党日。",
             "",
         ]
     )

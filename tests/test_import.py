@@ -380,6 +380,8 @@ def test_folder_import_reports_each_file(site: Path) -> None:
     minutes_docx(folder / "a-支委会.docx")
     d = new_document("机械工程学院本科生党支部党小组会")
     d.add_paragraph("时间：2026年4月2日 19:00")
+    d.add_paragraph("地点：学生活动中心")  # a record, not a stub (parse.probable warns about those)
+    d.add_paragraph("议题：学习党章第一章。")
     save(d, folder / "b-党小组会.docx")
     (folder / "c-旧稿.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     (folder / "~$支委会.docx").write_bytes(b"\x00" * 162)  # Word's lock file while a document is open
