@@ -4,14 +4,17 @@ records, the same post twice, a meeting record from the future — and all of th
 from __future__ import annotations
 
 import datetime as dt
+import io
+import random
 from pathlib import Path
 
 import pytest
 from conftest import UNIT_TOML, post_text, run_cli, write_site
+from PIL import Image
 
 from generator.build.crosspost import crosspost_problems
-from generator.core.errors import Severity
-from generator.load.config import SiteConfig
+from generator.core.errors import ConfigError, Severity
+from generator.load.config import ImagesConfig, SiteConfig, parse_config
 from generator.parse.post import parse_post, parse_unit
 from generator.parse.probable import BODY_PLACEHOLDER, DATE_COMMENT, MEETING_BODY, MIN_RECORD_CHARS, TITLE_PLACEHOLDER, probable_problems
 
@@ -100,7 +103,10 @@ def mistakes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "content/jx/2026/c.md": post_text("十二月支委会", "2026-12-10", body=FULL_BODY, **RECORD),
             "content/jx/2026/d.md": post_text(TITLE_PLACEHOLDER, "2026-03-06", "通知公告", body=BODY_PLACEHOLDER),
             "content/jx/2026/e.md": post_text("四月支委会", "2026-04-02", body="会议召开了。", **RECORD),
+            "content/jx/2026/f/index.md": post_text("五月支委会", "2026-05-06", body=FULL_BODY, attachments="[合影.jpg]", **RECORD),
+            "content/jx/2026/f/合影.jpg": _phone_photo(300, 200),
         },
+        config="[images]\nmax_kb = 64\n",
     )
     proc = run_cli("check", str(site), env={"SOURCE_DATE_EPOCH": str(AS_OF_EPOCH)})
     assert proc.returncode == 0, proc.stderr
@@ -108,6 +114,7 @@ def mistakes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def test_every_probable_mistake_in_one_run(mistakes: tuple[Path, str]) -> None:
+    photo_kb = f"{len(_phone_photo(300, 200)) / 1024:.0f}"
     _, out = mistakes
     lines = [line for line in out.splitlines() if line.startswith("content/")]
     assert lines == [
@@ -119,4 +126,62 @@ def test_every_probable_mistake_in_one_run(mistakes: tuple[Path, str]) -> None:
         f"content/jx/2026/d.md:6: 警告：正文还是占位文字“{BODY_PLACEHOLDER}”，请换成文章的正文。",
         "content/jx/2026/e.md:8: 警告：这篇支部委员会记录的正文只有 1 行、6 个字，太短了：会议记录应写明时间、地点、主持人、出席人数、议题和议定事项"
         "（少于 3 行且少于 60 个字时提示）。记录在附件里的，请在 attachments 中列出附件。",
+        f"content/jx/2026/f/index.md:5: 警告：图片“合影.jpg”有 {photo_kb} KB，超过 64 KB（site.toml [images] max_kb）：网页上显示的是缩小到最长边 2000 像素的副本，"
+        "原图以“合影-原图.jpg”放在附件中供下载（两者都已去除位置等元数据）。手机照片最好先缩小再上传，网页打开更快。",
+    ]
+
+
+# -- a large photo: a web-sized copy, the original as a download, EXIF removed from both --------
+
+
+def _phone_photo(width: int, height: int) -> bytes:
+    """A noisy photo (it does not compress) taken sideways, with the phone's GPS position in its EXIF."""
+    img = Image.frombytes("RGB", (width, height), random.Random(15).randbytes(width * height * 3))
+    exif = Image.Exif()
+    exif[0x0110] = "Phone X"
+    exif[0x0112] = 6  # rotated: shown upright only when turned
+    exif.get_ifd(0x8825).update({1: "N", 2: (30.0, 15.0, 0.0), 3: "E", 4: (120.0, 10.0, 0.0)})
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif, quality=95)
+    return buf.getvalue()
+
+
+def test_a_large_photo_is_published_smaller_and_its_original_as_a_download(tmp_path: Path) -> None:
+    photo = _phone_photo(900, 600)
+    assert len(photo) > 128 * 1024
+    body = "活动现场：\n\n![活动现场](photo.jpg)\n\n" + FULL_BODY
+    site = write_site(
+        tmp_path / "site",
+        {"content/jx/2026/a/index.md": post_text("三月支委会", "2026-03-05", body=body, **RECORD), "content/jx/2026/a/photo.jpg": photo},
+        config="[images]\nmax_kb = 128\nmax_px = 400\n",
+    )
+    out = tmp_path / "out"
+    proc = run_cli("build", str(site), "-o", str(out), "--as-of", "2026-11-27")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"content/jx/2026/a/index.md:10: 警告：图片“photo.jpg”有 {len(photo) / 1024:.0f} KB，超过 128 KB（site.toml [images] max_kb）："
+        "网页上显示的是缩小到最长边 400 像素的副本，原图以“photo-原图.jpg”放在附件中供下载（两者都已去除位置等元数据）。手机照片最好先缩小再上传，网页打开更快。"
+    ) in proc.stdout
+    with Image.open(out / "jx/a/photo.jpg") as web:
+        assert web.size == (267, 400) and not dict(web.getexif())  # upright, smaller, no EXIF at all
+    with Image.open(out / "jx/a/photo-原图.jpg") as original:
+        exif = original.getexif()
+        assert original.size == (900, 600) and 0x0110 not in exif and not exif.get_ifd(0x8825)  # no camera, no GPS
+    page = (out / "jx/a/index.html").read_text("utf-8")
+    assert '<img alt="活动现场" src="photo.jpg">' in page
+    assert '<a href="../../jx/a/photo-%E5%8E%9F%E5%9B%BE.jpg">photo-原图.jpg</a> <span class="meta">（原图，' in page
+    # another size in site.toml: the copy is made again
+    (site / "site.toml").write_text("[images]\nmax_kb = 128\nmax_px = 240\n", encoding="utf-8")
+    assert run_cli("build", str(site), "-o", str(out), "--as-of", "2026-11-27").returncode == 0
+    with Image.open(out / "jx/a/photo.jpg") as web:
+        assert web.size == (160, 240)
+
+
+def test_images_settings_are_checked() -> None:
+    assert parse_config(b"").images == ImagesConfig(max_kb=1024, max_px=2000)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(b"[images]\nmax_kb = 0\nmaxpx = 800\n")
+    assert [p.format() for p in caught.value.problems] == [
+        "site.toml:2: 错误：[images] max_kb（超过多大的图片发布缩小的副本（KB））应当是不小于 64 的整数，例如 max_kb = 1024（默认值），现在是 0。",
+        "site.toml:3: 错误：[images] 中未知的配置项“maxpx”，是不是“max_px”？可用的有：max_kb、max_px。",
     ]
