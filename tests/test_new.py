@@ -145,7 +145,7 @@ def test_new_asks_for_each_field_in_a_terminal(tmp_path: Path) -> None:
         os.write(master, b"1\n")
         _read_until(master, "直接回车为今天）：", seen)
         os.write(master, "2026年3月15日\n".encode())
-        _read_until(master, "标题（直接回车则稍后在文件里填写）：", seen)
+        _read_until(master, "标题（直接回车则用支部（或单位）名称加会议名称）：", seen)
         os.write(master, "三月主题党日暨党课\n".encode())
         shown = _read_until(master, "检查。", seen)
         assert proc.wait(timeout=20) == 0

@@ -57,7 +57,8 @@ class Interview:
         meetings = self._meetings()
         branch = self._branch(unit, meetings)
         day = self._day(bool(meetings))
-        title = input_or_none(self.ask("标题（直接回车则稍后在文件里填写）："))
+        later = "用支部（或单位）名称加会议名称" if meetings else "稍后在文件里填写"
+        title = input_or_none(self.ask(f"标题（直接回车则{later}）："))
         return NewPost(unit, section, meetings, branch, title, day)
 
     def _unit(self) -> str:
