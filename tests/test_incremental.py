@@ -635,7 +635,8 @@ def test_a_family_whose_key_holds_plans_the_same_pages_whatever_field_lists_do_n
             continue
         value = getattr(post, f.name)
         if isinstance(value, tuple) and not value:  # another post's value (attachments are objects)
-            other = next((getattr(q, f.name) for q in model.posts if getattr(q, f.name)), ("变",))
+            donor = "attachments" if f.name == "extra_files" else f.name  # both tuples of Attachment (the post page reads both)
+            other = next((getattr(q, donor) for q in model.posts if getattr(q, donor)), ("变",))
         else:
             other = (not value) if isinstance(value, bool) else value + 1 if isinstance(value, int) else value + "变" if isinstance(value, str) else ()
         changed = dataclasses.replace(post, **{f.name: other})
