@@ -97,7 +97,7 @@ def test_site_toml_writes_every_default_and_parses_to_them() -> None:
     assert titled.title == '某某大学"党建"' and titled == SiteConfig(title='某某大学"党建"')
     for m in SiteConfig().meetings:  # every meeting written out with its settings
         assert f'name = "{m.name}"' in text and f'key = "{m.key}"' in text
-    for word in ("[compare]", "green = 0.9", "[privacy]", "[limits]", "post_kb = 256", "categories = [", "# 会议类型"):
+    for word in ("[compare]", "green = 0.9", "[privacy]", "[limits]", "post_kb = 256", "[images]", "max_kb = 1024", "categories = [", "# 会议类型"):
         assert word in text
     # the file shows the whole lists: a meeting deleted from it is gone (not merged back from the defaults)
     block = text[text.index('[[meetings]]\nname = "党课"') :]

@@ -152,6 +152,16 @@ def _limits(config: SiteConfig) -> list[str]:
     return [*lines, ""]
 
 
+def _images(config: SiteConfig) -> list[str]:
+    return [
+        "# 大图片：超过 max_kb（KB）的 JPG、PNG、WebP 在网页上显示缩小的副本（最长边 max_px 像素），原图作为附件供下载",
+        "[images]",
+        f"max_kb = {config.images.max_kb}",
+        f"max_px = {config.images.max_px}",
+        "",
+    ]
+
+
 def _gate() -> list[str]:
     return [
         "# 共享仓库的权限：这些 git 用户名或电子邮箱可以修改全部文件；",
@@ -171,6 +181,7 @@ def default_site_toml(title: str | None = None) -> str:
         *_compare(config),
         *_privacy(config),
         *_limits(config),
+        *_images(config),
         *_gate(),
     ]
     return "\n".join(lines) + "\n"
