@@ -62,6 +62,11 @@ def test_date_given_is_written_without_the_note(tmp_path: Path) -> None:
     notice = _new(site, section="通知公告")
     assert notice == site / "content/jx/2026/20261202-notices.md"
     assert DATE_COMMENT not in notice.read_text("utf-8") and f"title: {TITLE_PLACEHOLDER}" in notice.read_text("utf-8")
+    # a notice of a meeting only mentions it: no record's title, template or date note
+    announced = _new(site, section="通知公告", meetings=("主题党日",), branch="jx-jg1")
+    assert announced.name == "20261202-theme-day-jx-jg1.md"
+    assert _front(announced)[:4] == [f"title: {TITLE_PLACEHOLDER}", "date: 2026-12-02", "section: 通知公告", "meeting: 主题党日"]
+    assert announced.read_text("utf-8").endswith(f"---\n\n{BODY_PLACEHOLDER}\n")
 
 
 def test_file_names_are_readable_and_never_collide(tmp_path: Path) -> None:

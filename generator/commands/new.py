@@ -5,8 +5,9 @@ writing, so the skeleton it creates passes ``liangshai check`` (with warnings
 for the placeholders it leaves: `parse.probable`, whose constants it writes).
 Several meetings may be given (``--meeting`` repeated, or one value separated
 by commas, 顿号 or semicolons), each by its name, key or alias. The date is
-``--date``, else today; a meeting record dated today by default gets a comment
-above its date (`DATE_COMMENT`) saying the record takes the meeting's day.
+``--date``, else today; a meeting record (its meetings in a section that records
+them; a notice only mentions them) dated today by default gets a comment above
+its date (`DATE_COMMENT`) saying the record takes the meeting's day.
 
 The file is named after the date and the title in pinyin (`file_stem`), else
 the meetings and the branch: never a bare number, never an existing name.
@@ -109,7 +110,9 @@ def create_post(site: Path, request: NewPost, *, today: dt.date | None = None) -
     ms = find_meetings(config, request.meetings)
     b = find_branch(u, rel, ms, request.branch)
     day = request.day or today or dt.datetime.now(config.tz).date()
-    heading = title or (f"{b.name if b else u.name}{'、'.join(m.name for m in ms)}" if ms else TITLE_PLACEHOLDER)
+    # a record of its meetings (not a notice that only mentions them): the record's title, template and date note
+    record = bool(config.recorded_meetings(tuple(m.key for m in ms), s.key))
+    heading = title or (f"{b.name if b else u.name}{'、'.join(m.name for m in ms)}" if record else TITLE_PLACEHOLDER)
     folder = site / "content" / request.unit / str(day.year)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_free_name(file_stem(title, day, ms, b, s.key), folder)}.md"
@@ -118,7 +121,7 @@ def create_post(site: Path, request: NewPost, *, today: dt.date | None = None) -
         fields["meeting"] = ms[0].name if len(ms) == 1 else [m.name for m in ms]
     if b:
         fields["branch"] = b.id
-    path.write_text(_skeleton(fields, meeting=bool(ms), date_unsure=bool(ms) and request.day is None), encoding="utf-8")
+    path.write_text(_skeleton(fields, meeting=record, date_unsure=record and request.day is None), encoding="utf-8")
     return path
 
 
