@@ -67,6 +67,7 @@ from generator.load.units import load_units
 from generator.parse.slugs import slugs_beside, unique_slugs
 from generator.plan.pages import Family, Planner, file_specs, sort_posts
 from generator.render.assets import fingerprint_assets
+from generator.render.cms import admin_files
 from generator.render.files import stage_files
 from generator.render.pages import FixedPages, Made, MakeJob, make_family
 from generator.render.theme import make_env, resolve_theme
@@ -398,7 +399,7 @@ class Builder:
             history = _history_id(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history, workbooks)
             plan_goals(model, planner, reuse, parts)
-        parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir)])
+        parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir), *admin_files(model.config, model.units, look.assets)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))
         parts.files.extend(search_files)

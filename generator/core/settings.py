@@ -157,6 +157,22 @@ DEFAULT_CATEGORIES = ("理论学习", "推进工作", "组织生活", "队伍建
 GROUP_MEETING_KEY = "group"
 
 
+CMS_BACKENDS = ("gitlab", "gitea")
+
+
+@dataclass(frozen=True)
+class CmsConfig:
+    """``[cms]``: the git server the browser editor (``/admin/``, `render.cms`) signs in to
+    with PKCE and commits to; read by `load.cms_config`."""
+
+    backend: str  # one of CMS_BACKENDS
+    base_url: str  # the server's address, e.g. https://git.example.edu.cn (sign-in pages)
+    api_root: str  # its API, e.g. https://git.example.edu.cn/api/v4
+    repo: str  # "group/project"
+    branch: str = "main"
+    app_id: str = ""  # the OAuth application's id on that server (PKCE: no secret)
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     title: str = "党建工作公开晾晒"
@@ -176,6 +192,8 @@ class SiteConfig:
     # (site.toml, themes/, every unit's folder); see gate.py
     admins: tuple[str, ...] = ()
     plans: PlansConfig = field(default_factory=PlansConfig)
+    # [cms]: the browser editor at /admin/; None (no [cms] table) publishes no editor
+    cms: CmsConfig | None = None
 
     @property
     def tz(self) -> ZoneInfo:

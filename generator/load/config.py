@@ -70,9 +70,10 @@ from generator.core.settings import (
 from generator.core.settings import (
     SiteConfig as SiteConfig,
 )
+from generator.load.cms_config import parse_cms
 
 _SITE_KEYS = {"title", "base_url", "timezone", "theme", "page_size", "latest"}
-_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config", "plans", "images"}
+_TOP_KEYS = {"site", "sections", "meetings", "categories", "compare", "privacy", "limits", "gate", "sections_config", "meetings_config", "categories_config", "plans", "images", "cms"}
 _SECTION_KEYS = {"name", "key"}
 _MEETING_KEYS = {"name", "key", "level", "every", "sections", "aliases"}
 _PRIVACY_KEYS = {"allow", "severity", "unreadable"}
@@ -154,6 +155,7 @@ def parse_config(raw: bytes, relpath: str = CONFIG_NAME) -> SiteConfig:
         images=_parse_images(data, find, bad),
         admins=_parse_gate(data, find, bad),
         plans=_parse_plans(data, find, bad),
+        cms=parse_cms(data, find, bad),
         **site,
     )
     if bad.found:
