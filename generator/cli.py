@@ -280,6 +280,7 @@ def _add_serve(sub: Any) -> None:
     sv.add_argument("--drafts", action="store_true", help="包含草稿")
     sv.add_argument("--open", action="store_true", help="打开浏览器")
     sv.add_argument("-o", "--out", type=Path, default=None, metavar="文件夹", help="预览用的输出文件夹（默认 站点/.liangshai-serve）")
+    sv.add_argument("--cms", action="store_true", help="同时打开网页编辑器（/admin/），在浏览器里填表写文章，直接保存到 content/")
 
 
 def _add_import(sub: Any) -> None:
@@ -620,7 +621,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if (rc := _check_site(args.site)) is not None:
         return rc
-    return run_serve(args.site, host=args.host, port=args.port, drafts=args.drafts, open_browser=args.open, out=args.out)
+    return run_serve(args.site, host=args.host, port=args.port, drafts=args.drafts, open_browser=args.open, out=args.out, cms=args.cms)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

@@ -72,7 +72,9 @@ def cms_config(config: SiteConfig, units: tuple[Unit, ...], backend: dict[str, o
         # content/ itself, where the build publishes nothing, and the local backend refuses.
         media_folder="content",
         public_folder="",
-        slug={"encoding": "ascii", "clean_accents": True, "sanitize_replacement": "-"},
+        # Unicode file names (the default): attachments keep their Chinese names (签到表.pdf);
+        # a post's file name is made of the branch id and the date only, ASCII anyway.
+        slug={"encoding": "unicode", "clean_accents": False, "sanitize_replacement": "-"},
         collections=[_collection(config, u) for u in sorted(units, key=lambda u: (u.order, u.slug))],
     )
     if config.base_url:

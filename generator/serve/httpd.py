@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
+from generator.serve.cms_backend import ADMIN, API_PATH, MAX_BODY, LocalEditor
 from generator.serve.status import Changes, Hub, Status
 
 HEARTBEAT_SECONDS = 15.0  # SSE comment so dead connections are noticed and closed
@@ -61,6 +62,9 @@ class Preview(Protocol):
     def base_path(self) -> str: ...  # the path of the site's base_url, "/" by default
 
     def script_tag(self) -> bytes: ...
+
+    @property
+    def editor(self) -> LocalEditor | None: ...  # serve --cms: /admin/ and the local-backend API
 
     def status_json(self) -> bytes: ...
 
@@ -295,10 +299,67 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_bytes(HTTPStatus.OK, "text/javascript; charset=utf-8", RELOAD_JS, head)
             elif path.startswith(PREFIX):
                 self._not_found(head)
+            elif preview.editor is not None and self._editor_page(preview.editor, path, host or "", head):
+                pass
             else:
                 self._serve_file(path, head)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass  # the browser went away (navigated, reloaded): nothing to report
+
+    def _editor_page(self, editor: LocalEditor, path: str, host: str, head: bool) -> bool:
+        """``/admin/…`` with ``serve --cms``: the editor's page (reload script kept from reloading it), or False."""
+        base = self.server.preview.base_path
+        rest = "/" + path[len(base) :] if base != "/" and path.startswith(base) else path
+        if rest == f"/{ADMIN}":
+            self._redirect(path + "/")
+            return True
+        if not rest.startswith(f"/{ADMIN}/"):
+            return False
+        try:
+            found = editor.page(rest[len(ADMIN) + 2 :], host)
+        except Exception as exc:  # site.toml being edited: say so, keep previewing
+            self._send_bytes(HTTPStatus.INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", f"编辑器暂时无法打开：{exc}\n".encode(), head)
+            return True
+        if found is None:
+            return False
+        ctype, data = found
+        if ctype.startswith("text/html"):
+            data = inject(data, self.server.preview.script_tag().replace(b"<script ", b"<script data-liangshai-keep ", 1))
+        self._send_bytes(HTTPStatus.OK, ctype, data, head)
+        return True
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", quote(location))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        """The local-backend API of ``serve --cms`` (Decap's ``local_backend``); nothing else takes a POST."""
+        preview = self.server.preview
+        host = self.headers.get("Host")
+        try:
+            if not host_allowed(host, preview.host, self.server.server_address[1]):
+                self._send_bytes(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", b"", False)
+                return
+            if preview.editor is None or urlsplit(self.path).path != API_PATH:
+                self._send_bytes(HTTPStatus.NOT_FOUND, "application/json; charset=utf-8", '{"error": "没有这个接口。"}'.encode(), False)
+                return
+            # Only the editor's own page may write: a page of another origin would send its
+            # Origin (and could not send JSON without a preflight this server never grants).
+            origin = self.headers.get("Origin")
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if (origin is not None and origin != f"http://{host}") or ctype != "application/json":
+                self._send_bytes(HTTPStatus.FORBIDDEN, "application/json; charset=utf-8", '{"error": "只接受编辑器页面自己的请求。"}'.encode(), False)
+                return
+            length = int(self.headers.get("Content-Length") or "-1")
+            if not 0 <= length <= MAX_BODY:
+                self._send_bytes(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "application/json; charset=utf-8", '{"error": "请求太大或缺少长度。"}'.encode(), False)
+                return
+            answer = preview.editor.backend.handle(self.rfile.read(length))
+            self._send_bytes(answer.status, "application/json; charset=utf-8", answer.body, False)
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, ValueError):
+            pass
 
     def _serve_file(self, path: str, head: bool) -> None:
         preview = self.server.preview

@@ -4,6 +4,8 @@
   var me = document.currentScript || document.querySelector("script[data-liangshai-version]");
   var server = me ? me.getAttribute("data-liangshai-server") : "";
   var version = me ? Number(me.getAttribute("data-liangshai-version")) : 0;
+  // The editor (/admin/ in serve --cms) keeps its form: a rebuild shows or hides the overlay, never reloads.
+  var keep = me ? me.hasAttribute("data-liangshai-keep") : false;
   var BOX = "liangshai-overlay";
   var shown = null;
   var dismissed = null;
@@ -48,6 +50,7 @@
 
   function apply(s) {
     if (reloading || !s) return;
+    if (keep) { server = s.server; version = Math.max(version, s.version); }
     if (s.server !== server || s.version > version) {
       reloading = true;
       location.reload();

@@ -53,6 +53,7 @@ from typing import Any
 from generator.build.builder import Builder, BuildOptions, BuildResult, output_folder_problem
 from generator.core.exits import EXIT_FORCED, EXIT_OK, EXIT_USAGE
 from generator.core.privacy import redact
+from generator.serve.cms_backend import LocalEditor
 from generator.serve.httpd import EVENTS_URL, SCRIPT_URL, STATUS_URL, PreviewHTTPServer, content_type, host_allowed, inject, resolve_request
 from generator.serve.status import Batch, Changes, ErrorLine, Hub, Log, Status
 from generator.serve.watch import Watches
@@ -111,6 +112,7 @@ class PreviewServer:
         port: int = 8000,
         log: Log | None = None,
         quiet: float = QUIET_SECONDS,
+        cms: bool = False,
     ) -> None:
         self.builder = builder
         self.site = builder.options.site_dir.resolve()
@@ -128,6 +130,8 @@ class PreviewServer:
         self._threads: list[threading.Thread] = []
         self._warnings: tuple[str, ...] = ()
         self._started = False
+        # serve --cms: /admin/ and the local-backend API over content/ (`cms_backend`)
+        self.editor: LocalEditor | None = LocalEditor(self.site) if cms else None
 
     # -- lifecycle --------------------------------------------------------
 
@@ -316,11 +320,11 @@ def _bind_message(exc: OSError, host: str, port: int) -> str:
     return f"liangshai serve: 无法在 {host}:{port} 启动预览服务器：{exc.strerror or exc}。"
 
 
-def run_serve(site: Path, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False, open_browser: bool = False, out: Path | None = None) -> int:
+def run_serve(site: Path, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False, open_browser: bool = False, out: Path | None = None, cms: bool = False) -> int:
     """``liangshai serve``: returns 0 after Ctrl-C / SIGTERM, 2 when it cannot start."""
     printer = Printer()
     try:
-        server = PreviewServer(preview_builder(site, drafts=drafts, out=out), host=host, port=port, log=printer)
+        server = PreviewServer(preview_builder(site, drafts=drafts, out=out), host=host, port=port, log=printer, cms=cms)
     except ServeError as exc:
         printer(f"liangshai serve: {exc}", error=True)
         return EXIT_USAGE
@@ -353,6 +357,8 @@ def run_serve(site: Path, *, host: str = "127.0.0.1", port: int = 8000, drafts: 
 def _announce(server: PreviewServer, printer: Printer, *, open_browser: bool) -> None:
     """The lines shown once the first build is served (and the browser, with --open)."""
     printer(f"预览地址：{server.url}（按 Ctrl-C 停止）")
+    if server.editor is not None:
+        printer(f"在浏览器里写：{server.url}admin/（保存的文章直接写入 content/，不经过代码托管服务器）")
     printer(f"预览输出在 {server.out}（只供预览，不要发布这个文件夹）。正在监视 content/、themes/ 和 site.toml 的修改。")
     if server.host not in ("127.0.0.1", "localhost", "::1"):
         printer(f"注意：预览服务器绑定在 {server.host}，同一网络中的其他电脑也能访问（包括草稿）。", error=True)
