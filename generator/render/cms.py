@@ -77,9 +77,11 @@ def cms_config(config: SiteConfig, units: tuple[Unit, ...], backend: dict[str, o
         slug={"encoding": "unicode", "clean_accents": False, "sanitize_replacement": "-"},
         collections=[_collection(config, u) for u in sorted(units, key=lambda u: (u.order, u.slug))],
     )
-    if config.base_url:
-        data["site_url"] = config.base_url
-        data["display_url"] = config.base_url
+    # The link at the top right: the site as published, or in serve --cms the preview itself.
+    site_url = local_url.split("/__liangshai/", 1)[0] + "/" if local_url is not None else config.base_url
+    if site_url:
+        data["site_url"] = site_url
+        data["display_url"] = site_url
     return data
 
 
