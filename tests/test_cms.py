@@ -186,3 +186,36 @@ def test_local_backend_refuses_a_symlink_leading_out(backend: LocalBackend, tmp_
     os.symlink(tmp_path / "elsewhere", backend.site / "content/jx/link")
     status, answer = call(backend, "persistMedia", asset={"path": "content/jx/link/x.pdf", "content": "eA==", "encoding": "base64"})
     assert status == 422 and "链接" in answer["error"] and not (tmp_path / "elsewhere/x.pdf").exists()  # type: ignore[index]
+
+
+def test_preview_serves_the_editor_and_takes_api_posts_only_from_its_own_page(tmp_path: Path) -> None:
+    """``serve --cms`` over HTTP, in process: /admin/ with local_backend at the page's origin, the
+    reload script told to keep the form; the API refuses other origins, other types, other paths."""
+    import http.client
+
+    from generator.serve.server import PreviewServer, preview_builder
+
+    site = write_site(tmp_path / "site", {"content/jx/2026/a.md": "---\ntitle: 甲\ndate: 2026-03-05\nsection: 支部生活\n---\n正文。\n"})
+    server = PreviewServer(preview_builder(site, out=tmp_path / "out"), port=0, log=lambda m, error=False: None, cms=True)
+
+    def ask(method: str, path: str, body: bytes | None = None, **headers: str) -> tuple[int, bytes, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        return r.status, r.read(), r.getheader("Location") or ""
+
+    with server:
+        port = server._httpd.server_address[1]  # type: ignore[union-attr]
+        host = f"127.0.0.1:{port}"
+        status, page, _ = ask("GET", "/admin/")
+        assert status == 200 and b"<script data-liangshai-keep src=\"/__liangshai/reload.js\"" in page and b'src="decap-cms.js"' in page
+        assert ask("GET", "/admin")[::2] == (301, "/admin/")
+        config = yaml.safe_load(ask("GET", "/admin/config.yml")[1])
+        assert config["local_backend"]["url"] == f"http://{host}/__liangshai/cms/api/v1" and config["backend"]["name"] == "proxy"
+        assert ask("GET", "/admin/decap-cms.js")[0] == 200 and ask("GET", "/admin/nothing.js")[0] == 404
+        info = json.dumps({"action": "info"}).encode()
+        assert json.loads(ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "application/json", "Origin": f"http://{host}"})[1])["type"] == "local_fs"
+        assert ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "application/json", "Origin": "http://evil.example"})[0] == 403
+        assert ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "text/plain"})[0] == 403
+        assert ask("POST", "/api/v1", info, **{"Content-Type": "application/json"})[0] == 404
+        assert ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "application/json", "Host": "evil.example"})[0] == 403

@@ -250,6 +250,14 @@ def host_allowed(header: str | None, bound: str, port: int) -> bool:
         return False
 
 
+def _length(header: str | None) -> int:
+    """A request's Content-Length; -1 when missing or not a number."""
+    try:
+        return int(header or "-1")
+    except ValueError:
+        return -1
+
+
 class PreviewHTTPServer(ThreadingHTTPServer):
     """Binds at construction (OSError when the port is taken); `serve_forever` on a thread of its own."""
 
@@ -352,13 +360,13 @@ class Handler(BaseHTTPRequestHandler):
             if (origin is not None and origin != f"http://{host}") or ctype != "application/json":
                 self._send_bytes(HTTPStatus.FORBIDDEN, "application/json; charset=utf-8", '{"error": "只接受编辑器页面自己的请求。"}'.encode(), False)
                 return
-            length = int(self.headers.get("Content-Length") or "-1")
+            length = _length(self.headers.get("Content-Length"))
             if not 0 <= length <= MAX_BODY:
                 self._send_bytes(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "application/json; charset=utf-8", '{"error": "请求太大或缺少长度。"}'.encode(), False)
                 return
             answer = preview.editor.backend.handle(self.rfile.read(length))
             self._send_bytes(answer.status, "application/json; charset=utf-8", answer.body, False)
-        except (TimeoutError, BrokenPipeError, ConnectionResetError, ValueError):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             pass
 
     def _serve_file(self, path: str, head: bool) -> None:
