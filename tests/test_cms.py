@@ -121,7 +121,7 @@ def test_admin_is_published_only_with_cms_and_uses_the_site_stylesheet(demo) -> 
     assert {"admin/index.html", "admin/config.yml", "admin/admin.js", "admin/decap-cms.js", "admin/LICENSE"} <= set(specs)
     page = specs["admin/index.html"].data.decode()  # type: ignore[union-attr]
     assert 'data-style="/gk/assets/style.abc.css"' in page and '<script src="decap-cms.js"></script>' in page and "//" not in page.replace("<!DOCTYPE", "")
-    pages = admin_pages(with_cms, units, "/gk/assets/style.abc.css", backend_config(with_cms.cms))  # type: ignore[arg-type]
+    pages = admin_pages(with_cms, units, {"style.css": "assets/style.abc.css"}, backend_config(with_cms.cms))  # type: ignore[arg-type]
     assert pages["index.html"] == specs["admin/index.html"].data
 
 

@@ -124,7 +124,7 @@ def test_the_demo_configuration_loads_in_decap_for_each_backend(page: Page, back
     configuration, finds no error in it, and offers the sign-in of the school's server."""
     config = parse_config((REPO / "site.toml").read_bytes() + b"\n" + CMS.format(backend=backend).encode())
     assert config.cms is not None
-    files = admin_pages(config, _units(REPO, load_config(REPO)), "/assets/style.css", backend_config(config.cms))
+    files = admin_pages(config, _units(REPO, load_config(REPO)), {}, backend_config(config.cms))
     vendored = {p.name: p for p in vendor_files()}
     origin = "http://127.0.0.1:9"
 

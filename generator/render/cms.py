@@ -159,7 +159,7 @@ def config_yaml(data: dict[str, object]) -> str:
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=2**31 - 1)
 
 
-def admin_html(title: str, style_url: str, collections: list[str]) -> str:
+def admin_html(title: str, style_url: str, collections: list[str], icon_url: str = "") -> str:
     """``admin/index.html``: the bundle, then ``admin.js`` with the site's stylesheet URL."""
     esc = html.escape
     return (
@@ -169,19 +169,26 @@ def admin_html(title: str, style_url: str, collections: list[str]) -> str:
         '<meta name="robots" content="noindex">\n'
         f"<title>在浏览器里写 - {esc(title)}</title>\n"
         '<link href="config.yml" type="text/yaml" rel="cms-config-url">\n'
-        "</head>\n<body>\n"
+        + (f'<link rel="icon" href="{esc(icon_url)}" type="image/svg+xml">\n' if icon_url else "")
+        +         "</head>\n<body>\n"
         '<script src="decap-cms.js"></script>\n'
         f'<script src="admin.js" data-style="{esc(style_url)}" data-collections="{esc(json.dumps(collections))}"></script>\n'
         "</body>\n</html>\n"
     )
 
 
-def admin_pages(config: SiteConfig, units: tuple[Unit, ...], style_url: str, backend: dict[str, object], local_url: str | None = None) -> dict[str, bytes]:
-    """The generated files of ``admin/`` by name: index.html, config.yml, admin.js."""
+def admin_pages(config: SiteConfig, units: tuple[Unit, ...], assets: dict[str, str], backend: dict[str, object], local_url: str | None = None) -> dict[str, bytes]:
+    """The generated files of ``admin/`` by name: index.html, config.yml, admin.js.
+
+    ``assets``: the theme's published files by name (`render.assets`); the page takes the
+    stylesheet and icon from the site's root path (`SiteConfig.base_path`).
+    """
+    root = config.base_path if local_url is None else "/"
+    style, icon = (root + assets[n] if n in assets else "" for n in ("style.css", "favicon.svg"))
     data = cms_config(config, units, backend, local_url)
     names = [u.slug for u in sorted(units, key=lambda u: (u.order, u.slug))]
     return {
-        "index.html": admin_html(config.title, style_url, names).encode("utf-8"),
+        "index.html": admin_html(config.title, style, names, icon).encode("utf-8"),
         "config.yml": config_yaml(data).encode("utf-8"),
         "admin.js": ADMIN_JS.read_bytes(),
     }
@@ -191,8 +198,7 @@ def admin_files(config: SiteConfig, units: tuple[Unit, ...], assets: dict[str, s
     """What ``build`` publishes under ``admin/``; nothing without ``[cms]``."""
     if config.cms is None:
         return []
-    style = config.base_path + assets.get("style.css", "")
-    made = admin_pages(config, units, style, backend_config(config.cms))
+    made = admin_pages(config, units, assets, backend_config(config.cms))
     specs = [FileSpec(f"{ADMIN}/{name}", OWNER, data=data) for name, data in made.items()]
     specs += [FileSpec(f"{ADMIN}/{p.name}", OWNER, source=p) for p in vendor_files()]
     return specs

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from generator.core.model import UNIT_FILE
-from generator.core.urls import ASSETS
 from generator.load.config import load_config
 from generator.render.cms import ADMIN, admin_pages, backend_config, vendor_files
 
@@ -309,8 +308,7 @@ class LocalEditor:
         config = load_config(self.site)
         assets, _ = fingerprint_assets(resolve_theme(self.site, config.theme))
         backend: dict[str, object] = backend_config(config.cms) if config.cms is not None else {"name": "proxy", "proxy_url": url, "branch": "main"}
-        style = "/" + assets.get("style.css", f"{ASSETS}/style.css")
-        return admin_pages(config, _units(self.site, config), style, backend, local_url=url)
+        return admin_pages(config, _units(self.site, config), assets, backend, local_url=url)
 
 
 def _units(site: Path, config: Any) -> tuple[Any, ...]:
