@@ -28,7 +28,8 @@
     var key = JSON.stringify(errors);
     if (key === shown || key === dismissed) return;
     hide();
-    var box = el("div", "position:fixed;left:0;right:0;top:0;max-height:80vh;overflow:auto;z-index:2147483647;" +
+    // in the editor at the bottom, so its header (发布) stays usable
+    var box = el("div", "position:fixed;left:0;right:0;" + (keep ? "bottom:0;max-height:40vh" : "top:0;max-height:80vh") + ";overflow:auto;z-index:2147483647;" +
       "background:#3b0a0a;color:#fff;font:15px/1.6 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;" +
       "padding:1em 1.5em;box-shadow:0 4px 16px rgba(0,0,0,.5);text-align:left");
     box.id = BOX;
