@@ -163,7 +163,7 @@ def test_local_backend_answers_decap_servers_actions(backend: LocalBackend) -> N
     )
     folder = backend.site / "content/jx/2026/c"
     assert status == 200 and (folder / "index.md").read_text(encoding="utf-8") == DECAP_SAVED and (folder / "签到表.pdf").read_bytes() == b"%PDF-1.4 x"
-    assert call(backend, "getMedia", mediaFolder="content/jx/2026/c")[1][0]["name"] == "index.md"  # type: ignore[index]
+    assert [m["name"] for m in call(backend, "getMedia", mediaFolder="content/jx/2026/c")[1]] == ["签到表.pdf"]  # type: ignore[index, union-attr]
     assert call(backend, "getMedia", mediaFolder="content")[1] == []
     assert call(backend, "deleteFiles", paths=["content/jx/2026/c/index.md", "content/jx/2026/c/签到表.pdf"])[0] == 200
     assert not folder.exists() and (backend.site / "content/jx/2026").is_dir()
@@ -195,7 +195,7 @@ def test_preview_serves_the_editor_and_takes_api_posts_only_from_its_own_page(tm
 
     from generator.serve.server import PreviewServer, preview_builder
 
-    site = write_site(tmp_path / "site", {"content/jx/2026/a.md": "---\ntitle: 甲\ndate: 2026-03-05\nsection: 支部生活\n---\n正文。\n"})
+    site = write_site(tmp_path / "site", {"content/jx/2026/a.md": "---\ntitle: 甲\ndate: 2026-03-05\nsection: 支部生活\n---\n正文。\n"}, config=CMS.format(backend="gitlab"))
     server = PreviewServer(preview_builder(site, out=tmp_path / "out"), port=0, log=lambda m, error=False: None, cms=True)
 
     def ask(method: str, path: str, body: bytes | None = None, **headers: str) -> tuple[int, bytes, str]:
@@ -211,7 +211,10 @@ def test_preview_serves_the_editor_and_takes_api_posts_only_from_its_own_page(tm
         assert status == 200 and b"<script data-liangshai-keep src=\"/__liangshai/reload.js\"" in page and b'src="decap-cms.js"' in page
         assert ask("GET", "/admin")[::2] == (301, "/admin/")
         config = yaml.safe_load(ask("GET", "/admin/config.yml")[1])
-        assert config["local_backend"]["url"] == f"http://{host}/__liangshai/cms/api/v1" and config["backend"]["name"] == "proxy"
+        assert config["local_backend"]["url"] == f"http://{host}/__liangshai/cms/api/v1" and config["backend"]["name"] == "gitlab"
+        # the build itself published the editor for the git server (no local_backend in it)
+        built = (tmp_path / "out/admin/config.yml").read_text(encoding="utf-8")
+        assert "local_backend" not in built and "repo: dangwei/gongkai" in built and (tmp_path / "out/admin/decap-cms.js").is_file()
         assert ask("GET", "/admin/decap-cms.js")[0] == 200 and ask("GET", "/admin/nothing.js")[0] == 404
         info = json.dumps({"action": "info"}).encode()
         assert json.loads(ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "application/json", "Origin": f"http://{host}"})[1])["type"] == "local_fs"

@@ -11,6 +11,9 @@
   var createClass = window.createClass;
   if (!h || !createClass) return;
 
+  var branches = {};
+  try { branches = JSON.parse(me.getAttribute("data-branches") || "{}"); } catch (e) { branches = {}; }
+
   function text(entry, name) {
     var value = entry.getIn(["data", name]);
     if (value && value.toJS) value = value.toJS();
@@ -35,7 +38,7 @@
               row("栏目", text(entry, "section")),
               row("日期", text(entry, "date")),
               row("会议类型", text(entry, "meeting")),
-              row("支部", text(entry, "branch")),
+              row("支部", branches[text(entry, "branch")] || text(entry, "branch")),
               row("分类", text(entry, "category")),
               row("标签", text(entry, "tags")))),
           h("div", { className: "body" }, this.props.widgetFor("body")),

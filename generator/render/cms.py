@@ -159,8 +159,9 @@ def config_yaml(data: dict[str, object]) -> str:
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=2**31 - 1)
 
 
-def admin_html(title: str, style_url: str, collections: list[str], icon_url: str = "") -> str:
-    """``admin/index.html``: the bundle, then ``admin.js`` with the site's stylesheet URL."""
+def admin_html(title: str, style_url: str, units: tuple[Unit, ...], icon_url: str = "") -> str:
+    """``admin/index.html``: the bundle, then ``admin.js`` with the site's stylesheet URL,
+    the collections to preview as posts, and the branches' names (the preview shows names, not ids)."""
     esc = html.escape
     return (
         "<!DOCTYPE html>\n"
@@ -172,7 +173,8 @@ def admin_html(title: str, style_url: str, collections: list[str], icon_url: str
         + (f'<link rel="icon" href="{esc(icon_url)}" type="image/svg+xml">\n' if icon_url else "")
         +         "</head>\n<body>\n"
         '<script src="decap-cms.js"></script>\n'
-        f'<script src="admin.js" data-style="{esc(style_url)}" data-collections="{esc(json.dumps(collections))}"></script>\n'
+        f'<script src="admin.js" data-style="{esc(style_url)}" data-collections="{esc(json.dumps([u.slug for u in units]))}"'
+        f' data-branches="{esc(json.dumps({b.id: b.name for u in units for b in u.branches}, ensure_ascii=False, sort_keys=True))}"></script>\n'
         "</body>\n</html>\n"
     )
 
@@ -186,9 +188,9 @@ def admin_pages(config: SiteConfig, units: tuple[Unit, ...], assets: dict[str, s
     root = config.base_path if local_url is None else "/"
     style, icon = (root + assets[n] if n in assets else "" for n in ("style.css", "favicon.svg"))
     data = cms_config(config, units, backend, local_url)
-    names = [u.slug for u in sorted(units, key=lambda u: (u.order, u.slug))]
+    ordered = tuple(sorted(units, key=lambda u: (u.order, u.slug)))
     return {
-        "index.html": admin_html(config.title, style, names, icon).encode("utf-8"),
+        "index.html": admin_html(config.title, style, ordered, icon).encode("utf-8"),
         "config.yml": config_yaml(data).encode("utf-8"),
         "admin.js": ADMIN_JS.read_bytes(),
     }

@@ -167,7 +167,8 @@ class LocalBackend:
         if rel in (CONTENT, CONTENT + "/"):
             return []  # the shared library: nothing is kept there (uploads belong to a post)
         folder = self.confine(rel, folder=True)
-        return [self._media_file(p) for p in _walk(folder, 1)]
+        # a post's own file is not one of its attachments (picking or deleting it there would break the post)
+        return [self._media_file(p) for p in _walk(folder, 1) if not p.name.endswith(".md")]
 
     def _media_file(self, path: Path) -> dict[str, Any]:
         try:
