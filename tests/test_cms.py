@@ -222,3 +222,13 @@ def test_preview_serves_the_editor_and_takes_api_posts_only_from_its_own_page(tm
         assert ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "text/plain"})[0] == 403
         assert ask("POST", "/api/v1", info, **{"Content-Type": "application/json"})[0] == 404
         assert ask("POST", "/__liangshai/cms/api/v1", info, **{"Content-Type": "application/json", "Host": "evil.example"})[0] == 403
+
+
+def test_a_unit_folder_may_not_take_the_editors_path(tmp_path: Path) -> None:
+    from generator.core.settings import SiteConfig
+    from generator.load.sources import discover
+    from generator.load.units import load_units
+
+    site = write_site(tmp_path / "site", {"content/admin/_unit.toml": UNIT_TOML})
+    units, problems = load_units(site, SiteConfig(), discover(site))
+    assert "admin" not in units and problems[0].format().startswith("content/admin/_unit.toml:1: 错误：单位文件夹名“admin”与网站自身的页面路径冲突")

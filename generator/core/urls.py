@@ -24,7 +24,7 @@ SEARCH = "search/index.html"
 ASSETS = "assets"
 
 # First path segments the site itself uses: no unit folder may take them.
-RESERVED_TOP = ("sections", "tags", "archive", "compare", "data", "assets", "search", "pagefind", "404.html", "index.html", "feeds", "sitemap.xml", "robots.txt", "atom.xml")
+RESERVED_TOP = ("sections", "tags", "archive", "compare", "data", "assets", "search", "pagefind", "404.html", "index.html", "feeds", "sitemap.xml", "robots.txt", "atom.xml", "admin")
 # Second segments a unit page uses: no post slug may take them.
 RESERVED_UNIT = ("branch", "index.html", "atom.xml")
 
