@@ -171,6 +171,21 @@ def _gate() -> list[str]:
     ]
 
 
+def _cms() -> list[str]:
+    """``[cms]`` has no default (no editor is published): a commented-out example."""
+    return [
+        "",
+        "# 网页编辑器（/admin/）：写上这一段，liangshai build 就生成在浏览器里填表写文章的页面，",
+        "# 各单位用学校代码托管服务器的账号登录，保存即提交（见 README“在浏览器里写”）",
+        "# [cms]",
+        '# backend = "gitlab"                        # gitlab 或 gitea',
+        '# base_url = "https://git.example.edu.cn"   # 代码托管服务器的地址',
+        '# repo = "dangwei/gongkai"                  # 仓库：组/项目',
+        '# branch = "main"',
+        '# app_id = "0123456789abcdef"               # 在服务器上登记的 OAuth 应用的 ID（PKCE 登录，不需要密钥）',
+    ]
+
+
 def default_site_toml(title: str | None = None) -> str:
     """The text of a new site's ``site.toml``: every default of `SiteConfig` (``title`` replacing the default title)."""
     config = SiteConfig()
@@ -183,5 +198,6 @@ def default_site_toml(title: str | None = None) -> str:
         *_limits(config),
         *_images(config),
         *_gate(),
+        *_cms(),
     ]
     return "\n".join(lines) + "\n"
