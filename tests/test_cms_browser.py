@@ -92,7 +92,8 @@ def test_a_unit_writes_a_record_in_the_browser_and_the_preview_shows_it(tmp_path
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("甲篇")).to_be_visible(timeout=TIMEOUT_MS)  # the working copy's posts, listed
     shot(page, "cms-list.png")
-    page.goto(f"{origin}/admin/#/collections/jx/new")
+    page.get_by_role("button", name="快速新建").click()
+    page.get_by_role("menuitem", name="机械工程学院党委").click()  # the unit, from the drop-down
     fill_record(page)
     attach(page, pdf)
     expect(page.get_by_text("媒体资源")).to_have_count(0)

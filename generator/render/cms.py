@@ -38,9 +38,9 @@ OWNER = "site.toml"
 DATE_FORMAT = "YYYY-MM-DD HH:mm"
 
 _COMMIT_MESSAGES = {
-    "create": "新建{{collection}}文章“{{slug}}”",
-    "update": "修改{{collection}}文章“{{slug}}”",
-    "delete": "删除{{collection}}文章“{{slug}}”",
+    "create": "新建文章“{{slug}}”（{{collection}}）",
+    "update": "修改文章“{{slug}}”（{{collection}}）",
+    "delete": "删除文章“{{slug}}”（{{collection}}）",
     "uploadMedia": "上传附件“{{path}}”",
     "deleteMedia": "删除附件“{{path}}”",
 }
@@ -89,7 +89,8 @@ def _collection(config: SiteConfig, unit: Unit) -> dict[str, object]:
     return {
         "name": unit.slug,
         "label": unit.name,
-        "label_singular": "文章",
+        # the unit's name in the 快速新建 drop-down (where a plain "文章" would repeat for every unit)
+        "label_singular": unit.name,
         "description": f"{unit.name}的文章，保存在 content/{unit.slug}/。保存后预览网站自动更新；发布前请在预览里核对。",
         "folder": f"content/{unit.slug}",
         # {{year}} (UTC) only names the folder; the file name takes the date as written (local time)
