@@ -111,6 +111,8 @@ def test_backends_and_the_written_file_are_deterministic(demo) -> None:
     assert "local_backend" not in text and "\n  - name: title\n" not in text  # one line per value, block style
     local = yaml.safe_load(config_yaml(cms_config(config, units, tea, local_url="http://localhost:8000/__liangshai/cms/api/v1")))
     assert local["local_backend"] == {"url": "http://localhost:8000/__liangshai/cms/api/v1", "allowed_hosts": ["localhost"]}
+    ipv6 = yaml.safe_load(config_yaml(cms_config(config, units, tea, local_url="http://[::1]:8000/__liangshai/cms/api/v1")))
+    assert ipv6["local_backend"]["allowed_hosts"] == ["[::1]"] and ipv6["site_url"] == "http://[::1]:8000/"
 
 
 def test_admin_is_published_only_with_cms_and_uses_the_site_stylesheet(demo) -> None:

@@ -64,8 +64,7 @@ def cms_config(config: SiteConfig, units: tuple[Unit, ...], backend: dict[str, o
     """The whole Decap configuration; ``local_url``: the preview server's local-backend API (``serve --cms``)."""
     data: dict[str, object] = {"backend": backend}
     if local_url is not None:
-        host = local_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-        data["local_backend"] = {"url": local_url, "allowed_hosts": [host]}
+        data["local_backend"] = {"url": local_url, "allowed_hosts": [_hostname(local_url)]}
     data.update(
         locale="zh_Hans",
         # Uploads belong to a post (the collection's media_folder); the shared library is
@@ -83,6 +82,12 @@ def cms_config(config: SiteConfig, units: tuple[Unit, ...], backend: dict[str, o
         data["site_url"] = site_url
         data["display_url"] = site_url
     return data
+
+
+def _hostname(url: str) -> str:
+    """The host of ``url`` as the browser's ``location.hostname`` gives it (IPv6 in brackets)."""
+    host = url.split("//", 1)[1].split("/", 1)[0]
+    return host[: host.index("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
 
 
 def _collection(config: SiteConfig, unit: Unit) -> dict[str, object]:
