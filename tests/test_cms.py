@@ -234,3 +234,11 @@ def test_a_unit_folder_may_not_take_the_editors_path(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site", {"content/admin/_unit.toml": UNIT_TOML})
     units, problems = load_units(site, SiteConfig(), discover(site))
     assert "admin" not in units and problems[0].format().startswith("content/admin/_unit.toml:1: 错误：单位文件夹名“admin”与网站自身的页面路径冲突")
+
+
+def test_the_editor_is_refused_on_an_address_the_network_sees(tmp_path: Path) -> None:
+    from generator.serve.server import PreviewServer, ServeError, preview_builder
+
+    site = write_site(tmp_path / "site", {})
+    with pytest.raises(ServeError, match="--cms 只能在本机使用"):
+        PreviewServer(preview_builder(site, out=tmp_path / "out"), host="0.0.0.0", port=0, cms=True)

@@ -62,6 +62,9 @@ from generator.serve.watch import Watches
 # looks at it) and not build/, so a preview never overwrites a publish build.
 SERVE_DIR = ".liangshai-serve"
 
+# The addresses only this computer reaches (serve --cms is refused on any other).
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 QUIET_SECONDS = 0.1  # debounce: rebuild after this long without a new event
 
 # What signal.signal returns and takes: a handler, SIG_DFL / SIG_IGN, or None (set outside Python).
@@ -130,7 +133,10 @@ class PreviewServer:
         self._threads: list[threading.Thread] = []
         self._warnings: tuple[str, ...] = ()
         self._started = False
-        # serve --cms: /admin/ and the local-backend API over content/ (`cms_backend`)
+        # serve --cms: /admin/ and the local-backend API over content/ (`cms_backend`). It writes
+        # files, so only this computer may reach it: never on an address the network sees.
+        if cms and host not in LOOPBACK:
+            raise ServeError(f"--cms 只能在本机使用（不写 --host，或 --host 127.0.0.1）：网页编辑器可以直接改写 content/ 中的文件，绑定在 {host} 时同一网络中的其他电脑也能改。")
         self.editor: LocalEditor | None = LocalEditor(self.site) if cms else None
 
     # -- lifecycle --------------------------------------------------------
