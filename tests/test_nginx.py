@@ -207,6 +207,24 @@ def test_headers_cache_gzip_and_hidden_files(server, demo):
     assert "页面不存在".encode() in body
     assert "content-security-policy" in h and h["x-content-type-options"] == "nosniff"
     assert h["content-type"] == "text/html; charset=utf-8"
+    assert h["content-security-policy"] == csp, "every page but the editor has the strict policy"
+
+    # the browser editor (/admin/, only built with [cms]) gets the policy Decap CMS needs;
+    # nothing else does, not even a path that merely contains "admin/"
+    # (a file must exist: a 404 is answered by /404.html, whose $uri gets the strict policy)
+    editor = release / "admin" / "index.html"
+    editor.parent.mkdir()
+    try:
+        editor.write_text("<!doctype html><title>编辑器</title>", "utf-8")
+        status, h, _ = server.get("/admin/")
+        assert status == 200
+        admin_csp = h["content-security-policy"]
+    finally:
+        editor.unlink()
+        editor.parent.rmdir()
+    assert "'unsafe-eval'" in admin_csp and "style-src 'self' 'unsafe-inline'" in admin_csp
+    assert "object-src 'none'" in admin_csp and "frame-ancestors 'self'" in admin_csp
+    assert server.get("/x/admin/")[1]["content-security-policy"] == csp
 
     # a folder without its slash: a relative redirect (works behind proxies and sub-paths)
     unit = _units()[0]
