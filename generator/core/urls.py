@@ -24,9 +24,9 @@ SEARCH = "search/index.html"
 ASSETS = "assets"
 
 # First path segments the site itself uses: no unit folder may take them.
-RESERVED_TOP = ("sections", "tags", "archive", "compare", "data", "assets", "search", "pagefind", "404.html", "index.html", "feeds", "sitemap.xml", "robots.txt", "atom.xml", "admin")
+RESERVED_TOP = ("sections", "tags", "archive", "compare", "data", "assets", "search", "pagefind", "404.html", "index.html", "feeds", "sitemap.xml", "robots.txt", "atom.xml", "admin", "plans", "projects")
 # Second segments a unit page uses: no post slug may take them.
-RESERVED_UNIT = ("branch", "index.html", "atom.xml")
+RESERVED_UNIT = ("branch", "index.html", "atom.xml", "plan", "report")
 
 
 def paged(base: str, page: int = 0) -> str:
@@ -95,6 +95,28 @@ def compare_csv(year: int) -> str:
 
 def compare_xlsx(year: int) -> str:
     return f"compare/{year}.xlsx"
+
+
+# -- 目标管理 (issue 18): plans, annual summaries, projects
+
+
+PROJECTS = "projects/index.html"
+
+
+def unit_plan(slug: str, year: int) -> str:
+    return f"{slug}/plan/{year}/index.html"
+
+
+def unit_report(slug: str, year: int) -> str:
+    return f"{slug}/report/{year}/index.html"
+
+
+def plans_year(year: int) -> str:
+    return f"plans/{year}/index.html"
+
+
+def project(project_id: str) -> str:
+    return f"projects/{project_id}/index.html"
 
 
 def root_of(path: str) -> str:

@@ -311,6 +311,9 @@ class Planner:
         self.tokens = tokens
         self.list_tokens: dict[str, str] = _ListTokens(self)
         self.list_tokens.update(list_tokens or {})
+        from generator.plan.goal_pages import site_links  # (goal_pages imports this module)
+
+        self._goal_links = site_links(model)  # 目标管理 in the navigation (issue 18)
 
     # -- shared pieces --------------------------------------------------
 
@@ -348,6 +351,7 @@ class Planner:
                 "title": self.cfg.title,
                 "sections": [{"name": s.name, "key": s.key, "url": urls.section(s.key)} for s in self.cfg.sections],
                 "feeds": bool(self.cfg.base_url),
+                **self._goal_links,
             },
             "assets": self.assets,
             "crumbs": [{"name": n, "url": u} for n, u in (crumbs or [])],
@@ -444,6 +448,9 @@ class Planner:
             out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col))))
         out.extend(self.tag_families())
         out.extend(self.archive_families())
+        from generator.plan.goal_pages import goal_families  # (goal_pages imports this module)
+
+        out.extend(goal_families(self))
         return out
 
     def post_families(
@@ -542,6 +549,7 @@ class Planner:
                 }
             )
         ctx["compare_url"] = urls.compare_unit(self.m.as_of.year, u.slug)
+        ctx["plans"] = [{"year": f.year, "plan": urls.unit_plan(u.slug, f.year), "report": urls.unit_report(u.slug, f.year)} for f in reversed(self.m.plans.frameworks)]
         ctx["total"] = len(posts)
         return PageSpec(urls.unit(u.slug), "unit.html", ctx, u.source)
 
@@ -590,6 +598,8 @@ class Planner:
         changed = self.edited.get(p.source)
         s["changed"] = changed.date().isoformat() if changed else None
         s["changed_text"] = date_text(changed.date()) if changed else None
+        project = self.m.plans.project(p.project) if p.project else None
+        s["project"] = {"name": project.name, "url": urls.project(project.id)} if project else None
         ctx["post"] = s
         ctx["body"] = self.body_ref(p)
         ctx["toc"] = body.toc
