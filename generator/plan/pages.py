@@ -311,7 +311,7 @@ class Planner:
         self.tokens = tokens
         self.list_tokens: dict[str, str] = _ListTokens(self)
         self.list_tokens.update(list_tokens or {})
-        from generator.plan.goal_pages import site_links  # (goal_pages imports this module)
+        from generator.plan.goalpages import site_links  # (goalpages imports this module)
 
         self._goal_links = site_links(model)  # 目标管理 in the navigation (issue 18)
 
@@ -448,9 +448,6 @@ class Planner:
             out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col))))
         out.extend(self.tag_families())
         out.extend(self.archive_families())
-        from generator.plan.goal_pages import goal_families  # (goal_pages imports this module)
-
-        out.extend(goal_families(self))
         return out
 
     def post_families(
