@@ -67,6 +67,12 @@ def page_kinds(out: Path) -> dict[str, str]:
         "compare index": out / "compare" / "index.html",
         "compare unit detail": _first(sorted(out.glob("compare/[0-9][0-9][0-9][0-9]/*/index.html"), reverse=True)),
         "404": out / "404.html",
+        # 目标管理 (issue 18): a unit's plan and annual summary, the school's matrix, the projects
+        "unit plan": _first(sorted(out.glob("*/plan/[0-9][0-9][0-9][0-9]/index.html")), has('class="data goal-tasks"')),
+        "annual summary": _first(sorted(out.glob("*/report/[0-9][0-9][0-9][0-9]/index.html")), has("goal-eval")),
+        "school plans": _first(sorted(out.glob("plans/[0-9][0-9][0-9][0-9]/index.html")), has("goal-eval")),
+        "projects": out / "projects" / "index.html",
+        "project page": _first(sorted(out.glob("projects/*/index.html")), has('class="post-list"')),
     }
     if (out / "search" / "index.html").exists():
         kinds["search"] = out / "search" / "index.html"
