@@ -143,6 +143,9 @@ def test_school_page_matrix_overdue_tasks_and_evaluations(demo_build: Path, plan
         rows = re.findall(r"<tr>\s*<th scope=\"row\"><a href=\"[^\"]+\">([^<]+)</a>.*?</tr>", page.split('id="h-s-matrix"')[1].split("</table>")[0], re.S)
         assert sorted(rows) == sorted(names[s] for s in yd["units"]), "a row for every unit"
         matrix = _text(page.split('id="h-s-matrix"')[1].split("</table>")[0])
+        tasks = sum(len(ud["tasks"]) for ud in yd["units"].values())
+        done = sum(1 for ud in yd["units"].values() for t in ud["tasks"].values() if t["status"] == "done")
+        assert f"计划任务共 {tasks} 项，已完成 {done} 项，总完成率 {_pct(done / tasks)}" in matrix, "the overall plan rate"
         overdue = _text(page.split('id="h-s-overdue"')[1].split("</section>")[0])
         for slug, ud in yd["units"].items():
             cells = " ".join(f"{_pct(i['rate'])}" + (f" {i['done']} / {i['tasks']}" if i["tasks"] else "") for i in ud["by_indicator"].values())

@@ -208,6 +208,7 @@ def school_page(gm: GoalsMetrics, planner: Planner, year: int) -> PageSpec:
     ctx["as_of"] = planner.m.as_of.isoformat()
     ctx["as_of_text"] = date_text(planner.m.as_of)
     ctx["goal"] = yg.framework.goal
+    ctx["overall"] = {"tasks": yg.tasks, "done": yg.done, "rate": pct(yg.rate)}
     ctx["indicators"] = [{"code": i.code, "name": i.name} for i in yg.framework.top]
     ctx["required"] = [{"id": r.id, "indicator": r.indicator, "title": r.title, "kinds": "、".join(r.kinds) or "全部单位"} for r in yg.framework.required]
     ctx["rows"] = [_school_row(ug, year) for ug in yg.units]
