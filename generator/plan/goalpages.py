@@ -4,11 +4,12 @@ per year, the school's matrix per year, the project list and a page per project.
 `goal_pages` plans them all from the one `GoalsMetrics` (`plan.goals.compute`,
 made by `plan.goals_output.plans_outputs`, which also writes ``data/plans.json``
 from it, so a page and the data file cannot disagree). The cadence coverage and
-lag of the annual summary come from `plan.metrics.unit_metrics`, formatted as the
+lag of the annual summary come from `plan.metrics.year_metrics` (once a year), formatted as the
 comparison pages format them (`compare._row`). They are one page family, keyed
 in `build.phases.plan_goals` by what they read: the plan inputs, the as-of date,
-every post's comparison fields, tags and what it names, what lists show of the
-posts naming a task, a project or a report, and the git history (the lag).
+every post's comparison fields, tags and what it names, and what lists show of the
+posts naming a task, a project or a report; the summary's lag also reads the git
+history (first commit dates), which that key must hold too.
 Pure: no disk, no Jinja.
 """
 
@@ -21,6 +22,7 @@ from generator.core.model import SiteModel, Unit
 from generator.core.plans import PROJECT_LEVELS, Evaluation, Framework
 from generator.plan import goals
 from generator.plan.goals import STATUS_SYMBOL, STATUS_TEXT, GoalsMetrics, ProjectResult, TaskResult, Totals, UnitGoals, YearGoals
+from generator.plan.metrics import UnitMetrics, year_metrics
 from generator.plan.pages import PageSpec, Planner, date_text, sort_posts
 
 GOALS_CSS = "goals.css"  # the theme's stylesheet of these pages (screen and A4 print)
@@ -176,9 +178,9 @@ def plan_page(gm: GoalsMetrics, planner: Planner, slug: str, year: int) -> PageS
     return PageSpec(path, "goal_plan.html", ctx, ug.plan.source if ug.plan else u.source)
 
 
-def report_page(gm: GoalsMetrics, planner: Planner, slug: str, year: int) -> PageSpec:
+def report_page(gm: GoalsMetrics, planner: Planner, slug: str, year: int, um: UnitMetrics) -> PageSpec:
+    """``um``: the unit's comparison figures of the year (cadence coverage, lag, counts)."""
     from generator.plan.compare import _row  # the comparison page's own formatting of these figures
-    from generator.plan.metrics import unit_metrics
 
     u, yg, ug = _unit_goals(gm, planner, slug, year)
     m = planner.m
@@ -187,7 +189,6 @@ def report_page(gm: GoalsMetrics, planner: Planner, slug: str, year: int) -> Pag
     ctx.update(_unit_head(planner, u, yg, ug))
     ctx["indicators"] = [{"code": i.code, "name": i.name, "tasks": i.tasks, "done": i.done, "rate": pct(i.rate)} for i in ug.by_indicator]
     ctx["open_tasks"] = [_task_row(planner, r) for r in ug.tasks if r.status != "done"]
-    um = unit_metrics(m, u, year)
     row = _row(um, year, m.config)
     ctx["cadence"] = {k: row[k] for k in ("due", "met", "rate_text", "band", "band_text", "missed", "lag", "posts", "per_branch", "last_post")}
     ctx["history_reason"] = m.history.reason
@@ -264,7 +265,7 @@ def _project_row(planner: Planner, r: ProjectResult) -> dict[str, Any]:
         "status": p.status,
         "overdue": r.overdue,
         "posts": len(r.posts),
-        "latest": [_post_link(planner, s) for s in r.posts[:3]],
+        "latest": [_post_link(planner, s) for s in r.posts],  # every post, newest first
     }
 
 
@@ -310,9 +311,10 @@ def goal_pages(gm: GoalsMetrics, model: SiteModel, planner: Planner) -> list[Pag
     out: list[PageSpec] = []
     for yg in gm.years:
         out.append(school_page(gm, planner, yg.year))
+        cadence = {um.unit: um for um in year_metrics(model, yg.year).units}  # one pass over the posts, not one a unit
         for u in model.units:
             out.append(plan_page(gm, planner, u.slug, yg.year))
-            out.append(report_page(gm, planner, u.slug, yg.year))
+            out.append(report_page(gm, planner, u.slug, yg.year, cadence[u.slug]))
     if gm.projects:
         out.append(projects_page(gm, planner))
         out.extend(project_page(gm, planner, r.project.id) for r in gm.projects)
