@@ -186,6 +186,20 @@ def test_projects_page_totals_every_project_and_project_pages(demo_build: Path, 
     assert joint and "（联合立项）" in text
 
 
+def test_annual_summary_shows_the_comparisons_coverage_and_lag(dated_demo) -> None:
+    """In the demo committed day by day (scripts/make_demo.py), every unit's summary shows its lag: the same
+    figures as the comparison's data file."""
+    _, out = dated_demo
+    compare = json.loads((out / "data/compare.json").read_text("utf-8"))
+    plans = json.loads((out / "data/plans.json").read_text("utf-8"))
+    for year in plans["years"]:
+        for slug, u in compare["years"][year]["units"].items():
+            text = _text((out / f"{slug}/report/{year}/index.html").read_text("utf-8"))
+            cad, lag = u["cadence"], u["lag_days"]
+            assert f"（已公开 {cad['met']} / 应公开 {cad['due']}，未公开 {len(u['missed'])} 次）" in text, (year, slug)
+            assert f"中位数 {lag['median']:g} 天，P90 {lag['p90']} 天（{lag['count']} 条记录）" in text, (year, slug)
+
+
 # -- printing -------------------------------------------------------------------------------
 
 ROWS_JS = """() => [...document.querySelectorAll('main table')].map(t => ({
