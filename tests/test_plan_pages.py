@@ -107,7 +107,8 @@ def test_plan_page_links_the_report_and_shows_the_evaluation(demo_build: Path, p
         assert f"{names[slug]}2025年度述职评议结果" in text
         diff = f"{e['diff']:+.1f}"
         assert f"{e['online']['n']} {_pct(e['online']['rate'])} {e['offline']['n']} {_pct(e['offline']['rate'])} {diff}" in text
-        assert "在线评议" not in text  # the demo's site.toml sets no evaluation_url
+        # the demo's site.toml sets [plans] evaluation_url
+        assert f'<a href="https://pingyi.example.edu.cn/shuzhi?unit={slug}">在线评议</a>' in page
     assert "2026年度述职报告尚未公开" in _text((demo_build / "jixie/plan/2026/index.html").read_text("utf-8"))
 
 
