@@ -93,13 +93,19 @@ def year_data(ym: YearMetrics, units: dict[str, Unit], cfg: SiteConfig) -> dict[
     }
 
 
-def data_file(cm: CompareMetrics, model: SiteModel) -> dict[str, Any]:
+def data_file(cm: CompareMetrics, model: SiteModel, rates: dict[int, dict[str, float | None]] | None = None) -> dict[str, Any]:
+    """``data/compare.json`` (and ``stats --format json``, which prints the same); ``rates``: `plan_rates`, when known."""
     cfg = model.config
     units = {u.slug: u for u in model.units}
     section_names = {s.key: s.name for s in cfg.sections}
+    years = {str(ym.year): year_data(ym, units, cfg) for ym in cm.years}
+    for year, by_unit in (plan_rates(model) if rates is None else rates).items():  # an extra: the 目标管理 plan rate
+        for slug, rate in by_unit.items():
+            if str(year) in years:
+                years[str(year)]["units"][slug]["plan_rate"] = rate
     return {
         "as_of": cm.as_of.isoformat(),
-        "years": {str(ym.year): year_data(ym, units, cfg) for ym in cm.years},
+        "years": years,
         # extras
         "history": {"available": cm.history_available, "reason": cm.history_reason},
         "lag_since": cm.lag_since.isoformat() if cm.lag_since else None,
@@ -386,12 +392,7 @@ def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True) 
         # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes
         if workbooks:
             files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", data=workbook_bytes(ym, model)))
-    data = data_file(cm, model)
-    for year, by_unit in rates.items():  # an extra: the 目标管理 plan rate beside the comparison's figures
-        for slug, rate in by_unit.items():
-            if str(year) in data["years"]:
-                data["years"][str(year)]["units"][slug]["plan_rate"] = rate
-    files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data).encode("utf-8")))
+    files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data_file(cm, model, rates)).encode("utf-8")))
     return pages, files
 
 
