@@ -201,6 +201,37 @@ def test_annual_summary_shows_the_comparisons_coverage_and_lag(dated_demo) -> No
             assert f"中位数 {lag['median']:g} 天，P90 {lag['p90']} 天（{lag['count']} 条记录）" in text, (year, slug)
 
 
+def test_annual_summary_follows_the_git_history_in_incremental_builds(tmp_path: Path) -> None:
+    """Committing a post that was built uncommitted changes no post field, only the history: the summary's
+    lag counts it in the next (incremental) build all the same."""
+    from conftest import commit_all, git, git_init, write_site
+    from test_plans import AS_OF, CONFIG, FILES
+
+    from generator.build.builder import Builder, BuildOptions
+
+    site = write_site(tmp_path / "site", dict(FILES), config=CONFIG)
+    git_init(site)
+    b = site / "content/jx/2026/b.md"
+    kept = b.read_bytes()
+    b.unlink()
+    commit_all(site, "全部，除了 b.md", "2026-06-01T20:00:00+08:00")
+    b.write_bytes(kept)  # in the working tree, not committed: no lag yet
+    out = tmp_path / "out"
+    builder = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))
+
+    def lag_count() -> int:
+        result = builder.build()
+        assert result.ok, [p.format() for p in result.problems if p.is_error]
+        found = re.search(r"中位数 [\d.]+ 天，P90 \d+ 天（(\d+) 条记录）", _text((out / "jx/report/2026/index.html").read_text("utf-8")))
+        assert found, "no lag on the summary"
+        return int(found.group(1))
+
+    before = lag_count()
+    git(site, "add", "content/jx/2026/b.md")
+    git(site, "commit", "-q", "-m", "b.md", date="2026-06-02T20:00:00+08:00")
+    assert lag_count() == before + 1
+
+
 # -- printing -------------------------------------------------------------------------------
 
 ROWS_JS = """() => [...document.querySelectorAll('main table')].map(t => ({

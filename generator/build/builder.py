@@ -398,7 +398,7 @@ class Builder:
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = _history_id(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history, workbooks)
-            plan_goals(model, planner, reuse, parts)
+            plan_goals(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir), *admin_files(model.config, model.units, look.assets)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))

@@ -138,16 +138,17 @@ def goal_fields(p: Post) -> tuple[object, ...]:
     return (*compare_fields(p), p.tags, p.tasks, p.project, p.report)
 
 
-def plan_goals(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning) -> None:
+def plan_goals(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, history: str | None = None) -> None:
     """目标管理 (issue 18): its pages and data/plans.json, from the plan inputs, the as-of date and every post's
-    `goal_fields` (plus what lists show of the posts that name a task or project, or report)."""
+    `goal_fields` (plus what lists show of the posts that name a task or project, or report); ``history``: the
+    git history's id (the annual summaries show each unit's disclosure lag; None = no reuse, as for compare)."""
     from generator.plan.goals import claim_warnings
     from generator.plan.goals_output import has_plans, plans_outputs
 
     if not has_plans(model):
         return  # no 目标管理 file: no pages, no data file, nothing to key
     naming = [p for p in model.posts if p.tasks or p.project or p.report]
-    key = planner.key("plans", model.as_of.isoformat(), model.plans, [goal_fields(p) for p in model.posts], posts=naming)
+    key = planner.key("plans", model.as_of.isoformat(), history, model.plans, [goal_fields(p) for p in model.posts], posts=naming) if history is not None else ""
     rec = reuse.record("plans", key)
     if rec is not None:
         parts.keep("plans", rec)
