@@ -8,8 +8,8 @@ lag of the annual summary come from `plan.metrics.year_metrics` (once a year), f
 comparison pages format them (`compare._row`). They are one page family, keyed
 in `build.phases.plan_goals` by what they read: the plan inputs, the as-of date,
 every post's comparison fields, tags and what it names, and what lists show of the
-posts naming a task, a project or a report; the summary's lag also reads the git
-history (first commit dates), which that key must hold too.
+posts naming a task, a project or a report; and the git history (the summary's lag
+reads the first commit dates).
 Pure: no disk, no Jinja.
 """
 
