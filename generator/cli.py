@@ -427,6 +427,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of, keep_going=args.keep_going)).build()
     print_problems(result.news, quiet=args.quiet)
+    if not args.quiet:
+        for note in result.notes:
+            print(note)
     if not result.ok:
         print(f"生成失败：{_summary(result.problems)}。输出文件夹保持上次成功生成的内容。", file=sys.stderr)
         return EXIT_CONTENT

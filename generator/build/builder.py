@@ -84,7 +84,7 @@ from generator.write.state import (
     file_signature,
     gc_paused,
     load_key,
-    load_state,
+    load_state_noted,
     record_outputs,
     recorded_outputs,
     save_key,
@@ -485,7 +485,8 @@ class Builder:
             staged = self._stage(run)
         except Stop as stop:
             run.abandon()
-            return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed)
+            notes = (inputs.note,) if inputs.note else ()
+            return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed, notes=notes)
         except BaseException:
             run.abandon()
             raise
@@ -509,14 +510,14 @@ class Builder:
             # Nothing any page depends on has changed: the output is already this build's.
             held = held_back(noop.problems, sources.posts) if self.options.keep_going else ()
             return BuildResult(noop.problems, outputs=len(noop.outputs), held=held)
-        state = unsaved.state if unsaved is not None else load_state(out, self._saved)
+        state, note = (unsaved.state, "") if unsaved is not None else load_state_noted(out, self._saved)
         if not state.posts and self.jobs > 1:
             start_server()  # a cold build parses in worker processes: their server starts beside the loading
         recorded = frozenset(recorded_outputs(out))  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
             self.search.warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
-        return Inputs(out, sources, head, input_key, state, recorded)
+        return Inputs(out, sources, head, input_key, state, recorded, note)
 
     def _stage(self, run: _Run) -> Staged:
         """Plan, render and stage every output; raises `Stop` with the problems that block the build."""
@@ -621,6 +622,7 @@ class Builder:
             planned=tuple(sorted(path for m in staged.made for path, _, _ in m.pages)),
             model=model,
             held=run.loaded.held,
+            notes=(run.inputs.note,) if run.inputs.note else (),
         )
         if self.options.defer_save and self.options.defer_search:
             run.store.close()  # (opened again to tidy it when the state is saved)

@@ -101,6 +101,7 @@ class BuildResult:
     planned: tuple[str, ...] = ()  # pages whose context was built (the others' families were reused)
     model: SiteModel | None = field(default=None, compare=False, repr=False)
     held: tuple[str, ...] = ()  # --keep-going: the posts held back for their own errors (sources)
+    notes: tuple[str, ...] = ()  # about the build itself, for the author (e.g. an old state discarded)
 
     @property
     def ok(self) -> bool:

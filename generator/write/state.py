@@ -46,6 +46,7 @@ STATE_FILE = ".liangshai-state.pickle"
 KEY_FILE = ".liangshai-state.key"
 OUTPUTS_FILE = ".liangshai-outputs"  # plain text, one output path a line: survives any state version
 BODIES_FILE = ".liangshai-bodies.sqlite"
+LOCK_TIMEOUT = 0.5  # seconds a SQLite file of ours locked by another process is waited for
 STATE_VERSION = 9  # 9: modules moved into stage packages (pickled class paths changed)
 LEGACY_FILES = (".liangshai-state.json",)
 
@@ -167,17 +168,37 @@ def load_key(out_dir: Path, saved: SavedState | None = None) -> NoopKey:
     return key
 
 
+# What a build says when it found a state it could not use (`load_state_noted`): it then builds in full.
+NOTE_OLD_STATE = "构建状态来自旧版本，已重新完整构建。"
+NOTE_BROKEN_STATE = "构建状态无法读取（文件损坏或被占用），已重新完整构建。"
+
+
 def load_state(out_dir: Path, saved: SavedState | None = None) -> BuildState:
+    return load_state_noted(out_dir, saved)[0]
+
+
+def load_state_noted(out_dir: Path, saved: SavedState | None = None) -> tuple[BuildState, str]:
+    """The saved state, and a note for the author when one was there but cannot be used.
+
+    No state at all (a first build, or one after an interrupted commit) is no
+    news; an older or unreadable one is discarded with `NOTE_OLD_STATE` or
+    `NOTE_BROKEN_STATE`: the build is then a full one, never a wrong one.
+    """
     if saved is not None and saved.current(out_dir):
-        return saved.state
+        return saved.state, ""
+    path = out_dir / STATE_FILE
+    if not os.path.lexists(path):
+        return BuildState(), ""
     try:
-        with (out_dir / STATE_FILE).open("rb") as fh, gc_paused():
+        with path.open("rb") as fh, gc_paused():
             version, state = pickle.load(fh)
-    except Exception:  # missing, truncated, or from another version of the code: start afresh
-        return BuildState()
+    except (ImportError, AttributeError):  # pickled classes another version of the code had
+        return BuildState(), NOTE_OLD_STATE
+    except Exception:  # truncated, garbage, a folder, unreadable
+        return BuildState(), NOTE_BROKEN_STATE
     if version != STATE_VERSION or not isinstance(state, BuildState):
-        return BuildState()
-    return state
+        return BuildState(), NOTE_OLD_STATE
+    return state, ""
 
 
 def recorded_outputs(out_dir: Path) -> set[str]:
@@ -210,10 +231,25 @@ def record_outputs(out_dir: Path, outputs: set[str]) -> None:
 
 def clear_state(out_dir: Path) -> None:
     for name in (KEY_FILE, STATE_FILE, *LEGACY_FILES):
+        path = out_dir / name
         try:
-            (out_dir / name).unlink()
+            path.unlink()
         except FileNotFoundError:
             pass
+        except IsADirectoryError:  # (or PermissionError on some systems) our hidden name, taken by a folder
+            _remove_folder(path)
+        except PermissionError:
+            if not path.is_dir():
+                raise
+            _remove_folder(path)
+
+
+def _remove_folder(path: Path) -> None:
+    """A folder where the state belongs would make every save fail: it is ours (a hidden
+    `.liangshai-` name inside the output folder) and goes."""
+    import shutil
+
+    shutil.rmtree(path)
 
 
 class _HashingFile:
@@ -259,18 +295,27 @@ class BodyStore:
         self._db: sqlite3.Connection | None = None
 
     def _conn(self) -> sqlite3.Connection:
+        """The connection; raises sqlite3.DatabaseError when the store cannot be used now (callers treat it as empty)."""
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                self._db.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+                self._db = self._open()
+            except sqlite3.OperationalError:  # locked by another process (or unreadable): not ours to delete
+                raise
             except sqlite3.DatabaseError:  # a corrupt cache is thrown away, never trusted
-                if self._db is not None:
-                    self._db.close()
                 os.unlink(self.path)
-                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                self._db.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+                self._db = self._open()
         return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        # A short wait: a store another process holds is a cache miss (bodies rendered again), not a stall.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=LOCK_TIMEOUT)
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get(self, digest: str) -> str | None:
         try:
@@ -282,7 +327,10 @@ class BodyStore:
     def put_many(self, items: list[tuple[str, str]]) -> None:
         if not items:
             return
-        db = self._conn()
+        try:
+            db = self._conn()
+        except sqlite3.DatabaseError:  # locked or unreadable: the bodies are rendered again when needed
+            return
         try:
             db.execute("BEGIN")
             db.executemany("INSERT OR REPLACE INTO bodies (digest, html) VALUES (?, ?)", items)
@@ -295,8 +343,8 @@ class BodyStore:
 
     def keep_only(self, digests: set[str]) -> None:
         """Drop bodies no post uses any more (only when they clearly outnumber the live ones)."""
-        db = self._conn()
         try:
+            db = self._conn()
             (count,) = db.execute("SELECT COUNT(*) FROM bodies").fetchone()
             if count <= len(digests) * 1.5 + 100:
                 return

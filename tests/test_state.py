@@ -1,0 +1,168 @@
+"""The saved build state: an old, corrupt or locked state is never trusted (issue 23).
+
+Whatever is found where the state belongs (an older format, truncated bytes,
+garbage, a folder, a SQLite file another connection holds locked), the build
+is a full one and its output equals a clean build's bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import post_text, write_site
+
+from generator.build.builder import Builder, BuildOptions
+from generator.write import state as state_module
+
+AS_OF = dt.date(2026, 6, 30)
+FILES = {
+    "content/jx/2026/a.md": post_text("三月支部委员会", "2026-03-05", "支部生活", "## 议题\n\n学习。", meeting="支部委员会", branch="jx-jg1", tags=["学习"]),
+    "content/jx/2026/b.md": post_text("三月主题党日", "2026-03-10", "支部生活", "参观。", meeting="主题党日", branch="jx-jg1"),
+    "content/jx/2026/c.md": post_text("四月通知", "2026-04-01", "通知公告", "请参加。"),
+}
+EDITED = ("content/jx/2026/c.md", "请参加。", "请准时参加。")
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith(".liangshai")}
+
+
+def build(site: Path, out: Path):
+    result = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    assert result.ok, [p.format() for p in result.problems]
+    return result
+
+
+def edit(site: Path) -> None:
+    rel, old, new = EDITED
+    path = site / rel
+    path.write_text(path.read_text("utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, bytes]]:
+    """A site built once (its warm output, before the edit) and the clean build of the edited site."""
+    root = tmp_path_factory.mktemp("state")
+    site = write_site(root / "site", dict(FILES))
+    warm = root / "warm"
+    build(site, warm)
+    edited = root / "edited"
+    shutil.copytree(site, edited)
+    edit(edited)
+    clean = root / "clean"
+    build(edited, clean)
+    return site, warm, tree(clean)
+
+
+@pytest.fixture
+def copy(sites, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    """A copy of the warm site and output, its post edited (so a trusted stale state would show), and the clean bytes."""
+    site, warm, clean = sites
+    shutil.copytree(site, tmp_path / "site", copy_function=shutil.copy2)  # (stamps kept: the state's parses hold)
+    shutil.copytree(warm, tmp_path / "out", copy_function=shutil.copy2)
+    return tmp_path / "site", tmp_path / "out", clean
+
+
+def _older_version(out: Path) -> None:
+    path = out / state_module.STATE_FILE
+    state = state_module.load_state(out)
+    assert state.posts, "the warm build saved a state"
+    path.write_bytes(pickle.dumps((state_module.STATE_VERSION - 1, state)))
+
+
+def test_an_older_state_is_discarded_with_a_note_and_the_build_is_full(copy) -> None:
+    site, out, clean = copy
+    _older_version(out)
+    edit(site)
+    result = build(site, out)
+    assert result.notes == (state_module.NOTE_OLD_STATE,)
+    assert "旧版本" in result.notes[0] and "重新完整构建" in result.notes[0]
+    assert len(result.parsed) == len(FILES)  # a full build: every post read again
+    assert tree(out) == clean
+    again = build(site, out)  # the new state is used again, silently
+    assert again.notes == () and again.parsed == ()
+
+
+def test_the_cli_prints_the_note_and_not_under_quiet(copy, capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+
+    site, out, _clean = copy
+    _older_version(out)
+    assert main(["build", str(site), "-o", str(out), "--as-of", AS_OF.isoformat()]) == 0
+    assert state_module.NOTE_OLD_STATE in capsys.readouterr().out
+    _older_version(out)
+    assert main(["build", str(site), "-o", str(out), "--as-of", AS_OF.isoformat(), "-q"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Another connection holding a write transaction on a SQLite file."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"\x80\x05garbage" * 50)
+
+
+def _folder(path: Path) -> None:
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {"truncated": _truncate, "garbage": _garbage, "folder": _folder}
+
+
+@pytest.mark.parametrize("how", sorted(DAMAGE))
+def test_a_damaged_state_never_yields_a_wrong_site(copy, how: str) -> None:
+    site, out, clean = copy
+    DAMAGE[how](out / state_module.STATE_FILE)
+    edit(site)
+    result = build(site, out)
+    assert len(result.parsed) == len(FILES)
+    assert result.notes in ((state_module.NOTE_BROKEN_STATE,), (state_module.NOTE_OLD_STATE,))
+    assert tree(out) == clean
+    assert build(site, out).parsed == ()  # a good state was saved in its place
+
+
+def test_a_damaged_noop_key_never_skips_the_build(copy) -> None:
+    site, out, clean = copy
+    for how in DAMAGE.values():
+        how(out / state_module.KEY_FILE)
+        edit(site)
+        build(site, out)
+        assert tree(out) == clean
+
+
+def test_locked_sqlite_files_never_yield_a_wrong_site(copy) -> None:
+    """Every SQLite file of ours (the body store, and the state when it is one) locked by another writer."""
+    site, out, clean = copy
+    edit(site)
+    databases = sorted(p for p in out.iterdir() if p.is_file() and p.read_bytes()[:16] == b"SQLite format 3\0")
+    assert out / state_module.BODIES_FILE in databases
+    with ExitStack() as stack:
+        for path in databases:
+            stack.enter_context(_locked(path))
+        result = build(site, out)
+    assert tree(out) == clean
+    assert result.parsed  # the edited post at least
+    build(site, out)  # and once the lock is gone
+    assert tree(out) == clean
