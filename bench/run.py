@@ -41,6 +41,7 @@ OUT = HERE / "out"
 AS_OF = "2026-11-27"
 sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402  (bench/corpus.py)
+import targets  # noqa: E402  (bench/targets.py: issue 23's targets and tables)
 
 SCENARIOS = ("cold", "noop", "body", "title", "new", "template")
 LABELS = {
@@ -51,9 +52,8 @@ LABELS = {
     "new": "one new post",
     "template": "one template edit",
 }
-# seconds; None = no target of its own (cold is compared with Hugo)
-TARGETS = {"noop": 0.5, "body": 0.3, "title": 1.0, "new": 1.0}
-MEMORY_TARGET_MB = {10_000: 250, 50_000: 1024}
+# The targets are issue 23's (bench/targets.py): seconds per scenario and size; cold is
+# compared with Hugo + Pagefind over Hugo's pages when --hugo measured it.
 
 
 # ---------------------------------------------------------------------------
@@ -383,6 +383,17 @@ def count_outputs(out: Path) -> tuple[int, int]:
     return n, size
 
 
+def _edit(name: str, site: Path, code: Code, seed: int, template: str) -> callable | None:
+    """Make a scenario's edit; its undo function (None: the no-op scenario changes nothing)."""
+    edits = {
+        "body": lambda: edit_body(site),
+        "title": lambda: edit_title(site),
+        "new": lambda: edit_new(site, seed),
+        "template": lambda: edit_template(site, code, template),
+    }
+    return edits[name]() if name in edits else None
+
+
 def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[str, ...], template: str) -> tuple[list[Row], dict]:
     t0 = time.perf_counter()
     site, gen_seconds = ensure_corpus(posts, seed)
@@ -420,15 +431,7 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
                 continue
             row = Row(posts, name)
             for i in range(runs):
-                undo = None
-                if name == "body":
-                    undo = edit_body(site)
-                elif name == "title":
-                    undo = edit_title(site)
-                elif name == "new":
-                    undo = edit_new(site, seed)
-                elif name == "template":
-                    undo = edit_template(site, code, template)
+                undo = _edit(name, site, code, seed, template)
                 try:
                     s = code.build(site, out)
                 finally:
@@ -513,110 +516,157 @@ def fmt_s(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}"
 
 
-def table(rows: list[Row], hugo_rows: dict[int, Row], runs: int) -> str:
+def _verdict(r: Row, hugo_rows: dict[int, Row], anchors: dict[int, Row]) -> tuple[str, str]:
+    """(target, meets) of a row: its seconds (or the cold build against the anchor), then its memory."""
+    target = meets = ""
+    if not r.ok:
+        meets = "failed"
+    elif (limit := targets.target(r.scenario, r.posts)) is not None:
+        target, meets = f"≤ {limit} s", "yes" if r.median <= limit else "no"
+    elif r.scenario == "cold":
+        h, a = hugo_rows.get(r.posts), anchors.get(r.posts)
+        if a is not None and a.ok:
+            target = f"≤ {targets.COLD_RATIO} × Hugo + Pagefind ({a.median:.2f} s)"
+            meets = "yes" if r.median <= targets.COLD_RATIO * a.median else "no"
+        elif h is not None and h.ok:
+            target, meets = f"≤ Hugo ({h.median:.2f} s)", "yes" if r.median <= h.median else "no"
+        else:
+            target = "≤ Hugo"
+    mem = targets.memory_target(r.posts)
+    if mem and r.peak_mb is not None:
+        target += f"{'; ' if target else ''}≤ {mem} MB"
+        if r.ok:
+            verdicts = [v for v in (meets, "yes" if r.peak_mb <= mem else "no") if v]
+            meets = "no" if "no" in verdicts else "yes"
+    return target, meets
+
+
+def _anchor_line(r: Row, a: Row, label: str, what: str) -> str:
+    runs = ", ".join(f"{s.seconds:.2f}" for s in a.samples)
+    ratio = f"liangshai/{what} = {r.median / a.median:.2f}×" if (r.ok and a.ok) else ""
+    rss = "—" if a.peak_mb is None else f"{a.peak_mb:.0f}"
+    return f"| {r.posts:,} | {label} | {fmt_s(a.median)} | {runs} | {rss} | {ratio} | |"
+
+
+def table(rows: list[Row], hugo_rows: dict[int, Row], runs: int, anchors: dict[int, Row] | None = None) -> str:
+    anchors = anchors or {}
     lines = [
         "| posts | scenario | median s | runs s | peak RSS MB | target | meets |",
         "|---:|---|---:|---|---:|---|:---:|",
     ]
     for r in rows:
         runs_text = ", ".join(f"{s.seconds:.2f}" for s in r.samples) if r.samples else ""
-        target = ""
-        meets = ""
-        if not r.ok:
-            meets = "failed"
-        elif r.scenario in TARGETS:
-            target = f"≤ {TARGETS[r.scenario]} s"
-            meets = "yes" if r.median <= TARGETS[r.scenario] else "no"
-        elif r.scenario == "cold":
-            h = hugo_rows.get(r.posts)
-            if h is not None and h.ok:
-                target = f"≤ Hugo ({h.median:.2f} s)"
-                meets = "yes" if r.median <= h.median else "no"
-            else:
-                target = "≤ Hugo"
-        mem = MEMORY_TARGET_MB.get(r.posts)
-        if mem and r.peak_mb is not None:
-            target += f"{'; ' if target else ''}≤ {mem} MB"
-            if r.ok:
-                verdicts = [v for v in (meets, "yes" if r.peak_mb <= mem else "no") if v]
-                meets = "no" if "no" in verdicts else "yes"
+        target, meets = _verdict(r, hugo_rows, anchors)
         rss = "—" if r.peak_mb is None else f"{r.peak_mb:.0f}"
         lines.append(f"| {r.posts:,} | {LABELS[r.scenario]} | {fmt_s(r.median)} | {runs_text} | {rss} | {target} | {meets} |")
         if r.scenario == "cold" and r.posts in hugo_rows:
-            h = hugo_rows[r.posts]
-            hr = ", ".join(f"{s.seconds:.2f}" for s in h.samples)
-            ratio = f"liangshai/Hugo = {r.median / h.median:.1f}×" if (r.ok and h.ok) else ""
-            hrss = "—" if h.peak_mb is None else f"{h.peak_mb:.0f}"
-            lines.append(f"| {r.posts:,} | Hugo cold build (same posts) | {fmt_s(h.median)} | {hr} | {hrss} | {ratio} | |")
+            lines.append(_anchor_line(r, hugo_rows[r.posts], "Hugo cold build (same posts)", "Hugo"))
+        if r.scenario == "cold" and r.posts in anchors:
+            lines.append(_anchor_line(r, anchors[r.posts], "Hugo + Pagefind (extended) over Hugo's pages, cold", "(Hugo + Pagefind)"))
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _hugo(args: argparse.Namespace, n: int, hugo_rows: dict[int, Row], anchors: dict[int, Row]) -> None:
+    """Cold Hugo, and cold Hugo + Pagefind over its pages, on the same posts (``--hugo``)."""
+    hsite = ensure_hugo_site(corpus_dir(n, args.seed), n, args.seed)
+    for name, row in (("hugo", hugo_cold(hsite, args.runs)), ("hugo + pagefind", targets.hugo_pagefind_cold(sys.modules[__name__], hsite, args.runs))):
+        if row is None:
+            log(f"[{n}] {name}: Pagefind's extended binary is not installed; skipped")
+            continue
+        row.posts = n
+        (hugo_rows if name == "hugo" else anchors)[n] = row
+        log(f"[{n}] {name} cold: {', '.join(f'{s.seconds:.2f}' for s in row.samples)} s" + ("" if row.ok else f" FAILED\n{row.samples[-1].error}"))
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Benchmark liangshai builds on generated corpora.")
     ap.add_argument("--posts", type=int, action="append", help="corpus size (repeatable; default 1000 and 10000)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per scenario (median reported; default 3)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--hugo", action="store_true", help="also time a cold Hugo build of the same posts (when hugo is on the PATH)")
+    ap.add_argument("--hugo", action="store_true", help="also time cold Hugo, and Hugo + Pagefind over its pages, on the same posts (when hugo is on the PATH)")
     ap.add_argument("--profile", action="store_true", help="only run one cold build per size under cProfile; print the top 25 by cumulative time")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     ap.add_argument("--template", default="post.html", help="template the template-edit scenario overrides (default post.html)")
     ap.add_argument("--rev", default=None, help="measure this commit (exported with git archive) instead of the work tree")
     ap.add_argument("--no-history", action="store_true", help="hide the corpus's git repository from the builder (GIT_DIR=…); git log is then timed on its own")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    ap.add_argument("--merge", type=Path, action="append", default=[], help="add the rows of an earlier --json file to the tables (e.g. a separate 50,000-post run)")
     args = ap.parse_args(argv)
-    sizes = args.posts or [1000, 10000]
-    scenarios = tuple(s for s in args.scenarios.split(",") if s)
-    bad = [s for s in scenarios if s not in SCENARIOS]
+    args.sizes = [] if args.merge and not args.posts else (args.posts or [1000, 10000])
+    args.scenario_list = tuple(s for s in args.scenarios.split(",") if s)
+    bad = [s for s in args.scenario_list if s not in SCENARIOS]
     if bad:
         ap.error(f"unknown scenario(s): {', '.join(bad)}")
     if args.runs < 1:
         ap.error("--runs must be at least 1")
-    OUT.mkdir(parents=True, exist_ok=True)
-    code = Code(args.rev, args.no_history)
-    m = machine()
+    return args
+
+
+def _merged(paths: list[Path]) -> tuple[list[Row], dict[int, Row]]:
+    """Rows (and Hugo + Pagefind anchors) of earlier ``--json`` files."""
+    rows: list[Row] = []
+    anchors: dict[int, Row] = {}
+    for path in paths:
+        data = json.loads(path.read_text())
+        for r in data["rows"]:
+            rows.append(Row(r["posts"], r["scenario"], [Sample(**s) for s in r["samples"]]))
+        for n, a in data.get("hugo_pagefind", {}).items():
+            anchors[int(n)] = Row(int(n), "hugo+pagefind", [Sample(**s) for s in a["samples"]])
+    return rows, anchors
+
+
+def _print_machine(m: dict, code: Code) -> None:
     print("## Machine\n")
     print(f"- CPU: {m['cpu']} × {m['nproc']} (nproc), memory {m['memory_gb']} GB, load average at start {m['loadavg']}")
     print(f"- Python {m['python']} on {m['os']}; {m['git']}")
     print(f"- liangshai: {code.label}")
     print(f"- peak RSS via {'/usr/bin/time' if TIME_BIN else 'getrusage(RUSAGE_CHILDREN) in a fresh parent'}")
 
-    if args.profile:
-        for n in sizes:
-            print(f"\n## Profile, {n:,} posts\n\n```")
-            print(profile(code, n, args.seed), end="")
-            print("```")
-        return 0
 
-    hv = hugo_version() if args.hugo else None
-    if args.hugo:
-        print(f"- Hugo: {hv or 'not on the PATH (apt-get install hugo); Hugo comparison skipped'}")
-    rows: list[Row] = []
-    infos: list[dict] = []
-    hugo_rows: dict[int, Row] = {}
-    for n in sizes:
-        r, info = bench_size(code, n, args.seed, args.runs, scenarios, args.template)
-        rows.extend(r)
-        infos.append(info)
-        if hv:
-            site = corpus_dir(n, args.seed)
-            hsite = ensure_hugo_site(site, n, args.seed)
-            h = hugo_cold(hsite, args.runs)
-            h.posts = n
-            hugo_rows[n] = h
-            log(f"[{n}] hugo cold: {', '.join(f'{s.seconds:.2f}' for s in h.samples)} s" + ("" if h.ok else f" FAILED\n{h.samples[-1].error}"))
+def _print_results(args: argparse.Namespace, rows: list[Row], infos: list[dict], hugo_rows: dict[int, Row], anchors: dict[int, Row]) -> None:
     print("\n## Corpora\n")
     for i in infos:
         extra = f", {i['outputs']:,} output files, {i['output_bytes'] / 1e6:.0f} MB" if "outputs" in i else ""
         print(f"- {i['posts']:,} posts: {i['corpus']} (HEAD {i['corpus_head'][:12]}, {i['commits']} commits){extra}; "
               f"the builder's git log pass alone takes {i['git_log_seconds']:.2f} s; benchmark took {i.get('seconds', 0):.0f} s")
     print(f"\n## Results (median of {args.runs} runs; wall seconds of the whole `python -m generator build … -q` process)\n")
-    print(table(rows, hugo_rows, args.runs))
-    failed = [r for r in rows if not r.ok]
-    for r in failed:
-        err = next((s.error for s in r.samples if not s.ok), "")
-        print(f"\n{r.posts:,} {r.scenario} failed:\n```\n{err}\n```")
-    if hv:
-        print(f"\nHugo: {hv}")
+    print(table(rows, hugo_rows, args.runs, anchors))
+    if len({r.posts for r in rows}) > 1:
+        print("\n## Growth (medians side by side; shown, not asserted)\n")
+        print(targets.growth_table(rows, LABELS))
+    print("\n## Issue 23's table, the cells this run measured\n")
+    print(targets.issue_table(rows, anchors))
+    for r in rows:
+        if not r.ok:
+            err = next((s.error for s in r.samples if not s.ok), "")
+            print(f"\n{r.posts:,} {r.scenario} failed:\n```\n{err}\n```")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    code = Code(args.rev, args.no_history)
+    m = machine()
+    _print_machine(m, code)
+    if args.profile:
+        for n in args.sizes:
+            print(f"\n## Profile, {n:,} posts\n\n```")
+            print(profile(code, n, args.seed), end="")
+            print("```")
+        return 0
+    hv = hugo_version() if args.hugo else None
+    if args.hugo:
+        print(f"- Hugo: {hv or 'not on the PATH (apt-get install hugo); Hugo comparison skipped'}")
+    rows: list[Row] = []
+    infos: list[dict] = []
+    hugo_rows: dict[int, Row] = {}
+    anchors: dict[int, Row] = {}
+    for n in args.sizes:
+        r, info = bench_size(code, n, args.seed, args.runs, args.scenario_list, args.template)
+        rows.extend(r)
+        infos.append(info)
+        if hv:
+            _hugo(args, n, hugo_rows, anchors)
     if args.json:
         payload = {
             "machine": m,
@@ -625,9 +675,16 @@ def main(argv: list[str] | None = None) -> int:
             "corpora": infos,
             "rows": [{"posts": r.posts, "scenario": r.scenario, "median": r.median, "peak_mb": r.peak_mb, "samples": [asdict(s) for s in r.samples]} for r in rows],
             "hugo": {"version": hv, "rows": {n: {"median": h.median, "peak_mb": h.peak_mb} for n, h in hugo_rows.items()}},
+            "hugo_pagefind": {n: {"median": a.median, "peak_mb": a.peak_mb, "samples": [asdict(s) for s in a.samples]} for n, a in anchors.items()},
         }
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
-    return 1 if failed else 0
+    merged_rows, merged_anchors = _merged(args.merge)
+    rows = [*merged_rows, *rows]
+    anchors = {**merged_anchors, **anchors}
+    _print_results(args, rows, infos, hugo_rows, anchors)
+    if hv:
+        print(f"\nHugo: {hv}")
+    return 1 if any(not r.ok for r in rows) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,140 @@
+"""The targets of issue 23 and the tables `run.py` prints for them.
+
+- `target` — the issue's seconds for a scenario at a corpus size (the
+  10,000-post column up to 10,000 posts, the 50,000-post column above);
+- `hugo_pagefind_cold` — the cold-build anchor: Hugo, then Pagefind (extended)
+  over Hugo's pages, timed as one process tree, the way a Hugo site with search
+  is built;
+- `growth_table` — each scenario's median at every size side by side, with
+  the growth from one size to the next (shown, never asserted);
+- `issue_table` — the issue's table with the cells measured in this run.
+
+The serve rows (save → served) are measured by `serve_latency.py`, not here:
+`issue_table` leaves them as "not measured by run.py".
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+# scenario → (seconds at 10,000 posts, seconds at 50,000 posts)
+TARGETS: dict[str, tuple[float, float]] = {
+    "body": (1.0, 1.5),
+    "title": (1.5, 2.0),
+    "new": (1.5, 2.0),
+    "noop": (0.3, 0.6),
+}
+COLD_RATIO = 1.0  # cold build ≤ 1.0 × (Hugo + Pagefind), aim 0.6 at 10,000 posts
+MEMORY_MB = {10_000: 250, 50_000: 1024}
+SERVE_ROWS = (
+    ("`serve`: save a post's body → the new text served", "≤ 0.3 s", "≤ 0.5 s"),
+    ("`serve`: save a title → every list page showing it updated", "≤ 0.5 s", "≤ 1.0 s"),
+)
+ISSUE_ROWS = (("body", "`build`: one-post body edit"), ("title", "`build`: title edit"), ("new", "`build`: new post"), ("noop", "`build`: no change"))
+
+
+def target(scenario: str, posts: int) -> float | None:
+    pair = TARGETS.get(scenario)
+    if pair is None:
+        return None
+    return pair[0] if posts <= 10_000 else pair[1]
+
+
+def memory_target(posts: int) -> int | None:
+    return MEMORY_MB.get(posts)
+
+
+def pagefind_command(site: Path) -> list[str] | None:
+    """Pagefind (extended, the project's own binary) over a built site, or None when it is not installed."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from generator.search.pagefind import pagefind_binary
+    finally:
+        sys.path.pop(0)
+    binary = pagefind_binary()
+    if binary is None:
+        return None
+    return [str(binary), "--site", str(site), "--output-path", str(site / "pagefind")]
+
+
+def hugo_pagefind_cold(run: Any, hsite: Path, runs: int) -> Any:
+    """``run.Row`` of cold Hugo + Pagefind builds (output and resources/ deleted first); None without Pagefind."""
+    out = run.OUT / f"{hsite.name}-public-pagefind"
+    hugo = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(hsite), "--destination", str(out)]
+    pagefind = pagefind_command(out)
+    if pagefind is None:
+        return None
+    # One timed process tree: the wall time of both steps, the peak RSS of the larger.
+    script = f"{shlex.join(hugo)} && {shlex.join(pagefind)} >/dev/null"
+    row = run.Row(0, "hugo+pagefind")
+    for _ in range(runs):
+        for d in (out, hsite / "resources"):
+            shutil.rmtree(d, ignore_errors=True)
+        row.samples.append(run.timed(["sh", "-c", script], hsite, dict(os.environ)))
+    return row
+
+
+def _cell(row: Any) -> str:
+    return "—" if row is None or not row.ok else f"{row.median:.2f}"
+
+
+def growth_table(rows: list[Any], labels: dict[str, str]) -> str:
+    """Each scenario's median at every size, then the growth between neighbouring sizes."""
+    sizes = sorted({r.posts for r in rows})
+    by = {(r.posts, r.scenario): r for r in rows}
+    scenarios = [s for s in labels if any((n, s) in by for n in sizes)]
+    steps = list(itertools.pairwise(sizes))
+    head = ["scenario", *(f"{n:,} posts s" for n in sizes), *(f"{b // a}× posts → cost ×" for a, b in steps)]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for s in scenarios:
+        cells = [_cell(by.get((n, s))) for n in sizes]
+        for a, b in steps:
+            ra, rb = by.get((a, s)), by.get((b, s))
+            cells.append(f"{rb.median / ra.median:.1f}" if ra and rb and ra.ok and rb.ok and ra.median else "—")
+        lines.append(f"| {labels[s]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _verdict(value: float | None, limit: float) -> str:
+    if value is None:
+        return "not measured"
+    return f"{value:.2f} s ({'met' if value <= limit else 'not met'})"
+
+
+def issue_table(rows: list[Any], anchors: dict[int, Any]) -> str:
+    """The issue's table, each cell the measured median and whether the target is met."""
+    by = {(r.posts, r.scenario): r for r in rows}
+    lines = ["| scenario | target 10,000 | measured 10,000 | target 50,000 | measured 50,000 |", "|---|---|---|---|---|"]
+    for label, t10, t50 in SERVE_ROWS:
+        lines.append(f"| {label} | {t10} | see serve_latency.py | {t50} | see serve_latency.py |")
+    for scenario, label in ISSUE_ROWS:
+        cells = []
+        for n, limit in zip((10_000, 50_000), TARGETS[scenario], strict=True):
+            r = by.get((n, scenario))
+            cells += [f"≤ {limit} s", _verdict(r.median if r is not None and r.ok else None, limit)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    cold = []
+    for n in (10_000, 50_000):
+        r, a = by.get((n, "cold")), anchors.get(n)
+        if r is not None and r.ok and a is not None and a.ok:
+            ratio = r.median / a.median
+            cold += [f"≤ {COLD_RATIO}×", f"{r.median:.1f} s / {a.median:.1f} s = {ratio:.2f}× ({'met' if ratio <= COLD_RATIO else 'not met'})"]
+        else:
+            cold += [f"≤ {COLD_RATIO}×", "not measured"]
+    lines.append("| cold `build` with search vs Hugo + Pagefind | " + " | ".join(cold) + " |")
+    mem = []
+    for n in (10_000, 50_000):
+        peaks = [r.peak_mb for (p, _), r in by.items() if p == n and r.peak_mb is not None]
+        limit = MEMORY_MB[n]
+        mem += [f"≤ {limit} MB", f"{max(peaks):.0f} MB ({'met' if max(peaks) <= limit else 'not met'})" if peaks else "not measured"]
+    lines.append("| peak memory (largest of the scenarios) | " + " | ".join(mem) + " |")
+    return "\n".join(lines)
