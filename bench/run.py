@@ -71,6 +71,7 @@ class Sample:
     rss_mb: float | None
     ok: bool
     error: str = ""
+    cpu: float | None = None  # user + system CPU seconds of the process tree (robust to a loaded machine, unlike wall)
 
 
 @dataclass
@@ -88,6 +89,12 @@ class Row:
         return statistics.median(s.seconds for s in self.samples) if self.ok else None
 
     @property
+    def cpu(self) -> float | None:
+        """Median user + system CPU seconds (None without /usr/bin/time)."""
+        vals = [s.cpu for s in self.samples if s.cpu is not None]
+        return statistics.median(vals) if self.ok and vals else None
+
+    @property
     def peak_mb(self) -> float | None:
         vals = [s.rss_mb for s in self.samples if s.rss_mb is not None]
         return max(vals) if vals else None
@@ -102,7 +109,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> Sample:
         tpath = tf.name
     try:
         if TIME_BIN:
-            full = [TIME_BIN, "-f", "%M", "-o", tpath, *cmd]
+            full = [TIME_BIN, "-f", "%M %U %S", "-o", tpath, *cmd]
         else:  # a fresh Python parent per run, so RUSAGE_CHILDREN is this build's alone
             wrapper = (
                 "import resource, subprocess, sys; r = subprocess.run(sys.argv[2:]).returncode; "
@@ -112,14 +119,16 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> Sample:
         t0 = time.perf_counter()
         res = subprocess.run(full, cwd=cwd, env=env, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - t0
-        rss = None
+        rss = cpu = None
         try:
-            lines = [ln for ln in Path(tpath).read_text().split("\n") if ln.strip().isdigit()]
-            rss = int(lines[-1]) / 1024 if lines else None
-        except OSError:
+            lines = [ln.split() for ln in Path(tpath).read_text().split("\n") if ln.strip() and ln.split()[0].isdigit()]
+            if lines:
+                rss = int(lines[-1][0]) / 1024
+                cpu = sum(float(x) for x in lines[-1][1:3]) if len(lines[-1]) >= 3 else None
+        except (OSError, ValueError):
             pass
         err = "" if res.returncode == 0 else (res.stderr.strip() or res.stdout.strip())[-1500:]
-        return Sample(seconds, rss, res.returncode == 0, err)
+        return Sample(seconds, rss, res.returncode == 0, err, cpu)
     finally:
         os.unlink(tpath)
 
@@ -545,20 +554,20 @@ def _anchor_line(r: Row, a: Row, label: str, what: str) -> str:
     runs = ", ".join(f"{s.seconds:.2f}" for s in a.samples)
     ratio = f"liangshai/{what} = {r.median / a.median:.2f}×" if (r.ok and a.ok) else ""
     rss = "—" if a.peak_mb is None else f"{a.peak_mb:.0f}"
-    return f"| {r.posts:,} | {label} | {fmt_s(a.median)} | {runs} | {rss} | {ratio} | |"
+    return f"| {r.posts:,} | {label} | {fmt_s(a.median)} | {fmt_s(a.cpu)} | {runs} | {rss} | {ratio} | |"
 
 
 def table(rows: list[Row], hugo_rows: dict[int, Row], runs: int, anchors: dict[int, Row] | None = None) -> str:
     anchors = anchors or {}
     lines = [
-        "| posts | scenario | median s | runs s | peak RSS MB | target | meets |",
-        "|---:|---|---:|---|---:|---|:---:|",
+        "| posts | scenario | median s | CPU s | runs s | peak RSS MB | target | meets |",
+        "|---:|---|---:|---:|---|---:|---|:---:|",
     ]
     for r in rows:
         runs_text = ", ".join(f"{s.seconds:.2f}" for s in r.samples) if r.samples else ""
         target, meets = _verdict(r, hugo_rows, anchors)
         rss = "—" if r.peak_mb is None else f"{r.peak_mb:.0f}"
-        lines.append(f"| {r.posts:,} | {LABELS[r.scenario]} | {fmt_s(r.median)} | {runs_text} | {rss} | {target} | {meets} |")
+        lines.append(f"| {r.posts:,} | {LABELS[r.scenario]} | {fmt_s(r.median)} | {fmt_s(r.cpu)} | {runs_text} | {rss} | {target} | {meets} |")
         if r.scenario == "cold" and r.posts in hugo_rows:
             lines.append(_anchor_line(r, hugo_rows[r.posts], "Hugo cold build (same posts)", "Hugo"))
         if r.scenario == "cold" and r.posts in anchors:
@@ -602,19 +611,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _merged(paths: list[Path]) -> tuple[list[Row], dict[int, Row]]:
-    """Rows (and Hugo + Pagefind anchors) of earlier ``--json`` files."""
-    rows: list[Row] = []
-    anchors: dict[int, Row] = {}
-    for path in paths:
-        data = json.loads(path.read_text())
-        for r in data["rows"]:
-            rows.append(Row(r["posts"], r["scenario"], [Sample(**s) for s in r["samples"]]))
-        for n, a in data.get("hugo_pagefind", {}).items():
-            anchors[int(n)] = Row(int(n), "hugo+pagefind", [Sample(**s) for s in a["samples"]])
-    return rows, anchors
-
-
 def _print_machine(m: dict, code: Code) -> None:
     print("## Machine\n")
     print(f"- CPU: {m['cpu']} × {m['nproc']} (nproc), memory {m['memory_gb']} GB, load average at start {m['loadavg']}")
@@ -634,6 +630,9 @@ def _print_results(args: argparse.Namespace, rows: list[Row], infos: list[dict],
     if len({r.posts for r in rows}) > 1:
         print("\n## Growth (medians side by side; shown, not asserted)\n")
         print(targets.growth_table(rows, LABELS))
+        if any(r.cpu is not None for r in rows):
+            print("\nThe same in CPU seconds (user + system of the process tree; less sensitive to a loaded machine):\n")
+            print(targets.growth_table(rows, LABELS, "cpu"))
     print("\n## Issue 23's table, the cells this run measured\n")
     print(targets.issue_table(rows, anchors))
     for r in rows:
@@ -673,12 +672,12 @@ def main(argv: list[str] | None = None) -> int:
             "code": {"label": code.label, "commit": code.commit},
             "runs": args.runs,
             "corpora": infos,
-            "rows": [{"posts": r.posts, "scenario": r.scenario, "median": r.median, "peak_mb": r.peak_mb, "samples": [asdict(s) for s in r.samples]} for r in rows],
+            "rows": [{"posts": r.posts, "scenario": r.scenario, "median": r.median, "cpu": r.cpu, "peak_mb": r.peak_mb, "samples": [asdict(s) for s in r.samples]} for r in rows],
             "hugo": {"version": hv, "rows": {n: {"median": h.median, "peak_mb": h.peak_mb} for n, h in hugo_rows.items()}},
             "hugo_pagefind": {n: {"median": a.median, "peak_mb": a.peak_mb, "samples": [asdict(s) for s in a.samples]} for n, a in anchors.items()},
         }
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
-    merged_rows, merged_anchors = _merged(args.merge)
+    merged_rows, merged_anchors = targets.merged(sys.modules[__name__], args.merge)
     rows = [*merged_rows, *rows]
     anchors = {**merged_anchors, **anchors}
     _print_results(args, rows, infos, hugo_rows, anchors)

@@ -83,12 +83,27 @@ def hugo_pagefind_cold(run: Any, hsite: Path, runs: int) -> Any:
     return row
 
 
-def _cell(row: Any) -> str:
-    return "—" if row is None or not row.ok else f"{row.median:.2f}"
+def merged(run: Any, paths: list[Path]) -> tuple[list[Any], dict[int, Any]]:
+    """``run.Row``s (and Hugo + Pagefind anchors by size) of earlier ``run.py --json`` files."""
+    import json
+
+    rows: list[Any] = []
+    anchors: dict[int, Any] = {}
+    for path in paths:
+        data = json.loads(path.read_text())
+        for r in data["rows"]:
+            rows.append(run.Row(r["posts"], r["scenario"], [run.Sample(**s) for s in r["samples"]]))
+        for n, a in data.get("hugo_pagefind", {}).items():
+            anchors[int(n)] = run.Row(int(n), "hugo+pagefind", [run.Sample(**s) for s in a["samples"]])
+    return rows, anchors
 
 
-def growth_table(rows: list[Any], labels: dict[str, str]) -> str:
-    """Each scenario's median at every size, then the growth between neighbouring sizes."""
+def _value(row: Any, what: str) -> float | None:
+    return getattr(row, what) if row is not None and row.ok else None
+
+
+def growth_table(rows: list[Any], labels: dict[str, str], what: str = "median") -> str:
+    """Each scenario's median (``what``: "median" wall or "cpu" seconds) at every size, then the growth between neighbouring sizes."""
     sizes = sorted({r.posts for r in rows})
     by = {(r.posts, r.scenario): r for r in rows}
     scenarios = [s for s in labels if any((n, s) in by for n in sizes)]
@@ -96,10 +111,11 @@ def growth_table(rows: list[Any], labels: dict[str, str]) -> str:
     head = ["scenario", *(f"{n:,} posts s" for n in sizes), *(f"{b // a}× posts → cost ×" for a, b in steps)]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for s in scenarios:
-        cells = [_cell(by.get((n, s))) for n in sizes]
+        values = {n: _value(by.get((n, s)), what) for n in sizes}
+        cells = ["—" if values[n] is None else f"{values[n]:.2f}" for n in sizes]
         for a, b in steps:
-            ra, rb = by.get((a, s)), by.get((b, s))
-            cells.append(f"{rb.median / ra.median:.1f}" if ra and rb and ra.ok and rb.ok and ra.median else "—")
+            va, vb = values[a], values[b]
+            cells.append(f"{vb / va:.1f}" if va and vb is not None else "—")
         lines.append(f"| {labels[s]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -166,3 +166,30 @@ def test_locked_sqlite_files_never_yield_a_wrong_site(copy) -> None:
     assert result.parsed  # the edited post at least
     build(site, out)  # and once the lock is gone
     assert tree(out) == clean
+
+
+def test_a_noop_build_does_not_read_the_state_and_a_rewritten_state_is_hashed(copy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The no-op key vouches for the state file by its signature: no 20 MB read while it is untouched."""
+    site, out, _clean = copy
+    edit(site)
+    build(site, out)  # (the copy's state has a new inode: a build that is not a no-op writes a key for it)
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def reading(self: Path) -> bytes:
+        read.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    result = build(site, out)
+    assert result.parsed == () and result.rendered == ()
+    assert state_module.STATE_FILE not in read
+    # the same bytes written again (a new inode and mtime): hashed, and still vouched for
+    data = real(out / state_module.STATE_FILE)
+    (out / state_module.STATE_FILE).unlink()
+    (out / state_module.STATE_FILE).write_bytes(data)
+    assert build(site, out).rendered == ()
+    assert state_module.STATE_FILE in read
+    # other bytes: not a no-op any more
+    _older_version(out)
+    assert build(site, out).notes == (state_module.NOTE_OLD_STATE,)
