@@ -58,14 +58,16 @@ def profile_scenario(code: R.Code, posts: int, seed: int, scenario: str) -> str:
     out = R.OUT / f"build-{posts}-s{seed}"
     if not any(out.glob(".liangshai-state*")):
         R.log(f"[{posts}] building the output first (cold)")
-        if not code.build(site, out).ok:
-            raise SystemExit("profile_edit.py: the cold build failed")
+        cold = code.build(site, out)
+        if not cold.ok:
+            raise SystemExit(f"profile_edit.py: the cold build failed:\n{cold.error}")
+        print(f"cold build of {posts:,} posts (not profiled): {cold.seconds:.1f} s wall, {cold.cpu or 0:.1f} s CPU, peak RSS {cold.rss_mb or 0:.0f} MB\n")
     undo = R._edit(scenario, site, code, seed, "post.html")
     prof = R.OUT / f"profile-edit-{posts}-{scenario}.pstats"
     cmd = code.build_cmd(site, out)
     t0 = time.perf_counter()
     try:
-        res = subprocess.run([cmd[0], "-m", "cProfile", "-o", str(prof), *cmd[1:]], cwd=code.root, env=code.env, capture_output=True, text=True, check=False)
+        res = subprocess.run(R.profiled(cmd, prof), cwd=code.root, env=code.env, capture_output=True, text=True, check=False)
     finally:
         if undo:
             undo()

@@ -464,6 +464,13 @@ def _entry_frame(func: tuple[str, int, str]) -> bool:
     return filename in ("<string>", "<frozen runpy>") or filename.endswith("__main__.py") or name == "<built-in method builtins.exec>"
 
 
+def profiled(cmd: list[str], prof: Path) -> list[str]:
+    """``python -m generator …`` under cProfile: ``main()`` profiled, not ``run()``, which ends with
+    os._exit (no teardown) before cProfile could write its file."""
+    code = "import cProfile, sys; prof = sys.argv.pop(1); sys.argv[0] = 'liangshai'; cProfile.run('from generator.cli import main; main()', prof)"
+    return [cmd[0], "-c", code, str(prof), *cmd[3:]]
+
+
 def profile(code: Code, posts: int, seed: int, top: int = 25) -> str:
     import io
     import pstats
@@ -472,8 +479,7 @@ def profile(code: Code, posts: int, seed: int, top: int = 25) -> str:
     out = OUT / f"build-{posts}-s{seed}-profile"
     shutil.rmtree(out, ignore_errors=True)
     prof = OUT / f"profile-{posts}-s{seed}.pstats"
-    cmd = code.build_cmd(site, out)
-    cmd = [cmd[0], "-m", "cProfile", "-o", str(prof), *cmd[1:]]
+    cmd = profiled(code.build_cmd(site, out), prof)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=code.root, env=code.env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - t0
