@@ -667,7 +667,6 @@ class Builder:
                 tuple(sorted(saved.state.outputs)),
                 run.loaded.documents,
                 saved.digest,
-                saved.signature,
             ),
         )
         record_outputs(run.out, set(staged.planned))

@@ -84,10 +84,6 @@ class NoopKey:
     outputs: tuple[str, ...] = ()
     documents: dict[str, Any] = field(default_factory=dict)
     state_digest: str = ""  # sha256 of the state file written with it (bytes, not mtime: builds are byte-identical)
-    # That file's inode, size and mtime_ns right after it was written: while the file still has
-    # them it is the very file hashed, and a build need not read its 20 MB (100 MB at 50,000 posts)
-    # again to know. A rewrite, a restore or a damage changes them, and the file is hashed as before.
-    state_signature: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,8 +158,8 @@ def load_key(out_dir: Path, saved: SavedState | None = None) -> NoopKey:
         return NoopKey()
     if saved is not None and saved.current(out_dir):
         digest = saved.digest
-    elif key.state_signature is not None and file_signature(out_dir / STATE_FILE) == key.state_signature:
-        digest = key.state_digest  # the file written with this key, untouched since
+    elif (known := _known_digest(out_dir / STATE_FILE)) is not None:
+        digest = known  # the digest the save left on the file, while the file is as it was saved
     else:
         try:
             digest = hashlib.sha256((out_dir / STATE_FILE).read_bytes()).hexdigest()
@@ -177,6 +173,32 @@ def load_key(out_dir: Path, saved: SavedState | None = None) -> NoopKey:
 # What a build says when it found a state it could not use (`load_state_noted`): it then builds in full.
 NOTE_OLD_STATE = "构建状态来自旧版本，已重新完整构建。"
 NOTE_BROKEN_STATE = "构建状态无法读取（文件损坏或被占用），已重新完整构建。"
+
+
+# The state file's sha256, its size and mtime_ns, kept by `save_state` in an extended attribute of
+# the file itself: while the size and mtime are unchanged the file is as it was hashed, so a build
+# (a no-op one above all) need not read 20 MB (100 MB at 50,000 posts) to know. Not in the key file:
+# an inode or a time there would make two clean builds' folders differ. A rewrite, a copy or a
+# damage changes the mtime (or loses the attribute), and the file is hashed as before; where the
+# file system has no extended attributes it is always hashed.
+_DIGEST_ATTR = "user.liangshai.sha256"
+
+
+def _remember_digest(path: Path, digest: str) -> None:
+    try:
+        st = os.stat(path)
+        os.setxattr(path, _DIGEST_ATTR, f"{digest} {st.st_size} {st.st_mtime_ns}".encode())  # (changes no mtime)
+    except (OSError, AttributeError):  # no extended attributes here (or not on this system)
+        pass
+
+
+def _known_digest(path: Path) -> str | None:
+    try:
+        digest, size, mtime = os.getxattr(path, _DIGEST_ATTR).decode().split(" ")
+        st = os.stat(path)
+    except (OSError, AttributeError, ValueError, UnicodeDecodeError):
+        return None
+    return digest if (st.st_size, st.st_mtime_ns) == (int(size), int(mtime)) else None
 
 
 def load_state(out_dir: Path, saved: SavedState | None = None) -> BuildState:
@@ -284,6 +306,7 @@ def save_state(out_dir: Path, state: BuildState) -> SavedState:
             pickle.dump((STATE_VERSION, state), _HashingFile(raw, digest), protocol=pickle.HIGHEST_PROTOCOL)
 
     atomic_write_with(out_dir / STATE_FILE, dump)
+    _remember_digest(out_dir / STATE_FILE, digest.hexdigest())
     signature = file_signature(out_dir / STATE_FILE)
     assert signature is not None  # just written
     return SavedState(out_dir, signature, digest.hexdigest(), state)
