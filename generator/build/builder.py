@@ -485,8 +485,7 @@ class Builder:
             staged = self._stage(run)
         except Stop as stop:
             run.abandon()
-            notes = (inputs.note,) if inputs.note else ()
-            return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed, notes=notes)
+            return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed, notes=inputs.notes)
         except BaseException:
             run.abandon()
             raise
@@ -517,7 +516,7 @@ class Builder:
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
             self.search.warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
-        return Inputs(out, sources, head, input_key, state, recorded, note)
+        return Inputs(out, sources, head, input_key, state, recorded, (note,) if note else ())
 
     def _stage(self, run: _Run) -> Staged:
         """Plan, render and stage every output; raises `Stop` with the problems that block the build."""
@@ -621,8 +620,7 @@ class Builder:
             parsed=run.loaded.parsed,
             planned=tuple(sorted(path for m in staged.made for path, _, _ in m.pages)),
             model=model,
-            held=run.loaded.held,
-            notes=(run.inputs.note,) if run.inputs.note else (),
+            held=run.loaded.held, notes=run.inputs.notes,
         )
         if self.options.defer_save and self.options.defer_search:
             run.store.close()  # (opened again to tidy it when the state is saved)

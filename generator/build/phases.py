@@ -85,7 +85,7 @@ class Inputs:
     input_key: str | None
     state: BuildState
     recorded: frozenset[str]  # outputs recorded before this build created anything
-    note: str = ""  # the saved state was there but unusable (write.state.load_state_noted): a full build
+    notes: tuple[str, ...] = ()  # the saved state was there but unusable (write.state.load_state_noted): a full build
 
 
 @dataclass(frozen=True)
