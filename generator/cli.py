@@ -174,7 +174,7 @@ def _add_build(sub: Any) -> None:
     b.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹）")
     b.add_argument("-o", "--out", type=Path, default=None, metavar="文件夹", help="输出文件夹（默认 站点/build）")
     b.add_argument("--drafts", action="store_true", help="包含草稿")
-    b.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
+    _add_as_of(b)
     b.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常生成（退出码 3）")
     b.add_argument("-q", "--quiet", action="store_true", help="只输出错误")
 
@@ -225,6 +225,11 @@ def _add_site(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("site", nargs="?", default=".", type=_site, metavar="站点文件夹", help="站点文件夹（默认当前文件夹或其上级中的站点）")
 
 
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    """The as-of date of the comparison figures (build, stats, publish)."""
+    parser.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
+
+
 def _add_new(sub: Any) -> None:
     n = _documented(
         sub,
@@ -260,7 +265,7 @@ def _add_stats(sub: Any) -> None:
     )
     _add_site(s)
     s.add_argument("--year", type=_whole_number, default=None, metavar="年份", help="统计哪一年（默认截止日期所在的年份）")
-    s.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
+    _add_as_of(s)
     s.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table", help="table（终端）、csv、json 或 xlsx（Excel 工作簿，需要 -o）")
     s.add_argument("-o", "--output", type=Path, default=None, metavar="文件", help="写入这个文件而不是终端（xlsx 必须指定）")
     s.add_argument("--plans", action="store_true", help="目标管理：各单位年度计划完成率、逾期任务、评议和立项项目（table 或 json）")
@@ -311,7 +316,7 @@ def _add_publish(sub: Any) -> None:
     pb.add_argument("--to", required=True, type=Path, metavar="网站根目录", help="网站根目录 WEBROOT")
     pb.add_argument("--keep", type=_whole_number, default=5, metavar="个数", help="保留最近几个版本（默认 5）")
     pb.add_argument("--rollback", action="store_true", help="切换回上一个版本")
-    pb.add_argument("--as-of", type=_date, default=None, metavar="日期", help="统计截止日期，如 2026-06-30、2026年6月30日（默认今天）")
+    _add_as_of(pb)
     pb.add_argument("--keep-going", action="store_true", help="有错误的文章暂缓发布，其余照常发布（退出码 3）")
 
 

@@ -273,7 +273,6 @@ def _print_check(page, scale: float) -> tuple[list[str], list[tuple[int, list[in
 
 
 def test_annual_summary_prints_on_a4_without_cut_rows(demo_build: Path, page) -> None:
-    pytest.importorskip("pypdf")
     continued = 0
     for rel in ("waiyu/report/2025/index.html", "jixie/report/2026/index.html"):
         page.goto((demo_build / rel).as_uri())

@@ -3,7 +3,6 @@ sheet row, branches left out only removed with --prune; `check` refuses a unit n
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import tomllib
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 from conftest import run_cli
 
 from generator.commands.units_io import UnitsError, plan_import
-from generator.core.model import Branch
 
 HEADER = "单位名称,单位类型,支部名称,支部类型,单位编号,支部编号,党小组,成立日期"
 SHEET = [
@@ -68,7 +66,6 @@ def test_import_writes_one_unit_file_each_with_pinyin_ids_and_founding_dates(tmp
     assert '[[branches]]\nid = "jxgc-2jg"\nname = "机械工程学院第二教工党支部"\nkind = "教职工"\ngroups = true\nsince = 2026-04-01\n' in text
 
 
-@pytest.mark.skipif("since" not in {f.name for f in dataclasses.fields(Branch)}, reason="Branch.since comes with the cadence half of issue 19")
 def test_a_founding_date_imported_checks(tmp_path: Path) -> None:
     site = tmp_path / "site"
     imported(site, csv_file(tmp_path / "表.csv", SHEET))

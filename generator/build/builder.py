@@ -56,7 +56,7 @@ from generator.build.planning import Look, Reuse, early_families
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
-from generator.core.digests import build_input_key, code_digest, digest_of, history_id, parse_settings, plan_key, unit_context
+from generator.core.digests import build_input_key, code_digest, history_id, parse_settings, plan_key, unit_context
 from generator.core.errors import ConfigError, LiangshaiError, Problem, sort_problems
 from generator.core.model import UNIT_FILE, History, Post, SiteModel, Unit
 from generator.load.config import LimitsConfig, SiteConfig, load_config
@@ -110,7 +110,6 @@ EARLY_POSTS_MAX = 200
 # they run one after the other (memory).
 OVERLAP_SEARCH_MAX = 2000
 PARSE_CHUNK = 64
-_hash = digest_of  # (the name older callers know)
 
 # The public names, and those tests and other stages import from here (some moved to build.*).
 __all__ = [
@@ -388,13 +387,8 @@ class Builder:
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
             done = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look))
         for family in planner.families():
-            if family.id in done:
-                continue
-            rec = reuse.record(family.id, family.key)
-            if rec is not None:
-                parts.keep(family.id, rec)
-            else:
-                parts.todo.append(family)
+            if family.id not in done:
+                parts.take(family, reuse)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = _history_id(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history, workbooks)

@@ -71,6 +71,14 @@ class Planning:
         self.problems.extend(rec.problems)
         self.families[fid] = rec
 
+    def take(self, family: Family, reuse: Reuse) -> None:
+        """A planned family: kept as the last build left it when its record still holds, else to make."""
+        rec = reuse.record(family.id, family.key)
+        if rec is not None:
+            self.keep(family.id, rec)
+        else:
+            self.todo.append(family)
+
     def frozen(self, look: Look, planner: Planner) -> Plan:
         return Plan(look, planner, tuple(self.todo), tuple(self.made), tuple(self.kept), tuple(self.files), tuple(self.kept_files), tuple(self.problems), self.families)
 

@@ -31,6 +31,7 @@ from generator.load.config import Meeting, SiteConfig, load_config
 from generator.load.sources import unit_name_problem
 from generator.parse.post import parse_unit
 from generator.parse.probable import BODY_PLACEHOLDER, DATE_COMMENT, MEETING_BODY, TITLE_PLACEHOLDER
+from generator.parse.yamlnodes import LIST_SEPARATORS
 
 
 class NewPostError(Exception):
@@ -40,9 +41,6 @@ class NewPostError(Exception):
 # Line breaks YAML and editors count (parse.decode turns them all into "\n"): in a
 # title they would end the field and let the rest of the title become new fields.
 _BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
-
-# What separates several meetings in one --meeting value (as in a post's list fields).
-_SEPARATORS = re.compile("[,，、;；]")
 
 # The longest pinyin part of a file name: long enough to tell posts apart, short enough to read.
 MAX_STEM = 48
@@ -62,7 +60,7 @@ class NewPost:
 
 def split_meetings(values: Sequence[str] | None) -> tuple[str, ...]:
     """Every meeting named in ``values`` (each possibly "主题党日,党课" or "主题党日、党课"), in order."""
-    return tuple(w.strip() for v in values or () for w in _SEPARATORS.split(v) if w.strip())
+    return tuple(w.strip() for v in values or () for w in LIST_SEPARATORS.split(v) if w.strip())
 
 
 def front_matter(fields: dict[str, object]) -> str:

@@ -10,48 +10,15 @@ of a file is reported in one run.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from generator.core.errors import Problem, choices_text, did_you_mean, error, toml_problem
+from generator.core.errors import Problem, choices_text, did_you_mean, error, toml_line_finder, toml_problem
 from generator.core.plans import Selectors
 from generator.core.settings import SiteConfig
 
 SELECTOR_KEYS = ("meeting", "section", "category", "tag")
-_HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?")
-_KEY = re.compile(r"^[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
-
-
-class LineIndex:
-    """``find(table, key, index=0)`` → 1-based line of a key in the ``index``-th ``[[table]]``
-    (table "" = the top level), else of that table's header, else 1.
-
-    The same answers as `core.errors.toml_line_finder` for these files, from one pass
-    over the text: that finder scans the whole file per question, and a plan file asks
-    a few per task (a framework with 30 indicators asked ~1,000 questions)."""
-
-    def __init__(self, text: str) -> None:
-        self.keys: dict[tuple[str, int, str], int] = {}
-        self.headers: dict[tuple[str, int], int] = {}
-        seen: dict[str, int] = {}
-        table, index = "", 0
-        for no, raw in enumerate(text.splitlines(), 1):
-            line = raw.strip()
-            header = _HEADER.match(line)
-            if header is not None:
-                table = header.group(1)
-                index = seen.get(table, 0)
-                seen[table] = index + 1
-                self.headers.setdefault((table, index), no)
-            elif (key := _KEY.match(line)) is not None:
-                self.keys.setdefault((table, index, key.group(1)), no)
-
-    def __call__(self, table: str, key: str | None = None, index: int = 0) -> int:
-        if key is not None and (hit := self.keys.get((table, index, key))) is not None:
-            return hit
-        return self.headers.get((table, index), 1) if table else 1
 
 
 def read_toml(raw: bytes, rel: str, problems: list[Problem]) -> tuple[dict[str, Any], Callable[..., int]] | None:
@@ -66,7 +33,7 @@ def read_toml(raw: bytes, rel: str, problems: list[Problem]) -> tuple[dict[str, 
     except tomllib.TOMLDecodeError as exc:
         problems.append(toml_problem(exc, text, rel))
         return None
-    return data, LineIndex(text)
+    return data, toml_line_finder(text)
 
 
 class Entry:

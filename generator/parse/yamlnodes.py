@@ -187,7 +187,7 @@ def _bad_tag(node: yaml.Node) -> str | None:
 
 # What separates list items written in one value: "a, b", "a、b", "a；b" are common ways to write two.
 _SEPARATORS = re.compile(r"[,，、]")
-_ALL_SEPARATORS = re.compile(r"[,，、;；]")
+LIST_SEPARATORS = re.compile(r"[,，、;；]")  # (also `liangshai new --meeting "主题党日、党课"`)
 
 
 # Quotes that Word, WeChat and Chinese input methods put around a value: opening -> closing.
@@ -229,7 +229,7 @@ def _list(node: yaml.Node, split_items: bool = False, whole: Callable[[str], boo
     A quoted item is kept whole: the author said exactly where it ends; so is a
     value for which ``whole`` is true (an attachment whose name has a comma).
     """
-    separators = _ALL_SEPARATORS if split_items else _SEPARATORS
+    separators = LIST_SEPARATORS if split_items else _SEPARATORS
     if isinstance(node, yaml.SequenceNode):
         if not split_items:
             return list(node.value)
