@@ -153,3 +153,19 @@ def test_stats_xlsx_needs_an_output_file(tmp_path) -> None:
     site = workbook_site(tmp_path / "site")
     proc = run_cli("stats", str(site), "--as-of", "2026-11-27", "--format", "xlsx")
     assert proc.returncode == 2 and "-o" in proc.stderr and "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_xlsx_writer_escapes_text_drops_control_characters_and_keeps_types() -> None:
+    from io import BytesIO
+
+    import openpyxl
+
+    from generator.write.xlsx import Book, Sheet, column_letter
+
+    assert [column_letter(i) for i in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+    sheet = Sheet("it's 表", ["名称", "数", "率"], [["A&B<c>\x01 ", 3, 0.25], ["", None, None]], [10, 6, 8], frozenset({2}))
+    data = Book([sheet], title="t&", creator="liangshai").save(dt.datetime(2026, 1, 2))
+    ws = openpyxl.load_workbook(BytesIO(data))["it's 表"]
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [["名称", "数", "率"], ["A&B<c> ", 3, 0.25], [None, None, None]]
+    assert ws["C2"].number_format == "0.0%" and ws["A1"].font.bold and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:C3"
+    assert data == Book([sheet], title="t&", creator="liangshai").save(dt.datetime(2026, 1, 2))
