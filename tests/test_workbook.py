@@ -169,3 +169,29 @@ def test_xlsx_writer_escapes_text_drops_control_characters_and_keeps_types() -> 
     assert [[c.value for c in row] for row in ws.iter_rows()] == [["名称", "数", "率"], ["A&B<c> ", 3, 0.25], [None, None, None]]
     assert ws["C2"].number_format == "0.0%" and ws["A1"].font.bold and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:C3"
     assert data == Book([sheet], title="t&", creator="liangshai").save(dt.datetime(2026, 1, 2))
+
+
+def test_a_new_post_remakes_only_its_years_workbook_and_the_output_equals_a_clean_build(tmp_path, monkeypatch) -> None:
+    import filecmp
+
+    from generator.build.builder import Builder, BuildOptions
+    from generator.write import workbook
+
+    made: list[int] = []
+    real = workbook.workbook_bytes
+    monkeypatch.setattr(workbook, "workbook_bytes", lambda ym, model: made.append(ym.year) or real(ym, model))
+
+    site = workbook_site(tmp_path / "site")
+    (site / "content/jx/2025").mkdir()
+    (site / "content/jx/2025/old.md").write_text(post_text(title="去年支委会", date="2025-05-08", branch="jx-jg1", meeting="支部委员会"), "utf-8")
+    out = tmp_path / "out"
+    options = BuildOptions(site, out, as_of=dt.date(2026, 11, 27))
+    assert Builder(options).build().ok and sorted(made) == [2025, 2026]
+    made.clear()
+    (site / "content/jx/2026/c06.md").write_text(post_text(title="六月支委会", date="2026-06-08", branch="jx-jg1", meeting="支部委员会"), "utf-8")
+    assert Builder(options).build().ok
+    assert made == [2026]  # 2025's figures did not change: its workbook is not made again
+    clean = tmp_path / "clean"
+    assert Builder(BuildOptions(site, clean, as_of=dt.date(2026, 11, 27))).build().ok
+    for y in (2025, 2026):
+        assert filecmp.cmp(out / f"compare/{y}.xlsx", clean / f"compare/{y}.xlsx", shallow=False), y

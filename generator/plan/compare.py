@@ -10,6 +10,7 @@ byte-for-byte deterministic.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -372,7 +373,7 @@ def _grid(m: Meeting, every: str, unit: Unit, branch_names: dict[str, str], by_o
 def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True) -> tuple[list[PageSpec], list[FileSpec]]:
     """The comparison pages and downloads; ``workbooks=False`` (``check``, which writes nothing) leaves out
     the xlsx files, the slowest part of a small site's check."""
-    from generator.write.workbook import workbook_bytes  # (imports openpyxl: only when the comparison is made again)
+    from generator.write.workbook import workbook_bytes, workbook_key
 
     cm = compute(model)
     cfg = model.config
@@ -389,9 +390,10 @@ def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True) 
         for u in ym.units:
             pages.append(unit_page(cm, ym, u, units[u.unit], planner, post_urls))
         files.append(FileSpec(urls.compare_csv(ym.year), "站点", data=csv_bytes(ym, cfg)))
-        # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes
+        # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes, made
+        # only when its year's figures changed (a new post leaves the other years' alone)
         if workbooks:
-            files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", data=workbook_bytes(ym, model)))
+            files.append(FileSpec(urls.compare_xlsx(ym.year), "站点", make=functools.partial(workbook_bytes, ym, model), key=workbook_key(ym, model)))
     files.append(FileSpec(urls.COMPARE_DATA, "站点", data=dumps(data_file(cm, model, rates)).encode("utf-8")))
     return pages, files
 

@@ -55,13 +55,17 @@ class PageSpec:
 
 @dataclass(frozen=True)
 class FileSpec:
-    """An output copied from a source file or given as bytes."""
+    """An output copied from a source file, given as bytes, or made by ``make`` when its ``key`` changed."""
 
     path: str
     owner: str
     source: Path | None = None
     data: bytes | None = None
     web_px: int | None = None  # a large photo: published as a copy at most this many pixels on its longest side
+    # A file that is slow to make (the comparison workbooks): ``make`` is called only when ``key`` (a digest
+    # of everything its bytes depend on) differs from the last build's or the file is missing.
+    make: Callable[[], bytes] | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True)

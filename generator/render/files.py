@@ -64,7 +64,11 @@ def stage_files(files: Iterable[FileSpec], kept: Iterable[tuple[str, str]], save
     for path, _ in kept:
         keys[path] = saved[path]
     for f in files:
-        if f.data is not None:
+        if f.make is not None:
+            key = "m:" + f.key
+            if saved.get(f.path) != key or not os.path.isfile(f"{out}/{f.path}"):
+                writer.put(f.path, f.make())
+        elif f.data is not None:
             key = data_file_key(f.data)
             writer.put(f.path, f.data, known_same=saved.get(f.path) == key and os.path.isfile(f"{out}/{f.path}"))
         else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -75,6 +76,16 @@ def _number(text: str) -> Any:
     if _NUMBER.fullmatch(text):
         return float(text) if "." in text else int(text)
     return text
+
+
+def workbook_key(ym: YearMetrics, model: SiteModel) -> str:
+    """A digest of everything `workbook_bytes` reads: the year's metrics, the units' and branches' names,
+    the configuration and the code. (repr of these frozen records is exact and ~0.05 s for a 10,000-post
+    year, against ~0.3 s for making the workbook: a new post leaves the other years' workbooks alone.)"""
+    from generator.core.digests import code_digest
+
+    names = [(u.slug, u.name, [(b.id, b.name) for b in u.branches]) for u in model.units]
+    return hashlib.sha256(repr((code_digest(), ym, names, model.config)).encode()).hexdigest()
 
 
 def workbook_bytes(ym: YearMetrics, model: SiteModel) -> bytes:
@@ -159,4 +170,4 @@ def _counts_sheet(ym: YearMetrics, cfg: SiteConfig) -> Sheet:
     )
 
 
-__all__ = ["workbook_bytes"]
+__all__ = ["workbook_bytes", "workbook_key"]
