@@ -199,3 +199,28 @@ def test_base_url_without_trailing_slash(tmp_path: Path) -> None:
     feed = feedparser.parse((out / "atom.xml").read_bytes())
     assert feed.feed.id == "http://x.example.edu.cn/dj/atom.xml"
     assert all(e.link.startswith("http://x.example.edu.cn/dj/") for e in feed.entries)
+
+
+def test_an_edit_remakes_only_the_feeds_showing_the_post_and_the_sitemap_only_when_pages_come_or_go(tmp_path, monkeypatch) -> None:
+    from generator.plan import feeds
+
+    made: list[str] = []
+    real_feed, real_sitemap = feeds.atom_feed, feeds.sitemap_bytes
+    monkeypatch.setattr(feeds, "atom_feed", lambda model, planner, path, *rest: made.append(path) or real_feed(model, planner, path, *rest))
+    monkeypatch.setattr(feeds, "sitemap_bytes", lambda *args: made.append("sitemap.xml") or real_sitemap(*args))
+    site = write_site(tmp_path / "site", _posts(), config=CONFIG)
+    out = tmp_path / "out"
+    options = BuildOptions(site, out, as_of=dt.date(2026, 3, 31))
+    assert Builder(options).build().ok and "sitemap.xml" in made and "wy/atom.xml" in made
+    made.clear()
+    newest_jx = site / "content/jx/2026/p24.md"  # in the school's feed, jx's and 党建动态's
+    newest_jx.write_text(newest_jx.read_text("utf-8").replace("第25篇正文", "第25篇正文（改）"), "utf-8")
+    assert Builder(options).build().ok
+    assert sorted(made) == ["atom.xml", "jx/atom.xml", "sections/news/atom.xml"]
+    made.clear()
+    (site / "content/wy/2026/w9.md").write_text(post_text("外国语学院新动态", "2025-11-01", "党建动态", "正文。"), "utf-8")
+    assert Builder(options).build().ok
+    assert "sitemap.xml" in made and "wy/atom.xml" in made and "jx/atom.xml" not in made
+    _, clean = build(tmp_path, name="clean", files={**_posts(), "content/wy/2026/w9.md": (site / "content/wy/2026/w9.md").read_text("utf-8"), "content/jx/2026/p24.md": newest_jx.read_text("utf-8")})
+    for path in ("atom.xml", "jx/atom.xml", "wy/atom.xml", "sections/news/atom.xml", "sitemap.xml"):
+        assert (out / path).read_bytes() == (clean / path).read_bytes(), path

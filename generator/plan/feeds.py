@@ -12,11 +12,15 @@ the wall clock, so the same input gives the same files. Pure: no disk, no Jinja.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from generator.core import urls
+from generator.core.digests import code_digest
 from generator.core.errors import Kind, Problem, warning
 from generator.core.model import Post, SiteModel
 from generator.plan.pages import FileSpec, PageSpec, Planner
@@ -54,15 +58,27 @@ def absolute(base_url: str, path: str) -> str:
 
 
 def feed_outputs(model: SiteModel, planner: Planner, paths: list[str]) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
-    """Feeds, sitemap and robots.txt; ``paths`` are every HTML page of the build, for the sitemap."""
+    """Feeds, sitemap and robots.txt; ``paths`` are every HTML page of the build, for the sitemap.
+
+    The feeds and the sitemap are made (`FileSpec.make`) only when their key
+    changed: a feed's is its inputs and the tokens of the posts it shows, the
+    sitemap's its entries. An edit of one post remakes the feeds it is in, not
+    all 26, and no sitemap of 13,000 lines unless a page came or went.
+    """
     cfg = model.config
     if not cfg.base_url:
         return [], [FileSpec(ROBOTS, "站点", data=robots_txt(None))], [warning("site.toml", 1, NO_BASE_URL, Kind.CONFIG)]
 
     files = [FileSpec(ROBOTS, "站点", data=robots_txt(absolute(cfg.base_url, SITEMAP)))]
-    files.append(FileSpec(SITEMAP, "站点", data=sitemap_xml(model, paths)))
+    entries = sitemap_entries(model, paths)
+    files.append(FileSpec(SITEMAP, "站点", make=functools.partial(sitemap_bytes, cfg.base_url, entries), key=_digest(code_digest(), cfg.base_url, entries)))
 
-    files.append(FileSpec(FEED, "站点", data=atom_feed(model, planner, FEED, urls.HOME, cfg.title, model.posts)))
+    def feed(path: str, owner: str, html_path: str, title: str, posts: Sequence[Post]) -> FileSpec:
+        posts = list(posts)[:FEED_SIZE]
+        make = functools.partial(atom_feed, model, planner, path, html_path, title, posts)
+        return FileSpec(path, owner, make=make, key=_feed_key(model, planner, path, html_path, title, posts=posts))
+
+    files.append(feed(FEED, "站点", urls.HOME, cfg.title, model.posts))
     by_unit: dict[str, list[Post]] = {u.slug: [] for u in model.units}
     by_section: dict[str, list[Post]] = {s.key: [] for s in cfg.sections}
     for p in model.posts:  # one pass, newest first, keeping only what a feed shows
@@ -71,12 +87,28 @@ def feed_outputs(model: SiteModel, planner: Planner, paths: list[str]) -> tuple[
         if len(by_section[p.section]) < FEED_SIZE:
             by_section[p.section].append(p)
     for u in model.units:
-        posts = by_unit[u.slug]
-        files.append(FileSpec(unit_feed(u.slug), u.source, data=atom_feed(model, planner, unit_feed(u.slug), urls.unit(u.slug), f"{u.name} - {cfg.title}", posts)))
+        files.append(feed(unit_feed(u.slug), u.source, urls.unit(u.slug), f"{u.name} - {cfg.title}", by_unit[u.slug]))
     for s in cfg.sections:
-        posts = by_section[s.key]
-        files.append(FileSpec(section_feed(s.key), "站点", data=atom_feed(model, planner, section_feed(s.key), urls.section(s.key), f"{s.name}（全校） - {cfg.title}", posts)))
+        files.append(feed(section_feed(s.key), "站点", urls.section(s.key), f"{s.name}（全校） - {cfg.title}", by_section[s.key]))
     return [], files, []
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _feed_key(model: SiteModel, planner: Planner, *parts: object, posts: list[Post]) -> str:
+    """Everything `atom_feed` reads: its arguments, the names it shows, the as-of day (an empty feed's
+    ``updated``) and each post's token (which changes with anything parsed from the post); "" (always
+    made) without tokens."""
+    if planner.tokens is None:
+        return ""
+    cfg = model.config
+    names = (cfg.base_url, cfg.title, sorted(planner.section_names.items()), sorted(planner.meeting_names.items()), [(u.slug, u.name) for u in model.units])
+    h = hashlib.sha256(repr((code_digest(), parts, names, model.as_of if not posts else None)).encode())
+    for p in posts:
+        h.update(planner.tokens[p.source].encode())
+    return h.hexdigest()
 
 
 # -- Atom -------------------------------------------------------------------------
@@ -133,26 +165,29 @@ def atom_feed(model: SiteModel, planner: Planner, path: str, html_path: str, tit
 # -- sitemap and robots -----------------------------------------------------------
 
 
-def sitemap_xml(model: SiteModel, paths: list[str]) -> bytes:
-    """Every HTML page but 404.html, sorted; a post's ``lastmod`` is its last change (git) or its date.
-
-    Written as text, not through ElementTree: at 10,000 posts it has ~13,000
-    entries and is made on every build.
-    """
-    cfg = model.config
+def sitemap_entries(model: SiteModel, paths: list[str]) -> tuple[tuple[str, str], ...]:
+    """(path, lastmod or "") of every HTML page but 404.html, sorted; a post's ``lastmod`` is its last change (git) or its date."""
     lastmod: dict[str, str] = {}
     changed = dict(model.history.last_changed)
     for p in model.posts:
         when = changed.get(p.source)
         lastmod[urls.post(p.unit, p.slug)] = max(p.day, when.date()).isoformat() if when else p.day.isoformat()
+    return tuple((path, lastmod.get(path, "")) for path in sorted(set(paths)) if path.endswith(".html") and path != urls.NOT_FOUND)
+
+
+def sitemap_bytes(base_url: str, entries: Sequence[tuple[str, str]]) -> bytes:
+    """The sitemap of `sitemap_entries`. Written as text, not through ElementTree: at 10,000 posts it has ~13,000 entries."""
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
-    for path in sorted(set(paths)):
-        if not path.endswith(".html") or path == urls.NOT_FOUND:
-            continue
-        mod = f"<lastmod>{lastmod[path]}</lastmod>" if path in lastmod else ""
-        lines.append(f"  <url><loc>{escape(absolute(cfg.base_url, path))}</loc>{mod}</url>")
+    for path, mod in entries:
+        lastmod = f"<lastmod>{mod}</lastmod>" if mod else ""
+        lines.append(f"  <url><loc>{escape(absolute(base_url, path))}</loc>{lastmod}</url>")
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
+
+
+def sitemap_xml(model: SiteModel, paths: list[str]) -> bytes:
+    """Every HTML page but 404.html, sorted, with its ``lastmod`` (`sitemap_entries`)."""
+    return sitemap_bytes(model.config.base_url, sitemap_entries(model, paths))
 
 
 def robots_txt(sitemap_url: str | None) -> bytes:

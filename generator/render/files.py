@@ -66,7 +66,7 @@ def stage_files(files: Iterable[FileSpec], kept: Iterable[tuple[str, str]], save
     for f in files:
         if f.make is not None:
             key = "m:" + f.key
-            if saved.get(f.path) != key or not os.path.isfile(f"{out}/{f.path}"):
+            if not f.key or saved.get(f.path) != key or not os.path.isfile(f"{out}/{f.path}"):  # ("": no key, always made)
                 writer.put(f.path, f.make())
         elif f.data is not None:
             key = data_file_key(f.data)
