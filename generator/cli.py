@@ -110,7 +110,7 @@ def _date(value: str) -> dt.date:
     2026.6.30, 2026年6月30日, full-width digits, an optional time), as the calendar day written."""
     import unicodedata
 
-    from generator.parse.post import _DATE_RE, parse_date
+    from generator.parse.dates import _DATE_RE, parse_date
 
     when, _has_time, message = parse_date(value, dt.UTC)
     if when is None or message is not None:

@@ -28,6 +28,7 @@ from generator.core.settings import UMBRELLA_MEETINGS
 from generator.core.urls import collision_key
 from generator.load import attachments as att
 from generator.load.config import SiteConfig
+from generator.parse.dates import parse_date
 from generator.parse.paths import _attachment_kind, confine, lookup_file, post_slug
 from generator.parse.privacy_problems import _name_findings
 from generator.parse.text import _CONTROL_RE
@@ -57,11 +58,6 @@ _ALIAS_TO_FIELD = {alias: key for key, aliases in FIELD_ALIASES.items() for alia
 # (privacy_ok is not: each entry is exact text of the post, which may hold any of them.)
 _SPLIT_FIELDS = frozenset({"meeting", "tags", "attachments", "unreadable_ok", "tasks"})
 
-_DATE_RE = re.compile(
-    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
-    r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
-)
 _TRUE = {"true", "yes", "on", "是", "1"}
 _FALSE = {"false", "no", "off", "否", "0"}
 
@@ -69,40 +65,6 @@ _FALSE = {"false", "no", "off", "否", "0"}
 MAX_TITLE = 200
 MAX_SUMMARY = 1000
 MAX_TAG = 40
-
-
-def parse_date(value: str, tz: dt.tzinfo) -> tuple[dt.datetime | None, bool, str | None]:
-    """(aware datetime, has_time, error message)."""
-    m = _DATE_RE.match(unicodedata.normalize("NFKC", value.strip()))
-    if not m:
-        return None, False, f"日期“{value}”的格式不对，应当写成 2026-03-05 或 2026-03-05 14:30。"
-    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    hh = int(m.group(4)) if m.group(4) else 0
-    mm = int(m.group(5)) if m.group(5) else 0
-    ss = int(m.group(6)) if m.group(6) else 0
-    try:
-        dt.date(y, mo, d)
-    except ValueError:
-        if 1 <= mo <= 12:
-            import calendar
-
-            days = calendar.monthrange(y, mo)[1]
-            return None, False, f"日期“{value}”不存在：{y}年{mo}月只有 {days} 天。"
-        return None, False, f"日期“{value}”不存在：月份应当在 1 到 12 之间。"
-    if not (0 <= hh <= 23 and 0 <= mm <= 59 and 0 <= ss <= 59):
-        return None, False, f"日期“{value}”中的时间不存在，时间应当在 00:00 到 23:59 之间。"
-    zone = tz
-    if m.group(7):
-        off = m.group(7)
-        if off == "Z":
-            zone = dt.UTC
-        else:
-            sign = 1 if off[0] == "+" else -1
-            digits = off[1:].replace(":", "")
-            zone = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    when = dt.datetime(y, mo, d, hh, mm, ss, tzinfo=zone).astimezone(tz)
-    return when, bool(m.group(4)), None
-
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from generator.core.model import FileFacts, Post, Unit
 from generator.core.privacy import Finding, redact, scan
 from generator.load.config import SiteConfig
 from generator.parse.budgets import markdown_problems, post_size_problem
-from generator.parse.fields import _DATE_RE, FIELD_ALIASES, MAX_SUMMARY, MAX_TAG, MAX_TITLE, Acknowledged, Attached, FieldReader, parse_date
+from generator.parse.dates import _DATE_RE, parse_date
+from generator.parse.fields import FIELD_ALIASES, MAX_SUMMARY, MAX_TAG, MAX_TITLE, Acknowledged, Attached, FieldReader
 from generator.parse.linereader import widen_spaces
 from generator.parse.paths import _attachment_kind, _body_documents, confine, lookup_file, post_slug
 from generator.parse.privacy_problems import _name_findings, document_problems, finding_problems, privacy_problems, rendered_problems

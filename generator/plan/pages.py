@@ -62,10 +62,8 @@ class FileSpec:
     source: Path | None = None
     data: bytes | None = None
     web_px: int | None = None  # a large photo: published as a copy at most this many pixels on its longest side
-    # A file that is slow to make (the comparison workbooks): ``make`` is called only when ``key`` (a digest
-    # of everything its bytes depend on) differs from the last build's or the file is missing.
-    make: Callable[[], bytes] | None = None
-    key: str = ""
+    make: Callable[[], bytes] | None = None  # slow to make (workbooks, feeds): called only when ``key`` (a digest
+    key: str = ""  # of everything the bytes depend on; "" = always) differs from the last build's or the file is missing
 
 
 @dataclass(frozen=True)
