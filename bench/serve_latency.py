@@ -160,36 +160,95 @@ def pick_post(site: Path) -> Path:
     return posts[len(posts) // 2]
 
 
+class ServeProcess:
+    """``python -m generator serve SITE --port 0 --out OUT`` in a subprocess: its printed lines, its port, its memory.
+
+    Also used by ``run.py``'s serve scenarios (``serve_bench.py``), with the measured code's
+    folder as ``cwd`` and its environment."""
+
+    def __init__(self, site: Path, out: Path, *, cwd: Path = REPO, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(site), "--port", "0", "--out", str(out)],
+            cwd=cwd, env=env if env is not None else {**os.environ, **ENV},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+        )
+        self.lines: list[str] = []
+        self.got = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self.got:
+                self.lines.append(line.rstrip("\n"))
+                self.got.notify_all()
+
+    def mark(self) -> int:
+        """How many lines the server has printed so far (for `since`)."""
+        with self.got:
+            return len(self.lines)
+
+    def printed(self, since: int) -> list[str]:
+        with self.got:
+            return self.lines[since:]
+
+    def wait_line(self, needle: str, since: int, timeout: float) -> str | None:
+        """The first line at index >= ``since`` containing ``needle`` (None after ``timeout``)."""
+        with self.got:
+            self.got.wait_for(lambda: any(needle in line for line in self.lines[since:]), timeout)
+            return next((line for line in self.lines[since:] if needle in line), None)
+
+    def wait_ready(self, timeout: float) -> int:
+        """Wait for the first build and the "预览地址" line; the port."""
+        with self.got:
+            if not self.got.wait_for(lambda: any("预览地址" in line for line in self.lines) or self.proc.poll() is not None, timeout):
+                raise TimeoutError("the server did not start")
+        if self.proc.poll() is not None:
+            raise RuntimeError("the server exited:\n" + "\n".join(self.printed(0)))
+        line = self.wait_line("预览地址", 0, 0) or ""
+        return int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
+
+    def peak_mb(self) -> float | None:
+        """The server process's peak RSS so far (VmHWM; its child processes, e.g. Pagefind, not included)."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return None
+        m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        return int(m.group(1)) / 1024 if m else None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                rc = self.proc.wait(120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+            if rc != 0:
+                print(f"  (server exit code {rc})", flush=True)
+
+
+def save(post: Path, data: bytes) -> float:
+    """Save ``data`` as an editor does (a temp file renamed over the post); the time just before the rename."""
+    tmp = post.with_name(f".{post.name}.bench-tmp")
+    tmp.write_bytes(data)
+    t0 = time.monotonic()
+    os.replace(tmp, post)
+    return t0
+
+
 def measure(name: str, site: Path, saves: int, timeout: float) -> Result:
     out = OUT / f"serve-{name}-out"
     if out.exists():
         shutil.rmtree(out)  # a cold start every time: the first build is the same for every run
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", str(site), "--port", "0", "--out", str(out)],
-        cwd=REPO, env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-    )
-    lines: list[str] = []
-    got = threading.Condition()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            with got:
-                lines.append(line.rstrip("\n"))
-                got.notify_all()
-
-    threading.Thread(target=read, daemon=True).start()
+    started = time.monotonic()
+    server = ServeProcess(site, out)
     post = pick_post(site)
     original = post.read_bytes()
-    started = time.monotonic()
     try:
-        with got:
-            if not got.wait_for(lambda: any("预览地址" in l for l in lines) or proc.poll() is not None, timeout):
-                raise TimeoutError("the server did not start")
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited:\n" + "\n".join(lines))
+        port = server.wait_ready(timeout)
         cold = time.monotonic() - started
-        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", next(l for l in lines if "预览地址" in l)).group(1))  # type: ignore[union-attr]
         posts = sum(1 for _ in (site / "content").rglob("*.md"))
         result = Result(name, posts, cold)
         print(f"[{name}] {posts} 篇文章，首次生成和启动用时 {cold:.1f} 秒；修改 {post.relative_to(site)}，共 {saves} 次。", flush=True)
@@ -202,29 +261,21 @@ def measure(name: str, site: Path, saves: int, timeout: float) -> Result:
         version = hello.data["version"]
         since = i + 1
         for n in range(saves):
-            data = original + f"\n\n基准测试第 {n + 1} 次保存。\n".encode()
-            tmp = post.with_name(f".{post.name}.bench-tmp")
-            tmp.write_bytes(data)
-            with got:
-                printed = len(lines)
-            t0 = time.monotonic()
-            os.replace(tmp, post)  # the save, as an editor does it
+            printed = server.mark()
+            t0 = save(post, original + f"\n\n基准测试第 {n + 1} 次保存。\n".encode())
             # the first build that starts after the save (a build already running, e.g. for
             # someone else's theme edit, is waited out: that is what an author would see)
             i, building = stream.wait_after(lambda m: m["building"], since, t0, timeout)
-            j, done = stream.wait(lambda m: not m["building"] and m["version"] > version, i, timeout)
+            j, done = stream.wait(lambda m, v=version: not m["building"] and m["version"] > v, i, timeout)
             if not done.data["ok"]:
                 raise RuntimeError(f"build failed: {done.data['errors'][:3]}")
             result.detect.append(building.at - t0)
             result.reload.append(done.at - t0)
             version, since = done.data["version"], j + 1
-            with got:
-                got.wait_for(lambda: any("已重新生成" in l for l in lines[printed:]), 10)
-                m = next((re.search(r"用时 ([\d.]+) 秒", l) for l in lines[printed:] if "已重新生成" in l), None)
+            m = re.search(r"用时 ([\d.]+) 秒", server.wait_line("已重新生成", printed, 10) or "")
             if m:
                 result.build.append(float(m.group(1)))
-            with got:
-                changed = [l.split("检测到修改：", 1)[1] for l in lines[printed:] if "检测到修改：" in l]
+            changed = [line.split("检测到修改：", 1)[1] for line in server.printed(printed) if "检测到修改：" in line]
             print(f"  第 {n + 1} 次：保存→开始生成 {result.detect[-1] * 1000:.0f} ms，保存→刷新事件 {result.reload[-1] * 1000:.0f} ms（服务器看到的修改：{'；'.join(changed)}）", flush=True)
             # the next save starts from an idle server
             stream.wait(lambda m: not m["building"] and not m["pending"], since - 1, timeout)
@@ -232,15 +283,7 @@ def measure(name: str, site: Path, saves: int, timeout: float) -> Result:
         return result
     finally:
         post.write_bytes(original)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                rc = proc.wait(120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = proc.wait()
-            if rc != 0:
-                print(f"  (server exit code {rc})", flush=True)
+        server.stop()
 
 
 def summary(values: list[float]) -> str:
