@@ -13,7 +13,8 @@ bench/out/. Every measurement runs ``python -m generator build SITE -o OUT
 RSS), and reports the median wall time of ``--runs`` runs. Each edit scenario
 changes one thing, times one build, puts the corpus back and rebuilds (untimed),
 so every run starts from the same up-to-date output and the runs are
-independent and repeatable. See bench/README.md for what each number means.
+independent and repeatable. The serve scenarios time a ``python -m generator
+serve`` process instead (bench/serve_bench.py). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,9 +42,10 @@ OUT = HERE / "out"
 AS_OF = "2026-11-27"
 sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402  (bench/corpus.py)
+import serve_bench  # noqa: E402  (bench/serve_bench.py: the serve-body and serve-title scenarios)
 import targets  # noqa: E402  (bench/targets.py: issue 23's targets and tables)
 
-SCENARIOS = ("cold", "noop", "body", "title", "new", "template")
+SCENARIOS = ("cold", "noop", "body", "title", "new", "template", *serve_bench.LABELS)
 LABELS = {
     "cold": "cold build (empty output folder)",
     "noop": "no-op rebuild",
@@ -51,9 +53,9 @@ LABELS = {
     "title": "one-post title edit",
     "new": "one new post",
     "template": "one template edit",
+    **serve_bench.LABELS,
 }
-# The targets are issue 23's (bench/targets.py): seconds per scenario and size; cold is
-# compared with Hugo + Pagefind over Hugo's pages when --hugo measured it.
+# Targets: issue 23's (bench/targets.py); cold is compared with Hugo + Pagefind when --hugo measured it.
 
 
 # ---------------------------------------------------------------------------
@@ -419,9 +421,10 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
             raise RuntimeError(f"restoring build failed:\n{s.error}")
         return s
 
+    builds = tuple(s for s in scenarios if s not in serve_bench.LABELS)
     try:
         # cold runs also leave an up-to-date output for the rest
-        if scenarios:
+        if builds:
             row = Row(posts, "cold")
             for i in range(runs if "cold" in scenarios else 1):
                 shutil.rmtree(out, ignore_errors=True)
@@ -435,7 +438,7 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
             if not row.ok:
                 return rows, info
             info["outputs"], info["output_bytes"] = count_outputs(out)
-        for name in scenarios:
+        for name in builds:
             if name == "cold":
                 continue
             row = Row(posts, name)
@@ -453,6 +456,7 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
                 if not s.ok:
                     break
             rows.append(row)
+        rows += serve_bench.serve_rows(sys.modules[__name__], code, site, posts, seed, scenarios, runs)
     finally:
         restore_corpus(site)
     info["seconds"] = time.perf_counter() - t0
@@ -631,7 +635,7 @@ def _print_results(args: argparse.Namespace, rows: list[Row], infos: list[dict],
         extra = f", {i['outputs']:,} output files, {i['output_bytes'] / 1e6:.0f} MB" if "outputs" in i else ""
         print(f"- {i['posts']:,} posts: {i['corpus']} (HEAD {i['corpus_head'][:12]}, {i['commits']} commits){extra}; "
               f"the builder's git log pass alone takes {i['git_log_seconds']:.2f} s; benchmark took {i.get('seconds', 0):.0f} s")
-    print(f"\n## Results (median of {args.runs} runs; wall seconds of the whole `python -m generator build … -q` process)\n")
+    print(f"\n## Results (median of {args.runs} runs; wall seconds of the whole `python -m generator build … -q` process; serve: save → served)\n")
     print(table(rows, hugo_rows, args.runs, anchors))
     if len({r.posts for r in rows}) > 1:
         print("\n## Growth (medians side by side; shown, not asserted)\n")
@@ -673,16 +677,8 @@ def main(argv: list[str] | None = None) -> int:
         if hv:
             _hugo(args, n, hugo_rows, anchors)
     if args.json:
-        payload = {
-            "machine": m,
-            "code": {"label": code.label, "commit": code.commit},
-            "runs": args.runs,
-            "corpora": infos,
-            "rows": [{"posts": r.posts, "scenario": r.scenario, "median": r.median, "cpu": r.cpu, "peak_mb": r.peak_mb, "samples": [asdict(s) for s in r.samples]} for r in rows],
-            "hugo": {"version": hv, "rows": {n: {"median": h.median, "peak_mb": h.peak_mb} for n, h in hugo_rows.items()}},
-            "hugo_pagefind": {n: {"median": a.median, "peak_mb": a.peak_mb, "samples": [asdict(s) for s in a.samples]} for n, a in anchors.items()},
-        }
-        args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
+        head = {"machine": m, "code": {"label": code.label, "commit": code.commit}, "runs": args.runs, "corpora": infos}
+        args.json.write_text(json.dumps(targets.payload(head, rows, hv, hugo_rows, anchors), ensure_ascii=False, indent=2))
     merged_rows, merged_anchors = targets.merged(sys.modules[__name__], args.merge)
     rows = [*merged_rows, *rows]
     anchors = {**merged_anchors, **anchors}
