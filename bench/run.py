@@ -405,6 +405,38 @@ def _edit(name: str, site: Path, code: Code, seed: int, template: str) -> callab
     return edits[name]() if name in edits else None
 
 
+def _cold_row(code: Code, site: Path, out: Path, posts: int, runs: int) -> Row:
+    """``runs`` cold builds (stopping at a failure); they also leave an up-to-date output for the rest."""
+    row = Row(posts, "cold")
+    for i in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        s = code.build(site, out)
+        log(f"[{posts}] cold #{i + 1}: {s.seconds:.2f} s, {s.rss_mb or 0:.0f} MB" + ("" if s.ok else f" FAILED\n{s.error}"))
+        row.samples.append(s)
+        if not s.ok:
+            break
+    return row
+
+
+def _edit_row(code: Code, site: Path, out: Path, posts: int, name: str, runs: int, seed: int, template: str) -> Row:
+    """``runs`` timed builds of one scenario, each after its edit; the corpus put back and rebuilt (untimed) after each."""
+    row = Row(posts, name)
+    for i in range(runs):
+        undo = _edit(name, site, code, seed, template)
+        try:
+            s = code.build(site, out)
+        finally:
+            if undo:
+                undo()
+        log(f"[{posts}] {name} #{i + 1}: {s.seconds:.2f} s, {s.rss_mb or 0:.0f} MB" + ("" if s.ok else f" FAILED\n{s.error}"))
+        row.samples.append(s)
+        if undo and not (restored := code.build(site, out)).ok:
+            raise RuntimeError(f"restoring build failed:\n{restored.error}")
+        if not s.ok:
+            break
+    return row
+
+
 def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[str, ...], template: str) -> tuple[list[Row], dict]:
     t0 = time.perf_counter()
     site, gen_seconds = ensure_corpus(posts, seed)
@@ -414,48 +446,17 @@ def bench_size(code: Code, posts: int, seed: int, runs: int, scenarios: tuple[st
     log(f"[{posts}] corpus {site} ({f'generated in {gen_seconds:.1f} s' if gen_seconds else 'cached'}, {info['commits']} commits)")
     out = OUT / f"build-{posts}-s{seed}"
     rows: list[Row] = []
-
-    def restore_build() -> Sample:
-        s = code.build(site, out)
-        if not s.ok:
-            raise RuntimeError(f"restoring build failed:\n{s.error}")
-        return s
-
     builds = tuple(s for s in scenarios if s not in serve_bench.LABELS)
     try:
-        # cold runs also leave an up-to-date output for the rest
         if builds:
-            row = Row(posts, "cold")
-            for i in range(runs if "cold" in scenarios else 1):
-                shutil.rmtree(out, ignore_errors=True)
-                s = code.build(site, out)
-                log(f"[{posts}] cold #{i + 1}: {s.seconds:.2f} s, {s.rss_mb or 0:.0f} MB" + ("" if s.ok else f" FAILED\n{s.error}"))
-                row.samples.append(s)
-                if not s.ok:
-                    break
+            row = _cold_row(code, site, out, posts, runs if "cold" in scenarios else 1)
             if "cold" in scenarios:
                 rows.append(row)
             if not row.ok:
                 return rows, info
             info["outputs"], info["output_bytes"] = count_outputs(out)
-        for name in builds:
-            if name == "cold":
-                continue
-            row = Row(posts, name)
-            for i in range(runs):
-                undo = _edit(name, site, code, seed, template)
-                try:
-                    s = code.build(site, out)
-                finally:
-                    if undo:
-                        undo()
-                log(f"[{posts}] {name} #{i + 1}: {s.seconds:.2f} s, {s.rss_mb or 0:.0f} MB" + ("" if s.ok else f" FAILED\n{s.error}"))
-                row.samples.append(s)
-                if undo:
-                    restore_build()
-                if not s.ok:
-                    break
-            rows.append(row)
+        rows += [_edit_row(code, site, out, posts, name, runs, seed, template) for name in builds if name != "cold"]
+        # serve: its own server and output folder, on the same corpus (bench/serve_bench.py)
         rows += serve_bench.serve_rows(sys.modules[__name__], code, site, posts, seed, scenarios, runs)
     finally:
         restore_corpus(site)

@@ -8,7 +8,9 @@
 - `growth_table` — each scenario's median at every size side by side, with
   the growth from one size to the next (shown, never asserted);
 - `issue_table` — the issue's table with the cells measured in this run,
-  the two serve rows (save → served; `serve_bench.py`) included.
+  the two serve rows (save → served; `serve_bench.py`) included;
+- `payload` / `merged` — the rows as ``run.py --json`` writes them, and read back
+  (``--merge``).
 """
 
 from __future__ import annotations
