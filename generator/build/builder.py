@@ -52,7 +52,7 @@ from generator.build.crosspost import crosspost_problems
 from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
-from generator.build.planning import Look, Reuse, early_families
+from generator.build.planning import Look, Reuse, body_edits_only, early_families, keep_previous
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
@@ -384,9 +384,10 @@ class Builder:
         planner = Planner(model, look.assets, body_loader, *((loaded.tokens, loaded.list_tokens) if incremental and loaded is not None else (None, None)))
         parts = Planning()
         done: set[str] = set()
+        kept = False  # every other family kept as the last build left it (`_plan_first`)
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
-            done = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look))
-        for family in planner.families():
+            done, kept = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look), head)
+        for family in () if kept else planner.families():
             if family.id not in done:
                 parts.take(family, reuse)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
@@ -400,12 +401,16 @@ class Builder:
         parts.problems.extend(search_problems)
         return parts.frozen(look, planner)
 
-    def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]]) -> set[str]:
-        """The changed posts' pages, made before the rest is planned (`early_families`); their family ids."""
+    def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]], head: str) -> tuple[set[str], bool]:
+        """The changed posts' pages, made before the rest is planned (`early_families`): their family ids, and whether
+        only bodies changed, so every other family of the last build was kept (`body_edits_only`, `keep_previous`)."""
         todo = early_families(planner, loaded.parsed, loaded.tokens, state, reuse, self.options.drafts, EARLY_POSTS_MAX)
         if todo:
             parts.made.extend(first(todo))
-        return {f.id for f in todo}
+        done, m = {f.id for f in todo}, planner.m
+        seen = _history_id(head, m.config.tz, m.history) if head and m.history.available else None
+        only_bodies = not self.options.keep_going and body_edits_only(state, loaded.cache, loaded.parsed, m.as_of.isoformat(), seen)
+        return done, only_bodies and keep_previous(reuse, done, parts.keep)
 
     def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
         """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""
@@ -604,6 +609,7 @@ class Builder:
             families={**plan.families, **{m.id: FamilyRecord(m.key, m.pages) for m in staged.made if m.id not in plan.families}},
             history=(_history_id(run.inputs.head, model.config.tz, model.history), model.history) if run.inputs.head and model.history.available else None,
             template_hashes=run.template_hashes if plan.global_key else {},
+            as_of=model.as_of.isoformat(),
         )
         result = BuildResult(
             sort_problems(staged.problems),

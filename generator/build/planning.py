@@ -9,15 +9,18 @@ family whose key and outputs are as the last build left them is reused
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from generator.core.model import Post
 from generator.plan.pages import Family, FileSpec, Planner
 from generator.render.theme import Theme
-from generator.write.state import BuildState, FamilyRecord
+from generator.write.state import BuildState, CachedPost, FamilyRecord
+
+# Families planned outside `Planner.families` (their own keys, every build): never kept wholesale.
+PLANNED_APART = frozenset({"compare", "plans", "search"})
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,42 @@ def early_families(planner: Planner, parsed: tuple[str, ...], tokens: dict[str, 
     if not (changed or gone) or len(gone) > limit:
         return []
     return [f for f in planner.post_families(around=changed, was=gone) if reuse.record(f.id, f.key) is None]
+
+
+def _sans_body(p: Post) -> Post:
+    """What pages other than the post's own read of it: everything but its body (and what is found in the body)."""
+    return replace(p, body="", digest="", extra_files=())
+
+
+def body_edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: Collection[str], as_of: str, history: str | None) -> bool:
+    """Whether this build's posts differ from the last build's only in the bodies of the posts parsed again.
+
+    Then every family's key but those posts' own pages' is what the last build
+    recorded: lists, tags, archives, neighbours and feeds read no body (their
+    keys hash list tokens, `summary_inputs`), the same posts exist, and the
+    day's year and the git history (unit pages, "last changed" on post pages)
+    are the same. So `keep_previous` may keep them without the 12,500 keys of
+    `Planner.families` being derived again (issue 23: an edit's cost at 50,000
+    posts). The comparison index and 目标管理 are keyed as always.
+    """
+    if not parsed or state.as_of != as_of or (state.history[0] if state.history else None) != history or state.posts.keys() != cache.keys():
+        return False
+    # (a post that failed to parse is in neither: no parse to compare, and no shortcut)
+    return all(rel in cache and rel in state.posts and _sans_body(state.posts[rel].post) == _sans_body(cache[rel].post) for rel in parsed)
+
+
+def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, FamilyRecord], None]) -> bool:
+    """Keep every family of the last build but ``done`` (made already) and those `PLANNED_APART`, when
+    each one's outputs are still as the last build left them; False (nothing kept) otherwise."""
+    if not reuse.previous:
+        return False
+    kept: list[tuple[str, FamilyRecord]] = []
+    for fid, rec in reuse.previous.items():
+        if fid in done or fid in PLANNED_APART:
+            continue
+        if (held := reuse.record(fid, rec.key)) is None:
+            return False
+        kept.append((fid, held))
+    for fid, rec in kept:
+        keep(fid, rec)
+    return True
