@@ -32,8 +32,10 @@ Pagefind and Hugo runs: medians of ``--big-runs``). The built site is
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,18 +43,34 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import run  # noqa: E402  (bench/run.py: corpus, timing, Hugo site)
+import targets  # noqa: E402  (bench/targets.py: the Hugo + Pagefind anchor)
 
 sys.path.insert(0, str(run.REPO))
+from generator.core.model import Post  # noqa: E402
 from generator.search.indexer import JOBS, ShardIndexer  # noqa: E402
 from generator.search.pagefind import pagefind_binary  # noqa: E402
 from generator.search.shards import MEMBERS  # noqa: E402
 
 EDIT_IMPORTS = "import jinja2, markdown, nh3, yaml, frontmatter, generator.build.builder"
+CORES = os.cpu_count() or 1
+FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the renderer never reads a post's date
+Rows = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class MarkdownFloor:
+    """CPU seconds of converting every post body in one process."""
+
+    posts: int
+    renderer_cpu: float  # MarkupRenderer.render: Python-Markdown, the diagnosis pass, nh3, the plain text
+    markdown_cpu: float  # the renderer's Python-Markdown instance alone (reset + convert)
 
 
 def wall(cmd: list[str], runs: int, cwd: Path = run.REPO) -> list[float]:
@@ -90,32 +108,83 @@ def fmt(times: list[float]) -> str:
     return f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, n={len(times)})"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--posts", type=int, default=10_000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--runs", type=int, default=5, help="runs of each short step (default 5)")
-    ap.add_argument("--big-runs", type=int, default=1, help="runs of the whole-site Pagefind and of Hugo (default 1)")
-    args = ap.parse_args(argv)
-    binary = pagefind_binary()
-    if binary is None or not binary.exists():
-        raise SystemExit("floor.py: Pagefind's extended binary is not installed (pip install 'pagefind[extended]')")
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's waited-for children so far (Pagefind runs, services included)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
-    site, _ = run.ensure_corpus(args.posts, args.seed)
-    out = run.OUT / f"floor-{args.posts}-s{args.seed}"
-    code = run.Code(None)
-    rows: list[tuple[str, str]] = []
-    if not (out / MEMBERS).exists():
-        shutil.rmtree(out, ignore_errors=True)
-        sample = code.build(site, out)
-        if not sample.ok:
-            raise SystemExit(f"floor.py: the build failed:\n{sample.error}")
-        rows.append((f"liangshai cold build of {args.posts:,} posts (for scale)", f"{sample.seconds:.2f} s, {sample.rss_mb or 0:.0f} MB"))
 
-    py = sys.executable
-    rows.append(("interpreter: python -c pass", fmt(wall([py, "-c", "pass"], args.runs))))
-    rows.append((f"interpreter + an edit's imports ({EDIT_IMPORTS})", fmt(wall([py, "-c", EDIT_IMPORTS], args.runs))))
+def read_posts(site: Path) -> list[Post]:
+    """Every post of the corpus as a `Post` carrying only what `MarkupRenderer.render` reads: its source path and
+    body, the front-matter block split off by string (no YAML: parsing front matter is not part of this floor)."""
+    posts = []
+    for md in sorted((site / "content").glob("*/*/*.md")):
+        rel = md.relative_to(site).as_posix()
+        _, head, body = md.read_text(encoding="utf-8").split("---\n", 2)
+        posts.append(
+            Post(
+                unit=rel.split("/")[1], slug=md.stem, source=rel, title="", date=FIXED_DATE, has_time=False, section="",
+                meetings=(), branch=None, category=None, tags=(), attachments=(), draft=False, summary="",
+                body=body, body_line=head.count("\n") + 3, bundle=False,
+            )
+        )
+    return posts
 
+
+def markdown_floor(posts: list[Post]) -> MarkdownFloor:
+    """CPU seconds, in this one process, of the project's Markdown + nh3 renderer over every post, and of its
+    Python-Markdown instance alone (the same configured object, so the same extensions and settings)."""
+    from generator.parse.markup import MarkupRenderer
+
+    markup = MarkupRenderer()
+    markup.render(posts[0], {})  # warm-up: extensions load lazily, nh3's first call sets up its tables
+    t0 = time.process_time()
+    for post in posts:
+        markup.render(post, {})  # no file facts: a link to an attachment is only a warning here
+    full = time.process_time() - t0
+    md = markup._md  # the renderer's own Python-Markdown, so both timings share one configuration
+    t0 = time.process_time()
+    for post in posts:
+        md.reset()
+        md.convert(post.body)
+    return MarkdownFloor(len(posts), full, time.process_time() - t0)
+
+
+def cold_floor(services_wall: float, markdown_cpu: float, pagefind_cpu: float, cores: int = CORES) -> float:
+    """The least wall time of a build that converts every post and then indexes every post page: no less than
+    Pagefind's own wall time on the services, and no less than all the CPU work spread perfectly over ``cores``."""
+    return max(services_wall, (markdown_cpu + pagefind_cpu) / cores)
+
+
+def build_site(code: run.Code, site: Path, out: Path, posts: int, rows: Rows) -> None:
+    """The liangshai site the Pagefind steps index (built once, cold, and timed)."""
+    if (out / MEMBERS).exists():
+        return
+    shutil.rmtree(out, ignore_errors=True)
+    sample = code.build(site, out)
+    if not sample.ok:
+        raise SystemExit(f"floor.py: the build failed:\n{sample.error}")
+    rows.append((f"liangshai cold build of {posts:,} posts (for scale)", f"{sample.seconds:.2f} s, {sample.rss_mb or 0:.0f} MB"))
+
+
+def services_run(binary: Path, out: Path, shards: dict[tuple[str, str], list[str]], work: Path) -> tuple[float, float]:
+    """One cold-build style index of every shard on the services: (wall s, Pagefind CPU s)."""
+    work.mkdir()
+    jobs = [(shard, shards[shard]) for shard in sorted(shards)]
+    indexer = ShardIndexer()
+    for shard, pages in jobs:
+        indexer.link_site(out, shard, pages, work)
+    cpu0, t0 = children_cpu(), time.perf_counter()
+    outcomes = indexer.run(binary, out, jobs, work, linked=True)  # the services are closed and waited for on return
+    wall_s, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    if any(o is not None and o.is_error for o in outcomes.values()):
+        raise SystemExit(f"floor.py: Pagefind failed: {[str(o) for o in outcomes.values() if o is not None]}")
+    shutil.rmtree(work)
+    return wall_s, cpu
+
+
+def pagefind_rows(binary: Path, out: Path, args: argparse.Namespace, rows: Rows, numbers: dict[str, Any]) -> None:
+    """Pagefind over one page, three shards, every page in one process, and every shard on the services."""
     members = json.loads((out / MEMBERS).read_text(encoding="utf-8"))["pages"]
     shards: dict[tuple[str, str], list[str]] = defaultdict(list)
     for page, (year, _filters) in members.items():
@@ -132,36 +201,91 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"Pagefind, the {label} shard ({shard[0]} {shard[1]}: {len(pages)} pages; {len(shards)} shards)", fmt(pagefind(binary, scratch / f"shard-{label}", args.runs))))
         every = scratch / "all"
         link_site(out, sorted(members), every)
-        rows.append((f"Pagefind, all {len(members):,} post pages in one process", fmt(pagefind(binary, every, args.big_runs))))
+        cpu0 = children_cpu()
+        times = pagefind(binary, every, args.big_runs)
+        numbers["pagefind_one_process"] = {"wall_s": statistics.median(times), "cpu_s": (children_cpu() - cpu0) / len(times)}
+        rows.append((f"Pagefind, all {len(members):,} post pages in one process", f"{fmt(times)}; CPU {numbers['pagefind_one_process']['cpu_s']:.2f} s a run"))
         shutil.rmtree(every)
-        times = []
-        for n in range(args.big_runs):
-            work = scratch / f"services-{n}"
-            work.mkdir()
-            jobs = [(shard, shards[shard]) for shard in sorted(shards)]
-            indexer = ShardIndexer()
-            for shard, pages in jobs:
-                indexer.link_site(out, shard, pages, work)
-            t0 = time.perf_counter()
-            outcomes = indexer.run(binary, out, jobs, work, linked=True)
-            times.append(time.perf_counter() - t0)
-            if any(o is not None and o.is_error for o in outcomes.values()):
-                raise SystemExit(f"floor.py: Pagefind failed: {[str(o) for o in outcomes.values() if o is not None]}")
-            shutil.rmtree(work)
-        rows.append((f"Pagefind, the {len(shards)} shards on {JOBS} services (as a cold build runs it)", fmt(times)))
+        runs = [services_run(binary, out, shards, scratch / f"services-{n}") for n in range(args.big_runs)]
+        wall_s, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        numbers["pagefind_services"] = {"wall_s": wall_s, "cpu_s": cpu, "shards": len(shards), "services": JOBS, "pages": len(members)}
+        rows.append((f"Pagefind, the {len(shards)} shards on {JOBS} services (as a cold build runs it)", f"{fmt([r[0] for r in runs])}; CPU {cpu:.2f} s"))
 
-    if shutil.which("hugo"):
-        hsite = run.ensure_hugo_site(site, args.posts, args.seed)
-        version = run.hugo_version() or "hugo"
-        hugo = [s.seconds for s in run.hugo_cold(hsite, args.big_runs).samples]
-        rows.append((f"Hugo cold build of the same posts ({version})", fmt(hugo)))
-    else:
-        rows.append(("Hugo", "not on the PATH: not measured"))
+
+def markdown_rows(site: Path, rows: Rows, numbers: dict[str, Any]) -> MarkdownFloor:
+    m = markdown_floor(read_posts(site))
+    per = 1000 / m.posts
+    numbers["markdown"] = {**asdict(m), "renderer_ms_per_post": m.renderer_cpu * per, "markdown_ms_per_post": m.markdown_cpu * per}
+    rows.append((f"Markdown floor: MarkupRenderer (Python-Markdown + nh3) over {m.posts:,} post bodies, one process", f"CPU {m.renderer_cpu:.2f} s, {m.renderer_cpu * per:.2f} ms a post"))
+    rows.append(("  of which Python-Markdown alone (the renderer's instance)", f"CPU {m.markdown_cpu:.2f} s, {m.markdown_cpu * per:.2f} ms a post ({m.markdown_cpu / m.renderer_cpu:.0%})"))
+    rows.append(("  the rest: diagnosis, nh3, plain text", f"CPU {m.renderer_cpu - m.markdown_cpu:.2f} s, {(m.renderer_cpu - m.markdown_cpu) * per:.2f} ms a post"))
+    return m
+
+
+def hugo_rows(site: Path, args: argparse.Namespace, rows: Rows, numbers: dict[str, Any]) -> float | None:
+    """Hugo alone and Hugo + Pagefind over Hugo's pages (cold); the latter's median wall s, None without hugo."""
+    if not shutil.which("hugo"):
+        rows.append(("Hugo", "not on the PATH: not measured (no Hugo + Pagefind ratio)"))
+        return None
+    hsite = run.ensure_hugo_site(site, args.posts, args.seed)
+    version = run.hugo_version() or "hugo"
+    hugo = [s.seconds for s in run.hugo_cold(hsite, args.big_runs).samples]
+    numbers["hugo"] = {"version": version, "wall_s": statistics.median(hugo)}
+    rows.append((f"Hugo cold build of the same posts ({version})", fmt(hugo)))
+    anchor = targets.hugo_pagefind_cold(run, hsite, args.big_runs)
+    if anchor is None or not anchor.ok:
+        rows.append(("Hugo + Pagefind over Hugo's pages", "failed or Pagefind missing: not measured"))
+        return None
+    cpu = statistics.median(s.cpu for s in anchor.samples) if all(s.cpu is not None for s in anchor.samples) else None
+    numbers["hugo_pagefind"] = {"wall_s": anchor.median, "cpu_s": cpu}
+    rows.append(("Hugo + Pagefind (extended) over Hugo's pages, cold", f"{fmt([s.seconds for s in anchor.samples])}" + (f"; CPU {cpu:.2f} s" if cpu is not None else "")))
+    return anchor.median
+
+
+def floor_rows(m: MarkdownFloor, anchor: float | None, rows: Rows, numbers: dict[str, Any]) -> None:
+    """The cold-build floor (with the full renderer, and with Python-Markdown alone) and its ratio to Hugo + Pagefind."""
+    services = numbers["pagefind_services"]
+    for key, label, cpu in (("cold_floor", "MarkupRenderer", m.renderer_cpu), ("cold_floor_markdown_only", "Python-Markdown alone", m.markdown_cpu)):
+        floor = cold_floor(services["wall_s"], cpu, services["cpu_s"])
+        ratio = floor / anchor if anchor else None
+        numbers[key] = {"seconds": floor, "ratio_to_hugo_pagefind": ratio}
+        how = f"max({services['wall_s']:.2f}, ({cpu:.2f} + {services['cpu_s']:.2f}) / {CORES})"
+        verdict = f"; floor / (Hugo + Pagefind {anchor:.2f} s) = {ratio:.2f}× ({'above' if ratio > 1 else 'within'} the ≤ 1.0× target)" if ratio else "; no Hugo + Pagefind to compare with"
+        rows.append((f"cold-build floor, {label} + Pagefind on the services, {CORES} cores", f"{how} = {floor:.2f} s{verdict}"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--posts", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=5, help="runs of each short step (default 5)")
+    ap.add_argument("--big-runs", type=int, default=1, help="runs of the whole-site Pagefind and of Hugo (default 1)")
+    ap.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers (and the printed rows) to FILE")
+    args = ap.parse_args(argv)
+    binary = pagefind_binary()
+    if binary is None or not binary.exists():
+        raise SystemExit("floor.py: Pagefind's extended binary is not installed (pip install 'pagefind[extended]')")
+
+    site, _ = run.ensure_corpus(args.posts, args.seed)
+    out = run.OUT / f"floor-{args.posts}-s{args.seed}"
+    code = run.Code(None)
+    rows: Rows = []
+    numbers: dict[str, Any] = {"posts": args.posts, "seed": args.seed, "cores": CORES, "code": code.label}
+    build_site(code, site, out, args.posts, rows)
+    py = sys.executable
+    rows.append(("interpreter: python -c pass", fmt(wall([py, "-c", "pass"], args.runs))))
+    rows.append((f"interpreter + an edit's imports ({EDIT_IMPORTS})", fmt(wall([py, "-c", EDIT_IMPORTS], args.runs))))
+    pagefind_rows(binary, out, args, rows, numbers)
+    m = markdown_rows(site, rows, numbers)
+    anchor = hugo_rows(site, args, rows, numbers)
+    floor_rows(m, anchor, rows, numbers)
 
     width = max(len(k) for k, _ in rows)
-    print(f"# floors, {args.posts:,} posts, corpus seed {args.seed}, {os.cpu_count()} cores, {run.Code(None).label}")
+    print(f"# floors, {args.posts:,} posts, corpus seed {args.seed}, {os.cpu_count()} cores, {code.label}")
     for k, v in rows:
         print(f"{k.ljust(width)}  {v}")
+    if args.json:
+        args.json.write_text(json.dumps({**numbers, "rows": rows}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
