@@ -1,0 +1,51 @@
+"""bench/floor.py's issue-23 floors: the Markdown floor reads the corpus's posts and converts them, and the
+cold-build floor arithmetic and its verdict against Hugo + Pagefind (tiny hand-made site, nothing else timed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from conftest import REPO
+
+
+def _load_floor_module():
+    spec = importlib.util.spec_from_file_location("bench_floor", REPO / "bench" / "floor.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["bench_floor"] = mod  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(mod)  # puts bench/ on sys.path for run.py and targets.py
+    finally:
+        sys.path[:] = [p for p in sys.path if p != str(REPO / "bench")]
+    return mod
+
+
+floor = _load_floor_module()
+
+POST = "---\n标题: 支部会议\n日期: 2026-03-01\n栏目: 党建\n---\n\n## 会议内容\n\n会议**认为**，要<script>x()</script>学习。\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+
+
+def test_markdown_floor_converts_every_post_body(tmp_path):
+    for name in ("a", "b", "c"):
+        md = tmp_path / "content" / "jixie" / "2026" / f"{name}.md"
+        md.parent.mkdir(parents=True, exist_ok=True)
+        md.write_text(POST, encoding="utf-8")
+    (tmp_path / "content" / "jixie" / "_unit.toml").write_text('name = "机械"\n', encoding="utf-8")
+    posts = floor.read_posts(tmp_path)
+    assert [p.source for p in posts] == [f"content/jixie/2026/{n}.md" for n in "abc"]
+    assert posts[0].body.startswith("\n## 会议内容") and posts[0].body_line == 6 and posts[0].unit == "jixie"
+    m = floor.markdown_floor(posts)
+    assert m.posts == 3 and m.renderer_cpu >= 0 and m.markdown_cpu >= 0
+
+
+def test_cold_floor_and_its_ratio_to_hugo_pagefind():
+    assert floor.cold_floor(5.0, 2.0, 6.0, cores=2) == 5.0  # Pagefind's own wall time bounds it
+    assert floor.cold_floor(1.0, 4.0, 6.0, cores=2) == 5.0  # the CPU work over both cores bounds it
+    numbers = {"pagefind_services": {"wall_s": 7.0, "cpu_s": 7.0}, "pagefind_one_process": {"wall_s": 5.0, "cpu_s": 5.5}}
+    rows: list[tuple[str, str]] = []
+    floor.floor_rows(floor.MarkdownFloor(1000, 2.5, 1.9), 6.0, rows, numbers)
+    assert numbers["cold_floor"]["seconds"] == 7.0 and numbers["cold_floor_any"]["seconds"] == 5.0
+    assert "above the ≤ 1.0× target" in rows[0][1] and "within the ≤ 1.0× target" in rows[2][1]
+    rows.clear()
+    floor.floor_rows(floor.MarkdownFloor(1000, 2.5, 1.9), None, rows, numbers)
+    assert numbers["cold_floor"]["ratio_to_hugo_pagefind"] is None and "no Hugo + Pagefind" in rows[0][1]
