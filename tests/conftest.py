@@ -14,6 +14,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+
+def load_bench_script(name: str) -> object:
+    """``bench/<name>.py`` as a module (bench/ is not a package); bench/ is on sys.path only while it loads."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[f"bench_{name}"] = mod  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(mod)  # puts bench/ on sys.path for its siblings (run, targets, serve_bench)
+    finally:
+        sys.path[:] = [p for p in sys.path if p != str(REPO / "bench")]
+    return mod
+
 UNIT_TOML = textwrap.dedent(
     """\
     name = "机械工程学院党委"

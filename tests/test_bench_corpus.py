@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, load_bench_script, run_cli
 
 from generator.core.privacy import scan
 
@@ -18,15 +18,7 @@ POSTS = 60
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
-def _load_corpus_module():
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "bench" / "corpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_corpus"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
-corpus = _load_corpus_module()
+corpus: Any = load_bench_script("corpus")
 
 
 def _files(root: Path) -> dict[str, bytes]:

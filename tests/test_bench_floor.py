@@ -3,24 +3,11 @@ cold-build floor arithmetic and its verdict against Hugo + Pagefind (tiny hand-m
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from typing import Any
 
-from conftest import REPO
+from conftest import load_bench_script
 
-
-def _load_floor_module():
-    spec = importlib.util.spec_from_file_location("bench_floor", REPO / "bench" / "floor.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_floor"] = mod  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(mod)  # puts bench/ on sys.path for run.py and targets.py
-    finally:
-        sys.path[:] = [p for p in sys.path if p != str(REPO / "bench")]
-    return mod
-
-
-floor = _load_floor_module()
+floor: Any = load_bench_script("floor")
 
 POST = "---\n标题: 支部会议\n日期: 2026-03-01\n栏目: 党建\n---\n\n## 会议内容\n\n会议**认为**，要<script>x()</script>学习。\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
 

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
+from typing import Any
 
-from conftest import REPO
+from conftest import load_bench_script
 
-
-def _load_run_module():
-    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_run"] = mod  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(mod)  # puts bench/ on sys.path for its siblings (corpus, targets, serve_bench)
-    finally:
-        sys.path[:] = [p for p in sys.path if p != str(REPO / "bench")]
-    return mod
-
-
-run = _load_run_module()
+run: Any = load_bench_script("run")
 targets = run.targets
 
 # seconds and peak MB per (posts, scenario): the serve body edit meets its target at 10,000 and not at 50,000

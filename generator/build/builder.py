@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING
 
 from generator.build.background import Background as _Background
 from generator.build.crosspost import crosspost_problems
+from generator.build.inputs import history_key, saved_history_key, site_config
+from generator.build.inputs import input_key as inputs_key
 from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
@@ -56,9 +58,9 @@ from generator.build.planning import Look, Reuse, body_edits_only, early_familie
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
-from generator.core.digests import build_input_key, code_digest, history_id, parse_settings, plan_key, unit_context
+from generator.core.digests import code_digest, parse_settings, plan_key, unit_context
 from generator.core.errors import ConfigError, LiangshaiError, Problem, sort_problems
-from generator.core.model import UNIT_FILE, History, Post, SiteModel, Unit
+from generator.core.model import History, Post, SiteModel, Unit
 from generator.load.config import LimitsConfig, SiteConfig, load_config
 from generator.load.git import git_head
 from generator.load.history import read_history
@@ -97,7 +99,6 @@ if TYPE_CHECKING:  # imported where used: a no-op build never loads Markdown or 
 
 # Bump when parsing rules change in a way the saved state must not survive.
 PARSER_VERSION = "2"
-STATE_KEY_VERSION = "1"
 PLAN_VERSION = "2"  # bump when a family's pages come to depend on something its key does not hash
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
@@ -315,7 +316,7 @@ class Builder:
         return model, held
 
     def _history(self, config: SiteConfig, state: BuildState, head: str) -> History:
-        if head and state.history is not None and state.history[0] == _history_id(head, config.tz, state.history[1]):
+        if head and state.history is not None and state.history[0] == history_key(head, config.tz, state.history[1]):
             return state.history[1]  # the same commit: git log would say the same
         if self.options.only is not None:
             # a selective check: the whole repository's git log would be most of its time,
@@ -391,7 +392,7 @@ class Builder:
             if family.id not in done:
                 parts.take(family, reuse)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
-            history = _history_id(head, model.config.tz, model.history) if incremental else None
+            history = history_key(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history, workbooks)
             plan_goals(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir), *admin_files(model.config, model.units, look.assets)])
@@ -408,7 +409,7 @@ class Builder:
         if todo:
             parts.made.extend(first(todo))
         done, m = {f.id for f in todo}, planner.m
-        seen = _history_id(head, m.config.tz, m.history) if head and m.history.available else None
+        seen = saved_history_key(head, m.config.tz, m.history)
         only_bodies = not self.options.keep_going and body_edits_only(state, loaded.cache, loaded.parsed, m.as_of.isoformat(), seen)
         return done, only_bodies and keep_previous(reuse, done, parts.keep)
 
@@ -417,41 +418,6 @@ class Builder:
         return finish_plan(model, plan, pages)
 
     # -- build ----------------------------------------------------------
-
-    def input_key(self, sources: Sources, head: str | None = None) -> str | None:
-        """A hash of every input a build reads, or None when it cannot be known.
-
-        Equal keys mean equal outputs: the code, the options, the as-of day,
-        site.toml, every theme file and every content file (by stamp), and the
-        git commit the history comes from. It lets a no-op build stop before
-        planning, which at 10,000 posts is most of its time.
-        """
-        if sources.problems:
-            return None
-        try:
-            config = load_config(self.site_dir)
-            theme = resolve_theme(self.site_dir, config.theme)
-        except LiangshaiError:
-            return None
-        themes: list[tuple[str, int, int]] = []
-        for d in (*theme.template_dirs, *theme.static_dirs):
-            if d.is_dir():
-                themes.extend((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(d.rglob("*")) if f.is_file())
-        site_toml = self.site_dir / "site.toml"
-        config_stamp = (site_toml.stat().st_size, site_toml.stat().st_mtime_ns) if site_toml.exists() else None
-        stamps = sorted((rel, s.size, s.mtime_ns) for rel, s in sources.stamps.items())
-        units = sorted((slug, (self.site_dir / "content" / slug / UNIT_FILE).stat().st_mtime_ns) for slug in sources.units)
-        head = git_head(self.site_dir) if head is None else head
-        as_of = resolve_as_of(self.options.as_of, config)
-        return build_input_key(STATE_KEY_VERSION, code_digest(), self.options.drafts, self.options.keep_going, as_of, config_stamp, themes, stamps, units, head)
-
-    def _limits(self) -> LimitsConfig:
-        """The `[limits]` the load stage reads attachments under (defaults while site.toml is broken:
-        the build then stops at the configuration's own error)."""
-        try:
-            return load_config(self.site_dir).limits
-        except LiangshaiError:
-            return LimitsConfig()
 
     def build(self) -> BuildResult:
         out = self.options.output
@@ -501,9 +467,10 @@ class Builder:
             self._unsaved = None  # another build has written to the folder since
         unsaved = self._unsaved
         noop = NoopKey() if unsaved is not None else load_key(out, self._saved)
-        sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents, self._limits())
+        config = site_config(self.site_dir)  # (limits while site.toml is broken: the build then stops at its own error)
+        sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents, config.limits if config else LimitsConfig())
         head = git_head(self.site_dir)
-        input_key = self.input_key(sources, head)
+        input_key = inputs_key(self.site_dir, self.options, config, sources, head, code_digest())
         if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
             # Nothing any page depends on has changed: the output is already this build's.
             held = held_back(noop.problems, sources.posts) if self.options.keep_going else ()
@@ -607,7 +574,7 @@ class Builder:
             documents=run.loaded.documents,
             global_key=plan.global_key,
             families={**plan.families, **{m.id: FamilyRecord(m.key, m.pages) for m in staged.made if m.id not in plan.families}},
-            history=(_history_id(run.inputs.head, model.config.tz, model.history), model.history) if run.inputs.head and model.history.available else None,
+            history=(seen, model.history) if (seen := saved_history_key(run.inputs.head, model.config.tz, model.history)) else None,
             template_hashes=run.template_hashes if plan.global_key else {},
             as_of=model.as_of.isoformat(),
         )
@@ -694,7 +661,3 @@ class Builder:
         if posts_staged is not None and all(m.problem is None for i in posts if (m := made[i]) is not None):
             posts_staged()
         return [m if m is not None else make_family(f, job) for f, m in zip(families, made, strict=True)]
-
-
-def _history_id(head: str, tz: object, history: History) -> str:
-    return history_id(head, tz, history, history.available)

@@ -32,7 +32,7 @@ RESERVED_UNIT = ("branch", "index.html", "atom.xml", "plan", "report")
 def paged(base: str, page: int = 0) -> str:
     """``base`` is a folder ("x/y"); page 0 (the newest posts) is its index, page n lives under page/n/.
 
-    Numbered pages count from the oldest post (`plan.numbered_pages`), so a page's URL
+    Numbered pages count from the oldest post (`plan.paging.numbered_pages`), so a page's URL
     keeps showing the same posts as the list grows.
     """
     return f"{base}/index.html" if page <= 0 else f"{base}/page/{page}/index.html"

@@ -38,6 +38,7 @@ from generator.core import urls
 from generator.core.model import Post, SiteModel, Unit
 from generator.load.config import SiteConfig
 from generator.load.images import published_as
+from generator.plan.paging import numbered_pages, page_links, page_slice, pager_cap
 
 # A year's archive page lists each month's newest posts, this many, and links to the month's
 # full (paginated) list: a whole year in one page was 1.4 MB at 10,000 posts, too much for a
@@ -213,61 +214,6 @@ def fingerprint(template_hash: str, context: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def numbered_pages(count: int, size: int) -> int:
-    """How many numbered pages a list of ``count`` posts has besides its front page.
-
-    Numbered pages hold ``size`` posts each, counted from the oldest (page 1),
-    and the front page holds the newest rest: ``size`` to ``2 * size - 1``
-    posts (all of them in a shorter list). So a new post changes the front
-    page only, and every ``size`` posts one more numbered page splits off it:
-    no post ever moves from one numbered page to another, a page's URL keeps
-    showing the same posts, and a new post renders a few pages instead of
-    every page of every list it is in (≈ 400 at 10,000 posts).
-    """
-    return max(0, count // size - 1)
-
-
-def page_slice(count: int, size: int, page: int) -> slice:
-    """The posts (newest first) of page ``page`` of a list of ``count``: 0 the front page, else a numbered page."""
-    numbered = numbered_pages(count, size)
-    if page == 0:
-        return slice(0, count - numbered * size)
-    return slice(count - page * size, count - (page - 1) * size)
-
-
-def _page_links(base_folder: str, page: int, pages: int) -> list[dict[str, Any]]:
-    """The pager's links, newest first, gaps marked: the front page, three numbered pages either side of this one, and page 1.
-
-    ``pages``: the numbered pages. A reader needs no 275 page links, and listing
-    them all on every page makes long lists quadratic to plan and to download.
-    A numbered page's links depend on ``pages`` only through ``min(pages, page + 4)``
-    (`_pager_cap`): when a new page splits off the front page, only the four pages
-    below it change, not every page of the list.
-    """
-    if page == 0:
-        window = range(pages, max(0, pages - 3), -1)  # the newest numbered pages
-        gap_above = False
-    else:
-        cap = _pager_cap(page, pages)
-        window = range(min(cap, page + 3), max(0, page - 4), -1)
-        gap_above = cap > page + 3
-    out: list[dict[str, Any]] = [{"label": "最新", "url": urls.paged(base_folder, 0), "current": page == 0, "gap": False}]
-    gap = {"label": None, "url": None, "current": False, "gap": True}
-    if gap_above:
-        out.append(gap)
-    shown = [*window, *([1] if window and window[-1] > 1 else [])]
-    for i, k in enumerate(shown):
-        if i and k != shown[i - 1] - 1:
-            out.append(gap)
-        out.append({"label": f"第 {k} 页", "url": urls.paged(base_folder, k), "current": k == page, "gap": False})
-    return out
-
-
-def _pager_cap(page: int, pages: int) -> int:
-    """All a numbered page shows of the list's length: is it the newest page, and are there more than three above it."""
-    return min(pages, page + 4)
-
-
 def excerpt(text: str, length: int = 120) -> str:
     return text if len(text) <= length else text[:length].rstrip() + "…"
 
@@ -371,14 +317,14 @@ class Planner:
             ctx["heading"] = title
             ctx["posts"] = [self.summaries[p.source] for p in posts[page_slice(len(posts), size, n)]]
             # The count, and the number of pages, change with new posts: on the front page only
-            # (it changes anyway); a numbered page shows no more than _pager_cap of them.
+            # (it changes anyway); a numbered page shows no more than pager_cap of them.
             if n == 0:
                 ctx["total"] = len(posts)
             ctx["pager"] = {
                 "page": n,  # 0: the front page
-                "newer": None if n == 0 else urls.paged(base_folder, n + 1 if _pager_cap(n, pages) > n else 0),
+                "newer": None if n == 0 else urls.paged(base_folder, n + 1 if pager_cap(n, pages) > n else 0),
                 "older": (urls.paged(base_folder, pages) if pages else None) if n == 0 else (urls.paged(base_folder, n - 1) if n > 1 else None),
-                "links": _page_links(base_folder, n, pages),
+                "links": page_links(base_folder, n, pages),
             }
             out.append(PageSpec(path, template, ctx, owner))
         return out
@@ -407,7 +353,7 @@ class Planner:
         called with ``only=n``, plans page n (0: the front page).
 
         A page shows its own posts and its place in the list (the front page also
-        the list's length, a numbered page `_pager_cap`), so that is its key: a
+        the list's length, a numbered page `pager_cap`), so that is its key: a
         title edit re-plans the one page that shows the post, and a new post the
         front page (`numbered_pages`), not all 275 pages of a school-wide column
         at 10,000 posts.
@@ -416,7 +362,7 @@ class Planner:
         count = len(posts)
         pages = numbered_pages(count, size)
         return [
-            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else _pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), PlanCall(self, *make, only=n))
+            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), PlanCall(self, *make, only=n))
             for n in range(0, pages + 1)
         ]
 
