@@ -55,6 +55,7 @@ from generator.build.loading import plan_inputs, post_plan_problems, reuse_parse
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
 from generator.build.planning import Look, Reuse, body_edits_only, early_families, keep_previous
+from generator.build.preview import Shown, body_edit_pages
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
@@ -73,7 +74,7 @@ from generator.render.cms import admin_files
 from generator.render.files import stage_files
 from generator.render.pages import FixedPages, Made, MakeJob, make_family
 from generator.render.theme import make_env, resolve_theme
-from generator.write.output import Writer, WriteReport, staged_name
+from generator.write.output import Writer, WriteReport, atomic_write, staged_name
 from generator.write.state import (
     OUTPUTS_FILE,
     BodyStore,
@@ -198,6 +199,7 @@ class Builder:
         self._search_pending: set[str] | None = None  # HTML paths changed since the index was built
         self._saved: SavedState | None = None  # the state the last build saved, for the next (state.SavedState)
         self._unsaved: Unsaved | None = None  # a defer_save build's state, until it is saved
+        self._shown: Shown | None = None  # serve: the last good build's model, for `preview_first`
 
     def save_deferred(self) -> None:
         """Save the state a ``defer_save`` build left unsaved.
@@ -207,7 +209,37 @@ class Builder:
         """
         unsaved, self._unsaved = self._unsaved, None
         if unsaved is not None and unsaved.current():  # (another build's folder now: nothing of ours to save)
-            self._saved = unsaved.save()
+            self._saved = unsaved.save(unsaved.state)
+
+    def preview_first(self, paths: tuple[str, ...]) -> tuple[str, ...]:
+        """serve's fast render (`build.preview`): when ``paths`` (saved, site-relative) are posts whose
+        body alone changed, write their pages now and return them; the build of the same
+        paths must follow. () when anything else changed: the build alone is exact.
+
+        The pages' fingerprints leave the state first, in memory and on disk, so no
+        state ever vouches for the bytes written here: should the build that follows
+        fail, the next one renders these pages again.
+        """
+        out = self.options.output
+        if self._shown is None or not (self.options.defer_save and self.options.defer_search) or self.options.keep_going:
+            return ()
+        if self._unsaved is not None and self._unsaved.current():
+            unsaved = self._unsaved
+        elif self._saved is not None and self._saved.current(out):
+            unsaved = Unsaved(self._saved.state, functools.partial(save_state, out), out, None)
+        else:
+            return ()
+        pages = body_edit_pages(self._shown, unsaved.state.posts, paths, self.markup)
+        if not pages:
+            return ()
+        clear_state(out)  # (a saved one: its no-op key and fingerprints vouch for the old pages)
+        self._saved = None
+        state = replace(unsaved.state, pages={k: v for k, v in unsaved.state.pages.items() if k not in dict(pages)})
+        self._unsaved = replace(unsaved, state=state, record=file_signature(out / OUTPUTS_FILE))
+        for path, data in pages:
+            atomic_write(out / path, data)
+        self._search_pending = (self._search_pending or set()) | {path for path, _ in pages}
+        return tuple(path for path, _ in pages)
 
     def update_search(self, stop: threading.Event | None = None) -> list[Problem]:
         """Index what deferred builds changed (serve calls this after the reload is sent).
@@ -450,6 +482,7 @@ class Builder:
             staged = self._stage(run)
         except Stop as stop:
             run.abandon()
+            self._shown = None  # (the fast render starts again from a good build)
             return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed, notes=inputs.notes)
         except BaseException:
             run.abandon()
@@ -591,8 +624,10 @@ class Builder:
         )
         if self.options.defer_save and self.options.defer_search:
             run.store.close()  # (opened again to tidy it when the state is saved)
-            later = functools.partial(self._save_and_seal, run, staged, new_state)
+            later = functools.partial(self._save_and_seal, run, staged)
             self._unsaved = Unsaved(new_state, later, out, file_signature(out / OUTPUTS_FILE))
+            job = ParseJob(self.site_dir, model.config, {u.slug: u for u in model.units}, run.inputs.sources.files, self.options.drafts, code_digest())
+            self._shown = Shown(model, plan.look, job)
             return result
         try:
             if indexing.thread is not None:

@@ -75,7 +75,7 @@ def early_families(planner: Planner, parsed: tuple[str, ...], tokens: dict[str, 
     return [f for f in planner.post_families(around=changed, was=gone) if reuse.record(f.id, f.key) is None]
 
 
-def _sans_body(p: Post) -> Post:
+def sans_body(p: Post) -> Post:
     """What pages other than the post's own read of it: everything but its body (and what is found in the body)."""
     return replace(p, body="", digest="", extra_files=())
 
@@ -94,7 +94,7 @@ def body_edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: 
     if not parsed or state.as_of != as_of or (state.history[0] if state.history else None) != history or state.posts.keys() != cache.keys():
         return False
     # (a post that failed to parse is in neither: no parse to compare, and no shortcut)
-    return all(rel in cache and rel in state.posts and _sans_body(state.posts[rel].post) == _sans_body(cache[rel].post) for rel in parsed)
+    return all(rel in cache and rel in state.posts and sans_body(state.posts[rel].post) == sans_body(cache[rel].post) for rel in parsed)
 
 
 def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, FamilyRecord], None]) -> bool:

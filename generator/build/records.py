@@ -81,7 +81,7 @@ class Unsaved:
     """
 
     state: BuildState
-    save: Callable[[], SavedState]
+    save: Callable[[BuildState], SavedState]  # called with `state` (the fast render may have thinned it)
     out_dir: Path
     record: Signature | None
 

@@ -2,8 +2,10 @@
 
 Stage: entry (like cli.py it prints and picks exit codes). `run_serve` makes
 ONE warm `Builder` (`preview_builder`) and hands it to the `PreviewServer`,
-which calls only the builder's public methods: `Builder.build()` for every
-rebuild, then `update_search` and `save_deferred`. There is no second
+which calls only the builder's public methods: `Builder.preview_first` (the
+pages of posts whose body alone was saved, written before the build: the
+builder's own planner and templates, `build.preview`), `Builder.build()` for
+every rebuild, then `update_search` and `save_deferred`. There is no second
 rendering path, so a served page is the built page byte for byte, apart from
 the reload ``<script>`` tag added to HTML responses on the way out.
 
@@ -211,8 +213,11 @@ class PreviewServer:
         """One build: status "building", the build, its status and report, then search and state."""
         before = self.hub.status
         self.hub.publish(replace(before, building=True))
+        first_pages: tuple[str, ...] = ()
         if not first:
             self.log(_describe_batch(batch))
+            first_pages = self._render_first(batch)
+            before = self.hub.status
             try:
                 self.watches.ensure(renew=batch.rescan is not None)
             except Exception as exc:  # keep previewing: the build below still rescans everything
@@ -226,6 +231,8 @@ class PreviewServer:
             self.hub.publish(status)
             return
         changed = bool(result.written or result.deleted)
+        if first_pages:  # the browser reloaded for those already: again only for more than the feeds
+            changed = any(not p.endswith(".xml") for p in (*result.written, *result.deleted))
         version = before.version + 1 if result.ok and (changed or first) else before.version
         errors = tuple(ErrorLine(p.path, p.line, p.format()) for p in result.errors)
         self.hub.publish(Status(before.server, before.epoch + 1, version, result.ok, False, errors))
@@ -233,6 +240,21 @@ class PreviewServer:
             self.base_path = result.model.config.base_path
         self._report(result, first=first)
         self._after_reload(result)
+
+    def _render_first(self, batch: Batch) -> tuple[str, ...]:
+        """Saved post bodies alone: their pages first, and the browser reloads (`Builder.preview_first`)."""
+        if batch.rescan is not None:
+            return ()
+        try:
+            pages = self.builder.preview_first(batch.paths)
+        except Exception as exc:  # the build that follows is exact on its own
+            self.log(f"{_now()} 先行更新正文页面时出错（下面的完整生成不受影响）：{exc}", error=True)
+            return ()
+        if pages:
+            self.log(f"{_now()} 只改了正文：已先更新 {redact('、'.join(pages))}，浏览器随即刷新；其余页面接着生成。")
+            now = self.hub.status
+            self.hub.publish(replace(now, version=now.version + 1))
+        return pages
 
     def _after_reload(self, result: BuildResult) -> None:
         """After the reload is sent, each giving way to a change that came in meanwhile: the
