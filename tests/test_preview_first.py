@@ -75,9 +75,28 @@ def test_a_body_edit_is_written_first_byte_for_byte_as_the_build_writes_it(warm,
 
 
 @pytest.mark.parametrize(
+    "change",
+    [("学习。", "学习新的内容。"), ("三月支部委员会", "三月支部委员会（修订）"), ("三月支部委员会", "三月支部委员会 <b>&amp;</b>")],
+    ids=["body", "title", "title-markup"],
+)
+def test_every_page_a_body_or_title_edit_changes_is_written_first_exactly(warm, tmp_path: Path, change: tuple[str, str]) -> None:
+    site, out, builder = warm
+    before = pages(out)
+    replace_in(site, A, *change)
+    first = builder.preview_first((A,))
+    after = clean(site, tmp_path / "clean")
+    changed = {p for p, data in after.items() if p.endswith(".html") and before.get(p) != data}
+    assert changed and changed <= set(first), changed - set(first)
+    assert all((out / p).read_bytes() == after[p] for p in first)
+    result = builder.build()
+    assert result.ok, [p.format() for p in result.problems]
+    assert not [p for p in result.written if p.endswith(".html")]  # the build found them right
+    assert pages(out) == after
+
+
+@pytest.mark.parametrize(
     ("paths", "change"),
     [
-        ((A,), ("三月支部委员会", "三月支部委员会（修订）")),  # the title: lists and neighbours show it
         ((A,), ("tags: [学习]", "tags: [学习, 调研]")),  # the tag pages list it
         ((A,), ("2026-03-05", "2026-03-07")),  # its place in every list
         ((A,), ("学习。", "身份证号 11010519491231002X 。")),  # refused by the privacy gate: the build reports it
@@ -85,9 +104,9 @@ def test_a_body_edit_is_written_first_byte_for_byte_as_the_build_writes_it(warm,
         ((A, "site.toml"), ("学习。", "学习新的内容。")),  # something besides posts was saved
         ((A,), ("学习。", "[链接](c.md)")),  # a link: the files it references changed
     ],
-    ids=["title", "tag", "date", "privacy", "error", "site-toml", "link"],
+    ids=["tag", "date", "privacy", "error", "site-toml", "link"],
 )
-def test_anything_but_a_body_edit_is_left_to_the_build(warm, paths: tuple[str, ...], change: tuple[str, str]) -> None:
+def test_anything_but_a_body_or_title_edit_is_left_to_the_build(warm, paths: tuple[str, ...], change: tuple[str, str]) -> None:
     site, out, builder = warm
     (site / "site.toml").touch()
     before = pages(out)
@@ -148,3 +167,28 @@ def test_a_fast_render_then_a_failed_build_in_the_same_builder_renders_the_page_
     builder.save_deferred()
     assert Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build().ok
     assert pages(out) == original
+
+
+def test_a_title_edit_deep_in_paginated_lists_writes_exactly_the_pages_that_show_it(tmp_path: Path) -> None:
+    """30 posts in one column, 4 to a page, two tags, three months: the edited post sits on a numbered page."""
+    files: dict[str, str | bytes] = {
+        f"content/jx/2026/p{i:02d}.md": post_text(
+            f"第{i}次会议", f"2026-{1 + i % 3:02d}-{1 + i % 28:02d}", "支部生活", f"第{i}次的正文。", tags=["学习" if i % 2 else "调研"]
+        )
+        for i in range(30)
+    }
+    site = write_site(tmp_path / "site", files, config="[site]\npage_size = 4\nlatest = 3\n")
+    out = tmp_path / "out"
+    builder = serve_builder(site, out)
+    assert builder.build().ok
+    before = pages(out)
+    for i, rel in ((7, "content/jx/2026/p07.md"), (29, "content/jx/2026/p29.md")):  # mid-list, then the newest
+        replace_in(site, rel, f"第{i}次会议", f"第{i}次会议（修订）")
+        first = builder.preview_first((rel,))
+        after = clean(site, tmp_path / "clean")
+        changed = {p for p, data in after.items() if p.endswith(".html") and before.get(p) != data}
+        assert len(changed) >= 6 and changed <= set(first), changed - set(first)
+        assert all((out / p).read_bytes() == after[p] for p in first)
+        assert builder.build().ok
+        assert pages(out) == after
+        before = after

@@ -55,7 +55,7 @@ from generator.build.loading import plan_inputs, post_plan_problems, reuse_parse
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
 from generator.build.planning import Look, Reuse, body_edits_only, early_families, keep_previous
-from generator.build.preview import Shown, body_edit_pages
+from generator.build.preview import Shown, edit_pages, write_first
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
@@ -213,12 +213,8 @@ class Builder:
 
     def preview_first(self, paths: tuple[str, ...]) -> tuple[str, ...]:
         """serve's fast render (`build.preview`): when ``paths`` (saved, site-relative) are posts whose
-        body alone changed, write their pages now and return them; the build of the same
-        paths must follow. () when anything else changed: the build alone is exact.
-
-        The pages' fingerprints leave the state first, in memory and on disk, so no
-        state ever vouches for the bytes written here: should the build that follows
-        fail, the next one renders these pages again.
+        body or title alone changed, write the pages that changes now (`write_first`) and return
+        them; the build of the same paths must follow. () otherwise: the build alone is exact.
         """
         out = self.options.output
         if self._shown is None or not (self.options.defer_save and self.options.defer_search) or self.options.keep_going:
@@ -229,15 +225,10 @@ class Builder:
             unsaved = Unsaved(self._saved.state, functools.partial(save_state, out), out, None)
         else:
             return ()
-        pages = body_edit_pages(self._shown, unsaved.state.posts, paths, self.markup)
+        pages = edit_pages(self._shown, unsaved.state, paths, self.markup, out)
         if not pages:
             return ()
-        clear_state(out)  # (a saved one: its no-op key and fingerprints vouch for the old pages)
-        self._saved = None
-        state = replace(unsaved.state, pages={k: v for k, v in unsaved.state.pages.items() if k not in dict(pages)})
-        self._unsaved = replace(unsaved, state=state, record=file_signature(out / OUTPUTS_FILE))
-        for path, data in pages:
-            atomic_write(out / path, data)
+        self._saved, self._unsaved = None, write_first(unsaved, pages)
         self._search_pending = (self._search_pending or set()) | {path for path, _ in pages}
         return tuple(path for path, _ in pages)
 

@@ -138,6 +138,12 @@ class BodyLoader:
             html = self._again(post)
         return html
 
+    def close(self) -> None:
+        """Close the store's connection, if a body was read from it."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
     def _again(self, post: Post) -> str:
         from generator.load.sources import discover
         from generator.parse.markup import MarkupRenderer

@@ -348,7 +348,7 @@ class Planner:
         h.update("".join([tokens[p.source] for p in posts]).encode())
         return h.hexdigest()
 
-    def _list_families(self, fid: str, posts: list[Post], make: tuple[str, tuple[Any, ...]], *parts: object) -> list[Family]:
+    def _list_families(self, fid: str, posts: list[Post], make: tuple[str, tuple[Any, ...]], *parts: object, only: Collection[str] | None = None) -> list[Family]:
         """One family per page of a paginated list (`_paginate`); ``make``: (method, args) of the planner that,
         called with ``only=n``, plans page n (0: the front page).
 
@@ -357,19 +357,30 @@ class Planner:
         title edit re-plans the one page that shows the post, and a new post the
         front page (`numbered_pages`), not all 275 pages of a school-wide column
         at 10,000 posts.
+
+        ``only`` (sources): just the pages that list one of them (`families`).
         """
         size = self.cfg.page_size
         count = len(posts)
         pages = numbered_pages(count, size)
         return [
-            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), PlanCall(self, *make, only=n))
+            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else pager_cap(n, pages), posts=shown), PlanCall(self, *make, only=n))
             for n in range(0, pages + 1)
+            if _lists(shown := posts[page_slice(count, size, n)], only)
         ]
 
-    def families(self) -> list[Family]:
-        """Every page of the plan, grouped by what it is planned from (see `Family`)."""
+    def families(self, only: Collection[str] | None = None) -> list[Family]:
+        """Every page of the plan, grouped by what it is planned from (see `Family`).
+
+        ``only`` (sources): just the families whose pages list one of these posts
+        (and the home page), each as the whole plan has it: what a title edit of
+        them may change (`build.preview`). A subset: pages that list no post
+        (the indexes of tags and of the archive, 404) are left out.
+        """
         posts = self.m.posts
-        out = [Family("home", self.key(posts=posts), PlanCall(self, "home", single=True)), Family("404", self.key(), PlanCall(self, "not_found", single=True))]
+        out = [Family("home", self.key(posts=posts), PlanCall(self, "home", single=True))]
+        if only is None:
+            out.append(Family("404", self.key(), PlanCall(self, "not_found", single=True)))
         by_unit: dict[str, list[Post]] = defaultdict(list)
         by_section: dict[str, list[Post]] = defaultdict(list)
         by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
@@ -382,20 +393,23 @@ class Planner:
                 by_branch[(p.unit, p.branch)].append(p)
         for u in self.m.units:
             mine = by_unit[u.slug]
+            if not _lists(mine, only):
+                continue
             # the unit page links to this year's comparison page: the as-of year is in its key
             out.append(Family(f"unit:{u.slug}", self.key(self.m.as_of.year, posts=mine), PlanCall(self, "unit_page", (u, mine), single=True)))
             for s in self.cfg.sections:
                 col = by_column[(u.slug, s.key)]
-                out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col))))
+                out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col)), only=only))
             for b in u.branches:
                 rows = by_branch[(u.slug, b.id)]
-                out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), PlanCall(self, "branch_page", (u, b.id, rows), single=True)))
-        out.extend(self.post_families(by_column))
+                if _lists(rows, only):
+                    out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), PlanCall(self, "branch_page", (u, b.id, rows), single=True)))
+        out.extend(self.post_families(by_column, around=only))
         for s in self.cfg.sections:
             col = by_section[s.key]
-            out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col))))
-        out.extend(self.tag_families())
-        out.extend(self.archive_families())
+            out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col)), only=only))
+        out.extend(self.tag_families(only))
+        out.extend(self.archive_families(only))
         return out
 
     def post_families(
@@ -561,7 +575,7 @@ class Planner:
             return body.html
         return BodyRef(body.digest, functools.partial(self.body_loader, p))
 
-    def tag_families(self) -> list[Family]:
+    def tag_families(self, only: Collection[str] | None = None) -> list[Family]:
         tags: dict[str, list[Post]] = defaultdict(list)
         display: dict[str, str] = {}
         for p in self.m.posts:
@@ -570,10 +584,10 @@ class Planner:
                 display.setdefault(key, t)
                 tags[key].append(p)
         # The index shows names and counts only: an edit that changes no tag keeps it.
-        out = [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), PlanCall(self, "tags_index", (dict(tags), display), single=True))]
+        out = [] if only is not None else [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), PlanCall(self, "tags_index", (dict(tags), display), single=True))]
         for key, posts in sorted(tags.items()):
             name = display[key]
-            out.extend(self._list_families(f"tag:{key}", posts, ("tag_pages", (key, name, posts)), name))
+            out.extend(self._list_families(f"tag:{key}", posts, ("tag_pages", (key, name, posts)), name, only=only))
         return out
 
     def tags_index(self, tags: dict[str, list[Post]], display: dict[str, str]) -> PageSpec:
@@ -585,7 +599,7 @@ class Planner:
     def tag_pages(self, key: str, name: str, posts: list[Post], only: int | None = None) -> list[PageSpec]:
         return self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点", only=only)
 
-    def archive_families(self) -> list[Family]:
+    def archive_families(self, only: Collection[str] | None = None) -> list[Family]:
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
         for p in self.m.posts:
             by_month[(p.day.year, p.day.month)].append(p)
@@ -593,13 +607,14 @@ class Planner:
         for (y, mo), posts in sorted(by_month.items(), reverse=True):
             years[y].append((mo, len(posts)))
         # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
-        out = [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), PlanCall(self, "archive_index", (dict(years),), single=True))]
+        out = [] if only is not None else [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), PlanCall(self, "archive_index", (dict(years),), single=True))]
         for y, months in years.items():
             previews = {mo: by_month[(y, mo)][:YEAR_PREVIEW] for mo, _ in months}
             shown = [p for mo, _ in months for p in previews[mo]]
-            out.append(Family(f"archive:{y}", self.key(months, posts=shown), PlanCall(self, "archive_year", (y, months, previews), single=True)))
+            if _lists(shown, only):
+                out.append(Family(f"archive:{y}", self.key(months, posts=shown), PlanCall(self, "archive_year", (y, months, previews), single=True)))
             for mo, _ in months:
-                out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], ("archive_month", (y, mo, by_month[(y, mo)]))))
+                out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], ("archive_month", (y, mo, by_month[(y, mo)])), only=only))
         return out
 
     def archive_index(self, years: dict[int, list[tuple[int, int]]]) -> PageSpec:
@@ -632,6 +647,11 @@ def file_specs(model: SiteModel, site_dir: Path) -> list[FileSpec]:
             for name, px in published_as(a.name, a.size, model.config.images):
                 out.append(FileSpec(urls.post_file(p.unit, p.slug, name), p.source, source=site_dir / a.source, web_px=px))
     return out
+
+
+def _lists(posts: Iterable[Post], only: Collection[str] | None) -> bool:
+    """Whether a family listing ``posts`` is wanted: always without ``only``, else when it lists one of them."""
+    return only is None or any(p.source in only for p in posts)
 
 
 def post_order(p: Post) -> tuple[float, str, str]:

@@ -242,7 +242,7 @@ class PreviewServer:
         self._after_reload(result)
 
     def _render_first(self, batch: Batch) -> tuple[str, ...]:
-        """Saved post bodies alone: their pages first, and the browser reloads (`Builder.preview_first`)."""
+        """Saved post bodies or titles alone: the pages they change first, and the browser reloads (`Builder.preview_first`)."""
         if batch.rescan is not None:
             return ()
         try:
@@ -251,7 +251,8 @@ class PreviewServer:
             self.log(f"{_now()} 先行更新正文页面时出错（下面的完整生成不受影响）：{exc}", error=True)
             return ()
         if pages:
-            self.log(f"{_now()} 只改了正文：已先更新 {redact('、'.join(pages))}，浏览器随即刷新；其余页面接着生成。")
+            more = f" 等 {len(pages)} 个页面" if len(pages) > 3 else ""
+            self.log(f"{_now()} 只改了正文或标题：已先更新 {redact('、'.join(pages[:3]))}{more}，浏览器随即刷新；其余页面接着生成。")
             now = self.hub.status
             self.hub.publish(replace(now, version=now.version + 1))
         return pages
