@@ -171,6 +171,9 @@ class ServeProcess:
             [sys.executable, "-m", "generator", "serve", str(site), "--port", "0", "--out", str(out)],
             cwd=cwd, env=env if env is not None else {**os.environ, **ENV},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+            # As from a terminal: a benchmark started in the background (nohup … &) has SIGINT
+            # ignored, the server would inherit that, and Ctrl-C (`stop`) would wait 120 s to kill it.
+            preexec_fn=_default_sigint,
         )
         self.lines: list[str] = []
         self.got = threading.Condition()
@@ -227,6 +230,10 @@ class ServeProcess:
                 rc = self.proc.wait()
             if rc != 0:
                 print(f"  (server exit code {rc})", flush=True)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def save(post: Path, data: bytes) -> float:
