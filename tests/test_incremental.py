@@ -441,14 +441,16 @@ def test_body_edit_plans_its_post_only(warm2, tmp_path: Path) -> None:
 
 def test_a_body_edit_keeps_every_other_family_without_deriving_their_keys(warm2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only bodies changed: the last build's families are kept as they are (`build.planning.keep_previous`),
-    `Planner.families` (every family's key, ~12,500 at 10,000 posts) is not called; any other edit walks them all."""
+    `Planner.families` (every family's key, ~12,500 at 10,000 posts) is not called; a title derives the keys
+    of the families listing the post only (``only``); any other edit walks them all."""
     from generator.plan.pages import Planner
 
     site, out, builder = warm2
-    walks: list[int] = []
+    walks: list[object] = []
     real = Planner.families
-    monkeypatch.setattr(Planner, "families", lambda self: walks.append(1) or real(self))
-    for old, new, expected in (("学习。", "学习党章。", []), ("学习", "党史", [1]), ("title: ", "title: 新", [1])):  # a body, a tag, a title
+    monkeypatch.setattr(Planner, "families", lambda self, only=None: walks.append(only and tuple(only)) or real(self, only))
+    a = "content/jx/2026/a.md"
+    for old, new, expected in (("学习。", "学习党章。", []), ("学习", "党史", [None]), ("title: ", "title: 新", [(a,)])):  # a body, a tag, a title
         edit(site, "content/jx/2026/a.md", old, new)
         walks.clear()
         result = builder.build()

@@ -54,7 +54,7 @@ from generator.build.inputs import input_key as inputs_key
 from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
-from generator.build.planning import Look, Reuse, body_edits_only, early_families, keep_previous
+from generator.build.planning import Look, Reuse, early_families, edits_only, keep_previous
 from generator.build.preview import Shown, edit_pages, write_first
 from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
@@ -427,14 +427,19 @@ class Builder:
 
     def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]], head: str) -> tuple[set[str], bool]:
         """The changed posts' pages, made before the rest is planned (`early_families`): their family ids, and whether
-        only bodies changed, so every other family of the last build was kept (`body_edits_only`, `keep_previous`)."""
+        only bodies or titles changed, so every other family of the last build was kept (`edits_only`, `keep_previous`)."""
         todo = early_families(planner, loaded.parsed, loaded.tokens, state, reuse, self.options.drafts, EARLY_POSTS_MAX)
         if todo:
             parts.made.extend(first(todo))
         done, m = {f.id for f in todo}, planner.m
         seen = saved_history_key(head, m.config.tz, m.history)
-        only_bodies = not self.options.keep_going and body_edits_only(state, loaded.cache, loaded.parsed, m.as_of.isoformat(), seen)
-        return done, only_bodies and keep_previous(reuse, done, parts.keep)
+        scope = None if self.options.keep_going else edits_only(state, loaded.cache, loaded.parsed, m.as_of.isoformat(), seen)
+        if scope == "title":  # the families listing the edited posts are planned (keyed), the others kept
+            for family in planner.families(only=loaded.parsed):
+                if family.id not in done:
+                    parts.take(family, reuse)
+                    done.add(family.id)
+        return done, scope is not None and keep_previous(reuse, done, parts.keep)
 
     def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
         """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""

@@ -80,21 +80,32 @@ def sans_body(p: Post) -> Post:
     return replace(p, body="", digest="", extra_files=())
 
 
-def body_edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: Collection[str], as_of: str, history: str | None) -> bool:
-    """Whether this build's posts differ from the last build's only in the bodies of the posts parsed again.
+def edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: Collection[str], as_of: str, history: str | None) -> str | None:
+    """"body" when this build's posts differ from the last build's only in the bodies of the posts parsed
+    again; "title" when only in their bodies and titles; None otherwise.
 
-    Then every family's key but those posts' own pages' is what the last build
-    recorded: lists, tags, archives, neighbours and feeds read no body (their
-    keys hash list tokens, `summary_inputs`), the same posts exist, and the
-    day's year and the git history (unit pages, "last changed" on post pages)
-    are the same. So `keep_previous` may keep them without the 12,500 keys of
-    `Planner.families` being derived again (issue 23: an edit's cost at 50,000
-    posts). The comparison index and 目标管理 are keyed as always.
+    "body": every family's key but those posts' own pages' is what the last
+    build recorded: lists, tags, archives, neighbours and feeds read no body
+    (their keys hash list tokens, `summary_inputs`), the same posts exist, and
+    the day's year and the git history (unit pages, "last changed" on post
+    pages) are the same. So `keep_previous` may keep them without the 12,500
+    keys of `Planner.families` being derived again (issue 23: an edit's cost at
+    50,000 posts). "title": the same, but for the families that list the posts
+    (`Planner.families` ``only``), whose keys are derived. The comparison index
+    and 目标管理 are keyed as always.
     """
     if not parsed or state.as_of != as_of or (state.history[0] if state.history else None) != history or state.posts.keys() != cache.keys():
-        return False
-    # (a post that failed to parse is in neither: no parse to compare, and no shortcut)
-    return all(rel in cache and rel in state.posts and sans_body(state.posts[rel].post) == sans_body(cache[rel].post) for rel in parsed)
+        return None
+    scope = "body"
+    for rel in parsed:
+        if rel not in cache or rel not in state.posts:
+            return None  # (a post that failed to parse is in neither: no parse to compare, and no shortcut)
+        old, new = sans_body(state.posts[rel].post), sans_body(cache[rel].post)
+        if old != new:
+            if replace(new, title=old.title) != old:
+                return None
+            scope = "title"
+    return scope
 
 
 def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, FamilyRecord], None]) -> bool:

@@ -8,7 +8,7 @@ attachments, referenced files, and no error), the pages that change are known
 without walking the site:
 
 - a body alone: the post's own page (lists, feeds, neighbours and the
-  comparison index read no body, `build.planning.body_edits_only`);
+  comparison index read no body, `build.planning.edits_only`);
 - a title: also every family that lists the post (`Planner.families` with
   ``only``: its columns, sections, branch, tags and archive pages, the home
   page, the posts beside it), made where its key moved from the last build's.

@@ -96,7 +96,7 @@ class BuildState:
     families: dict[str, FamilyRecord] = field(default_factory=dict)
     history: tuple[str, History] | None = None  # (git commit identity, the history read there)
     template_hashes: dict[str, str] = field(default_factory=dict)  # template → hash of it and what it uses; valid under global_key
-    as_of: str = ""  # the day the build counted to (unit pages show its year): `build.planning.body_edits_only`
+    as_of: str = ""  # the day the build counted to (unit pages show its year): `build.planning.edits_only`
 
     @property
     def outputs(self) -> set[str]:
