@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 
 from generator.build.parsing import BodyLoader, Parsed, ParseJob, deps_of, parse_one
 from generator.build.planning import Look, sans_body
+from generator.build.records import Unsaved
 from generator.core.digests import post_token
 from generator.core.model import Post, SiteModel
 from generator.plan.pages import PageSpec, Planner, list_token
-from generator.build.records import Unsaved
 from generator.write.output import atomic_write
 from generator.write.state import OUTPUTS_FILE, BuildState, CachedPost, clear_state, file_signature
 
@@ -120,7 +120,8 @@ def _own_pages(shown: Shown, model: SiteModel, fresh: Mapping[str, Parsed]) -> l
 def _lists_too(shown: Shown, model: SiteModel, state: BuildState, fresh: Mapping[str, Parsed], out: Path) -> list[tuple[str, bytes]]:
     """Titles too: every family listing the posts (`Planner.families` ``only``) whose key moved, as the build plans them."""
     tokens = {p.source: state.posts[p.source].token for p in model.posts}
-    list_tokens = {p.source: state.posts[p.source].list_token for p in model.posts}
+    # (as `Builder.load` hands them over: a parse saved without one has it made on first use)
+    list_tokens = {p.source: t for p in model.posts if (t := state.posts[p.source].list_token)}
     for rel, r in fresh.items():
         assert r.post is not None and r.body is not None
         tokens[rel], list_tokens[rel] = post_token(r.post, r.body.digest), list_token(r.post)
