@@ -58,6 +58,14 @@ def post_text(title: str = "支部委员会会议纪要", date: str = "2026-03-0
     return "\n".join(lines)
 
 
+def replace_once(site: Path, rel: str, old: str, new: str) -> None:
+    """Edit a site's file as an author does: the first ``old`` (which must be there) becomes ``new``."""
+    path = site / rel
+    text = path.read_text("utf-8")
+    assert old in text, (old, rel)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def write_site(root: Path, files: dict[str, str | bytes], *, config: str | None = None, unit: bool = True) -> Path:
     """Write a site: ``files`` maps site-relative paths to text or bytes.
 

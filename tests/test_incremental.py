@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import post_text, write_site
+from conftest import replace_once as edit
 from hostile_files import tiny_pdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,13 +47,6 @@ def warm(tmp_path: Path):
     first = builder.build()
     assert first.ok, [p.format() for p in first.problems]
     return site, out, builder
-
-
-def edit(site: Path, rel: str, old: str, new: str) -> None:
-    path = site / rel
-    text = path.read_text("utf-8")
-    assert old in text, (old, rel)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def changed_pages(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:

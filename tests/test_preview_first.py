@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import post_text, write_site
+from conftest import post_text, replace_once, write_site
 
 from generator.build.builder import Builder, BuildOptions
 from generator.write.state import STATE_FILE
@@ -53,16 +53,9 @@ def warm(tmp_path: Path) -> tuple[Path, Path, Builder]:
     return site, out, builder
 
 
-def replace_in(site: Path, rel: str, old: str, new: str) -> None:
-    path = site / rel
-    text = path.read_text("utf-8")
-    assert old in text, (old, rel)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_a_body_edit_is_written_first_byte_for_byte_as_the_build_writes_it(warm, tmp_path: Path) -> None:
     site, out, builder = warm
-    replace_in(site, A, "学习。", "学习新的内容。")
+    replace_once(site, A, "学习。", "学习新的内容。")
     # an editor's temporary file, come and gone, is in the same batch
     assert builder.preview_first((A, "content/jx/2026/.a.md.swp")) == (A_PAGE,)
     first = (out / A_PAGE).read_bytes()
@@ -82,7 +75,7 @@ def test_a_body_edit_is_written_first_byte_for_byte_as_the_build_writes_it(warm,
 def test_every_page_a_body_or_title_edit_changes_is_written_first_exactly(warm, tmp_path: Path, change: tuple[str, str]) -> None:
     site, out, builder = warm
     before = pages(out)
-    replace_in(site, A, *change)
+    replace_once(site, A, *change)
     first = builder.preview_first((A,))
     after = clean(site, tmp_path / "clean")
     changed = {p for p, data in after.items() if p.endswith(".html") and before.get(p) != data}
@@ -110,7 +103,7 @@ def test_anything_but_a_body_or_title_edit_is_left_to_the_build(warm, paths: tup
     site, out, builder = warm
     (site / "site.toml").touch()
     before = pages(out)
-    replace_in(site, A, *change)
+    replace_once(site, A, *change)
     assert builder.preview_first(paths) == ()
     assert pages(out) == before
 
@@ -131,23 +124,23 @@ def test_no_state_vouches_for_a_page_written_first_when_the_build_after_it_fails
     builder.save_deferred()
     assert (out / STATE_FILE).is_file()
     original = clean(site, tmp_path / "clean")
-    replace_in(site, A, "学习。", "学习新的内容。")
+    replace_once(site, A, "学习。", "学习新的内容。")
     assert builder.preview_first((A,)) == (A_PAGE,)
     assert not (out / STATE_FILE).exists()  # it vouched for the old page's bytes
-    replace_in(site, "content/jx/2026/c.md", "2026-04-01", "2026-04-31")
+    replace_once(site, "content/jx/2026/c.md", "2026-04-01", "2026-04-31")
     assert not builder.build().ok
     assert "学习新的内容".encode() in (out / A_PAGE).read_bytes()  # (the failed build left the output as it was)
-    replace_in(site, A, "学习新的内容。", "学习。")
-    replace_in(site, "content/jx/2026/c.md", "2026-04-31", "2026-04-01")
+    replace_once(site, A, "学习新的内容。", "学习。")
+    replace_once(site, "content/jx/2026/c.md", "2026-04-31", "2026-04-01")
 
     fresh = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1))  # another process, on the same folder
     assert fresh.build().ok
     assert pages(out) == original
 
-    replace_in(site, A, "学习。", "再次修改。")
+    replace_once(site, A, "学习。", "再次修改。")
     assert serve_builder(site, out).build().ok
     assert builder.preview_first((A,)) == ()  # another build wrote the folder: this builder's model is not its
-    replace_in(site, A, "再次修改。", "学习。")
+    replace_once(site, A, "再次修改。", "学习。")
     assert builder.build().ok
     assert pages(out) == original
 
@@ -155,12 +148,12 @@ def test_no_state_vouches_for_a_page_written_first_when_the_build_after_it_fails
 def test_a_fast_render_then_a_failed_build_in_the_same_builder_renders_the_page_again(warm, tmp_path: Path) -> None:
     site, out, builder = warm
     original = clean(site, tmp_path / "clean")
-    replace_in(site, A, "学习。", "学习新的内容。")
+    replace_once(site, A, "学习。", "学习新的内容。")
     assert builder.preview_first((A,)) == (A_PAGE,)
-    replace_in(site, "content/jx/2026/c.md", "2026-04-01", "2026-04-31")
+    replace_once(site, "content/jx/2026/c.md", "2026-04-01", "2026-04-31")
     assert not builder.build().ok
-    replace_in(site, A, "学习新的内容。", "学习。")
-    replace_in(site, "content/jx/2026/c.md", "2026-04-31", "2026-04-01")
+    replace_once(site, A, "学习新的内容。", "学习。")
+    replace_once(site, "content/jx/2026/c.md", "2026-04-31", "2026-04-01")
     result = builder.build()
     assert result.ok and A_PAGE in result.written
     assert pages(out) == original
@@ -183,7 +176,7 @@ def test_a_title_edit_deep_in_paginated_lists_writes_exactly_the_pages_that_show
     assert builder.build().ok
     before = pages(out)
     for i, rel in ((7, "content/jx/2026/p07.md"), (29, "content/jx/2026/p29.md")):  # mid-list, then the newest
-        replace_in(site, rel, f"第{i}次会议", f"第{i}次会议（修订）")
+        replace_once(site, rel, f"第{i}次会议", f"第{i}次会议（修订）")
         first = builder.preview_first((rel,))
         after = clean(site, tmp_path / "clean")
         changed = {p for p, data in after.items() if p.endswith(".html") and before.get(p) != data}
