@@ -455,6 +455,8 @@ class Builder:
             result = self._build()
         finally:
             self.search.release()  # a Pagefind service warmed up for this build and not used
+        if not result.ok:
+            self._shown = None  # the fast render (`preview_first`) starts again from a good build
         if fresh and not result.ok and out.is_dir() and all(p.name.startswith(".liangshai") for p in out.iterdir()):
             # A first build that failed leaves no output folder behind (only our caches were in it).
             import shutil
@@ -478,7 +480,6 @@ class Builder:
             staged = self._stage(run)
         except Stop as stop:
             run.abandon()
-            self._shown = None  # (the fast render starts again from a good build)
             return BuildResult(sort_problems(stop.problems), seconds=time.perf_counter() - start, model=run.model, parsed=loaded.parsed, notes=inputs.notes)
         except BaseException:
             run.abandon()
