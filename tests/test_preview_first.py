@@ -189,7 +189,7 @@ def test_a_title_edit_deep_in_paginated_lists_writes_exactly_the_pages_that_show
 
 def test_after_a_failed_build_nothing_is_written_first_until_a_good_one(warm) -> None:
     """A broken site.toml (the build stops before parsing): the last model is no longer the site's."""
-    site, out, builder = warm
+    site, _out, builder = warm
     (site / "site.toml").write_text("[site\n", encoding="utf-8")
     assert not builder.build().ok
     replace_once(site, A, "学习。", "学习新的内容。")
