@@ -74,7 +74,7 @@ from generator.render.cms import admin_files
 from generator.render.files import stage_files
 from generator.render.pages import FixedPages, Made, MakeJob, make_family
 from generator.render.theme import make_env, resolve_theme
-from generator.write.output import Writer, WriteReport, atomic_write, staged_name
+from generator.write.output import Writer, WriteReport, staged_name
 from generator.write.state import (
     OUTPUTS_FILE,
     BodyStore,

@@ -96,16 +96,21 @@ def edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: Colle
     """
     if not parsed or state.as_of != as_of or (state.history[0] if state.history else None) != history or state.posts.keys() != cache.keys():
         return None
-    scope = "body"
+    scopes: set[str | None] = set()
     for rel in parsed:
         if rel not in cache or rel not in state.posts:
             return None  # (a post that failed to parse is in neither: no parse to compare, and no shortcut)
-        old, new = sans_body(state.posts[rel].post), sans_body(cache[rel].post)
-        if old != new:
-            if replace(new, title=old.title) != old:
-                return None
-            scope = "title"
-    return scope
+        scopes.add(edit_scope(state.posts[rel].post, cache[rel].post))
+    return None if None in scopes else "title" if "title" in scopes else "body"
+
+
+def edit_scope(old: Post, new: Post) -> str | None:
+    """What other pages read of a post's edit: "body" (nothing: only its own page shows it), "title"
+    (the lists, home page and neighbours show that too), None (more: it may move between lists)."""
+    before, after = sans_body(old), sans_body(new)
+    if before == after:
+        return "body"
+    return "title" if replace(after, title=before.title) == before else None
 
 
 def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, FamilyRecord], None]) -> bool:

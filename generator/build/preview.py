@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.build.parsing import BodyLoader, Parsed, ParseJob, deps_of, parse_one
-from generator.build.planning import Look, sans_body
+from generator.build.planning import Look, edit_scope
 from generator.build.records import Unsaved
 from generator.core.digests import post_token
 from generator.core.model import Post, SiteModel
@@ -98,11 +98,7 @@ def _edit_kind(old: CachedPost, new: Parsed, job: ParseJob) -> str | None:
         return None  # unreadable or refused: the build reports it (warnings too)
     if deps_of(new.post, new.body, job.files) != old.deps:
         return None  # a new image or link target: files beside the page change too
-    if sans_body(new.post) == sans_body(old.post):
-        return "body"
-    if sans_body(replace(new.post, title=old.post.title)) == sans_body(old.post):
-        return "title"
-    return None  # a date, column, tag…: posts move between lists
+    return edit_scope(old.post, new.post)  # None: a date, column, tag…: posts move between lists
 
 
 def _own_pages(shown: Shown, model: SiteModel, fresh: Mapping[str, Parsed]) -> list[tuple[str, bytes]]:
