@@ -101,7 +101,7 @@ def test_every_page_a_body_or_title_edit_changes_is_written_first_exactly(warm, 
 )
 def test_anything_but_a_body_or_title_edit_is_left_to_the_build(warm, paths: tuple[str, ...], change: tuple[str, str]) -> None:
     site, out, builder = warm
-    (site / "site.toml").touch()
+    (site / "site.toml").touch()  # (saved with the post in the "site-toml" case: a file that exists)
     before = pages(out)
     replace_once(site, A, *change)
     assert builder.preview_first(paths) == ()

@@ -3,7 +3,7 @@
 Stage: entry (like cli.py it prints and picks exit codes). `run_serve` makes
 ONE warm `Builder` (`preview_builder`) and hands it to the `PreviewServer`,
 which calls only the builder's public methods: `Builder.preview_first` (the
-pages of posts whose body alone was saved, written before the build: the
+pages a saved post's body or title changes, written before the build: the
 builder's own planner and templates, `build.preview`), `Builder.build()` for
 every rebuild, then `update_search` and `save_deferred`. There is no second
 rendering path, so a served page is the built page byte for byte, apart from
@@ -248,7 +248,7 @@ class PreviewServer:
         try:
             pages = self.builder.preview_first(batch.paths)
         except Exception as exc:  # the build that follows is exact on its own
-            self.log(f"{_now()} 先行更新正文页面时出错（下面的完整生成不受影响）：{exc}", error=True)
+            self.log(f"{_now()} 先行更新页面时出错（不影响接着进行的完整生成，页面以它的结果为准）：{exc}", error=True)
             return ()
         if pages:
             more = f" 等 {len(pages)} 个页面" if len(pages) > 3 else ""
