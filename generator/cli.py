@@ -681,6 +681,9 @@ def run() -> NoReturn:
     the commands opened is closed (with blocks, `Builder.build`'s finally);
     only the standard streams are flushed here.
     """
+    from generator.core.process import one_malloc_arena
+
+    one_malloc_arena()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import platform
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -233,6 +236,32 @@ def test_parallel_cold_build_equals_serial(tmp_path: Path, monkeypatch: pytest.M
     result = Builder(BuildOptions(site, tmp_path / "par", as_of=AS_OF, jobs=2)).build()
     assert result.ok, [p.format() for p in result.problems]
     assert tree(tmp_path / "par") == clean_build(site, tmp_path / "serial")
+
+
+THREADS_MALLOC = """
+import ctypes, sys, threading
+from generator.core.process import one_malloc_arena
+if sys.argv[1] == "one":
+    assert one_malloc_arena()
+def work():
+    junk = [bytes(100_000) for _ in range(50)]
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+ctypes.CDLL(None).malloc_stats()
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="M_ARENA_MAX and malloc_stats are glibc's")
+def test_the_command_keeps_every_thread_in_one_malloc_arena() -> None:
+    """`core.process.one_malloc_arena`: memory the search threads free is the build's to reuse (glibc counts its arenas in malloc_stats)."""
+
+    def arenas(mode: str) -> int:
+        res = subprocess.run([sys.executable, "-c", THREADS_MALLOC, mode], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+        return sum(1 for line in res.stderr.splitlines() if line.startswith("Arena "))
+
+    assert arenas("default") > 1  # (threads that allocate get arenas of their own)
+    assert arenas("one") == 1
 
 
 def test_parallel_incremental_builds_match_clean_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

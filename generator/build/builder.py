@@ -537,6 +537,9 @@ class Builder:
         for path, _, _ in plan.kept:  # reused families: on disk and unchanged (checked in _plan)
             fingerprints[path] = run.inputs.state.pages[path]
         before = len(plan.problems)
+        # The families are made: their page contexts (at 10,000 posts the comparison grid
+        # alone is ~100,000 cells, ~35 MB) are not held through the save and the search index.
+        plan = replace(plan, todo=(), made=())
         plan = self._finish(run.model, plan, [(path, owner) for m in made for path, _, owner in m.pages] + [(path, owner) for path, _, owner in plan.kept])
         problems.extend(plan.problems[before:])
         if any(p.is_error for p in plan.problems[before:]):  # two outputs on one path: nothing is published
@@ -545,7 +548,8 @@ class Builder:
         if files.problem is not None:
             raise Stop([*problems, files.problem])
         rendered = tuple(path for m in made for path in m.rendered)
-        return Staged(plan, made, fingerprints, rendered, files.keys, tuple(problems))
+        # Staged: what the files were made of (the xlsx's figures, ~10 MB at 10,000 posts) goes too.
+        return Staged(replace(plan, files=()), made, fingerprints, rendered, files.keys, tuple(problems))
 
     def _commit(self, run: _Run, staged: Staged) -> WriteReport:
         """record outputs → clear state → note changing → commit: the output changes only here."""

@@ -186,7 +186,11 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
     findings: list[Finding] = []
     # Most texts hold nothing any rule could match: one pass over the whole text
     # decides that, instead of a normalisation and eight searches per line.
-    whole = unicodedata.normalize("NFKC", _INVISIBLE_RE.sub("", text))  # (C speed; no index map needed here)
+    visible = _INVISIBLE_RE.sub("", text)
+    # (no index map needed here) The 1:1 full-width mapping first, as in `_normalise`:
+    # a Chinese text is then NFKC already, and checking that costs a fraction of normalising it.
+    quick = visible.translate(_FULLWIDTH)
+    whole = quick if unicodedata.is_normalized("NFKC", quick) else unicodedata.normalize("NFKC", visible)
     if not (_NUMERIC_HINT.search(whole) or _SECRET_RE.search(whole) or _ADDRESS_HINT.search(whole)):
         return findings
     # Only "\n" ends a line: str.splitlines() would also split at \x0b, \x1c or

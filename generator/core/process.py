@@ -1,0 +1,29 @@
+"""Core: settings of the running ``liangshai`` process itself (made once, by `cli.run`)."""
+
+from __future__ import annotations
+
+import sys
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+def one_malloc_arena() -> bool:
+    """Every thread's mallocs in the one arena (glibc ``mallopt(M_ARENA_MAX, 1)``); True when set.
+
+    glibc gives a thread that allocates beside another an arena of its own, and
+    memory freed in one arena is never reused by another. The search index's
+    threads read Pagefind's answers (megabytes each) after the build has freed
+    its page contexts: in arenas of their own they added ~23 MB to a full
+    re-index's peak at 10,000 posts, in the shared one ~1 MB. Python allocates
+    under the GIL anyway, so one arena costs no parallelism. Called before any
+    thread starts; anything but glibc (no ``mallopt``) is left as it is.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_ARENA_MAX, 1))
