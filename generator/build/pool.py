@@ -7,8 +7,9 @@ thread) or its children (a warmed-up Pagefind service), as a plain ``fork``
 of the builder would. So everything a worker gets travels by pickle: a
 `ParseJob` once per worker, then post paths; for rendering, a `FamilySource`
 (the model and what the planner needs) and a `MakeJob`, pickled once into a
-file in the staging folder that each worker reads, then family ids. Each render worker plans its own families from the model, so no
-process holds every page context at once.
+file in the staging folder that each worker reads, then family ids. Each
+render worker plans its own families from the model, so no process holds
+every page context at once.
 
 The module globals below are set once per worker process by its initializer
 and never change after.
