@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import post_text, write_site
+from conftest import UNIT_TOML, post_text, write_site
 
 from generator.build.builder import Builder, BuildOptions
 from generator.write import state as state_module
@@ -128,13 +128,33 @@ def _folder(path: Path) -> None:
     (path / "inside").mkdir(parents=True)
 
 
+def _missing(path: Path) -> None:
+    path.unlink()
+
+
+def _another_shard(path: Path) -> None:
+    """A well-formed shard of other posts under this one's name (a file replaced by another of ours)."""
+    version, prefix, items = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps((version, prefix, items[:-1])))
+
+
 DAMAGE: dict[str, Callable[[Path], None]] = {"truncated": _truncate, "garbage": _garbage, "folder": _folder}
+SHARD_DAMAGE: dict[str, Callable[[Path], None]] = {**DAMAGE, "missing": _missing, "another": _another_shard}
 
 
-@pytest.mark.parametrize("how", sorted(DAMAGE))
+def _shards(out: Path) -> list[Path]:
+    return sorted(out.glob(f"{state_module.SHARD_PREFIX}*{state_module.SHARD_SUFFIX}"))
+
+
+@pytest.mark.parametrize("how", [*(f"state-{k}" for k in sorted(DAMAGE)), *(f"shard-{k}" for k in sorted(SHARD_DAMAGE))])
 def test_a_damaged_state_never_yields_a_wrong_site(copy, how: str) -> None:
     site, out, clean = copy
-    DAMAGE[how](out / state_module.STATE_FILE)
+    what, kind = how.split("-", 1)
+    if what == "state":
+        DAMAGE[kind](out / state_module.STATE_FILE)
+    else:
+        (shard,) = _shards(out)  # the fixture's one unit
+        SHARD_DAMAGE[kind](shard)
     edit(site)
     result = build(site, out)
     assert len(result.parsed) == len(FILES)
@@ -193,3 +213,32 @@ def test_a_noop_build_does_not_read_the_state_and_a_rewritten_state_is_hashed(co
     # other bytes: not a no-op any more
     _older_version(out)
     assert build(site, out).notes == (state_module.NOTE_OLD_STATE,)
+
+
+def test_an_edit_rewrites_only_its_units_shard(tmp_path: Path) -> None:
+    """The cached posts are saved per unit folder: an edit writes one shard file, and the one it replaces goes."""
+    files = {
+        **FILES,
+        "content/hx/_unit.toml": UNIT_TOML.replace("机械", "化学").replace("jx-", "hx-").replace("order = 10", "order = 20"),
+        "content/hx/2026/d.md": post_text("化学院通知", "2026-04-02", "通知公告", "请参加。"),
+    }
+    site = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    build(site, out)
+    before = {p.name: p.stat().st_ino for p in _shards(out)}
+    assert len(before) == 2
+    state = state_module.load_state(out)
+    assert [s.prefix for s in state.shards] == ["content/hx/", "content/jx/"]
+    assert sorted(state.posts) == sorted(rel for rel in files if rel.endswith(".md"))
+    edit(site)  # a post of jx
+    result = build(site, out)
+    assert result.parsed == (EDITED[0],)
+    after = {p.name: p.stat().st_ino for p in _shards(out)}
+    kept = set(before) & set(after)
+    assert len(kept) == 1 and len(after) == 2  # hx's file as it was; jx's written anew, the old one removed
+    (hx,) = (s for s in state.shards if s.prefix == "content/hx/")
+    assert kept == {hx.name} and after[hx.name] == before[hx.name]
+    edited = state_module.load_state(out)
+    assert edited.posts[EDITED[0]].token != state.posts[EDITED[0]].token
+    assert {rel: c.token for rel, c in edited.posts.items() if rel != EDITED[0]} == {rel: c.token for rel, c in state.posts.items() if rel != EDITED[0]}
+    assert build(site, out).parsed == ()  # and a no-op after it

@@ -49,8 +49,7 @@ from typing import TYPE_CHECKING
 
 from generator.build.background import Background as _Background
 from generator.build.crosspost import crosspost_problems
-from generator.build.inputs import history_key, saved_history_key, site_config
-from generator.build.inputs import input_key as inputs_key
+from generator.build.inputs import Found, find_inputs, history_key, saved_history_key, site_config
 from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
@@ -447,12 +446,13 @@ class Builder:
 
     # -- build ----------------------------------------------------------
 
-    def build(self) -> BuildResult:
+    def build(self, found: Found | None = None) -> BuildResult:
+        """Build once (``found``: the caller's no-op check of this folder, `build.inputs.find_inputs`, when it had one)."""
         out = self.options.output
         fresh = not out.exists()
 
         try:
-            result = self._build()
+            result = self._build(found)
         finally:
             self.search.release()  # a Pagefind service warmed up for this build and not used
         if not result.ok:
@@ -464,10 +464,10 @@ class Builder:
             shutil.rmtree(out, ignore_errors=True)
         return result
 
-    def _build(self) -> BuildResult:
+    def _build(self, found: Found | None) -> BuildResult:
         """The phases in order (see the module docstring); every error before the commit stops at `Stop`."""
         start = time.perf_counter()
-        inputs = self._inputs()
+        inputs = self._inputs(found)
         if isinstance(inputs, BuildResult):  # nothing any page depends on has changed
             return replace(inputs, seconds=time.perf_counter() - start)
         store = BodyStore(inputs.out)
@@ -488,23 +488,20 @@ class Builder:
         result = self._save_and_index(run, staged, report)
         return replace(result, seconds=time.perf_counter() - start)
 
-    def _inputs(self) -> Inputs | BuildResult:
-        """The no-op check, and the state this build starts from."""
+    def _inputs(self, found: Found | None) -> Inputs | BuildResult:
+        """The no-op check (``found``: made already by the caller, `build.inputs`), and the state this build starts from."""
         out = self.options.output
         # A previous defer_save build's state, not saved yet, describes the folder as it is now
         # (the folder has none): this build starts from it; one that fails before its commit keeps it.
         if self._unsaved is not None and not self._unsaved.current():
             self._unsaved = None  # another build has written to the folder since
         unsaved = self._unsaved
-        noop = NoopKey() if unsaved is not None else load_key(out, self._saved)
-        config = site_config(self.site_dir)  # (limits while site.toml is broken: the build then stops at its own error)
-        sources = discover(self.site_dir, unsaved.state.documents if unsaved is not None else noop.documents, config.limits if config else LimitsConfig())
-        head = git_head(self.site_dir)
-        input_key = inputs_key(self.site_dir, self.options, config, sources, head, code_digest())
-        if input_key is not None and input_key == noop.input_key and all(os.path.isfile(f"{out}/{p}") for p in noop.outputs):
-            # Nothing any page depends on has changed: the output is already this build's.
-            held = held_back(noop.problems, sources.posts) if self.options.keep_going else ()
-            return BuildResult(noop.problems, outputs=len(noop.outputs), held=held)
+        if found is None or unsaved is not None or self._saved is not None:
+            noop = NoopKey() if unsaved is not None else load_key(out, self._saved)
+            found = find_inputs(self.site_dir, self.options, noop, unsaved.state.documents if unsaved is not None else noop.documents)
+        if found.unchanged(out):
+            return found.result(self.options)
+        sources, head, input_key = found.sources, found.head, found.key
         state, note = (unsaved.state, "") if unsaved is not None else load_state_noted(out, self._saved)
         if not state.posts and self.jobs > 1:
             start_server()  # a cold build parses in worker processes: their server starts beside the loading
@@ -611,6 +608,7 @@ class Builder:
             history=(seen, model.history) if (seen := saved_history_key(run.inputs.head, model.config.tz, model.history)) else None,
             template_hashes=run.template_hashes if plan.global_key else {},
             as_of=model.as_of.isoformat(),
+            shards=run.inputs.state.shards,  # the files the unchanged units' posts are in already (`save_state`)
         )
         result = BuildResult(
             sort_problems(staged.problems),
