@@ -422,7 +422,8 @@ def _check_site(site: Path) -> int | None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from generator.build.builder import Builder, BuildOptions, output_folder_problem
+    from generator.build.inputs import build_once
+    from generator.build.records import BuildOptions, output_folder_problem
 
     if (rc := _check_site(args.site)) is not None:
         return rc
@@ -430,7 +431,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.out is not None and (why := output_folder_problem(args.site, args.out, hint)) is not None:
         print(f"liangshai build: {why}", file=sys.stderr)
         return EXIT_USAGE
-    result = Builder(BuildOptions(args.site, args.out, args.drafts, args.as_of, keep_going=args.keep_going)).build()
+    result = build_once(BuildOptions(args.site, args.out, args.drafts, args.as_of, keep_going=args.keep_going))
     print_problems(result.news, quiet=args.quiet)
     if not args.quiet:
         for note in result.notes:
