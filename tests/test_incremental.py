@@ -264,6 +264,30 @@ def test_the_command_keeps_every_thread_in_one_malloc_arena() -> None:
     assert arenas("one") == 1
 
 
+GC_PAUSE = """
+import gc, sys
+from generator.core.process import one_build_process
+from generator.write.state import gc_paused
+if sys.argv[1] == "one":
+    one_build_process()
+with gc_paused():
+    kept = [[i] for i in range(1000)]  # what a build keeps (the state, the plan)
+print(gc.isenabled(), gc.get_freeze_count() >= 1000)
+"""
+
+
+def test_a_one_build_process_freezes_what_it_kept_while_the_gc_was_paused() -> None:
+    """`core.process.resume_gc`: `liangshai build` moves what it allocated with the collector paused out of its reach;
+    a process that builds again (serve, the tests) does not."""
+
+    def after_pause(mode: str) -> str:
+        res = subprocess.run([sys.executable, "-c", GC_PAUSE, mode], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+        return res.stdout.strip()
+
+    assert after_pause("one") == "True True"
+    assert after_pause("again") == "True False"
+
+
 def test_parallel_incremental_builds_match_clean_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forked workers plan and render the families that changed, against the saved fingerprints."""
     import generator.build.builder as build_module

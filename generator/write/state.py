@@ -47,6 +47,7 @@ from typing import Any
 
 from generator.core.errors import Problem
 from generator.core.model import FileFacts, History, Post, RenderedBody
+from generator.core.process import resume_gc
 from generator.write.output import atomic_write, atomic_write_with
 
 STATE_FILE = ".liangshai-state.pickle"
@@ -153,7 +154,7 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was:
-            gc.enable()
+            resume_gc()
 
 
 Signature = tuple[int, int, int]  # a file's inode, size and mtime_ns
