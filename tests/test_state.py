@@ -7,6 +7,7 @@ is a full one and its output equals a clean build's bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pickle
 import shutil
@@ -132,14 +133,21 @@ def _missing(path: Path) -> None:
     path.unlink()
 
 
-def _another_shard(path: Path) -> None:
-    """A well-formed shard of other posts under this one's name (a file replaced by another of ours)."""
+def _fewer_posts(path: Path) -> None:
+    """A well-formed shard of fewer posts under this one's name."""
     version, prefix, items = pickle.loads(path.read_bytes())
     path.write_bytes(pickle.dumps((version, prefix, items[:-1])))
 
 
+def _other_parse(path: Path) -> None:
+    """A well-formed shard of as many posts, one parse changed (its token), under this one's name."""
+    version, prefix, items = pickle.loads(path.read_bytes())
+    (rel, cached), *rest = items
+    path.write_bytes(pickle.dumps((version, prefix, ((rel, dataclasses.replace(cached, token="forged")), *rest))))
+
+
 DAMAGE: dict[str, Callable[[Path], None]] = {"truncated": _truncate, "garbage": _garbage, "folder": _folder}
-SHARD_DAMAGE: dict[str, Callable[[Path], None]] = {**DAMAGE, "missing": _missing, "another": _another_shard}
+SHARD_DAMAGE: dict[str, Callable[[Path], None]] = {**DAMAGE, "missing": _missing, "fewer": _fewer_posts, "other": _other_parse}
 
 
 def _shards(out: Path) -> list[Path]:

@@ -514,7 +514,7 @@ class Builder:
     def _stage(self, run: _Run) -> Staged:
         """Plan, render and stage every output; raises `Stop` with the problems that block the build."""
         try:
-            with gc_paused():  # planning allocates many dicts and frees few (see gc_paused)
+            with gc_paused(kept=True):  # planning allocates many dicts and frees few (see gc_paused)
                 plan = self._plan(run.model, self._look(run.model, run.loaded), run.loader, run.loaded, run.inputs.state, run.out, run.inputs.head, run.make_first)
         except LiangshaiError as exc:
             raise Stop([*run.loaded.problems, *exc.problems]) from exc

@@ -22,7 +22,8 @@ from generator.core.errors import LiangshaiError
 from generator.core.model import UNIT_FILE, History
 from generator.load.config import LimitsConfig, SiteConfig, load_config
 from generator.load.git import git_head
-from generator.load.sources import Sources, discover
+from generator.load.attachments import DocumentText
+from generator.load.sources import Sources, Stamp, discover
 from generator.render.theme import resolve_theme
 from generator.write.state import NoopKey, load_key
 
@@ -84,10 +85,10 @@ class Found:
         return BuildResult(self.noop.problems, outputs=len(self.noop.outputs), held=held)
 
 
-def find_inputs(site_dir: Path, options: BuildOptions, noop: NoopKey, documents: dict[str, object]) -> Found:
+def find_inputs(site_dir: Path, options: BuildOptions, noop: NoopKey, documents: dict[str, tuple[Stamp, DocumentText]]) -> Found:
     """Read the inputs' stamps (``documents``: the PDF/DOCX texts known, `load.sources.discover`)."""
     config = site_config(site_dir)  # (limits while site.toml is broken: the build then stops at its own error)
-    sources = discover(site_dir, documents, config.limits if config else LimitsConfig())  # type: ignore[arg-type]
+    sources = discover(site_dir, documents, config.limits if config else LimitsConfig())
     head = git_head(site_dir)
     return Found(noop, config, sources, head, input_key(site_dir, options, config, sources, head, code_digest()))
 
@@ -101,7 +102,8 @@ def build_once(options: BuildOptions) -> BuildResult:
         return replace(found.result(options), seconds=time.perf_counter() - start)
     from generator.build.builder import Builder
 
-    return Builder(options).build(found)
+    result = Builder(options).build(found)
+    return replace(result, seconds=time.perf_counter() - start)  # (the check and the builder's import included)
 
 
 def history_key(head: str, tz: object, history: History) -> str:

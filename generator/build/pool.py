@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from generator.parse.markup import MarkupRenderer
 
 # Imported by the forkserver once, so that each worker it forks starts with them loaded.
-_PRELOAD = ["generator.build.pool", "generator.parse.markup", "generator.parse.post", "generator.plan.feeds"]
+# (jinja2 by name: render.theme imports it only where a template is compiled, so a no-op build never does)
+_PRELOAD = ["generator.build.pool", "generator.parse.markup", "generator.parse.post", "generator.plan.feeds", "jinja2"]
 
 _PARSE: dict[str, Any] = {}  # in a parse worker: its ParseJob and Markdown renderer
 _RENDER: dict[str, Any] = {}  # in a render worker: its MakeJob and the families by id

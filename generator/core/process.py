@@ -39,17 +39,19 @@ def one_build_process() -> None:
     _freeze_after_pauses = True
 
 
-def resume_gc() -> None:
+def resume_gc(freeze: bool = False) -> None:
     """Turn the cyclic garbage collector on again after a pause (`write.state.gc_paused`).
 
-    What a build allocates with the collector paused (the loaded state, the
-    plan) lives until the process ends. Once the collector is on again, its
-    next collections walk all of it, for nothing: ~0.3 s at 50,000 posts. In
-    a process that builds once and exits, it is frozen first (``gc.freeze``:
-    never walked again; reference counting still frees what is dropped). A
-    process that builds again and again (``serve``, the tests) does not
-    freeze: a cycle among what a later build drops would never be collected.
+    What a build allocates with the collector paused to keep (``freeze``: the
+    loaded state, the plan) lives until the process ends. Once the collector is
+    on again, its next collections walk all of it, for nothing: ~0.3 s at
+    50,000 posts. In a process that builds once and exits, ``gc.freeze`` then
+    moves every object the collector tracks at that moment (those, and
+    whatever else is alive then, rarely a garbage cycle that would have been
+    collected) out of its reach for good; reference counting still frees what
+    is dropped. A process that builds again and again (``serve``, the tests)
+    never freezes: a cycle a later build drops would never be collected.
     """
-    if _freeze_after_pauses:
+    if freeze and _freeze_after_pauses:
         gc.freeze()
     gc.enable()
