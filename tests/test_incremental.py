@@ -499,12 +499,18 @@ def test_a_body_edit_keeps_every_other_family_without_deriving_their_keys(warm2,
     walks: list[object] = []
     real = Planner.families
     monkeypatch.setattr(Planner, "families", lambda self, only=None: walks.append(only and tuple(only)) or real(self, only))
+    # the comparison index's key reads every post's counted fields: not derived when only bodies and titles changed
+    keyed: list[str] = []
+    real_key = Planner.key
+    monkeypatch.setattr(Planner, "key", lambda self, *a, **k: keyed.append(str(a[0]) if a else "") or real_key(self, *a, **k))
     a = "content/jx/2026/a.md"
     for old, new, expected in (("学习。", "学习党章。", []), ("学习", "党史", [None]), ("title: ", "title: 新", [(a,)])):  # a body, a tag, a title
         edit(site, "content/jx/2026/a.md", old, new)
         walks.clear()
+        keyed.clear()
         result = builder.build()
         assert result.ok and walks == expected, old
+        assert keyed.count("compare") == (1 if expected == [None] else 0), old
         if not expected:
             assert set(result.planned) == {SEARCH, "jx/a/index.html"}
         assert tree(out) == clean_build(site, tmp_path / "clean"), old

@@ -415,7 +415,7 @@ class Builder:
                 parts.take(family, reuse)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = history_key(head, model.config.tz, model.history) if incremental else None
-            plan_compare(model, planner, reuse, parts, history, workbooks)
+            plan_compare(model, planner, reuse, parts, history, workbooks, unchanged=kept)
             plan_goals(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir), *admin_files(model.config, model.units, look.assets)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
