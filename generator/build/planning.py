@@ -116,15 +116,25 @@ def edit_scope(old: Post, new: Post) -> str | None:
 def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, FamilyRecord], None]) -> bool:
     """Keep every family of the last build but ``done`` (made already) and those `PLANNED_APART`, when
     each one's outputs are still as the last build left them; False (nothing kept) otherwise."""
-    if not reuse.previous:
+    state, out = reuse.state, reuse.out
+    if not reuse.previous or state is None:
         return False
+    # `Reuse.record` of each family, inlined: at 50,000 posts it runs 61,000 times and checks
+    # 62,000 files, and a generator per family was half of its 0.6-0.9 s
+    pages, files, isfile, prefix = state.pages, state.files, os.path.isfile, f"{out}/"
     kept: list[tuple[str, FamilyRecord]] = []
     for fid, rec in reuse.previous.items():
         if fid in done or fid in PLANNED_APART:
             continue
-        if (held := reuse.record(fid, rec.key)) is None:
+        if not rec.key:
             return False
-        kept.append((fid, held))
+        for path, _, _ in rec.pages:
+            if path not in pages or not isfile(prefix + path):
+                return False
+        for path, _ in rec.files:
+            if path not in files or not isfile(prefix + path):
+                return False
+        kept.append((fid, rec))
     for fid, rec in kept:
         keep(fid, rec)
     return True
