@@ -682,11 +682,9 @@ def run() -> NoReturn:
     the commands opened is closed (with blocks, `Builder.build`'s finally);
     only the standard streams are flushed here.
     """
-    from generator.core.process import one_build_process, one_malloc_arena
+    from generator.core.process import set_up
 
-    one_malloc_arena()
-    if sys.argv[1:2] == ["build"]:
-        one_build_process()  # (it builds once and exits: nothing it keeps need be walked by the GC again)
+    set_up(sys.argv[1:2] == ["build"])
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

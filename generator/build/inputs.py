@@ -70,7 +70,6 @@ class Found:
     """What the no-op check read (`find_inputs`): the inputs a build goes on with when it is not a no-op."""
 
     noop: NoopKey  # the last build's (empty when there is none, or a state in memory is newer)
-    config: SiteConfig | None
     sources: Sources
     head: str  # the git commit ("" without one)
     key: str | None  # `input_key`
@@ -90,7 +89,7 @@ def find_inputs(site_dir: Path, options: BuildOptions, noop: NoopKey, documents:
     config = site_config(site_dir)  # (limits while site.toml is broken: the build then stops at its own error)
     sources = discover(site_dir, documents, config.limits if config else LimitsConfig())
     head = git_head(site_dir)
-    return Found(noop, config, sources, head, input_key(site_dir, options, config, sources, head, code_digest()))
+    return Found(noop, sources, head, input_key(site_dir, options, config, sources, head, code_digest()))
 
 
 def build_once(options: BuildOptions) -> BuildResult:

@@ -34,7 +34,7 @@ _freeze_after_pauses = False  # set once, by `one_build_process`
 
 
 def one_build_process() -> None:
-    """This process builds once and exits (``liangshai build``, from `cli.run`): see `resume_gc`."""
+    """This process builds once and exits (``liangshai build``, by `set_up`): see `resume_gc`."""
     global _freeze_after_pauses
     _freeze_after_pauses = True
 
@@ -55,3 +55,11 @@ def resume_gc(freeze: bool = False) -> None:
     if freeze and _freeze_after_pauses:
         gc.freeze()
     gc.enable()
+
+
+def set_up(one_build: bool) -> None:
+    """The settings of a ``liangshai`` process, before anything else runs (`cli.run`); ``one_build``: the
+    command is ``build``, which builds once and exits (nothing it keeps need be walked by the GC again)."""
+    one_malloc_arena()
+    if one_build:
+        one_build_process()

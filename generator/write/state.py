@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import itertools
 import os
 import pickle
 import sqlite3
@@ -43,6 +42,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -403,7 +403,7 @@ def save_shards(out_dir: Path, state: BuildState) -> tuple[PostShard, ...]:
     known = {s.prefix: s for s in state.shards}
     shards: list[PostShard] = []
     for prefix in sorted(groups):
-        items = tuple(sorted(groups[prefix])) if _unsorted(groups[prefix]) else tuple(groups[prefix])
+        items = tuple(sorted(groups[prefix], key=itemgetter(0)))  # (linear when sorted already, as the builder's are)
         old = known.get(prefix)
         if old is not None and old.holds(items) and os.path.isfile(out_dir / old.name):
             shards.append(old)
@@ -416,10 +416,6 @@ def save_shards(out_dir: Path, state: BuildState) -> tuple[PostShard, ...]:
         _remember_digest(out_dir / name, digest)
         shards.append(PostShard(prefix, name, len(items), items))
     return tuple(shards)
-
-
-def _unsorted(items: list[tuple[str, CachedPost]]) -> bool:
-    return any(a[0] > b[0] for a, b in itertools.pairwise(items))
 
 
 STALE_TEMPORARY = 3600  # seconds after which a half-written shard is surely no running save's
