@@ -515,6 +515,34 @@ def test_indexes_of_older_builds_are_replaced_by_shards(built, tmp_path: Path, o
     assert tree(copy / "pagefind") == expected
 
 
+def test_an_index_of_another_layout_is_indexed_again_even_when_no_post_page_changed(built, tmp_path: Path) -> None:
+    """An upgrade (or a downgrade) that changed only the index's layout writes no post page: the layout is still made current.
+
+    As another version left it: its membership file under its own name, its
+    shards elsewhere (here in folders this version does not make) and a manifest
+    naming them, which this version's search.js could not follow.
+    """
+    _, _, out = built
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    expected = tree(copy / "pagefind")
+    members = (copy / shards.MEMBERS).read_bytes()
+    (copy / shards.MEMBERS).unlink()
+    older = copy / ".liangshai-pagefind-shards.json"  # version 2's name before the version was in it
+    older.write_bytes(members)
+    manifest = json.loads((copy / "pagefind/units.json").read_text("utf-8"))
+    for entry in manifest["shards"]:
+        (copy / "pagefind" / entry["unit"] / entry["year"]).rename(copy / "pagefind" / entry["unit"] / f"{entry['year']}-1")
+        entry["year"] += "-1"
+    (copy / "pagefind/units.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert SearchIndex().index_output(copy, False, pages=[]) == []
+    assert tree(copy / "pagefind") == expected
+    assert (copy / shards.MEMBERS).read_bytes() == members and not older.exists()
+    # and from then on, an update that changed no post page does nothing
+    assert SearchIndex().index_output(copy, False, pages=[]) == []
+    assert tree(copy / "pagefind") == expected
+
+
 def test_many_shards_take_at_most_two_pagefind_processes_and_give_the_cli_bytes(tmp_path: Path, monkeypatch) -> None:
     files = {**POSTS, "content/wy/_unit.toml": WY_UNIT}
     for year in range(2019, 2026):  # wy: one shard per year, plus jx's two

@@ -35,8 +35,13 @@ SCRATCH = ".liangshai-pagefind"
 DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
 # The post pages a build is about to write or delete (`SearchIndex.note_changing`), until they are indexed; hidden, never published.
 CHANGING = ".liangshai-pagefind-changing"
-MEMBERS = ".liangshai-pagefind-shards.json"  # {"version": 2, "pages": {post page: [year, {filter: [values]}]}}; hidden, never published
+# The membership file: {"version": 2, "pages": {post page: [year, {filter: [values]}]}}; hidden, never published.
+# Its version is in its name too, and goes up with any change of the layout (what a shard holds, the manifest's
+# form): an output folder indexed in another layout has no file of this name, so even an update that changed
+# no post page (an upgrade that changed only the layout, or a downgrade) indexes every shard again.
 MEMBERS_VERSION = 2
+MEMBERS = f".liangshai-pagefind-shards-v{MEMBERS_VERSION}.json"
+MEMBERS_OTHERS = ".liangshai-pagefind-shards*.json"  # this and other versions' (removed once this one is written)
 MANIFEST = "units.json"  # {"filters": {...}, "shards": [{"unit", "year", "filters"}, ...]}: the shard indexes search.js merges
 BODY_MARK = b"data-pagefind-body"
 YEAR_MARK = re.compile(rb'data-pagefind-filter="year:([0-9]{1,4})"')
@@ -156,6 +161,9 @@ def write_members(path: Path, members: dict[str, Member]) -> None:
     pages = {page: [year, filters] for page, (year, filters) in sorted(members.items())}
     data = json.dumps({"version": MEMBERS_VERSION, "pages": pages}, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
     atomic_write(path, data)
+    for other in path.parent.glob(MEMBERS_OTHERS):
+        if other.name != path.name:
+            other.unlink(missing_ok=True)
 
 
 def _valid_year(year: str) -> bool:
@@ -260,7 +268,7 @@ def plan_update(
     """
     bundle = out_dir / BUNDLE
     edited = None if pages is None else sorted({p for p in pages if is_post_page(p)})
-    indexed = (bundle / MANIFEST).is_file()
+    indexed = (bundle / MANIFEST).is_file() and (out_dir / MEMBERS).is_file()  # (and in this layout: `MEMBERS`)
     if edited == [] and not marked and not (out_dir / DIRTY).exists() and indexed:
         return None
     folders = unit_folders(out_dir)
