@@ -371,3 +371,20 @@ def test_page_opened_from_disk_explains_why_search_cannot_load(page, demo) -> No
     page.goto((demo[1] / "search" / "index.html").as_uri() + "?q=党史")
     page.wait_for_selector('#search-status[data-state="error"]', timeout=20000)
     assert "请通过网站地址" in page.text_content("#search-status")
+
+
+def test_the_search_benchmark_measures_a_first_search_of_every_shard(browser, demo, content) -> None:
+    """bench/search_browser.py, the reader's side of the shard layout (issue 23): a one-word search merges every
+    shard, so its requests include each shard's entry file; it counts what the page shows."""
+    from conftest import load_bench_script
+
+    bench = load_bench_script("search_browser")
+    out = demo[1]
+    with bench.served(out) as base:
+        found = bench.first_search(browser, base, "党史")
+        nothing = bench.first_search(browser, base, "没有这样的词语")
+    assert bench.shards(out) == len(json.loads((out / "pagefind/units.json").read_text("utf-8"))["shards"]) > 1
+    assert found.results == min(10, len(content.text_has("党史"))) > 0
+    assert found.requests >= bench.shards(out) + 3 and found.kilobytes > 0  # the page, units.json, pagefind.js and an entry per shard
+    assert found.seconds > 0 and nothing.results == 0
+    assert "| 党史 |" in bench.report(out, [found, found])
