@@ -12,6 +12,10 @@ the same corpus as bench/run.py:
 
 - the interpreter: ``python -c pass``, and with the imports an edit needs
   (Jinja2, Python-Markdown, nh3, PyYAML, python-frontmatter);
+- the no-op floor: a fresh interpreter that stats every file under
+  ``content/`` (any no-op check must, to see an edit) and then every output
+  the last build recorded (liangshai's check does, to see a page deleted by
+  hand), nothing else;
 - Pagefind's extended binary (Chinese segmentation) indexing one page: it
   loads its dictionaries first, whatever the page count;
 - Pagefind indexing one search shard (a unit's posts of one year: a Pagefind
@@ -66,6 +70,22 @@ from generator.search.pagefind import pagefind_binary  # noqa: E402
 from generator.search.shards import MEMBERS  # noqa: E402
 
 EDIT_IMPORTS = "import jinja2, markdown, nh3, yaml, frontmatter, generator.build.builder"
+# The no-op floor's process (argv: content folder, output folder, "outputs" or not): stats what a no-op
+# check must, prints "<sources> <outputs>". Plain os calls: no import of the generator.
+NOOP_SCAN = r"""
+import os, sys
+sources = outputs = 0
+for folder, dirs, files in os.walk(sys.argv[1]):
+    for name in files:
+        os.stat(os.path.join(folder, name))
+        sources += 1
+if sys.argv[3] == "outputs":
+    with open(os.path.join(sys.argv[2], ".liangshai-outputs"), encoding="utf-8") as f:
+        for line in f:
+            os.path.isfile(sys.argv[2] + "/" + line.rstrip("\n"))
+            outputs += 1
+print(sources, outputs)
+"""
 CORES = os.cpu_count() or 1
 FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the renderer never reads a post's date
 Rows = list[tuple[str, str]]
@@ -90,6 +110,25 @@ def wall(cmd: list[str], runs: int, cwd: Path = run.REPO) -> list[float]:
         if res.returncode != 0:
             raise SystemExit(f"floor.py: {' '.join(cmd[:3])} … failed:\n{res.stderr.decode(errors='replace')[-800:]}")
     return times
+
+
+def noop_scan(content: Path, out: Path, outputs: bool) -> tuple[float, int, int]:
+    """One fresh `NOOP_SCAN` process: (wall seconds, content files stat'ed, outputs checked)."""
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", NOOP_SCAN, str(content), str(out), "outputs" if outputs else "-"], capture_output=True, check=True, text=True)
+    seconds = time.perf_counter() - t0
+    sources, checked = (int(x) for x in res.stdout.split())
+    return seconds, sources, checked
+
+
+def noop_rows(site: Path, out: Path, runs: int, rows: Rows, numbers: dict[str, Any]) -> None:
+    """The no-op floors: the content's stats alone, and with the recorded outputs' (`NOOP_SCAN`)."""
+    for outputs, key, label in ((False, "noop_sources", "a fresh interpreter stats every content file"), (True, "noop_sources_outputs", "… and checks every recorded output")):
+        scans = [noop_scan(site / "content", out, outputs) for _ in range(runs)]
+        times = [t for t, _, _ in scans]
+        numbers[key] = {"wall_s": statistics.median(times), "sources": scans[0][1], "outputs": scans[0][2]}
+        counted = f"{scans[0][1]:,} files" + (f" + {scans[0][2]:,} outputs" if outputs else "")
+        rows.append((f"no-op floor: {label} ({counted})", fmt(times)))
 
 
 def link_site(out: Path, pages: list[str], site: Path) -> None:
@@ -289,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     py = sys.executable
     rows.append(("interpreter: python -c pass", fmt(wall([py, "-c", "pass"], args.runs))))
     rows.append((f"interpreter + an edit's imports ({EDIT_IMPORTS})", fmt(wall([py, "-c", EDIT_IMPORTS], args.runs))))
+    noop_rows(site, out, args.runs, rows, numbers)
     pagefind_rows(binary, out, args, rows, numbers)
     m = markdown_rows(site, rows, numbers)
     anchor = hugo_rows(site, args, rows, numbers)

@@ -36,3 +36,20 @@ def test_cold_floor_and_its_ratio_to_hugo_pagefind():
     rows.clear()
     floor.floor_rows(floor.MarkdownFloor(1000, 2.5, 1.9), None, rows, numbers)
     assert numbers["cold_floor"]["ratio_to_hugo_pagefind"] is None and "no Hugo + Pagefind" in rows[0][1]
+
+
+def test_noop_floor_stats_every_content_file_and_every_recorded_output(tmp_path):
+    content, out = tmp_path / "content", tmp_path / "out"
+    for rel in ("jixie/_unit.toml", "jixie/2026/a.md", "jixie/2026/img/b.png"):
+        (content / rel).parent.mkdir(parents=True, exist_ok=True)
+        (content / rel).write_text("x", encoding="utf-8")
+    out.mkdir()
+    (out / ".liangshai-outputs").write_text("index.html\njixie/a/index.html\n", encoding="utf-8")
+    seconds, sources, outputs = floor.noop_scan(content, out, outputs=True)
+    assert (sources, outputs) == (3, 2) and seconds > 0
+    assert floor.noop_scan(content, out, outputs=False)[1:] == (3, 0)
+    rows: list[tuple[str, str]] = []
+    numbers: dict[str, Any] = {}
+    floor.noop_rows(tmp_path, out, 1, rows, numbers)
+    assert numbers["noop_sources_outputs"]["outputs"] == 2 and numbers["noop_sources"]["sources"] == 3
+    assert "3 files + 2 outputs" in rows[1][0]
