@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=4, help="timed runs per scenario and side (default 4)")
-    ap.add_argument("--scenarios", default="body,title,new", help="comma-separated subset of body,title,new")
+    ap.add_argument("--scenarios", default="body,title,new", help="comma-separated subset of noop,body,title,new")
     args = ap.parse_args()
 
     site, _ = R.ensure_corpus(args.posts, args.seed)  # cached, or generated as run.py does
@@ -43,7 +43,7 @@ def main() -> None:
             sample = code.build(site, outs[code.label])
             if not sample.ok:
                 raise SystemExit(f"ab.py: the build with {code.label} failed:\n{sample.error}")
-    edits = {"body": R.edit_body, "title": R.edit_title, "new": lambda s: R.edit_new(s, args.seed)}
+    edits = {"noop": lambda s: lambda: None, "body": R.edit_body, "title": R.edit_title, "new": lambda s: R.edit_new(s, args.seed)}
     wanted = [s for s in args.scenarios.split(",") if s]
     results: dict[tuple[str, str], list[R.Sample]] = {}
     for name in wanted:
