@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from generator.core.privacy import redact
-
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -48,6 +46,9 @@ class Problem:
         if self.column is not None:
             where += f":{self.column}"
         label = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}[self.severity]
+        # (imported here: its patterns take a no-op build, which formats nothing new, 13 ms to compile; issue 23)
+        from generator.core.privacy import redact
+
         return redact(f"{where}: {label}：{self.message}")
 
     @property

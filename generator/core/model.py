@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from generator.core.plans import PlanInputs
 from generator.core.settings import SiteConfig
 
 if TYPE_CHECKING:
+    from generator.core.plans import PlanInputs
     from generator.load.attachments import DocumentText
 
 
-
 UNIT_FILE = "_unit.toml"  # the unit's own settings, in content/<unit>/
+# 目标管理's files (core.plans): here, with the other names the scan of content/ knows, so that scan need not import core.plans
+PLANS_DIR = "_plans"  # content/_plans/ (the framework, 评议) and content/<unit>/_plans/ (a unit's plans)
+PROJECTS_FILE = "_projects.toml"  # content/<unit>/_projects.toml
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,13 @@ class History:
     edited: tuple[tuple[str, dt.datetime], ...] = ()
 
 
+def _no_plans() -> PlanInputs:
+    """A model without 目标管理 (core.plans imported here: a no-op build makes no model and need not define its ten classes; issue 23)."""
+    from generator.core.plans import PlanInputs
+
+    return PlanInputs()
+
+
 @dataclass(frozen=True)
 class SiteModel:
     config: SiteConfig
@@ -148,7 +157,7 @@ class SiteModel:
     bodies: Mapping[str, RenderedBody] = field(hash=False, compare=False)
     history: History = History(False, "未读取")
     as_of: dt.date = dt.date(1970, 1, 1)
-    plans: PlanInputs = field(default_factory=PlanInputs)  # 目标管理: frameworks, unit plans, projects, 评议 (core.plans)
+    plans: PlanInputs = field(default_factory=_no_plans)  # 目标管理: frameworks, unit plans, projects, 评议 (core.plans)
 
     def unit(self, slug: str) -> Unit:
         return next(u for u in self.units if u.slug == slug)

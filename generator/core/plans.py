@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-PLANS_DIR = "_plans"  # content/_plans/ (the framework, 评议) and content/<unit>/_plans/ (a unit's plans)
-PROJECTS_FILE = "_projects.toml"  # content/<unit>/_projects.toml
 EVALUATION_SUFFIX = "-评议.csv"  # content/_plans/<year>-评议.csv
 
 TASK_KINDS = ("规定", "自选")

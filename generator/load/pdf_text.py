@@ -9,7 +9,6 @@ before any text is extracted.
 from __future__ import annotations
 
 import io
-import logging
 import warnings
 import zlib
 from typing import Any
@@ -26,6 +25,8 @@ def pdf_text(data: bytes, budget: Budget, parts: list[str], places: Places) -> s
     # pypdf reports recoverable damage through logging and warnings; those would
     # print English noise into the build log, so they are silenced here and the
     # outcome is summarised in Chinese instead.
+    import logging  # (here: a build that reads no PDF, a no-op one above all, need not import it)
+
     log = logging.getLogger("pypdf")
     level = log.level
     log.setLevel(logging.CRITICAL)

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import Problem, error, warning
-from generator.core.model import UNIT_FILE, FileFacts
-from generator.core.plans import PLANS_DIR, PROJECTS_FILE
+from generator.core.model import PLANS_DIR, PROJECTS_FILE, UNIT_FILE, FileFacts
 from generator.load.attachments import DocumentText, read_document, reader_key
 from generator.load.config import DEFAULT_LIMITS, LimitsConfig
 

@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.core.errors import Problem, did_you_mean, error, warning
-from generator.core.model import Unit
+from generator.core.model import PLANS_DIR, PROJECTS_FILE, Unit
 from generator.core.plans import (
     DONE_CLAIM,
     EVALUATION_SUFFIX,
-    PLANS_DIR,
-    PROJECTS_FILE,
     TASK_KINDS,
     Framework,
     Indicator,

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from generator.core.errors import Problem, choices_text, did_you_mean, error, warning
-from generator.core.model import Post, Unit
-from generator.core.plans import PLANS_DIR, PROJECT_LEVELS, PROJECT_STATUSES, PROJECT_TYPES, Evaluation, PlanInputs, Project, Rating
+from generator.core.model import PLANS_DIR, Post, Unit
+from generator.core.plans import PROJECT_LEVELS, PROJECT_STATUSES, PROJECT_TYPES, Evaluation, PlanInputs, Project, Rating
 from generator.parse.tables import Entry, read_toml
 
 _PROJECT_KEYS = ("id", "name", "type", "level", "branches", "funding", "start", "end", "status")
