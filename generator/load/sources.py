@@ -39,6 +39,8 @@ _SUSPECT = re.compile("[\x00-\x1f\x7f" + "".join(sorted(_BIDI)) + "]")  # any ch
 
 def _name_problem(name: str) -> str | None:
     """Why a file or folder name cannot be published, or None when it can."""
+    if name.isascii() and name.isprintable():
+        return None  # most names (issue 23: two checks of every name on every build): no control or bidi character, valid UTF-8
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
