@@ -822,3 +822,15 @@ def test_issue16_card_is_luhn_valid() -> None:
     from generator.core.privacy import luhn_valid
 
     assert luhn_valid(CARD16)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(".~#\n_-aAtTmMpPsSwWxXdDbBhHuUeEkKoOiInN 名\u202e")), max_size=12))
+def test_ignored_name_reads_names_as_its_pattern_does(name: str) -> None:
+    """`ignored_name` tests strings instead of searching `_IGNORED` (issue 23: every name, every build):
+    the same answer for every name, line breaks, case and editor droppings (".#x", "x~", "#x#", "X.SWP") included."""
+    from generator.load.sources import _IGNORED, ignored_name
+
+    assert ignored_name(name) == bool(_IGNORED.search(name))
+    for ending in ("~", ".swp", ".SWX", ".tmp", "#", "\n"):
+        assert ignored_name(name + ending) == bool(_IGNORED.search(name + ending))
