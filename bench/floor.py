@@ -314,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs of each short step (default 5)")
     ap.add_argument("--big-runs", type=int, default=1, help="runs of the whole-site Pagefind and of Hugo (default 1)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers (and the printed rows) to FILE")
+    ap.add_argument("--noop-only", action="store_true", help="only the interpreter and the no-op floors (no Pagefind, Markdown or Hugo runs)")
     args = ap.parse_args(argv)
     binary = pagefind_binary()
     if binary is None or not binary.exists():
@@ -329,10 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("interpreter: python -c pass", fmt(wall([py, "-c", "pass"], args.runs))))
     rows.append((f"interpreter + an edit's imports ({EDIT_IMPORTS})", fmt(wall([py, "-c", EDIT_IMPORTS], args.runs))))
     noop_rows(site, out, args.runs, rows, numbers)
-    pagefind_rows(binary, out, args, rows, numbers)
-    m = markdown_rows(site, rows, numbers)
-    anchor = hugo_rows(site, args, rows, numbers)
-    floor_rows(m, anchor, rows, numbers)
+    if not args.noop_only:
+        pagefind_rows(binary, out, args, rows, numbers)
+        m = markdown_rows(site, rows, numbers)
+        anchor = hugo_rows(site, args, rows, numbers)
+        floor_rows(m, anchor, rows, numbers)
 
     width = max(len(k) for k, _ in rows)
     print(f"# floors, {args.posts:,} posts, corpus seed {args.seed}, {os.cpu_count()} cores, {code.label}")
