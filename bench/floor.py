@@ -68,9 +68,10 @@ from generator.core.model import Post  # noqa: E402
 from generator.search.indexer import JOBS, ShardIndexer  # noqa: E402
 from generator.search.pagefind import pagefind_binary  # noqa: E402
 from generator.search.shards import MEMBERS  # noqa: E402
+from generator.write.state import OUTPUTS_FILE  # noqa: E402  (the record of the outputs the no-op check confirms)
 
 EDIT_IMPORTS = "import jinja2, markdown, nh3, yaml, frontmatter, generator.build.builder"
-# The no-op floor's process (argv: content folder, output folder, "outputs" or not): stats what a no-op
+# The no-op floor's process (argv: content folder, output folder, its outputs record or "-"): stats what a no-op
 # check must, prints "<sources> <outputs>". Plain os calls: no import of the generator.
 NOOP_SCAN = r"""
 import os, sys
@@ -79,8 +80,8 @@ for folder, dirs, files in os.walk(sys.argv[1]):
     for name in files:
         os.stat(os.path.join(folder, name))
         sources += 1
-if sys.argv[3] == "outputs":
-    with open(os.path.join(sys.argv[2], ".liangshai-outputs"), encoding="utf-8") as f:
+if sys.argv[3] != "-":
+    with open(os.path.join(sys.argv[2], sys.argv[3]), encoding="utf-8") as f:
         for line in f:
             os.path.isfile(sys.argv[2] + "/" + line.rstrip("\n"))
             outputs += 1
@@ -115,7 +116,7 @@ def wall(cmd: list[str], runs: int, cwd: Path = run.REPO) -> list[float]:
 def noop_scan(content: Path, out: Path, outputs: bool) -> tuple[float, int, int]:
     """One fresh `NOOP_SCAN` process: (wall seconds, content files stat'ed, outputs checked)."""
     t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", NOOP_SCAN, str(content), str(out), "outputs" if outputs else "-"], capture_output=True, check=True, text=True)
+    res = subprocess.run([sys.executable, "-c", NOOP_SCAN, str(content), str(out), OUTPUTS_FILE if outputs else "-"], capture_output=True, check=True, text=True)
     seconds = time.perf_counter() - t0
     sources, checked = (int(x) for x in res.stdout.split())
     return seconds, sources, checked
