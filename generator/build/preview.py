@@ -28,7 +28,8 @@ pages and the build alone runs, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +58,33 @@ class Shown:
     look: Look
     job: ParseJob
 
+    @functools.cached_property
+    def places(self) -> dict[str, int]:
+        """Each published post's index in ``model.posts`` (made once per good build, not per save)."""
+        return {p.source: i for i, p in enumerate(self.model.posts)}
+
+
+class _Saved(Mapping[str, str]):
+    """source → a token of the last build's parse (``field`` of its `CachedPost`), or of the saved posts' new parse.
+
+    Looked up, not copied: a title edit reads the tokens of the few families it
+    plans, not 50,000 of them (issue 23).
+    """
+
+    def __init__(self, posts: Mapping[str, CachedPost], field: str, fresh: dict[str, str]) -> None:
+        self._posts, self._field, self._fresh = posts, field, fresh
+
+    def __getitem__(self, source: str) -> str:
+        if source in self._fresh:
+            return self._fresh[source]
+        return getattr(self._posts[source], self._field)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._posts)
+
+    def __len__(self) -> int:
+        return len(self._posts)
+
 
 def edit_pages(shown: Shown, state: BuildState, paths: Iterable[str], markup: MarkupRenderer, out: Path) -> list[tuple[str, bytes]]:
     """The (path, bytes) of the pages a save of the posts in ``paths`` changes, when only their bodies
@@ -74,7 +102,7 @@ def edit_pages(shown: Shown, state: BuildState, paths: Iterable[str], markup: Ma
         # (else an editor's temporary file, come and gone: nothing a page reads)
     if not rels or len(rels) > FAST_POSTS_MAX:
         return []
-    published = {p.source for p in shown.model.posts}
+    published = shown.places
     fresh: dict[str, Parsed] = {}
     kinds: set[str] = set()
     for rel in rels:
@@ -86,7 +114,10 @@ def edit_pages(shown: Shown, state: BuildState, paths: Iterable[str], markup: Ma
         fresh[rel] = new
     posts = {rel: r.post for rel, r in fresh.items() if r.post is not None}
     bodies = {rel: r.body for rel, r in fresh.items() if r.body is not None}
-    model = replace(shown.model, posts=tuple(posts.get(p.source, p) for p in shown.model.posts), bodies={**shown.model.bodies, **bodies})
+    listed = list(shown.model.posts)
+    for rel, post in posts.items():
+        listed[published[rel]] = post  # (same date and column: the same place in every list)
+    model = replace(shown.model, posts=tuple(listed), bodies={**shown.model.bodies, **bodies})
     if "title" in kinds:
         return _lists_too(shown, model, state, fresh, out)
     return _own_pages(shown, model, fresh)
@@ -115,12 +146,14 @@ def _own_pages(shown: Shown, model: SiteModel, fresh: Mapping[str, Parsed]) -> l
 
 def _lists_too(shown: Shown, model: SiteModel, state: BuildState, fresh: Mapping[str, Parsed], out: Path) -> list[tuple[str, bytes]]:
     """Titles too: every family listing the posts (`Planner.families` ``only``) whose key moved, as the build plans them."""
-    tokens = {p.source: state.posts[p.source].token for p in model.posts}
-    # (as `Builder.load` hands them over: a parse saved without one has it made on first use)
-    list_tokens = {p.source: t for p in model.posts if (t := state.posts[p.source].list_token)}
+    new_tokens: dict[str, str] = {}
+    new_list_tokens: dict[str, str] = {}
     for rel, r in fresh.items():
         assert r.post is not None and r.body is not None
-        tokens[rel], list_tokens[rel] = post_token(r.post, r.body.digest), list_token(r.post)
+        new_tokens[rel], new_list_tokens[rel] = post_token(r.post, r.body.digest), list_token(r.post)
+    tokens = _Saved(state.posts, "token", new_tokens)
+    # (as `Builder.load` hands them over: a parse saved without one ("") has it made on first use)
+    list_tokens = _Saved(state.posts, "list_token", new_list_tokens)
     html = {r.body.digest: r.body.html for r in fresh.values() if r.body is not None}
     loader = BodyLoader(model.bodies, html, out, shown.job)
     planner = Planner(model, shown.look.assets, loader, tokens, list_tokens)

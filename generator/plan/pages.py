@@ -28,7 +28,7 @@ import functools
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -38,6 +38,7 @@ from generator.core import urls
 from generator.core.model import Post, SiteModel, Unit
 from generator.load.config import SiteConfig
 from generator.load.images import published_as
+from generator.plan.listing import Wanted, pages_listing
 from generator.plan.paging import numbered_pages, page_links, page_slice, pager_cap
 
 # A year's archive page lists each month's newest posts, this many, and links to the month's
@@ -126,12 +127,13 @@ class _ListTokens(dict):
     page alone, not the ~350 list pages that show it at 10,000 posts.
     """
 
-    def __init__(self, planner: Planner):
+    def __init__(self, planner: Planner, known: Mapping[str, str]):
         super().__init__()
         self._planner = planner
+        self._known = known  # tokens made already (the state's): looked up, not copied (50,000 of them)
 
     def __missing__(self, source: str) -> str:
-        token = self[source] = list_token(self._planner.posts_by_source[source])
+        token = self[source] = self._known.get(source) or list_token(self._planner.posts_by_source[source])
         return token
 
 
@@ -238,8 +240,8 @@ class Planner:
         model: SiteModel,
         assets: dict[str, str],
         body_loader: Callable[[Post], str] | None = None,
-        tokens: dict[str, str] | None = None,
-        list_tokens: dict[str, str] | None = None,
+        tokens: Mapping[str, str] | None = None,
+        list_tokens: Mapping[str, str] | None = None,
     ):
         """``tokens``: each post's token (see `Family`); without them every family key is "" (plan all).
 
@@ -257,8 +259,7 @@ class Planner:
         # "最后修改" on a post page: only a later change of the content, never the first add
         self.edited = dict(model.history.edited)
         self.tokens = tokens
-        self.list_tokens: dict[str, str] = _ListTokens(self)
-        self.list_tokens.update(list_tokens or {})
+        self.list_tokens: dict[str, str] = _ListTokens(self, list_tokens or {})
         from generator.plan.goalpages import site_links  # (goalpages imports this module)
 
         self._goal_links = site_links(model)  # 目标管理 in the navigation (issue 18)
@@ -364,9 +365,8 @@ class Planner:
         count = len(posts)
         pages = numbered_pages(count, size)
         return [
-            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else pager_cap(n, pages), posts=shown), PlanCall(self, *make, only=n))
-            for n in range(0, pages + 1)
-            if _lists(shown := posts[page_slice(count, size, n)], only)
+            Family(f"{fid}#{n}", self.key(*parts, n, (pages, count) if n == 0 else pager_cap(n, pages), posts=posts[page_slice(count, size, n)]), PlanCall(self, *make, only=n))
+            for n in (range(0, pages + 1) if only is None else pages_listing(posts, only, size))
         ]
 
     def families(self, only: Collection[str] | None = None) -> list[Family]:
@@ -378,9 +378,8 @@ class Planner:
         (the indexes of tags and of the archive, 404) are left out.
         """
         posts = self.m.posts
-        out = [Family("home", self.key(posts=posts), PlanCall(self, "home", single=True))]
-        if only is None:
-            out.append(Family("404", self.key(), PlanCall(self, "not_found", single=True)))
+        # (the lists that cannot hold a post of ``only`` are passed by on its attributes: `listing`)
+        wanted = None if only is None else Wanted.of(p for s in only if (p := self.posts_by_source.get(s)) is not None)
         by_unit: dict[str, list[Post]] = defaultdict(list)
         by_section: dict[str, list[Post]] = defaultdict(list)
         by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
@@ -391,26 +390,39 @@ class Planner:
             by_column[(p.unit, p.section)].append(p)
             if p.branch:
                 by_branch[(p.unit, p.branch)].append(p)
+        out = [self._home_family(by_unit, by_section)]
+        if only is None:
+            out.append(Family("404", self.key(), PlanCall(self, "not_found", single=True)))
         for u in self.m.units:
             mine = by_unit[u.slug]
-            if not _lists(mine, only):
+            if wanted is not None and u.slug not in wanted.units:
                 continue
             # the unit page links to this year's comparison page: the as-of year is in its key
             out.append(Family(f"unit:{u.slug}", self.key(self.m.as_of.year, posts=mine), PlanCall(self, "unit_page", (u, mine), single=True)))
             for s in self.cfg.sections:
                 col = by_column[(u.slug, s.key)]
-                out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col)), only=only))
+                if wanted is None or (u.slug, s.key) in wanted.columns:
+                    out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col)), only=only))
             for b in u.branches:
                 rows = by_branch[(u.slug, b.id)]
-                if _lists(rows, only):
+                if wanted is None or (u.slug, b.id) in wanted.branches:
                     out.append(Family(f"branch:{u.slug}/{b.id}", self.key(posts=rows), PlanCall(self, "branch_page", (u, b.id, rows), single=True)))
         out.extend(self.post_families(by_column, around=only))
         for s in self.cfg.sections:
             col = by_section[s.key]
-            out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col)), only=only))
-        out.extend(self.tag_families(only))
-        out.extend(self.archive_families(only))
+            if wanted is None or s.key in wanted.sections:
+                out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col)), only=only))
+        out.extend(self.tag_families(only, wanted))
+        out.extend(self.archive_families(only, wanted))
         return out
+
+    def _home_family(self, by_unit: dict[str, list[Post]], by_section: dict[str, list[Post]]) -> Family:
+        """The home page, keyed by what it shows (`home`): each unit's count and newest day, the number of posts,
+        the newest posts of each column; so a title edit of a post it does not show keeps it."""
+        mine = {u.slug: by_unit.get(u.slug, []) for u in self.m.units}
+        units = [(slug, len(posts), posts[0].day.isoformat() if posts else None) for slug, posts in mine.items()]
+        shown = [p for s in self.cfg.sections for p in by_section.get(s.key, [])[: self.cfg.latest]]
+        return Family("home", self.key("home", units, len(self.m.posts), posts=shown), PlanCall(self, "home", single=True))
 
     def post_families(
         self, by_column: dict[tuple[str, str], list[Post]] | None = None, around: Collection[str] | None = None, was: Iterable[Post] = ()
@@ -428,14 +440,9 @@ class Planner:
             by_column = defaultdict(list)
             for p in self.m.posts:
                 by_column[(p.unit, p.section)].append(p)
-        if around is not None:
-            around = set(around)
-            for old in was:  # its old neighbours link to it no more
-                col = by_column.get((old.unit, old.section), [])
-                i = bisect.bisect_left([post_order(p) for p in col], post_order(old))
-                around.update(p.source for p in col[max(0, i - 1) : i + 2])
+        columns, around = self._around(by_column, around, was)
         out: list[Family] = []
-        for col in by_column.values():
+        for col in columns:
             for i, p in enumerate(col):
                 newer = col[i - 1] if i > 0 else None
                 older = col[i + 1] if i + 1 < len(col) else None
@@ -447,6 +454,19 @@ class Planner:
                 key = self.key(changed.isoformat() if changed else None, newer is None, older is None, posts=near, whole=p)
                 out.append(Family(f"post:{p.source}", key, PlanCall(self, "post_page", (p, newer, older), single=True)))
         return out
+
+    def _around(self, by_column: dict[tuple[str, str], list[Post]], around: Collection[str] | None, was: Iterable[Post]) -> tuple[Iterable[list[Post]], set[str] | None]:
+        """`post_families`' columns to walk and its ``around``, with the posts beside where the posts ``was`` stood."""
+        if around is None:
+            return by_column.values(), None
+        around = set(around)
+        for old in was:  # its old neighbours link to it no more
+            col = by_column.get((old.unit, old.section), [])
+            i = bisect.bisect_left([post_order(p) for p in col], post_order(old))
+            around.update(p.source for p in col[max(0, i - 1) : i + 2])
+        # a column without a post of ``around`` has no family with one beside it either
+        near_to = {(q.unit, q.section) for s in around if (q := self.posts_by_source.get(s)) is not None}
+        return [col for c, col in by_column.items() if c in near_to], around
 
     def home(self) -> PageSpec:
         ctx = self.base(urls.HOME, self.cfg.title)
@@ -575,7 +595,8 @@ class Planner:
             return body.html
         return BodyRef(body.digest, functools.partial(self.body_loader, p))
 
-    def tag_families(self, only: Collection[str] | None = None) -> list[Family]:
+    def tag_families(self, only: Collection[str] | None = None, wanted: Wanted | None = None) -> list[Family]:
+        """The tag index and each tag's list; with ``only`` (and its `Wanted`) the pages of the tags' lists showing them."""
         tags: dict[str, list[Post]] = defaultdict(list)
         display: dict[str, str] = {}
         for p in self.m.posts:
@@ -586,6 +607,8 @@ class Planner:
         # The index shows names and counts only: an edit that changes no tag keeps it.
         out = [] if only is not None else [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), PlanCall(self, "tags_index", (dict(tags), display), single=True))]
         for key, posts in sorted(tags.items()):
+            if wanted is not None and key not in wanted.tags:
+                continue
             name = display[key]
             out.extend(self._list_families(f"tag:{key}", posts, ("tag_pages", (key, name, posts)), name, only=only))
         return out
@@ -599,7 +622,8 @@ class Planner:
     def tag_pages(self, key: str, name: str, posts: list[Post], only: int | None = None) -> list[PageSpec]:
         return self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点", only=only)
 
-    def archive_families(self, only: Collection[str] | None = None) -> list[Family]:
+    def archive_families(self, only: Collection[str] | None = None, wanted: Wanted | None = None) -> list[Family]:
+        """The archive index, years and months; with ``only`` (and its `Wanted`) the pages showing them."""
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
         for p in self.m.posts:
             by_month[(p.day.year, p.day.month)].append(p)
@@ -609,11 +633,15 @@ class Planner:
         # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
         out = [] if only is not None else [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), PlanCall(self, "archive_index", (dict(years),), single=True))]
         for y, months in years.items():
+            if wanted is not None and y not in wanted.years:
+                continue
             previews = {mo: by_month[(y, mo)][:YEAR_PREVIEW] for mo, _ in months}
             shown = [p for mo, _ in months for p in previews[mo]]
             if _lists(shown, only):
                 out.append(Family(f"archive:{y}", self.key(months, posts=shown), PlanCall(self, "archive_year", (y, months, previews), single=True)))
             for mo, _ in months:
+                if wanted is not None and (y, mo) not in wanted.months:
+                    continue
                 out.extend(self._list_families(f"archive:{y}/{mo:02d}", by_month[(y, mo)], ("archive_month", (y, mo, by_month[(y, mo)])), only=only))
         return out
 
