@@ -63,7 +63,6 @@ def section(key: str, page: int = 0) -> str:
 
 
 @functools.lru_cache(maxsize=4096)  # a site has a few hundred tags, each slugged once per post that has it
-@functools.lru_cache(maxsize=4096)  # a site has a few hundred tags, each read once per post carrying it
 def tag_slug(tag: str) -> str:
     s = unicodedata.normalize("NFKC", tag).strip().casefold()
     s = re.sub(r"[\s/\\?#%&:*\"<>|.]+", "-", s).strip("-")

@@ -24,7 +24,6 @@ from generator.plan.paging import numbered_pages
 class Wanted:
     """The posts of ``only`` (those in the model) by what puts a post in a list."""
 
-    sources: frozenset[str]
     units: frozenset[str]
     columns: frozenset[tuple[str, str]]  # (unit, column)
     sections: frozenset[str]  # the columns school-wide
@@ -36,7 +35,6 @@ class Wanted:
     def of(cls, posts: Iterable[Post]) -> Wanted:
         posts = list(posts)
         return cls(
-            sources=frozenset(p.source for p in posts),
             units=frozenset(p.unit for p in posts),
             columns=frozenset((p.unit, p.section) for p in posts),
             sections=frozenset(p.section for p in posts),

@@ -419,8 +419,7 @@ class Planner:
     def _home_family(self, by_unit: dict[str, list[Post]], by_section: dict[str, list[Post]]) -> Family:
         """The home page, keyed by what it shows (`home`): each unit's count and newest day, the number of posts,
         the newest posts of each column; so a title edit of a post it does not show keeps it."""
-        mine = {u.slug: by_unit.get(u.slug, []) for u in self.m.units}
-        units = [(slug, len(posts), posts[0].day.isoformat() if posts else None) for slug, posts in mine.items()]
+        units = [(u.slug, len(mine), mine[0].day.isoformat() if mine else None) for u in self.m.units for mine in [by_unit.get(u.slug, [])]]
         shown = [p for s in self.cfg.sections for p in by_section.get(s.key, [])[: self.cfg.latest]]
         return Family("home", self.key("home", units, len(self.m.posts), posts=shown), PlanCall(self, "home", single=True))
 
