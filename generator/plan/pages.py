@@ -30,7 +30,6 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -417,11 +416,12 @@ class Planner:
         return out
 
     def _home_family(self, by_unit: dict[str, list[Post]], by_section: dict[str, list[Post]]) -> Family:
-        """The home page, keyed by what it shows (`home`): each unit's count and newest day, the number of posts,
-        the newest posts of each column; so a title edit of a post it does not show keeps it."""
+        """The home page, planned from and keyed by what it shows (`home`): each unit's count and newest day, the
+        number of posts, the newest posts of each column; so a title edit of a post it does not show keeps it."""
         units = [(u.slug, len(mine), mine[0].day.isoformat() if mine else None) for u in self.m.units for mine in [by_unit.get(u.slug, [])]]
-        shown = [p for s in self.cfg.sections for p in by_section.get(s.key, [])[: self.cfg.latest]]
-        return Family("home", self.key("home", units, len(self.m.posts), posts=shown), PlanCall(self, "home", single=True))
+        newest = {s.key: by_section.get(s.key, [])[: self.cfg.latest] for s in self.cfg.sections}
+        shown = [p for posts in newest.values() for p in posts]
+        return Family("home", self.key("home", units, len(self.m.posts), posts=shown), PlanCall(self, "home", (units, newest), single=True))
 
     def post_families(
         self, by_column: dict[tuple[str, str], list[Post]] | None = None, around: Collection[str] | None = None, was: Iterable[Post] = ()
@@ -467,23 +467,19 @@ class Planner:
         near_to = {(q.unit, q.section) for s in around if (q := self.posts_by_source.get(s)) is not None}
         return [col for c, col in by_column.items() if c in near_to], around
 
-    def home(self) -> PageSpec:
+    def home(self, units: list[tuple[str, int, str | None]], newest: dict[str, list[Post]]) -> PageSpec:
+        """The home page from what `_home_family` keys it by: each unit's (slug, posts, newest day), each column's newest posts."""
         ctx = self.base(urls.HOME, self.cfg.title)
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        counts: defaultdict[str, int] = defaultdict(int)
-        last: dict[str, str] = {}
-        for p in self.m.posts:
-            counts[p.unit] += 1
-            last.setdefault(p.unit, p.day.isoformat())
-        for u in self.m.units:
-            groups[u.kind].append({"name": u.name, "url": urls.unit(u.slug), "posts": counts[u.slug], "branches": len(u.branches), "last": last.get(u.slug)})
+        for u, (_, count, last) in zip(self.m.units, units, strict=True):
+            groups[u.kind].append({"name": u.name, "url": urls.unit(u.slug), "posts": count, "branches": len(u.branches), "last": last})
         ctx["unit_groups"] = [{"kind": k, "units": v} for k, v in groups.items()]
         ctx["columns"] = [
             {
                 "name": s.name,
                 "key": s.key,
                 "url": urls.section(s.key),
-                "posts": [self.summaries[p.source] for p in islice((p for p in self.m.posts if p.section == s.key), self.cfg.latest)],
+                "posts": [self.summaries[p.source] for p in newest[s.key]],
             }
             for s in self.cfg.sections
         ]
