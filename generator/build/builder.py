@@ -389,6 +389,7 @@ class Builder:
         first: Callable[[Look, list[Family]], list[Made]] | None = None,
         compare: bool = True,
         workbooks: bool = True,
+        store: BodyStore | None = None,
     ) -> Plan:
         """Plan every output; with ``loaded`` + ``state`` reuse the families whose key is unchanged.
 
@@ -399,6 +400,7 @@ class Builder:
         ``first``: in a small incremental build, the post pages of the posts
         parsed again (and of the posts beside them) are handed to it before
         anything else is planned, to be made at once (`Plan.made`); see `_build`.
+        ``store``: where the comparison's figures are kept for the next build (`phases.MetricsMemo`).
         """
 
         incremental = loaded is not None and state is not None and out is not None
@@ -415,7 +417,7 @@ class Builder:
                 parts.take(family, reuse)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = history_key(head, model.config.tz, model.history) if incremental else None
-            plan_compare(model, planner, reuse, parts, history, workbooks, unchanged=kept)
+            plan_compare(model, planner, reuse, parts, history, workbooks, unchanged=kept, memo=(store, look.global_key) if store is not None else None)
             plan_goals(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir), *admin_files(model.config, model.units, look.assets)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
@@ -515,7 +517,7 @@ class Builder:
         """Plan, render and stage every output; raises `Stop` with the problems that block the build."""
         try:
             with gc_paused(kept=True):  # planning allocates many dicts and frees few (see gc_paused)
-                plan = self._plan(run.model, self._look(run.model, run.loaded), run.loader, run.loaded, run.inputs.state, run.out, run.inputs.head, run.make_first)
+                plan = self._plan(run.model, self._look(run.model, run.loaded), run.loader, run.loaded, run.inputs.state, run.out, run.inputs.head, run.make_first, store=run.store)
         except LiangshaiError as exc:
             raise Stop([*run.loaded.problems, *exc.problems]) from exc
         problems = [*run.loaded.problems, *plan.problems]

@@ -9,10 +9,12 @@ page is known (`finish_plan`) are planned here too.
 
 from __future__ import annotations
 
+import pickle
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.build.background import Background
 from generator.build.planning import Look, Reuse, compare_fields
@@ -22,7 +24,10 @@ from generator.core.model import Post, SiteModel
 from generator.load.sources import Sources
 from generator.plan.pages import Family, FileSpec, Planner
 from generator.render.pages import FixedPages, Made
-from generator.write.state import BuildState, FamilyRecord
+from generator.write.state import BodyStore, BuildState, FamilyRecord
+
+if TYPE_CHECKING:
+    from generator.plan.metrics import UnitMetrics
 
 
 class Stop(Exception):
@@ -122,16 +127,44 @@ class Indexing:
     done: bool = False
 
 
-def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, history: str | None, workbooks: bool = True, unchanged: bool = False) -> None:
+class MetricsMemo:
+    """`plan.metrics.Memo` in the body store's SQLite file (`write.state.BodyStore`): each unit's figures of
+    a year, pickled under the digest of their inputs. Anything unreadable is a miss, worked out again."""
+
+    def __init__(self, store: BodyStore) -> None:
+        self.store = store
+
+    def recall(self, digests: Collection[str]) -> dict[str, UnitMetrics]:
+        from generator.plan.metrics import UnitMetrics
+
+        found: dict[str, UnitMetrics] = {}
+        for digest, data in self.store.recall(digests).items():
+            try:
+                m = pickle.loads(data)
+            except Exception:  # (written by other code, or damaged): computed again
+                continue
+            if isinstance(m, UnitMetrics):
+                found[digest] = m
+        return found
+
+    def remember(self, made: dict[str, UnitMetrics], live: Collection[str]) -> None:
+        self.store.remember([(d, pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL)) for d, m in sorted(made.items())], live)
+
+
+def plan_compare(
+    model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, history: str | None, workbooks: bool = True, unchanged: bool = False, memo: tuple[BodyStore, str] | None = None
+) -> None:
     """The comparison index: it reads the counted fields of every post and the git history (``history``: its id; None = no reuse).
 
     ``unchanged``: the posts differ from the last build's only in bodies or titles, with the same
     as-of day and history (`build.planning.edits_only`), so the key, which reads none of those, is
     the one recorded; without 目标管理 files (their plans are in the key too) the record is kept
     as it is, without deriving the key from every post again (0.3-0.5 s at 50,000 posts).
+    ``memo``: the body store and the plan key (`Look.global_key`) under which each unit's figures of a
+    year are kept for the next build (`MetricsMemo`): a new post works out one unit's, not all.
     """
     from generator.plan.compare import compare_outputs
-    from generator.plan.metrics import lag_warnings
+    from generator.plan.metrics import compute, lag_warnings
 
     if unchanged and history is not None and not model.plans.frameworks and (prev := reuse.previous.get("compare")) is not None:
         if (rec := reuse.record("compare", prev.key)) is not None:
@@ -144,8 +177,9 @@ def plan_compare(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planni
     if rec is not None:
         parts.keep("compare", rec)
         return
-    compare_pages, compare_files = compare_outputs(model, planner, workbooks)
-    lag = lag_warnings(model)
+    cm = compute(model, MetricsMemo(memo[0]), memo[1]) if memo is not None and memo[1] else compute(model)
+    compare_pages, compare_files = compare_outputs(model, planner, workbooks, cm)
+    lag = lag_warnings(model, cm)
     parts.todo.append(Family("compare", ckey, FixedPages(tuple(compare_pages))))
     parts.files.extend(compare_files)
     parts.problems.extend(lag)

@@ -370,12 +370,13 @@ def _grid(m: Meeting, every: str, unit: Unit, branch_names: dict[str, str], by_o
     }
 
 
-def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True) -> tuple[list[PageSpec], list[FileSpec]]:
-    """The comparison pages and downloads; ``workbooks=False`` (``check``, which writes nothing) leaves out
-    the xlsx files, the slowest part of a small site's check."""
+def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True, cm: CompareMetrics | None = None) -> tuple[list[PageSpec], list[FileSpec]]:
+    """The comparison pages and downloads (``cm``: `metrics.compute` of ``model``, when made already);
+    ``workbooks=False`` (``check``, which writes nothing) leaves out the xlsx files, the slowest part of
+    a small site's check."""
     from generator.write.workbook import workbook_bytes, workbook_key
 
-    cm = compute(model)
+    cm = compute(model) if cm is None else cm
     cfg = model.config
     units = {u.slug: u for u in model.units}
     # a post's URL is its unit and slug: both are in build._compare_fields, the family key

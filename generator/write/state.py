@@ -39,7 +39,7 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
@@ -447,7 +447,8 @@ def save_key(out_dir: Path, key: NoopKey) -> None:
 
 
 class BodyStore:
-    """Rendered body HTML by digest, in one SQLite file next to the output."""
+    """Rendered body HTML by digest, in one SQLite file next to the output; beside it (table ``memo``)
+    other figures a build may recall by the digest of their inputs (`build.phases.MetricsMemo`)."""
 
     def __init__(self, out_dir: Path):
         self.path = out_dir / BODIES_FILE
@@ -471,6 +472,7 @@ class BodyStore:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=LOCK_TIMEOUT)
         try:
             db.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS memo (digest TEXT PRIMARY KEY, data BLOB NOT NULL)")
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -493,6 +495,41 @@ class BodyStore:
         try:
             db.execute("BEGIN")
             db.executemany("INSERT OR REPLACE INTO bodies (digest, html) VALUES (?, ?)", items)
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass
+
+    def recall(self, digests: Collection[str]) -> dict[str, bytes]:
+        """The memo entries of ``digests`` that are there (none when the store cannot be read now)."""
+        try:
+            db = self._conn()
+            found: dict[str, bytes] = {}
+            wanted = sorted(digests)
+            for i in range(0, len(wanted), 500):  # (SQLite's limit on bound parameters)
+                part = wanted[i : i + 500]
+                found.update(db.execute(f"SELECT digest, data FROM memo WHERE digest IN ({','.join('?' * len(part))})", part).fetchall())
+            return found
+        except sqlite3.DatabaseError:
+            return {}
+
+    def remember(self, items: list[tuple[str, bytes]], live: Collection[str]) -> None:
+        """Add memo entries, and drop those not in ``live`` (the entries this build asked for)."""
+        try:
+            db = self._conn()
+        except sqlite3.DatabaseError:  # locked or unreadable: the figures are worked out again next time
+            return
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO memo (digest, data) VALUES (?, ?)", items)
+            (count,) = db.execute("SELECT COUNT(*) FROM memo").fetchone()
+            if count > len(live):
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS live_memo (digest TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM live_memo")
+                db.executemany("INSERT OR IGNORE INTO live_memo VALUES (?)", ((d,) for d in live))
+                db.execute("DELETE FROM memo WHERE digest NOT IN (SELECT digest FROM live_memo)")
             db.execute("COMMIT")
         except sqlite3.DatabaseError:
             try:
