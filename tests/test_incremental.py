@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import shutil
 import subprocess
@@ -498,13 +499,13 @@ def test_a_body_edit_keeps_every_other_family_without_deriving_their_keys(warm2,
     site, out, builder = warm2
     walks: list[object] = []
     real = Planner.families
-    monkeypatch.setattr(Planner, "families", lambda self, only=None: walks.append(only and tuple(only)) or real(self, only))
+    monkeypatch.setattr(Planner, "families", lambda self, only=None, whole=False: walks.append(only and (*only, whole)) or real(self, only, whole))
     # the comparison index's key reads every post's counted fields: not derived when only bodies and titles changed
     keyed: list[str] = []
     real_key = Planner.key
     monkeypatch.setattr(Planner, "key", lambda self, *a, **k: keyed.append(str(a[0]) if a else "") or real_key(self, *a, **k))
     a = "content/jx/2026/a.md"
-    for old, new, expected in (("学习。", "学习党章。", []), ("学习", "党史", [None]), ("title: ", "title: 新", [(a,)])):  # a body, a tag, a title
+    for old, new, expected in (("学习。", "学习党章。", []), ("学习", "党史", [None]), ("title: ", "title: 新", [(a, False)])):  # a body, a tag, a title
         edit(site, "content/jx/2026/a.md", old, new)
         walks.clear()
         keyed.clear()
@@ -514,6 +515,14 @@ def test_a_body_edit_keeps_every_other_family_without_deriving_their_keys(warm2,
         if not expected:
             assert set(result.planned) == {SEARCH, "jx/a/index.html"}
         assert tree(out) == clean_build(site, tmp_path / "clean"), old
+    # a new post: the lists that can hold it are keyed whole (``whole``), the comparison index too
+    new = "content/jx/2026/e.md"
+    (site / new).write_text(post_text("五月支部委员会", "2026-05-08", "支部生活", "学习。", meeting="支部委员会", branch="jx-jg1", tags=["学习"]), "utf-8")
+    walks.clear()
+    keyed.clear()
+    result = builder.build()
+    assert result.ok and walks == [(new, True)] and keyed.count("compare") == 1
+    assert tree(out) == clean_build(site, tmp_path / "clean-new")
 
 
 def test_tag_edit_plans_its_post_and_the_tag_pages_only(warm2, tmp_path: Path) -> None:
@@ -538,7 +547,31 @@ def test_meeting_edit_plans_the_comparison_index(warm2, tmp_path: Path) -> None:
     site, out, builder = warm2
     edit(site, "content/jx/2026/a.md", "meeting: 支部委员会", "meeting: [支部委员会, 党课]")
     planned = _planned_after(site, out, builder, tmp_path)
-    assert planned >= ALL_COMPARE and "wy/w/index.html" not in planned
+    # the year pages and jx's own (a unit's page is a family of its own: wy's figures did not change)
+    assert planned >= ALL_COMPARE - {"compare/2026/wy/index.html"} and "wy/w/index.html" not in planned
+
+
+def test_a_new_post_plans_its_units_comparison_page_and_not_the_others(warm2, tmp_path: Path) -> None:
+    """Each unit's comparison page is a family of its own (`build.phases.plan_compare_units`): a notice in jx changes
+    jx's counts, not its cadence or its place, so wy's page is kept; the year pages (every unit's row) are made."""
+    site, out, builder = warm2
+    (site / "content/jx/2026/notice.md").write_text(post_text("五月通知", "2026-05-02", "通知公告", "请参加。"), "utf-8")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert planned & ALL_COMPARE == ALL_COMPARE - {"compare/2026/wy/index.html"}
+
+
+def test_a_unit_passing_another_remakes_both_comparison_pages(warm2, tmp_path: Path) -> None:
+    """A unit's page shows its place among the units: when wy passes jx, jx's page is made again though its figures
+    are the same (its key holds the place), and the output equals a clean build."""
+    site, out, builder = warm2
+
+    def order() -> list[str]:
+        return json.loads((out / "data/compare.json").read_text("utf-8"))["years"]["2026"]["order"]
+
+    assert order() == ["jx", "wy"]  # jx met one slot; wy, without a branch, none of its 党委会
+    (site / "content/wy/2026/committee.md").write_text(post_text("一月党委会", "2026-01-10", "党建动态", "会议。", meeting="党委会"), "utf-8")
+    planned = _planned_after(site, out, builder, tmp_path)
+    assert order() == ["wy", "jx"] and planned >= ALL_COMPARE
 
 
 def test_new_commit_rereads_history_and_same_commit_does_not(warm2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -586,7 +619,7 @@ def test_an_output_deleted_by_hand_plans_its_family_again(warm2, tmp_path: Path)
     (out / "compare/2026/wy/index.html").unlink()
     edit(site, "content/jx/2026/c.md", "请参加。", "请准时参加。")  # not a no-op build
     planned = _planned_after(site, out, builder, tmp_path)
-    assert {"wy/w/index.html", *ALL_COMPARE} <= planned
+    assert {"wy/w/index.html", "compare/2026/wy/index.html"} <= planned
     assert (out / "wy/w/index.html").is_file() and (out / "compare/2026/wy/index.html").is_file()
 
 

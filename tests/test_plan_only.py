@@ -14,7 +14,7 @@ import random
 import pytest
 
 from generator.core.model import Post, SiteModel
-from generator.plan.pages import Family, Planner, fingerprint
+from generator.plan.pages import Family, Planner, fingerprint, post_order
 from generator.plan.paging import page_slice
 
 INDEXES = {"not_found", "tags_index", "archive_index"}  # pages listing no post: never part of ``only``
@@ -83,3 +83,28 @@ def test_the_home_page_is_keyed_by_what_it_shows(model: SiteModel) -> None:
     assert home(retitled(hidden), hidden) == home(model, hidden)
     before, after = home(model, shown), home(retitled(shown), shown)
     assert before[0] != after[0] and before[1] != after[1]
+
+
+def _added(model: SiteModel, old: Post, name: str) -> tuple[SiteModel, Post]:
+    """``model`` with a copy of ``old`` under another file name, in its place in the newest-first order."""
+    new = dataclasses.replace(old, source=old.source.replace(".md", f"-{name}.md"), slug=f"{old.slug}-{name}")
+    posts = sorted([*model.posts, new], key=post_order)
+    return dataclasses.replace(model, posts=tuple(posts)), new
+
+
+def test_whole_lists_hold_every_family_a_new_post_changes(model: SiteModel) -> None:
+    """``whole`` (a build that adds posts and keeps the rest): every family of the whole plan that is new or keyed
+    otherwise than before the post came is among them, with the whole plan's key; the others are kept as they were."""
+    before = {f.id: f.key for f in _planner(model).families()}
+    tagged = [p for p in model.posts if p.tags]
+    olds = [model.posts[0], model.posts[len(model.posts) // 2], model.posts[-1], tagged[len(tagged) // 2]]
+    for i, old in enumerate(olds):
+        grown, new = _added(model, old, f"copy{i}")
+        planner = _planner(grown)
+        whole = {f.id: f.key for f in planner.families()}
+        changed = {fid for fid, key in whole.items() if before.get(fid) != key}
+        assert f"post:{new.source}" in changed and any(fid.startswith("column:") for fid in changed)
+        got = {f.id: f.key for f in planner.families(only={new.source}, whole=True)}
+        assert changed <= set(got), sorted(changed - set(got))
+        assert all(whole[fid] == key for fid, key in got.items())
+        assert len(got) < len(whole) / 3  # the point: most of the site is not planned again

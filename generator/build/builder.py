@@ -409,7 +409,7 @@ class Builder:
         planner = Planner(model, look.assets, body_loader, *((loaded.tokens, loaded.list_tokens) if incremental and loaded is not None else (None, None)))
         parts = Planning()
         done: set[str] = set()
-        kept = False  # every other family kept as the last build left it (`_plan_first`)
+        kept: str | None = None  # every other family kept as the last build left it, and why (`_plan_first`)
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
             done, kept = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look), head)
         for family in () if kept else planner.families():
@@ -417,7 +417,7 @@ class Builder:
                 parts.take(family, reuse)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = history_key(head, model.config.tz, model.history) if incremental else None
-            plan_compare(model, planner, reuse, parts, history, workbooks, unchanged=kept, memo=(store, look.global_key) if store is not None else None)
+            plan_compare(model, planner, reuse, parts, history, workbooks, unchanged=kept in ("body", "title"), memo=(store, look.global_key) if store is not None else None)
             plan_goals(model, planner, reuse, parts, history)
         parts.files.extend([*look.asset_specs, *file_specs(model, self.site_dir), *admin_files(model.config, model.units, look.assets)])
         search_pages, search_files, search_problems = self.search.outputs(model, planner)
@@ -426,21 +426,21 @@ class Builder:
         parts.problems.extend(search_problems)
         return parts.frozen(look, planner)
 
-    def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]], head: str) -> tuple[set[str], bool]:
-        """The changed posts' pages, made before the rest is planned (`early_families`): their family ids, and whether
-        only bodies or titles changed, so every other family of the last build was kept (`edits_only`, `keep_previous`)."""
+    def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]], head: str) -> tuple[set[str], str | None]:
+        """The changed posts' pages, made before the rest is planned (`early_families`): their family ids, and the
+        `edits_only` scope under which every other family of the last build was kept (`keep_previous`), or None."""
         todo = early_families(planner, loaded.parsed, loaded.tokens, state, reuse, self.options.drafts, EARLY_POSTS_MAX)
         if todo:
             parts.made.extend(first(todo))
         done, m = {f.id for f in todo}, planner.m
         seen = saved_history_key(head, m.config.tz, m.history)
         scope = None if self.options.keep_going else edits_only(state, loaded.cache, loaded.parsed, m.as_of.isoformat(), seen)
-        if scope == "title":  # the families listing the edited posts are planned (keyed), the others kept
-            for family in planner.families(only=loaded.parsed):
+        if scope in ("title", "added"):  # the families listing the posts are planned (keyed), the others kept
+            for family in planner.families(only=loaded.parsed, whole=scope == "added"):
                 if family.id not in done:
                     parts.take(family, reuse)
                     done.add(family.id)
-        return done, scope is not None and keep_previous(reuse, done, parts.keep)
+        return done, scope if scope is not None and keep_previous(reuse, done, parts.keep) else None
 
     def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
         """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""

@@ -27,7 +27,7 @@ from generator.render.pages import FixedPages, Made
 from generator.write.state import BodyStore, BuildState, FamilyRecord
 
 if TYPE_CHECKING:
-    from generator.plan.metrics import UnitMetrics
+    from generator.plan.metrics import CompareMetrics, UnitMetrics
 
 
 class Stop(Exception):
@@ -167,23 +167,59 @@ def plan_compare(
     from generator.plan.metrics import compute, lag_warnings
 
     if unchanged and history is not None and not model.plans.frameworks and (prev := reuse.previous.get("compare")) is not None:
-        if (rec := reuse.record("compare", prev.key)) is not None:
-            parts.keep("compare", rec)
+        if _keep_compare(reuse, parts, prev.key):
             return
     # with 目标管理 frameworks, the year pages show each unit's plan rate: the plans and what the figures read of posts too
     fields, plans = (goal_fields, model.plans) if model.plans.frameworks else (compare_fields, None)
     ckey = planner.key("compare", model.as_of.isoformat(), history, [fields(p) for p in model.posts], plans) if history is not None else ""
-    rec = reuse.record("compare", ckey)
-    if rec is not None:
-        parts.keep("compare", rec)
+    if _keep_compare(reuse, parts, ckey):
         return
     cm = compute(model, MetricsMemo(memo[0]), memo[1]) if memo is not None and memo[1] else compute(model)
-    compare_pages, compare_files = compare_outputs(model, planner, workbooks, cm)
+    compare_pages, compare_files = compare_outputs(model, planner, workbooks, cm, unit_pages=False)
     lag = lag_warnings(model, cm)
     parts.todo.append(Family("compare", ckey, FixedPages(tuple(compare_pages))))
     parts.files.extend(compare_files)
     parts.problems.extend(lag)
     parts.families["compare"] = FamilyRecord(ckey, tuple((p.path, p.template, p.owner) for p in compare_pages), tuple((f.path, f.owner) for f in compare_files), tuple(lag))
+    plan_compare_units(model, planner, reuse, parts, cm, history is not None)
+
+
+def _keep_compare(reuse: Reuse, parts: Planning, key: str) -> bool:
+    """Keep the comparison's families of the last build as they are (`plan_compare`), when ``key`` is the
+    recorded one and every one of them still holds (`Reuse.record`); False (nothing kept) otherwise."""
+    if not key or (rec := reuse.previous.get("compare")) is None or rec.key != key:
+        return False
+    recs = {fid: reuse.record(fid, r.key) for fid, r in reuse.previous.items() if fid == "compare" or fid.startswith(COMPARE_UNIT)}
+    if any(r is None for r in recs.values()):
+        return False
+    for fid, r in recs.items():
+        assert r is not None
+        parts.keep(fid, r)
+    return True
+
+
+COMPARE_UNIT = "compare:"  # + year/unit: the family of a unit's comparison page of a year
+
+
+def plan_compare_units(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, cm: CompareMetrics, keyed: bool) -> None:
+    """Each unit's comparison page of each year, a family of its own: keyed by the digest of the unit's figures'
+    inputs (`metrics.unit_digest`) and what the page shows of the others (its place among them, the years), so a
+    new post makes its unit's page again, not the 84 of every unit and year (with their 9,000 grid cells a year)."""
+    from generator.plan.compare import unit_page
+
+    units = {u.slug: u for u in model.units}
+    years = [y.year for y in cm.years]
+    post_urls: dict[str, str] = {}
+    for ym in cm.years:
+        for position, u in enumerate(ym.units, 1):
+            fid, digest = f"{COMPARE_UNIT}{ym.year}/{u.unit}", ym.unit_digests.get(u.unit, "")
+            key = planner.key(fid, digest, model.as_of.isoformat(), cm.history_available, cm.history_reason, position, len(ym.units), years) if digest and keyed else ""
+            if (rec := reuse.record(fid, key)) is not None:
+                parts.keep(fid, rec)
+                continue
+            # a post's URL is its unit and slug, and its slug its file name (`parse.post.post_slug`): in the digest
+            post_urls = post_urls or {p.source: urls.post(p.unit, p.slug) for p in model.posts}
+            parts.todo.append(Family(fid, key, FixedPages((unit_page(cm, ym, u, units[u.unit], planner, post_urls),))))
 
 
 def goal_fields(p: Post) -> tuple[object, ...]:

@@ -19,7 +19,8 @@ from generator.plan.pages import Family, FileSpec, Planner
 from generator.render.theme import Theme
 from generator.write.state import BuildState, CachedPost, FamilyRecord
 
-# Families planned outside `Planner.families` (their own keys, every build): never kept wholesale.
+# Families planned outside `Planner.families` (their own keys, every build): never kept wholesale. By the id
+# before any ":": "compare:<year>/<unit>" is a unit's comparison page (`build.phases.plan_compare_units`).
 PLANNED_APART = frozenset({"compare", "plans", "search"})
 
 
@@ -92,7 +93,8 @@ def sans_body(p: Post) -> Post:
 
 def edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: Collection[str], as_of: str, history: str | None) -> str | None:
     """"body" when this build's posts differ from the last build's only in the bodies of the posts parsed
-    again; "title" when only in their bodies and titles; None otherwise.
+    again; "title" when only in their bodies and titles; "added" when, besides, there are new posts
+    (none gone); None otherwise.
 
     "body": every family's key but those posts' own pages' is what the last
     build recorded: lists, tags, archives, neighbours and feeds read no body
@@ -101,17 +103,25 @@ def edits_only(state: BuildState, cache: Mapping[str, CachedPost], parsed: Colle
     pages) are the same. So `keep_previous` may keep them without the 12,500
     keys of `Planner.families` being derived again (issue 23: an edit's cost at
     50,000 posts). "title": the same, but for the families that list the posts
-    (`Planner.families` ``only``), whose keys are derived. The comparison index
-    and 目标管理 are keyed as always.
+    (`Planner.families` ``only``), whose keys are derived. "added": the same,
+    but for every page of the lists that can hold one of the posts (by unit,
+    column, branch, tag, month) and the indexes that count them (``whole``); the
+    comparison index is keyed then. The comparison index and 目标管理 are
+    keyed as always.
     """
-    if not parsed or state.as_of != as_of or (state.history[0] if state.history else None) != history or state.posts.keys() != cache.keys():
+    if not parsed or state.as_of != as_of or (state.history[0] if state.history else None) != history or not state.posts.keys() <= cache.keys():
         return None
-    scopes: set[str | None] = set()
+    added = cache.keys() - state.posts.keys()
+    scopes: set[str | None] = {"added"} if added else set()
     for rel in parsed:
+        if rel in added:
+            continue
         if rel not in cache or rel not in state.posts:
             return None  # (a post that failed to parse is in neither: no parse to compare, and no shortcut)
         scopes.add(edit_scope(state.posts[rel].post, cache[rel].post))
-    return None if None in scopes else "title" if "title" in scopes else "body"
+    if None in scopes or not added <= set(parsed):
+        return None
+    return "added" if "added" in scopes else "title" if "title" in scopes else "body"
 
 
 def edit_scope(old: Post, new: Post) -> str | None:
@@ -130,7 +140,7 @@ def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, Fami
         return False
     kept: list[tuple[str, FamilyRecord]] = []
     for fid, rec in reuse.previous.items():
-        if fid in done or fid in PLANNED_APART:
+        if fid in done or fid.partition(":")[0] in PLANNED_APART:
             continue
         if not rec.key or not reuse.on_disk(rec):  # (`Reuse.record` with its own key)
             return False

@@ -370,10 +370,11 @@ def _grid(m: Meeting, every: str, unit: Unit, branch_names: dict[str, str], by_o
     }
 
 
-def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True, cm: CompareMetrics | None = None) -> tuple[list[PageSpec], list[FileSpec]]:
+def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True, cm: CompareMetrics | None = None, unit_pages: bool = True) -> tuple[list[PageSpec], list[FileSpec]]:
     """The comparison pages and downloads (``cm``: `metrics.compute` of ``model``, when made already);
     ``workbooks=False`` (``check``, which writes nothing) leaves out the xlsx files, the slowest part of
-    a small site's check."""
+    a small site's check; ``unit_pages=False``: without the units' pages (the build plans each apart,
+    `build.phases.plan_compare_units`)."""
     from generator.write.workbook import workbook_bytes, workbook_key
 
     cm = compute(model) if cm is None else cm
@@ -388,7 +389,7 @@ def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True, 
         pages.append(year_page(cm, ym, planner, urls.compare_year(ym.year), rates.get(ym.year)))
         if ym.year == cm.as_of.year:
             pages.append(year_page(cm, ym, planner, urls.COMPARE, rates.get(ym.year)))
-        for u in ym.units:
+        for u in ym.units if unit_pages else ():
             pages.append(unit_page(cm, ym, u, units[u.unit], planner, post_urls))
         files.append(FileSpec(urls.compare_csv(ym.year), "站点", data=csv_bytes(ym, cfg)))
         # the 通报 workbook (units, branches, missed slots, counts); deterministic bytes, made
@@ -399,4 +400,4 @@ def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True, 
     return pages, files
 
 
-__all__ = ["compare_outputs", "csv_bytes", "csv_rows", "csv_text", "data_file", "dumps", "num_text", "pct_text", "year_data"]
+__all__ = ["compare_outputs", "csv_bytes", "csv_rows", "csv_text", "data_file", "dumps", "num_text", "pct_text", "unit_page", "year_data"]

@@ -245,6 +245,7 @@ class YearMetrics:
     # a digest of every input of these figures (their `unit_digest`s) when `compute` had them, else "":
     # what the year's downloads are keyed by (`write.workbook.workbook_key`) without hashing every slot
     digest: str = field(default="", compare=False)
+    unit_digests: dict[str, str] = field(default_factory=dict, compare=False)  # unit → its `unit_digest`, likewise
 
 
 @dataclass(frozen=True)
@@ -529,8 +530,10 @@ def year_metrics(model: SiteModel, year: int, first: dict[str, dt.date] | None =
     return _year(model, year, [unit_metrics(model, u, year, first, index) for u in model.units])
 
 
-def _year(model: SiteModel, year: int, units: list[UnitMetrics], digest: str = "") -> YearMetrics:
-    return YearMetrics(year, min(model.as_of, dt.date(year, 12, 31)), tuple(sorted(units, key=default_order)), digest)
+def _year(model: SiteModel, year: int, units: list[UnitMetrics], digests: dict[str, str] | None = None) -> YearMetrics:
+    """The year's figures; ``digests``: each unit's `unit_digest`, when known."""
+    digest = digest_of(year, [digests[u.slug] for u in model.units]) if digests else ""
+    return YearMetrics(year, min(model.as_of, dt.date(year, 12, 31)), tuple(sorted(units, key=default_order)), digest, digests or {})
 
 
 # Bump when `unit_metrics` comes to read something `unit_digest` does not hash.
@@ -583,7 +586,7 @@ def compute(model: SiteModel, memo: Memo | None = None, salt: str = "") -> Compa
         history_available=model.history.available,
         history_reason=model.history.reason,
         lag_since=model.config.compare.lag_since,
-        years=tuple(_year(model, y, [figures(u, y) for u in model.units], digest_of(y, [digests[(u.slug, y)] for u in model.units]) if digests else "") for y in years),
+        years=tuple(_year(model, y, [figures(u, y) for u in model.units], {u.slug: digests[(u.slug, y)] for u in model.units} if digests else None) for y in years),
     )
     if memo is not None and digests:
         memo.remember(made, set(digests.values()))

@@ -368,17 +368,20 @@ class Planner:
             for n in (range(0, pages + 1) if only is None else pages_listing(posts, only, size))
         ]
 
-    def families(self, only: Collection[str] | None = None) -> list[Family]:
+    def families(self, only: Collection[str] | None = None, whole: bool = False) -> list[Family]:
         """Every page of the plan, grouped by what it is planned from (see `Family`).
 
         ``only`` (sources): just the families whose pages list one of these posts
         (and the home page), each as the whole plan has it: what a title edit of
         them may change (`build.preview`). A subset: pages that list no post
         (the indexes of tags and of the archive, 404) are left out.
+        ``whole``: every page of the lists that hold one of them, and the indexes
+        (their counts): what adding the posts may change (`build.planning.edits_only`).
         """
         posts = self.m.posts
         # (the lists that cannot hold a post of ``only`` are passed by on its attributes: `listing`)
         wanted = None if only is None else Wanted.of(p for s in only if (p := self.posts_by_source.get(s)) is not None)
+        pages = None if whole else only  # the pages of a list: those showing a post of ``only``, or all
         by_unit: dict[str, list[Post]] = defaultdict(list)
         by_section: dict[str, list[Post]] = defaultdict(list)
         by_column: dict[tuple[str, str], list[Post]] = defaultdict(list)
@@ -401,7 +404,7 @@ class Planner:
             for s in self.cfg.sections:
                 col = by_column[(u.slug, s.key)]
                 if wanted is None or (u.slug, s.key) in wanted.columns:
-                    out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col)), only=only))
+                    out.extend(self._list_families(f"column:{u.slug}/{s.key}", col, ("column_pages", (u, s.key, col)), only=pages))
             for b in u.branches:
                 rows = by_branch[(u.slug, b.id)]
                 if wanted is None or (u.slug, b.id) in wanted.branches:
@@ -410,9 +413,9 @@ class Planner:
         for s in self.cfg.sections:
             col = by_section[s.key]
             if wanted is None or s.key in wanted.sections:
-                out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col)), only=only))
-        out.extend(self.tag_families(only, wanted))
-        out.extend(self.archive_families(only, wanted))
+                out.extend(self._list_families(f"section:{s.key}", col, ("section_pages", (s.key, col)), only=pages))
+        out.extend(self.tag_families(only, wanted, whole))
+        out.extend(self.archive_families(only, wanted, whole))
         return out
 
     def _home_family(self, by_unit: dict[str, list[Post]], by_section: dict[str, list[Post]]) -> Family:
@@ -590,8 +593,9 @@ class Planner:
             return body.html
         return BodyRef(body.digest, functools.partial(self.body_loader, p))
 
-    def tag_families(self, only: Collection[str] | None = None, wanted: Wanted | None = None) -> list[Family]:
-        """The tag index and each tag's list; with ``only`` (and its `Wanted`) the pages of the tags' lists showing them."""
+    def tag_families(self, only: Collection[str] | None = None, wanted: Wanted | None = None, whole: bool = False) -> list[Family]:
+        """The tag index and each tag's list; with ``only`` (and its `Wanted`) the pages of the tags' lists showing them
+        (``whole``: the index and every page of those lists, `families`)."""
         tags: dict[str, list[Post]] = defaultdict(list)
         display: dict[str, str] = {}
         for p in self.m.posts:
@@ -600,12 +604,12 @@ class Planner:
                 display.setdefault(key, t)
                 tags[key].append(p)
         # The index shows names and counts only: an edit that changes no tag keeps it.
-        out = [] if only is not None else [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), PlanCall(self, "tags_index", (dict(tags), display), single=True))]
+        out = [] if only is not None and not whole else [Family("tags", self.key(sorted((k, display[k], len(v)) for k, v in tags.items())), PlanCall(self, "tags_index", (dict(tags), display), single=True))]
         for key, posts in sorted(tags.items()):
             if wanted is not None and key not in wanted.tags:
                 continue
             name = display[key]
-            out.extend(self._list_families(f"tag:{key}", posts, ("tag_pages", (key, name, posts)), name, only=only))
+            out.extend(self._list_families(f"tag:{key}", posts, ("tag_pages", (key, name, posts)), name, only=None if whole else only))
         return out
 
     def tags_index(self, tags: dict[str, list[Post]], display: dict[str, str]) -> PageSpec:
@@ -617,8 +621,8 @@ class Planner:
     def tag_pages(self, key: str, name: str, posts: list[Post], only: int | None = None) -> list[PageSpec]:
         return self._paginate(f"tags/{key}", posts, f"标签：{name}", {}, [("标签", urls.TAGS), (name, None)], "站点", only=only)
 
-    def archive_families(self, only: Collection[str] | None = None, wanted: Wanted | None = None) -> list[Family]:
-        """The archive index, years and months; with ``only`` (and its `Wanted`) the pages showing them."""
+    def archive_families(self, only: Collection[str] | None = None, wanted: Wanted | None = None, whole: bool = False) -> list[Family]:
+        """The archive index, years and months; with ``only`` (and its `Wanted`) the pages showing them (``whole``: see `tag_families`)."""
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
         for p in self.m.posts:
             by_month[(p.day.year, p.day.month)].append(p)
@@ -626,7 +630,8 @@ class Planner:
         for (y, mo), posts in sorted(by_month.items(), reverse=True):
             years[y].append((mo, len(posts)))
         # The index shows counts only: its key is the (year, month, count) list, so an edit that moves no post keeps it.
-        out = [] if only is not None else [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), PlanCall(self, "archive_index", (dict(years),), single=True))]
+        out = [] if only is not None and not whole else [Family("archive", self.key(sorted([(y, mo, len(v)) for (y, mo), v in by_month.items()])), PlanCall(self, "archive_index", (dict(years),), single=True))]
+        only = None if whole else only
         for y, months in years.items():
             if wanted is not None and y not in wanted.years:
                 continue
