@@ -39,7 +39,7 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
@@ -446,6 +446,14 @@ def save_key(out_dir: Path, key: NoopKey) -> None:
     atomic_write(out_dir / KEY_FILE, pickle.dumps((STATE_VERSION, key), protocol=pickle.HIGHEST_PROTOCOL))
 
 
+def _drop_all_but(db: sqlite3.Connection, table: str, live: Iterable[str]) -> None:
+    """Delete the rows of ``table`` (``bodies`` or ``memo``: ours) whose digest is not in ``live``."""
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS live_{table} (digest TEXT PRIMARY KEY)")
+    db.execute(f"DELETE FROM live_{table}")
+    db.executemany(f"INSERT OR IGNORE INTO live_{table} VALUES (?)", ((d,) for d in live))
+    db.execute(f"DELETE FROM {table} WHERE digest NOT IN (SELECT digest FROM live_{table})")
+
+
 class BodyStore:
     """Rendered body HTML by digest, in one SQLite file next to the output; beside it (table ``memo``)
     other figures a build may recall by the digest of their inputs (`build.phases.MetricsMemo`)."""
@@ -486,21 +494,8 @@ class BodyStore:
         return row[0] if row else None
 
     def put_many(self, items: list[tuple[str, str]]) -> None:
-        if not items:
-            return
-        try:
-            db = self._conn()
-        except sqlite3.DatabaseError:  # locked or unreadable: the bodies are rendered again when needed
-            return
-        try:
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO bodies (digest, html) VALUES (?, ?)", items)
-            db.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            try:
-                db.execute("ROLLBACK")
-            except sqlite3.DatabaseError:
-                pass
+        if items:  # (locked or unreadable: the bodies are rendered again when needed)
+            self._transaction(lambda db: db.executemany("INSERT OR REPLACE INTO bodies (digest, html) VALUES (?, ?)", items))
 
     def recall(self, digests: Collection[str]) -> dict[str, bytes]:
         """The memo entries of ``digests`` that are there (none when the store cannot be read now)."""
@@ -517,41 +512,38 @@ class BodyStore:
 
     def remember(self, items: list[tuple[str, bytes]], live: Collection[str]) -> None:
         """Add memo entries, and drop those not in ``live`` (the entries this build asked for)."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR REPLACE INTO memo (digest, data) VALUES (?, ?)", items)
+            if db.execute("SELECT COUNT(*) FROM memo").fetchone()[0] > len(live):
+                _drop_all_but(db, "memo", live)
+
+        self._transaction(work)  # (locked or unreadable: the figures are worked out again next time)
+
+    def keep_only(self, digests: set[str]) -> None:
+        """Drop bodies no post uses any more (only when they clearly outnumber the live ones)."""
+        try:
+            (count,) = self._conn().execute("SELECT COUNT(*) FROM bodies").fetchone()
+        except sqlite3.DatabaseError:
+            return
+        if count > len(digests) * 1.5 + 100:
+            self._transaction(lambda db: _drop_all_but(db, "bodies", digests))
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], object]) -> None:
+        """``work`` in one transaction, or not at all: a store that is locked or unreadable now is left as it is (a cache)."""
         try:
             db = self._conn()
-        except sqlite3.DatabaseError:  # locked or unreadable: the figures are worked out again next time
+        except sqlite3.DatabaseError:
             return
         try:
             db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO memo (digest, data) VALUES (?, ?)", items)
-            (count,) = db.execute("SELECT COUNT(*) FROM memo").fetchone()
-            if count > len(live):
-                db.execute("CREATE TEMP TABLE IF NOT EXISTS live_memo (digest TEXT PRIMARY KEY)")
-                db.execute("DELETE FROM live_memo")
-                db.executemany("INSERT OR IGNORE INTO live_memo VALUES (?)", ((d,) for d in live))
-                db.execute("DELETE FROM memo WHERE digest NOT IN (SELECT digest FROM live_memo)")
+            work(db)
             db.execute("COMMIT")
         except sqlite3.DatabaseError:
             try:
                 db.execute("ROLLBACK")
             except sqlite3.DatabaseError:
                 pass
-
-    def keep_only(self, digests: set[str]) -> None:
-        """Drop bodies no post uses any more (only when they clearly outnumber the live ones)."""
-        try:
-            db = self._conn()
-            (count,) = db.execute("SELECT COUNT(*) FROM bodies").fetchone()
-            if count <= len(digests) * 1.5 + 100:
-                return
-            db.execute("BEGIN")
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS live (digest TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM live")
-            db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((d,) for d in digests))
-            db.execute("DELETE FROM bodies WHERE digest NOT IN (SELECT digest FROM live)")
-            db.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            pass
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled for a worker process: the path only (a SQLite connection never crosses processes)."""
