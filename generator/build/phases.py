@@ -127,6 +127,9 @@ class Indexing:
     done: bool = False
 
 
+COMPARE_UNIT = "compare:"  # + year/unit: the family of a unit's comparison page of a year
+
+
 class MetricsMemo:
     """`plan.metrics.Memo` in the body store's SQLite file (`write.state.BodyStore`): each unit's figures of
     a year, pickled under the digest of their inputs. Anything unreadable is a miss, worked out again."""
@@ -196,9 +199,6 @@ def _keep_compare(reuse: Reuse, parts: Planning, key: str) -> bool:
         assert r is not None
         parts.keep(fid, r)
     return True
-
-
-COMPARE_UNIT = "compare:"  # + year/unit: the family of a unit's comparison page of a year
 
 
 def plan_compare_units(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning, cm: CompareMetrics, keyed: bool) -> None:

@@ -381,7 +381,7 @@ def compare_outputs(model: SiteModel, planner: Planner, workbooks: bool = True, 
     cfg = model.config
     units = {u.slug: u for u in model.units}
     # a post's URL is its unit and slug: both are in build._compare_fields, the family key
-    post_urls = {p.source: urls.post(p.unit, p.slug) for p in model.posts}
+    post_urls = {p.source: urls.post(p.unit, p.slug) for p in model.posts} if unit_pages else {}
     pages: list[PageSpec] = []
     files: list[FileSpec] = []
     rates = plan_rates(model)
