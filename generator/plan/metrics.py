@@ -242,10 +242,14 @@ class YearMetrics:
     year: int
     reference: dt.date  # min(as-of, Dec 31): the date freshness is measured from
     units: tuple[UnitMetrics, ...]  # default order: coverage, then median lag
-    # a digest of every input of these figures (their `unit_digest`s) when `compute` had them, else "":
-    # what the year's downloads are keyed by (`write.workbook.workbook_key`) without hashing every slot
-    digest: str = field(default="", compare=False)
-    unit_digests: dict[str, str] = field(default_factory=dict, compare=False)  # unit → its `unit_digest`, likewise
+    # unit → its `unit_digest` when `compute` had a memo, else empty (`build.phases.plan_compare_units`)
+    unit_digests: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def digest(self) -> str:
+        """A digest of every input of these figures ("" without `unit_digests`): what the year's downloads
+        are keyed by (`write.workbook.workbook_key`) without hashing every slot."""
+        return digest_of(self.year, sorted(self.unit_digests.items())) if self.unit_digests else ""
 
 
 @dataclass(frozen=True)
@@ -532,8 +536,7 @@ def year_metrics(model: SiteModel, year: int, first: dict[str, dt.date] | None =
 
 def _year(model: SiteModel, year: int, units: list[UnitMetrics], digests: dict[str, str] | None = None) -> YearMetrics:
     """The year's figures; ``digests``: each unit's `unit_digest`, when known."""
-    digest = digest_of(year, [digests[u.slug] for u in model.units]) if digests else ""
-    return YearMetrics(year, min(model.as_of, dt.date(year, 12, 31)), tuple(sorted(units, key=default_order)), digest, digests or {})
+    return YearMetrics(year, min(model.as_of, dt.date(year, 12, 31)), tuple(sorted(units, key=default_order)), digests or {})
 
 
 # Bump when `unit_metrics` comes to read something `unit_digest` does not hash.
