@@ -250,3 +250,15 @@ def test_an_edit_rewrites_only_its_units_shard(tmp_path: Path) -> None:
     assert edited.posts[EDITED[0]].token != state.posts[EDITED[0]].token
     assert {rel: c.token for rel, c in edited.posts.items() if rel != EDITED[0]} == {rel: c.token for rel, c in state.posts.items() if rel != EDITED[0]}
     assert build(site, out).parsed == ()  # and a no-op after it
+
+
+def test_library_versions_from_folder_names_are_importlib_metadatas() -> None:
+    """`code_digest` reads the libraries' versions from their dist-info folder names (no
+    importlib.metadata on a no-op build): the answers are the ones importlib.metadata gives."""
+    from importlib import metadata
+
+    from generator.core import digests
+
+    found = digests._installed_versions()
+    for name in digests._LIBRARIES:
+        assert found.get(digests._normal(name)) == metadata.version(name), name

@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import re
+import sys
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the package root: every subpackage counts
@@ -62,18 +65,49 @@ def code_digest() -> str:
     a reinstall of the same code keeps the caches. Every module of every
     subpackage counts (``rglob``).
     """
-    from importlib import metadata
-
     h = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    versions = _installed_versions()
     for name in _LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "?"
-        h.update(f"{name}={version}\0".encode())
+        h.update(f"{name}={versions.get(_normal(name)) or _metadata_version(name)}\0".encode())
     return h.hexdigest()
+
+
+def _normal(name: str) -> str:
+    """A distribution name as its metadata folder spells it (PEP 503 normalisation, ``_`` for ``-``)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _installed_versions() -> dict[str, str]:
+    """name → version, read from the ``<name>-<version>.dist-info`` folder names on ``sys.path``.
+
+    What `importlib.metadata.version` answers for a wheel install, without
+    importing it and parsing every METADATA file through the email package
+    (about 20 ms of every no-op build). The first folder on the path wins,
+    as there; a library not found this way is asked the slow way.
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            stem = folder[: -len(".dist-info")]
+            if folder.endswith(".dist-info") and stem.count("-") == 1:
+                name, version = stem.split("-")
+                found.setdefault(_normal(name), version)
+    return found
+
+
+def _metadata_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 def parse_settings(parser_version: str, markup_version: str, code: str, config: object) -> str:

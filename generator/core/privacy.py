@@ -22,16 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# rule -> (Chinese label, default severity)
-RULES: dict[str, tuple[str, str]] = {
-    "id18": ("18 位公民身份号码", "error"),
-    "id18-invalid": ("疑似 18 位身份号码（校验位不符）", "warning"),
-    "id15": ("15 位公民身份号码", "error"),
-    "mobile": ("手机号码", "error"),
-    "bankcard": ("银行卡号", "error"),
-    "secret": ("涉密标识", "error"),
-    "address": ("疑似家庭住址", "warning"),
-}
+from generator.core.settings import PRIVACY_RULES as RULES  # (beside the [privacy] settings it names)
 
 SECRET_MARKERS = ("绝密", "机密", "秘密", "★", "内部资料", "注意保密", "征求意见稿")
 

@@ -47,6 +47,19 @@ class CompareConfig:
     start: dt.date | None = None
 
 
+# The privacy scan's rules (core.privacy), rule -> (Chinese label, default severity):
+# here, so that reading site.toml's [privacy] does not compile the scan's patterns.
+PRIVACY_RULES: dict[str, tuple[str, str]] = {
+    "id18": ("18 位公民身份号码", "error"),
+    "id18-invalid": ("疑似 18 位身份号码（校验位不符）", "warning"),
+    "id15": ("15 位公民身份号码", "error"),
+    "mobile": ("手机号码", "error"),
+    "bankcard": ("银行卡号", "error"),
+    "secret": ("涉密标识", "error"),
+    "address": ("疑似家庭住址", "warning"),
+}
+
+
 @dataclass(frozen=True)
 class PrivacyConfig:
     # Numbers a site lists as public (the 党办 phone): never reported.

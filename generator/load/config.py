@@ -44,6 +44,7 @@ from generator.core.settings import (
 from generator.core.settings import (
     LIMIT_KEYS as LIMIT_KEYS,
 )
+from generator.core.settings import PRIVACY_RULES
 
 # The settings' types live in core (every stage reads them); re-exported for the callers of this module.
 from generator.core.settings import (
@@ -561,8 +562,6 @@ def _parse_plans(data: dict, find, bad) -> PlansConfig:
 
 
 def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:
-    from generator.core.privacy import RULES  # local import: privacy depends on nothing here
-
     raw = data.get("privacy", {})
     if not isinstance(raw, dict):
         bad(find("", "privacy"), "[privacy] 应当是一个表。")
@@ -584,8 +583,8 @@ def _parse_privacy(data: dict, find, bad) -> PrivacyConfig:
                 bad(line, "[privacy] severity 应当是表，例如 severity = { mobile = \"warning\" }。")
                 continue
             for rule, level in sorted(value.items()):
-                if rule not in RULES:
-                    bad(line, f"[privacy] severity 中未知的规则“{rule}”，可用的有：{choices_text(sorted(RULES))}。")
+                if rule not in PRIVACY_RULES:
+                    bad(line, f"[privacy] severity 中未知的规则“{rule}”，可用的有：{choices_text(sorted(PRIVACY_RULES))}。")
                 elif level not in ("error", "warning", "off"):
                     bad(line, f"[privacy] severity 中“{rule}”的级别“{level}”无效，可选：error、warning、off。")
                 else:
