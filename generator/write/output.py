@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -33,6 +33,18 @@ def safe_join(out_dir: Path, rel: str) -> Path:
     if rel.startswith("/") or "\\" in rel or any(part in ("..", "") for part in rel.split("/")):
         raise ValueError(f"非法的输出路径：{rel}")
     return out_dir / rel
+
+
+def missing_files(out_dir: Path, paths: Iterable[str]) -> frozenset[str]:
+    """The ``paths`` (relative to ``out_dir``, as the build state lists them) with nothing there now.
+
+    One ``access`` each in one tight loop: the no-op check and the reuse of the last
+    build's pages (issue 23: 12,600 outputs at 10,000 posts, 62,000 at 50,000) ask
+    for all of them on every build, and ``os.path.isfile`` per file in a loop per
+    family cost five times as much.
+    """
+    exists, prefix = os.access, f"{out_dir}/"
+    return frozenset(p for p in paths if not exists(prefix + p, os.F_OK))
 
 
 class Writer:
