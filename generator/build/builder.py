@@ -424,7 +424,7 @@ class Builder:
         parts.todo.append(Family("search", "", FixedPages(tuple(search_pages))))
         parts.files.extend(search_files)
         parts.problems.extend(search_problems)
-        return parts.frozen(look, planner)
+        return parts.frozen(look, planner, kept)
 
     def _plan_first(self, planner: Planner, loaded: Loaded, state: BuildState, reuse: Reuse, parts: Planning, first: Callable[[list[Family]], list[Made]], head: str) -> tuple[set[str], str | None]:
         """The changed posts' pages, made before the rest is planned (`early_families`): their family ids, and the
@@ -442,9 +442,9 @@ class Builder:
                     done.add(family.id)
         return done, scope if scope is not None and keep_previous(reuse, done, parts.keep) else None
 
-    def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
+    def _finish(self, model: SiteModel, plan: Plan, pages: list[tuple[str, str]], previous: BuildState | None = None) -> Plan:
         """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""
-        return finish_plan(model, plan, pages)
+        return finish_plan(model, plan, pages, previous)
 
     # -- build ----------------------------------------------------------
 
@@ -539,7 +539,7 @@ class Builder:
         # The families are made: their page contexts (at 10,000 posts the comparison grid
         # alone is ~100,000 cells, ~35 MB) are not held through the save and the search index.
         plan = replace(plan, todo=(), made=())
-        plan = self._finish(run.model, plan, [(path, owner) for m in made for path, _, owner in m.pages] + [(path, owner) for path, _, owner in plan.kept])
+        plan = self._finish(run.model, plan, [(path, owner) for m in made for path, _, owner in m.pages] + [(path, owner) for path, _, owner in plan.kept], run.inputs.state)
         problems.extend(plan.problems[before:])
         if any(p.is_error for p in plan.problems[before:]):  # two outputs on one path: nothing is published
             raise Stop(problems)

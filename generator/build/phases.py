@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +51,7 @@ class Plan:
     kept_files: tuple[tuple[str, str], ...] = ()  # (path, owner)
     problems: tuple[Problem, ...] = ()
     families: Mapping[str, FamilyRecord] = field(default_factory=dict)  # read-only: the commit makes its own
+    scope: str | None = None  # the `edits_only` scope under which every other family was kept (`Builder._plan_first`)
 
     @property
     def global_key(self) -> str:
@@ -84,8 +85,8 @@ class Planning:
         else:
             self.todo.append(family)
 
-    def frozen(self, look: Look, planner: Planner) -> Plan:
-        return Plan(look, planner, tuple(self.todo), tuple(self.made), tuple(self.kept), tuple(self.files), tuple(self.kept_files), tuple(self.problems), self.families)
+    def frozen(self, look: Look, planner: Planner, scope: str | None = None) -> Plan:
+        return Plan(look, planner, tuple(self.todo), tuple(self.made), tuple(self.kept), tuple(self.files), tuple(self.kept_files), tuple(self.problems), self.families, scope)
 
 
 @dataclass(frozen=True)
@@ -250,19 +251,38 @@ def plan_goals(model: SiteModel, planner: Planner, reuse: Reuse, parts: Planning
     parts.families["plans"] = FamilyRecord(key, tuple((p.path, p.template, p.owner) for p in pages), tuple((f.path, f.owner) for f in files), tuple(warnings))
 
 
-def finish_plan(model: SiteModel, plan: Plan, pages: list[tuple[str, str]]) -> Plan:
-    """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions."""
-    from generator.plan.feeds import feed_outputs
+def finish_plan(model: SiteModel, plan: Plan, pages: list[tuple[str, str]], previous: BuildState | None = None) -> Plan:
+    """Once every page is known (``pages``: (path, owner)): the plan with the feeds and sitemap, and path collisions.
 
-    _, feed_files, feed_problems = feed_outputs(model, plan.planner, [path for path, _ in pages])
+    ``previous``: the last build's state. Under the same code and settings (its
+    global key) its outputs had no two on one path, so neither has any subset of
+    them; and after an edit of bodies or titles only (`Plan.scope`) with the same
+    pages, its sitemap (every page, each post's day and last commit) is this
+    build's: neither is worked out again from every post (issue 23).
+    """
+    from generator.plan.feeds import SITEMAP, feed_outputs
+
+    paths = [path for path, _ in pages]
+    same = previous is not None and bool(plan.global_key) and previous.global_key == plan.global_key
+    saved = previous.files.get(SITEMAP, "") if previous is not None and same and plan.scope in ("body", "title") and previous.pages.keys() == set(paths) else ""
+    _, feed_files, feed_problems = feed_outputs(model, plan.planner, paths, sitemap_key=saved.removeprefix("m:") if saved.startswith("m:") else None)
     files = (*plan.files, *feed_files)
     problems = [*plan.problems, *feed_problems]
+    outputs = (*pages, *((f.path, f.owner) for f in files), *plan.kept_files)
+    if not (previous is not None and same and all(path in previous.pages or path in previous.files for path, _ in outputs)):
+        problems.extend(collision_problems(outputs))
+    return replace(plan, files=files, problems=tuple(problems))
+
+
+def collision_problems(outputs: Iterable[tuple[str, str]]) -> list[Problem]:
+    """An error for each path that two of ``outputs`` ((path, owner)) take, case and width aside."""
     claims: dict[str, list[tuple[str, str]]] = {}  # collision key → (owner, path)
-    for path, owner in (*pages, *((f.path, f.owner) for f in files), *plan.kept_files):
+    for path, owner in outputs:
         claims.setdefault(urls.collision_key(path), []).append((owner, path))
+    problems: list[Problem] = []
     for owners in claims.values():
         if len(owners) > 1:
             sources = sorted({o for o, _ in owners if o.startswith("content/")}) or ["content"]
             named = sorted({f"{o}（{p}）" for o, p in owners})
             problems.append(error(sources[0], 1, f"两个输出使用同一路径（不区分大小写）：{' 与 '.join(named)}。请给其中一个改名。"))
-    return replace(plan, files=files, problems=tuple(problems))
+    return problems

@@ -57,21 +57,26 @@ def absolute(base_url: str, path: str) -> str:
     return base + (path if _PLAIN.fullmatch(path) else urls.href(path))
 
 
-def feed_outputs(model: SiteModel, planner: Planner, paths: list[str]) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
+def feed_outputs(model: SiteModel, planner: Planner, paths: list[str], sitemap_key: str | None = None) -> tuple[list[PageSpec], list[FileSpec], list[Problem]]:
     """Feeds, sitemap and robots.txt; ``paths`` are every HTML page of the build, for the sitemap.
 
     The feeds and the sitemap are made (`FileSpec.make`) only when their key
     changed: a feed's is its inputs and the tokens of the posts it shows, the
     sitemap's its entries. An edit of one post remakes the feeds it is in, not
     all 26, and no sitemap of 13,000 lines unless a page came or went.
+    ``sitemap_key``: the last build's, when the caller knows the entries are the
+    same (`build.phases.finish_plan`): they are worked out only if the file is gone.
     """
     cfg = model.config
     if not cfg.base_url:
         return [], [FileSpec(ROBOTS, "站点", data=robots_txt(None))], [warning("site.toml", 1, NO_BASE_URL, Kind.CONFIG)]
 
     files = [FileSpec(ROBOTS, "站点", data=robots_txt(absolute(cfg.base_url, SITEMAP)))]
-    entries = sitemap_entries(model, paths)
-    files.append(FileSpec(SITEMAP, "站点", make=functools.partial(sitemap_bytes, cfg.base_url, entries), key=_digest(code_digest(), cfg.base_url, entries)))
+    if sitemap_key:
+        files.append(FileSpec(SITEMAP, "站点", make=functools.partial(sitemap_xml, model, paths), key=sitemap_key))
+    else:
+        entries = sitemap_entries(model, paths)
+        files.append(FileSpec(SITEMAP, "站点", make=functools.partial(sitemap_bytes, cfg.base_url, entries), key=_digest(code_digest(), cfg.base_url, entries)))
 
     def feed(path: str, owner: str, html_path: str, title: str, posts: Sequence[Post]) -> FileSpec:
         posts = list(posts)[:FEED_SIZE]
