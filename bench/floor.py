@@ -78,12 +78,13 @@ import os, sys
 sources = outputs = 0
 for folder, dirs, files in os.walk(sys.argv[1]):
     for name in files:
-        os.stat(os.path.join(folder, name))
+        os.lstat(f"{folder}/{name}")
         sources += 1
 if sys.argv[3] != "-":
-    with open(os.path.join(sys.argv[2], sys.argv[3]), encoding="utf-8") as f:
+    prefix = sys.argv[2] + "/"
+    with open(prefix + sys.argv[3], encoding="utf-8") as f:
         for line in f:
-            os.path.isfile(sys.argv[2] + "/" + line.rstrip("\n"))
+            os.access(prefix + line.rstrip("\n"), os.F_OK)  # the cheapest "is it there" (write.output.missing_files)
             outputs += 1
 print(sources, outputs)
 """
