@@ -402,7 +402,6 @@ class Builder:
         anything else is planned, to be made at once (`Plan.made`); see `_build`.
         ``store``: where the comparison's figures are kept for the next build (`phases.MetricsMemo`).
         """
-
         incremental = loaded is not None and state is not None and out is not None
         previous = state.families if incremental and state is not None and state.global_key == look.global_key else {}
         reuse = Reuse(previous, state, out)
@@ -412,6 +411,8 @@ class Builder:
         kept: str | None = None  # every other family kept as the last build left it, and why (`_plan_first`)
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
             done, kept = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look), head)
+        if not kept:  # every family is asked about below
+            reuse.ask_all()
         for family in () if kept else planner.families():
             if family.id not in done:
                 parts.take(family, reuse)

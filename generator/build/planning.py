@@ -53,11 +53,17 @@ class Reuse:
         return rec if self.on_disk(rec) else None
 
     def on_disk(self, rec: FamilyRecord) -> bool:
-        """Each output of ``rec`` is in the state and on disk (at 50,000 posts `keep_previous` asks for
-        61,000 records and 62,000 files: the disk is asked once, for all, in `_missing`)."""
+        """Each output of ``rec`` is in the state and on disk: asked of the disk file by file until
+        `ask_all` has asked once for every output (`keep_previous`, or a whole plan: at 50,000 posts
+        61,000 records and 62,000 files). Not before: the few families planned ahead of a small
+        edit (`Builder._plan_first`) would wait for the 62,000 answers, and Pagefind for them."""
         if self.state is None or self.out is None:
             return False
-        pages, files, missing = self.state.pages, self.state.files, self._missing
+        pages, files = self.state.pages, self.state.files
+        missing = self.__dict__.get("_missing")
+        if missing is None:
+            paths = [path for path, _, _ in rec.pages] + [path for path, _ in rec.files]
+            return all(path in pages or path in files for path in paths) and not missing_files(self.out, paths)
         for path, _, _ in rec.pages:
             if path not in pages or path in missing:
                 return False
@@ -65,6 +71,11 @@ class Reuse:
             if path not in files or path in missing:
                 return False
         return True
+
+    def ask_all(self) -> None:
+        """Ask the disk once for every output of the last build (`_missing`), before asking about most of them."""
+        if self.state is not None and self.out is not None:
+            _ = self._missing
 
     @functools.cached_property
     def _missing(self) -> frozenset[str]:
@@ -147,6 +158,7 @@ def keep_previous(reuse: Reuse, done: Collection[str], keep: Callable[[str, Fami
     if not reuse.previous:
         return False
     kept: list[tuple[str, FamilyRecord]] = []
+    reuse.ask_all()
     for fid, rec in reuse.previous.items():
         if fid in done or fid.partition(":")[0] in PLANNED_APART:
             continue
