@@ -62,8 +62,8 @@ class Reuse:
         pages, files = self.state.pages, self.state.files
         missing = self.__dict__.get("_missing")
         if missing is None:
-            paths = [path for path, _, _ in rec.pages] + [path for path, _ in rec.files]
-            return all(path in pages or path in files for path in paths) and not missing_files(self.out, paths)
+            known = all(path in pages for path, _, _ in rec.pages) and all(path in files for path, _ in rec.files)
+            return known and not missing_files(self.out, [*(path for path, _, _ in rec.pages), *(path for path, _ in rec.files)])
         for path, _, _ in rec.pages:
             if path not in pages or path in missing:
                 return False
