@@ -411,11 +411,8 @@ class Builder:
         kept: str | None = None  # every other family kept as the last build left it, and why (`_plan_first`)
         if first is not None and previous and loaded is not None and state is not None and len(loaded.parsed) <= EARLY_POSTS_MAX:
             done, kept = self._plan_first(planner, loaded, state, reuse, parts, functools.partial(first, look), head)
-        if not kept:  # every family is asked about below
-            reuse.ask_all()
-        for family in () if kept else planner.families():
-            if family.id not in done:
-                parts.take(family, reuse)
+        if not kept:
+            parts.take_all(planner.families(), reuse, done)
         if compare:  # (not in a selective check: the comparison of a few posts would count nothing true)
             history = history_key(head, model.config.tz, model.history) if incremental else None
             plan_compare(model, planner, reuse, parts, history, workbooks, unchanged=kept in ("body", "title"), memo=(store, look.global_key) if store is not None else None)

@@ -85,6 +85,13 @@ class Planning:
         else:
             self.todo.append(family)
 
+    def take_all(self, families: Iterable[Family], reuse: Reuse, done: Collection[str]) -> None:
+        """Every family of a whole plan but ``done``: the disk is asked once for all their outputs first (`Reuse.ask_all`)."""
+        reuse.ask_all()
+        for family in families:
+            if family.id not in done:
+                self.take(family, reuse)
+
     def frozen(self, look: Look, planner: Planner, scope: str | None = None) -> Plan:
         return Plan(look, planner, tuple(self.todo), tuple(self.made), tuple(self.kept), tuple(self.files), tuple(self.kept_files), tuple(self.problems), self.families, scope)
 
