@@ -270,13 +270,13 @@ def finish_plan(model: SiteModel, plan: Plan, pages: list[tuple[str, str]], prev
     from generator.plan.feeds import SITEMAP, feed_outputs
 
     paths = [path for path, _ in pages]
-    same = previous is not None and bool(plan.global_key) and previous.global_key == plan.global_key
-    saved = previous.files.get(SITEMAP, "") if previous is not None and same and plan.scope in ("body", "title") and previous.pages.keys() == set(paths) else ""
+    last = previous if previous is not None and plan.global_key and previous.global_key == plan.global_key else None  # same code and settings
+    saved = last.files.get(SITEMAP, "") if last is not None and plan.scope in ("body", "title") and last.pages.keys() == set(paths) else ""
     _, feed_files, feed_problems = feed_outputs(model, plan.planner, paths, sitemap_key=saved.removeprefix("m:") if saved.startswith("m:") else None)
     files = (*plan.files, *feed_files)
     problems = [*plan.problems, *feed_problems]
     outputs = (*pages, *((f.path, f.owner) for f in files), *plan.kept_files)
-    if not (previous is not None and same and all(path in previous.pages or path in previous.files for path, _ in outputs)):
+    if not (last is not None and all(path in last.pages or path in last.files for path, _ in outputs)):
         problems.extend(collision_problems(outputs))
     return replace(plan, files=files, problems=tuple(problems))
 
