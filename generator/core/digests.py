@@ -33,7 +33,7 @@ import re
 import sys
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent.parent  # the package root: every subpackage counts
+PACKAGE = Path(__file__).resolve().parent.parent  # the package root: every subpackage counts
 # Libraries whose version changes what a page holds (Markdown and sanitised HTML, YAML, templates).
 _LIBRARIES = ("markdown", "nh3", "pyyaml", "python-frontmatter", "jinja2")
 # "clean2": images (by content too) and office files are published without EXIF/GPS; the
@@ -66,12 +66,18 @@ def code_digest() -> str:
     subpackage counts (``rglob``).
     """
     h = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    versions = _installed_versions()
-    for name in _LIBRARIES:
-        h.update(f"{name}={versions.get(_normal(name)) or _metadata_version(name)}\0".encode())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, version in library_versions():
+        h.update(f"{name}={version or _metadata_version(name)}\0".encode())
     return h.hexdigest()
+
+
+def library_versions() -> tuple[tuple[str, str | None], ...]:
+    """The libraries that shape the output, with their versions as their folders on ``sys.path``
+    say (None for one not found that way: `code_digest` then asks importlib.metadata)."""
+    versions = _installed_versions()
+    return tuple((name, versions.get(_normal(name))) for name in _LIBRARIES)
 
 
 def _normal(name: str) -> str:

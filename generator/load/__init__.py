@@ -6,6 +6,6 @@
   `filetypes` (extensions), `doc_budget` (the ``[limits]`` budgets), `office_text`
   (Word, Excel), `pdf_text`, `images` (formats, sizes, metadata blocks) and
   `publishable` (what may be published, or `Unpublishable`);
-- `history`: git dates of content files, and `history.git`, the git runner the stage shares (`gate` uses it);
+- `history`: git dates of content files (through `git.git`, the git runner the stage shares; `gate` uses it too);
 - `gate`: the shared-repository gate (which posts a selective ``check`` reads, who may change what).
 """

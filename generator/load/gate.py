@@ -3,7 +3,7 @@
 Before the load stage: turns ``check FILE…`` / ``check content/<unit>`` and
 ``check --changed [REV]`` into the set of site-relative post paths the builder
 parses (`BuildOptions.only`); the site-wide rules (slugs, unit files) still see
-every file. Git is read with `history.git`. Messages are Chinese; a problem here
+every file. Git is read with `load.git.git`. Messages are Chinese; a problem here
 is a usage error (`GateError`), never a traceback.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.core.errors import Problem
 from generator.core.model import UNIT_FILE
-from generator.load.history import git
+from generator.load.git import git
 from generator.load.sources import CONTENT, ignored_name
 
 

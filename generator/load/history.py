@@ -10,21 +10,10 @@ says why, so the comparison index shows "unknown" rather than a wrong number.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 
 from generator.core.model import History
-
-_GIT_ENV = {"LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
-
-
-def git(site_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """Run one git command in ``site_dir`` (shared by `read_history` and `gate`);
-    raises FileNotFoundError when git is not installed."""
-    import os
-
-    env = {**os.environ, **_GIT_ENV}
-    return subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=site_dir, capture_output=True, env=env, check=False)
+from generator.load.git import git
 
 
 def read_history(site_dir: Path, tz: dt.tzinfo) -> History:

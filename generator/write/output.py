@@ -20,6 +20,32 @@ from pathlib import Path
 from typing import BinaryIO
 
 STAGING = ".liangshai-staging"
+# The builder's own files in the output folder (hidden: never published, never an output).
+# Named here, not in `write.state`, for the quick no-op check (`build.quick`), which reads
+# their signatures and the outputs record without importing the state's classes.
+STATE_FILE = ".liangshai-state.pickle"
+KEY_FILE = ".liangshai-state.key"
+OUTPUTS_FILE = ".liangshai-outputs"  # plain text, one output path a line: survives any state version
+
+Signature = tuple[int, int, int]  # a file's inode, size and mtime_ns
+
+
+def file_signature(path: Path) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_outputs_record(out_dir: Path) -> set[str] | None:
+    """The paths `write.state.record_outputs` left in `OUTPUTS_FILE`; None without a readable record."""
+    try:
+        text = (out_dir / OUTPUTS_FILE).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    # one path a line; anything odd is dropped (Writer.commit confines deletions to the folder anyway)
+    return {line for line in text.split("\n") if line and not line.startswith(("/", ".")) and "\0" not in line}
 
 
 @dataclass(frozen=True)

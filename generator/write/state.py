@@ -49,11 +49,8 @@ from typing import Any
 from generator.core.errors import Problem
 from generator.core.model import FileFacts, History, Post, RenderedBody
 from generator.core.process import resume_gc
-from generator.write.output import atomic_write, atomic_write_with
+from generator.write.output import KEY_FILE, OUTPUTS_FILE, STATE_FILE, Signature, atomic_write, atomic_write_with, file_signature, read_outputs_record
 
-STATE_FILE = ".liangshai-state.pickle"
-KEY_FILE = ".liangshai-state.key"
-OUTPUTS_FILE = ".liangshai-outputs"  # plain text, one output path a line: survives any state version
 BODIES_FILE = ".liangshai-bodies.sqlite"
 LOCK_TIMEOUT = 0.5  # seconds a SQLite file of ours locked by another process is waited for
 STATE_VERSION = 10  # 10: the cached posts in shard files (PostShard); 9: modules moved into stage packages
@@ -158,17 +155,6 @@ def gc_paused(kept: bool = False) -> Iterator[None]:
     finally:
         if was:
             resume_gc(freeze=kept)
-
-
-Signature = tuple[int, int, int]  # a file's inode, size and mtime_ns
-
-
-def file_signature(path: Path) -> Signature | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -308,20 +294,18 @@ def recorded_outputs(out_dir: Path) -> set[str]:
     our own body cache in the folder, every visible file counts: the folder is
     ours, and a full build must not leave a page it no longer plans.
     """
-    try:
-        text = (out_dir / OUTPUTS_FILE).read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        if not (out_dir / BODIES_FILE).is_file():
-            return set()
-        found: set[str] = set()
-        for folder, dirs, files in os.walk(out_dir):
-            # pagefind/ is not the writer's: the search stage keeps its own books (search.MEMBERS)
-            dirs[:] = [d for d in dirs if not d.startswith(".") and not (folder == str(out_dir) and d == "pagefind")]
-            prefix = "" if folder == str(out_dir) else os.path.relpath(folder, out_dir).replace(os.sep, "/") + "/"
-            found.update(prefix + name for name in files if not name.startswith("."))
-        return found
-    # one path a line; anything odd is dropped (Writer.commit confines deletions to the folder anyway)
-    return {line for line in text.split("\n") if line and not line.startswith(("/", ".")) and "\0" not in line}
+    recorded = read_outputs_record(out_dir)
+    if recorded is not None:
+        return recorded
+    if not (out_dir / BODIES_FILE).is_file():
+        return set()
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(out_dir):
+        # pagefind/ is not the writer's: the search stage keeps its own books (search.MEMBERS)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not (folder == str(out_dir) and d == "pagefind")]
+        prefix = "" if folder == str(out_dir) else os.path.relpath(folder, out_dir).replace(os.sep, "/") + "/"
+        found.update(prefix + name for name in files if not name.startswith("."))
+    return found
 
 
 def record_outputs(out_dir: Path, outputs: set[str]) -> None:
