@@ -422,8 +422,8 @@ def _check_site(site: Path) -> int | None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from generator.build.inputs import build_once
-    from generator.build.records import BuildOptions, output_folder_problem
+    from generator.build.quick import build_once
+    from generator.build.result import BuildOptions, output_folder_problem
 
     if (rc := _check_site(args.site)) is not None:
         return rc
