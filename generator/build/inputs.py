@@ -73,6 +73,7 @@ class Found:
     sources: Sources
     head: str  # the git commit ("" without one)
     key: str | None  # `input_key`
+    config: SiteConfig | None = None  # site.toml as the check read it (None while broken)
 
     def unchanged(self, out: Path) -> bool:
         """Nothing any page depends on has changed, and every output is still there: the output is already this build's."""
@@ -89,7 +90,7 @@ def find_inputs(site_dir: Path, options: BuildOptions, noop: NoopKey, documents:
     config = site_config(site_dir)  # (limits while site.toml is broken: the build then stops at its own error)
     sources = discover(site_dir, documents, config.limits if config else LimitsConfig())
     head = git_head(site_dir)
-    return Found(noop, sources, head, input_key(site_dir, options, config, sources, head, code_digest()))
+    return Found(noop, sources, head, input_key(site_dir, options, config, sources, head, code_digest()), config)
 
 
 def build_checked(options: BuildOptions) -> tuple[BuildResult, tuple[float, float] | None]:
@@ -108,7 +109,7 @@ def build_checked(options: BuildOptions) -> tuple[BuildResult, tuple[float, floa
         from generator.build.builder import Builder
 
         result = Builder(options).build(found)
-    config = site_config(options.site_dir.resolve())
+    config = found.config  # (the site.toml the build went on with: its time zone bounds the day built)
     if found.key is None or config is None:
         return result, None
     return result, day_bounds(resolve_as_of(options.as_of, config), config.tz, fixed_as_of(options.as_of))

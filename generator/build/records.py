@@ -93,10 +93,10 @@ __all__ = [
     "Loaded",
     "Unsaved",
     "blocking",
+    "fixed_as_of",
     "held_back",
     "output_folder_problem",
     "owner_post",
-    "fixed_as_of",
     "resolve_as_of",
     "touched",
 ]
