@@ -150,6 +150,50 @@ def test_an_edit_made_while_a_build_runs_is_never_taken_for_built(built) -> None
     assert "二" in (options.output / "jx/b/index.html").read_text("utf-8")
 
 
+def test_the_full_check_takes_the_scans_stamps_and_finds_what_its_own_walk_finds(built, tmp_path: Path) -> None:
+    site, options = built
+    git_init(site)
+    commit_all(site, "录入", "2026-06-01T10:00:00+08:00")
+    (site / "content/jx/2026/b.md").write_text(post_text("四月通知", "2026-04-01", "通知公告", "改。"), encoding="utf-8")
+    _bump(site / "content/jx/2026/b.md")
+    (site / "content/jx/2026/c.md").write_text(post_text("五月通知", "2026-05-01", "通知公告", "新。"), encoding="utf-8")
+    (site / "content/jx/2026/sheet.pdf").write_bytes(b"%PDF-1.4 not really")
+    from generator.build.inputs import find_inputs
+    from generator.write.state import load_key
+
+    answer, scan = quick.check(options)
+    assert answer is None and scan is not None and scan.head
+    seen = scan.seen()
+    assert str(site.resolve() / "content/jx/2026/c.md") in seen and not any("/themes/" in path or path.endswith("/") for path in seen)
+    noop = load_key(options.output)
+    taken = find_inputs(site.resolve(), options, noop, noop.documents, scan)
+    own = find_inputs(site.resolve(), options, noop, noop.documents)
+    assert (taken.sources, taken.head, taken.key) == (own.sources, own.head, own.key)
+    assert taken.key is not None and "content/jx/2026/c.md" in taken.sources.posts
+
+
+def test_stamps_a_scan_took_before_a_later_save_make_the_next_build_read_it_again(built, tmp_path: Path) -> None:
+    site, options = built
+    b = site / "content/jx/2026/b.md"
+    b.write_text(post_text("四月通知", "2026-04-01", "通知公告", "一。"), encoding="utf-8")
+    _bump(b)
+    answer, scan = quick.check(options)
+    assert answer is None and scan is not None
+    # saved again after the scan, before the full check: the build reads "二" under the stamps of "一"
+    b.write_text(post_text("四月通知", "2026-04-01", "通知公告", "二。"), encoding="utf-8")
+    os.utime(b, ns=((st := b.stat()).st_atime_ns, st.st_mtime_ns + 2 * 10**9))
+    from generator.build.inputs import build_checked
+
+    result, day = build_checked(options, scan)
+    assert result.ok and day is not None and "二" in (options.output / "jx/b/index.html").read_text("utf-8")
+    quick.save(options.output, scan, result, day)
+    assert quick.check(options)[0] is None
+    again = quick.build_once(options)  # the stamps on disk are not the ones recorded: read again, never taken for built
+    assert again.ok and "content/jx/2026/b.md" in again.parsed and "jx/b/index.html" not in again.rendered  # (its page holds "二" already)
+    assert tree(options.output) == _clean(site, options, tmp_path)
+    assert quick.check(options)[0] is not None
+
+
 def test_the_day_bounds_and_a_build_that_began_before_midnight(tmp_path: Path, built) -> None:
     site, options = built
     tz = dt.timezone(dt.timedelta(hours=8))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generator.build.quick import day_bounds
+from generator.build.quick import Scan, day_bounds
 from generator.build.records import BuildOptions, BuildResult, fixed_as_of, held_back, resolve_as_of
 from generator.core.digests import build_input_key, code_digest, history_id
 from generator.core.errors import LiangshaiError
@@ -85,15 +85,18 @@ class Found:
         return BuildResult(self.noop.problems, outputs=len(self.noop.outputs), held=held)
 
 
-def find_inputs(site_dir: Path, options: BuildOptions, noop: NoopKey, documents: dict[str, tuple[Stamp, DocumentText]]) -> Found:
-    """Read the inputs' stamps (``documents``: the PDF/DOCX texts known, `load.sources.discover`)."""
+def find_inputs(
+    site_dir: Path, options: BuildOptions, noop: NoopKey, documents: dict[str, tuple[Stamp, DocumentText]], scan: Scan | None = None
+) -> Found:
+    """Read the inputs' stamps (``documents``: the PDF/DOCX texts known, `load.sources.discover`);
+    ``scan``: the quick check's, taken just before (its stamps and commit are not asked for again)."""
     config = site_config(site_dir)  # (limits while site.toml is broken: the build then stops at its own error)
-    sources = discover(site_dir, documents, config.limits if config else LimitsConfig())
-    head = git_head(site_dir)
+    sources = discover(site_dir, documents, config.limits if config else LimitsConfig(), scan.seen() if scan else None)
+    head = scan.head if scan else git_head(site_dir)
     return Found(noop, sources, head, input_key(site_dir, options, config, sources, head, code_digest()), config)
 
 
-def build_checked(options: BuildOptions) -> tuple[BuildResult, tuple[float, float] | None]:
+def build_checked(options: BuildOptions, scan: Scan | None = None) -> tuple[BuildResult, tuple[float, float] | None]:
     """``liangshai build`` after the quick check (`build.quick.build_once`): the full no-op check first, and
     the builder (imported only then) when it is not one; with the bounds of the as-of day built
     (`build.quick.day_bounds`), None when the inputs could not be keyed (the quick check then records nothing)."""
@@ -102,7 +105,7 @@ def build_checked(options: BuildOptions) -> tuple[BuildResult, tuple[float, floa
     # everything made so far (0.08 s of a 50,000-post no-op build).
     with gc_paused(kept=True):
         noop = load_key(options.output)
-        found = find_inputs(options.site_dir.resolve(), options, noop, noop.documents)
+        found = find_inputs(options.site_dir.resolve(), options, noop, noop.documents, scan)
     if found.unchanged(options.output):
         result = found.result(options)
     else:

@@ -40,7 +40,7 @@ import os
 import stat
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from generator.build.result import BuildOptions, BuildResult
@@ -61,10 +61,21 @@ class _Unsure(Exception):
 
 @dataclass(frozen=True)
 class Scan:
-    """The hash of a build's inputs (`scan`), and when it was taken (``time.time()``)."""
+    """The hash of a build's inputs (`scan`), and when it was taken (``time.time()``).
+
+    ``files``: (full path, size, mtime_ns) of each file under ``content/`` it stamped, and
+    ``head``: the git commit, for the full check when this build is not a no-op (`seen`; the
+    check then asks neither the disk nor git again).
+    """
 
     key: str
     started: float
+    files: list[tuple[str, int, int]] = field(default_factory=list, repr=False, compare=False)
+    head: str = ""
+
+    def seen(self) -> dict[str, tuple[int, int]]:
+        """The stamps of ``files`` by full path (`load.sources.Seen`)."""
+        return {path: (size, mtime) for path, size, mtime in self.files}
 
 
 @dataclass(frozen=True)
@@ -79,28 +90,51 @@ class Record:
     outputs: int
 
 
-def _stamps(root: str, lines: list[str], only_suffix: str = "") -> None:
+def _stamps(root: str, lines: list[str], only_suffix: str = "", files: list[tuple[str, int, int]] | None = None) -> None:
     """One line per file under ``root`` (path, size, mtime_ns), in a fixed order; `_Unsure` on a
     symlink, a pipe or device, or a folder that cannot be read. ``only_suffix``: just these files,
-    and no ``__pycache__``."""
+    and no ``__pycache__``. ``files``: given, each file's (path, size, mtime_ns) is put there too."""
     try:
-        with os.scandir(root) as it:
-            entries = sorted(it, key=lambda e: e.name)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise _Unsure(root) from exc
+    try:
+        _walk(fd, root + "/", lines, only_suffix, files)
+    finally:
+        os.close(fd)
+
+
+def _walk(fd: int, prefix: str, lines: list[str], only_suffix: str, files: list[tuple[str, int, int]] | None) -> None:
+    # By folder descriptor: each stat resolves one name, not the whole path
+    # (50,000 posts: 0.24 -> 0.21 s for the walk and its stats).
+    try:
+        with os.scandir(fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise _Unsure(prefix) from exc
     for entry in entries:
+        name = entry.name
         if entry.is_symlink():
-            raise _Unsure(entry.path)  # (discover follows a linked file: its own stamp says nothing)
+            raise _Unsure(prefix + name)  # (discover follows a linked file: its own stamp says nothing)
         if entry.is_dir(follow_symlinks=False):
-            if not (only_suffix and entry.name == "__pycache__"):
-                lines.append(entry.path + "/")
-                _stamps(entry.path, lines, only_suffix)
+            if not (only_suffix and name == "__pycache__"):
+                lines.append(prefix + name + "/")
+                try:
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                except OSError as exc:
+                    raise _Unsure(prefix + name) from exc
+                try:
+                    _walk(sub, prefix + name + "/", lines, only_suffix, files)
+                finally:
+                    os.close(sub)
         elif entry.is_file(follow_symlinks=False):
-            if not only_suffix or entry.name.endswith(only_suffix):
+            if not only_suffix or name.endswith(only_suffix):
                 st = entry.stat(follow_symlinks=False)
-                lines.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+                lines.append(f"{prefix}{name}\0{st.st_size}\0{st.st_mtime_ns}")
+                if files is not None:
+                    files.append((prefix + name, st.st_size, st.st_mtime_ns))
         else:
-            raise _Unsure(entry.path)
+            raise _Unsure(prefix + name)
 
 
 def _file_stamp(path: Path) -> str:
@@ -120,22 +154,25 @@ def scan(options: BuildOptions) -> Scan | None:
     libraries = library_versions()
     if any(version is None for _, version in libraries):
         return None  # (an install the full check asks importlib.metadata about)
-    head = (str(site), options.drafts, options.keep_going, options.as_of, os.environ.get("SOURCE_DATE_EPOCH"), sys.version, libraries)
-    lines = [repr((QUICK_VERSION, *head))]
+    settings = (str(site), options.drafts, options.keep_going, options.as_of, os.environ.get("SOURCE_DATE_EPOCH"), sys.version, libraries)
+    lines = [repr((QUICK_VERSION, *settings))]
     try:
         if not (site / "content").is_dir() or (site / "content").is_symlink():
             return None
         lines.append(_file_stamp(site / "site.toml"))
-        for root, suffix in ((site / "content", ""), (site / "themes", ""), (BUNDLED_THEMES, ""), (PACKAGE, ".py")):
+        files: list[tuple[str, int, int]] = []
+        _stamps(str(site / "content"), lines, "", files)
+        for root, suffix in ((site / "themes", ""), (BUNDLED_THEMES, ""), (PACKAGE, ".py")):
             if root.is_dir():
                 _stamps(str(root), lines, suffix)
             else:
                 lines.append(f"{root}\0-")
     except _Unsure:
         return None
-    lines.append(git_head(site))
+    head = git_head(site)
+    lines.append(head)
     digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
-    return Scan(digest, started)
+    return Scan(digest, started, files, head)
 
 
 def _books(out: Path) -> str:
@@ -184,7 +221,7 @@ def build_once(options: BuildOptions) -> BuildResult:
         return replace(quick, seconds=time.perf_counter() - start)
     from generator.build.inputs import build_checked
 
-    result, day = build_checked(options)
+    result, day = build_checked(options, found)
     if found is not None and day is not None:
         save(options.output, found, result, day)
     return replace(result, seconds=time.perf_counter() - start)  # (the checks and the builder's import included)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,14 +120,22 @@ class Sources:
         return {rel: (self.stamps[rel], f.text) for rel, f in self.files.items() if f.text is not None}
 
 
-def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = DEFAULT_LIMITS) -> Sources:
+# (size, mtime_ns) of regular files that are no symlinks, keyed by their full path: what a walk
+# just before this one saw (`build.quick.scan`), so `discover` need not stat them again.
+Seen = Mapping[str, tuple[int, int]]
+
+
+def discover(
+    site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None = None, limits: LimitsConfig = DEFAULT_LIMITS, seen: Seen | None = None
+) -> Sources:
     """``known``: document text from the previous build, reused while the stamp (and the
-    reader and `[limits]` it was read with) is the same."""
+    reader and `[limits]` it was read with) is the same. ``seen``: stamps taken by a walk
+    just before (a file it does not list is stat'ed as usual)."""
     site_dir = site_dir.resolve()
     root = site_dir / CONTENT
     if not root.is_dir():
         return Sources(site_dir, (), (), {}, {}, (error(CONTENT, 1, f"找不到 {CONTENT}/ 文件夹：站点文件夹 {site_dir} 中应当有 content/，每个单位一个子文件夹。"),))
-    found = _Discovery(site_dir, known or {}, limits)
+    found = _Discovery(site_dir, known or {}, limits, seen or {})
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         found.top_entry(entry)
     return found.sources()
@@ -135,8 +144,9 @@ def discover(site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]] | None
 class _Discovery:
     """What one walk over content/ has found so far, in the order it was found."""
 
-    def __init__(self, site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]], limits: LimitsConfig) -> None:
+    def __init__(self, site_dir: Path, known: dict[str, tuple[Stamp, DocumentText]], limits: LimitsConfig, seen: Seen) -> None:
         self.site_dir = site_dir
+        self.seen = seen
         self.known = known
         self.limits = limits
         self.reader = reader_key(limits)
@@ -237,17 +247,17 @@ class _Discovery:
         st = self._stat(full_str, rel_file)
         if st is None:
             return
-        result, link = st
+        size, mtime_ns, link = st
         escapes = link and unit_real not in Path(full_str).resolve().parents
         if name == UNIT_FILE and reldir == rel:
             return
         if name == PROJECTS_FILE and reldir == rel:
             self.plans.append(rel_file)
-            self.stamps[rel_file] = Stamp(result.st_size, result.st_mtime_ns)
+            self.stamps[rel_file] = Stamp(size, mtime_ns)
             return
-        text = None if escapes or name.endswith(".md") else self._document(rel_file, full_str, result)
-        self.files[rel_file] = FileFacts(result.st_size, escapes, text)
-        self.stamps[rel_file] = Stamp(result.st_size, result.st_mtime_ns)
+        text = None if escapes or name.endswith(".md") else self._document(rel_file, full_str, size, mtime_ns)
+        self.files[rel_file] = FileFacts(size, escapes, text)
+        self.stamps[rel_file] = Stamp(size, mtime_ns)
         if name.endswith(".md"):
             if escapes:
                 self.problems.append(error(rel_file, 1, "这篇文章是指向单位文件夹以外的链接（symlink），不能发布。"))
@@ -264,8 +274,11 @@ class _Discovery:
             self.plans.append(rel_file)
             self.stamps[rel_file] = Stamp(st.st_size, st.st_mtime_ns)
 
-    def _stat(self, full_str: str, rel_file: str) -> tuple[os.stat_result, bool] | None:
-        """The stat of a regular file (through a symlink) and whether it is a link; None, and a problem, otherwise."""
+    def _stat(self, full_str: str, rel_file: str) -> tuple[int, int, bool] | None:
+        """The size and mtime_ns of a regular file (through a symlink) and whether it is a link; None, and a problem, otherwise."""
+        seen = self.seen.get(full_str)
+        if seen is not None:
+            return seen[0], seen[1], False
         # One lstat per file (10,000 posts: this loop is most of a no-op build);
         # a second stat only for the rare symlink.
         try:
@@ -280,11 +293,11 @@ class _Discovery:
             # a FIFO or device would hang or break the build when read
             self.problems.append(error(rel_file, 1, "这不是普通文件（可能是管道或设备文件），不能发布，请删除。"))
             return None
-        return st, link
+        return st.st_size, st.st_mtime_ns, link
 
-    def _document(self, rel_file: str, full_str: str, st: os.stat_result) -> DocumentText | None:
+    def _document(self, rel_file: str, full_str: str, size: int, mtime_ns: int) -> DocumentText | None:
         seen = self.known.get(rel_file)
-        if seen is not None and seen[0] == Stamp(st.st_size, st.st_mtime_ns) and getattr(seen[1], "reader", "") == self.reader:
+        if seen is not None and seen[0] == Stamp(size, mtime_ns) and getattr(seen[1], "reader", "") == self.reader:
             return seen[1]  # unchanged since the last build: no PDF parsing
         # documents' text, images' and office files' publishability (None for other files)
-        return read_document(Path(full_str), st.st_size, st.st_mtime_ns, self.limits)
+        return read_document(Path(full_str), size, mtime_ns, self.limits)
