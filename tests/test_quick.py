@@ -150,7 +150,7 @@ def test_an_edit_made_while_a_build_runs_is_never_taken_for_built(built) -> None
     assert "二" in (options.output / "jx/b/index.html").read_text("utf-8")
 
 
-def test_the_full_check_takes_the_scans_stamps_and_finds_what_its_own_walk_finds(built, tmp_path: Path) -> None:
+def test_the_full_check_takes_the_scans_stamps_and_finds_what_its_own_walk_finds(built) -> None:
     site, options = built
     git_init(site)
     commit_all(site, "录入", "2026-06-01T10:00:00+08:00")
