@@ -135,14 +135,23 @@ _INVISIBLE_RE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 
 
 # Full-width ASCII forms (U+FF01–FF5E) and the ideographic space: the NFKC changes a
-# Chinese line almost always needs, done by str.translate with lengths kept 1:1.
+# Chinese line almost always needs, made with lengths kept 1:1 (`_halfwidth`).
 _FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+_HALFWIDTH = {chr(k): chr(v) for k, v in _FULLWIDTH.items()}
+
+
+def _halfwidth(text: str) -> str:
+    """``text.translate(_FULLWIDTH)``, made by a regex over the characters to change: str.translate
+    looks every character up in the table (~0.08 µs each, 0.1 ms for a post's text, three times a
+    post), the regex skips the rest in C (a Chinese text changes one character in twenty or so)."""
+    return _FULLWIDTH_RE.sub(lambda m: _HALFWIDTH[m.group()], text)
 
 
 def _normalise(line: str) -> tuple[str, list[int] | range]:
     """NFKC per character; returns the text and, per output char, its source index."""
-    if len(line.translate(_INVISIBLE)) == len(line):  # no invisible characters to drop
-        quick = line.translate(_FULLWIDTH)
+    if _INVISIBLE_RE.search(line) is None:  # no invisible characters to drop
+        quick = _halfwidth(line)
         # Fast path (most lines): after the 1:1 full-width mapping the text is NFKC
         # already, so every output character sits at its source index.
         if unicodedata.is_normalized("NFKC", quick):
@@ -180,7 +189,7 @@ def scan(text: str, allow: tuple[str, ...] = (), first_line: int = 1) -> list[Fi
     visible = _INVISIBLE_RE.sub("", text)
     # (no index map needed here) The 1:1 full-width mapping first, as in `_normalise`:
     # a Chinese text is then NFKC already, and checking that costs a fraction of normalising it.
-    quick = visible.translate(_FULLWIDTH)
+    quick = _halfwidth(visible)
     whole = quick if unicodedata.is_normalized("NFKC", quick) else unicodedata.normalize("NFKC", visible)
     if not (_NUMERIC_HINT.search(whole) or _SECRET_RE.search(whole) or _ADDRESS_HINT.search(whole)):
         return findings
