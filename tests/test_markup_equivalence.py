@@ -1,11 +1,13 @@
-"""Parse stage: the shortcuts of the hot path give what the slow path gives.
+"""Parse and render stages: the shortcuts of the hot path give what the slow path gives.
 
 `MarkupRenderer` skips Python-Markdown's inline patterns on a text holding
 none of their triggers (`_PlainTextSkippingInline`), and the privacy scan
 maps full-width forms with a regex instead of ``str.translate``
-(`privacy._halfwidth`). Both are speed only: these tests hold them to the
-stock results on generated text, and fail when a Python-Markdown upgrade
-brings inline patterns the trigger does not cover.
+(`privacy._halfwidth`), and the post template makes its search terms with a
+filter (`theme.search_terms`) instead of a Jinja loop. All three are speed
+only: these tests hold them to the stock results on generated text, and
+fail when a Python-Markdown upgrade brings inline patterns the trigger does
+not cover.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from markdown.treeprocessors import InlineProcessor
 
 from generator.core import privacy
 from generator.parse.markup import _INLINE_PATTERNS, MarkupRenderer, _PlainTextSkippingInline
+from generator.render.theme import search_terms
 
 QUICK = MarkupRenderer()
 STOCK = MarkupRenderer()
@@ -68,3 +71,15 @@ def test_halfwidth_is_translate() -> None:
 @settings(max_examples=300, deadline=None, derandomize=True)
 def test_halfwidth_is_translate_on_any_text(text: str) -> None:
     assert privacy._halfwidth(text) == text.translate(privacy._FULLWIDTH)
+
+
+@given(st.text(alphabet=st.sampled_from("党支部 计算机学院&<>\"'a"), max_size=30))
+@settings(max_examples=200, deadline=None, derandomize=True)
+def test_the_search_terms_filter_writes_what_the_template_loop_wrote(text: str) -> None:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True)
+    env.filters["search_terms"] = search_terms
+    loop = env.from_string("{% for n in (1, 2, 3) %}{% for i in range(terms|length - n + 1) %}{{ terms[i:i + n] }} {% endfor %}{% endfor %}")
+    filtered = env.from_string("{{ terms|search_terms }}")
+    assert filtered.render(terms=text) == loop.render(terms=text)

@@ -43,7 +43,7 @@ THEME_EDITS: dict[str, tuple[str, list[tuple[str, str]]]] = {
                 "<h1>{{ post.title }}</h1>",
                 '<h1 data-pagefind-meta="title">{{ post.title }}</h1>\n'
                 '    {% set terms = ([post.title, post.unit_name] + post.meetings)|join(" ") %}\n'
-                '    <span hidden data-pagefind-meta="terms:{% for n in (1, 2, 3) %}{% for i in range(terms|length - n + 1) %}{{ terms[i:i + n] }} {% endfor %}{% endfor %}"></span>',
+                '    <span hidden data-pagefind-meta="terms:{{ terms|search_terms }}"></span>',
             ),
             ('<dl class="post-meta">', '<dl class="post-meta" data-pagefind-ignore>'),
             (

@@ -73,6 +73,19 @@ def _json_filter(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def search_terms(text: object) -> str:
+    """Every 1-, then 2-, then 3-character chunk of ``text``, each followed by a space.
+
+    The post template's hidden ``terms`` meta (see post.html). One Python loop
+    instead of a Jinja loop of ~120 chunks, each escaped and yielded on its
+    own (a fifth of a post page's render time); escaping the joined string
+    gives the same bytes, since escaping works character by character.
+    """
+    s = str(text)
+    chunks = [s[i : i + n] for n in (1, 2, 3) for i in range(len(s) - n + 1)]
+    return " ".join(chunks) + " " if chunks else ""
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates shared between builds (Jinja's per-user folder in the system temp dir).
 
@@ -106,6 +119,7 @@ def make_env(theme: Theme) -> jinja2.Environment:
     )
     env.filters["u"] = href
     env.filters["tojson_attr"] = _json_filter
+    env.filters["search_terms"] = search_terms
     return env
 
 
