@@ -648,6 +648,19 @@ def test_sync_dir_replaces_changed_files_and_removes_stale(tmp_path: Path) -> No
     shutil.rmtree(src)
 
 
+def test_sync_dir_into_a_missing_folder_moves_the_folder_whole(tmp_path: Path) -> None:
+    src, dst = tmp_path / "scratch" / "index-jx-2026", tmp_path / "bundle" / "jx" / "2026"
+    files = {"a": b"1", "d/b": b"2", "entry": b"names a and d/b"}
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    inode = (src / "d" / "b").stat().st_ino
+    shards.sync_dir(src, dst, last="entry")
+    assert tree(dst) == files
+    assert not src.exists()
+    assert (dst / "d" / "b").stat().st_ino == inode  # moved, not copied
+
+
 def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp_path: Path) -> None:
     """The builder starts one Pagefind service before it parses; the edit's shard is indexed by that
     very process (one start in all), and nothing is left running or on disk afterwards."""

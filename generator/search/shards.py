@@ -422,6 +422,13 @@ def sync_dir(src: Path, dst: Path, last: str) -> None:
     other new file is in place, and stale files are removed after it, so a
     reader never sees an entry pointing at a missing file.
     """
+    if not dst.exists():
+        # A shard indexed for the first time (every shard of a cold build): the folder moves
+        # whole, one rename instead of one per file (84 shards, 11,600 files at 10,000 posts: ~1 s
+        # at the end of a cold build); its entry file appears with the files it names.
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+        return
     new = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
     dst.mkdir(parents=True, exist_ok=True)
     for rel in sorted(new, key=lambda r: r == last):
