@@ -969,3 +969,23 @@ def test_a_new_post_plans_the_front_page_of_its_lists_not_the_numbered_ones(tmp_
     planned = _planned_after(site, out, builder, tmp_path)
     assert {"jx/notices/index.html", "sections/notices/index.html", "archive/2026/06/index.html"} <= planned
     assert not {p for p in planned if "/page/" in p}, sorted(planned)
+
+
+def test_commit_puts_files_where_folders_and_links_were_and_makes_each_folder_once(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (out / "a" / "page.html" / "inner").mkdir(parents=True)
+    (out / "a" / "page.html" / "inner" / "x.html").write_text("old")
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not ours")
+    (out / "b").mkdir()
+    (out / "b" / "link.html").symlink_to(elsewhere, target_is_directory=True)
+    writer = write_module.Writer(out)
+    pages = {"a/page.html": b"A", "b/link.html": b"B", "c/d/e.html": b"E", "c/d/f.html": b"F"}
+    for rel, data in pages.items():
+        assert writer.put(rel, data)
+    report = writer.commit(set(pages), set())
+    assert sorted(report.written) == sorted(pages)
+    assert {rel: (out / rel).read_bytes() for rel in pages} == pages
+    assert not (out / "b" / "link.html").is_symlink()
+    assert (elsewhere / "keep.txt").read_text() == "not ours"  # the link was replaced, never followed
+    assert not (out / write_module.STAGING).exists()
