@@ -137,19 +137,12 @@ class Writer:
 
     def commit(self, planned: set[str], previous: set[str]) -> WriteReport:
         """Move staged files into place, then delete outputs no longer planned."""
-        folders: set[Path] = set()  # made or found by this commit: one mkdir a folder, not one a file (24,000 at 10,000 posts)
         for rel in self._staged:
             target = self.out / rel
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
-            source = self.staging / staged_name(rel)
-            try:
-                os.replace(source, target)
-            except IsADirectoryError:  # a folder where the file goes (a symlink is replaced itself, never followed)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
-                folders.clear()  # the folders inside it are gone
-                os.replace(source, target)
+            os.replace(self.staging / staged_name(rel), target)
         if self.staging.exists():
             shutil.rmtree(self.staging)
         deleted = []
