@@ -971,7 +971,7 @@ def test_a_new_post_plans_the_front_page_of_its_lists_not_the_numbered_ones(tmp_
     assert not {p for p in planned if "/page/" in p}, sorted(planned)
 
 
-def test_commit_puts_files_where_folders_and_links_were_and_makes_each_folder_once(tmp_path: Path) -> None:
+def test_commit_puts_files_where_folders_and_links_were(tmp_path: Path) -> None:
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     (out / "a" / "page.html" / "inner").mkdir(parents=True)
     (out / "a" / "page.html" / "inner" / "x.html").write_text("old")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.treeprocessors import InlineProcessor
+from markupsafe import Markup
 
 from generator.core import privacy
 from generator.parse.markup import _INLINE_PATTERNS, MarkupRenderer, _PlainTextSkippingInline
@@ -83,3 +84,4 @@ def test_the_search_terms_filter_writes_what_the_template_loop_wrote(text: str) 
     loop = env.from_string("{% for n in (1, 2, 3) %}{% for i in range(terms|length - n + 1) %}{{ terms[i:i + n] }} {% endfor %}{% endfor %}")
     filtered = env.from_string("{{ terms|search_terms }}")
     assert filtered.render(terms=text) == loop.render(terms=text)
+    assert filtered.render(terms=Markup(text)) == loop.render(terms=Markup(text))

@@ -83,7 +83,12 @@ def search_terms(text: object) -> str:
     """
     s = str(text)
     chunks = [s[i : i + n] for n in (1, 2, 3) for i in range(len(s) - n + 1)]
-    return " ".join(chunks) + " " if chunks else ""
+    joined = " ".join(chunks) + " " if chunks else ""
+    if hasattr(text, "__html__"):  # Markup in, Markup out: the loop wrote a Markup value's slices unescaped
+        from markupsafe import Markup
+
+        return Markup(joined)
+    return joined
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
