@@ -661,6 +661,28 @@ def test_sync_dir_into_a_missing_folder_moves_the_folder_whole(tmp_path: Path) -
     assert (dst / "d" / "b").stat().st_ino == inode  # moved, not copied
 
 
+@pytest.mark.parametrize("indexed", ["every shard", "one shard failed"])
+def test_the_manifest_made_beside_pagefind_is_the_one_made_at_install(tmp_path: Path, indexed: str) -> None:
+    members = {
+        "jx/a/index.html": ("2025", {"column": ["通知公告"], "unit": ["机械学院党委"]}),
+        "jx/b/index.html": ("2026", {"column": ["支部生活"], "meeting": ["党课", "主题党日"]}),
+        "wl/c/index.html": ("2026", {"column": ["通知公告"]}),
+    }
+    made = {}
+    for way in ("ahead", "at install"):
+        bundle = tmp_path / way
+        for shard in shards.shards_of(members):
+            if indexed == "one shard failed" and shard == ("jx", "2026"):
+                continue  # no index: the manifest must leave it out
+            (bundle / shards.shard_dir(shard)).mkdir(parents=True)
+            (bundle / shards.shard_dir(shard) / pagefind.ENTRY).write_text("{}")
+        shards._write_manifest(bundle, members, shards.ManifestAhead(members) if way == "ahead" else None)
+        made[way] = (bundle / shards.MANIFEST).read_bytes()
+    assert made["ahead"] == made["at install"]
+    listed = [(s["unit"], s["year"]) for s in json.loads(made["ahead"])["shards"]]
+    assert listed == ([("jx", "2025"), ("jx", "2026"), ("wl", "2026")] if indexed == "every shard" else [("jx", "2025"), ("wl", "2026")])
+
+
 def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp_path: Path) -> None:
     """The builder starts one Pagefind service before it parses; the edit's shard is indexed by that
     very process (one start in all), and nothing is left running or on disk afterwards."""

@@ -63,6 +63,7 @@ from generator.search.shards import (
     MANIFEST,
     MEMBERS,
     SCRATCH,
+    ManifestAhead,
     ReadMember,
     Shard,
     Update,
@@ -220,18 +221,19 @@ class SearchIndex:
         record(out_dir, update.members, update.todo, update.old)
         shards = shards_of(update.members)
         wanted = sorted(s for s in update.todo if s in shards)
-        outcomes: dict[Shard, Problem | None] = {}
-        if wanted:
-            binary = self.binary()
-            if binary is None:
-                return [NO_BINARY]
-            scratch.mkdir()
-            try:
-                outcomes = self._run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started=started, stop=stop)
-            except BaseException:
-                shutil.rmtree(scratch, ignore_errors=True)
-                raise
-        return install_shards(out_dir, update.members, outcomes)
+        if not wanted:
+            return install_shards(out_dir, update.members, {})
+        binary = self.binary()
+        if binary is None:
+            return [NO_BINARY]
+        scratch.mkdir()
+        ahead = ManifestAhead(update.members)  # worked out while Pagefind indexes
+        try:
+            outcomes = self._run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started=started, stop=stop)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return install_shards(out_dir, update.members, outcomes, ahead)
 
     def _run(
         self,
@@ -319,7 +321,7 @@ class EarlyIndex:
         """Put what was indexed before the commit into place, as `index_output` would have."""
         update = prepared.update
         record(self.out_dir, update.members, update.todo, update.old)
-        problems = [NO_BINARY] if prepared.outcomes is None else install_shards(self.out_dir, update.members, prepared.outcomes)
+        problems = [NO_BINARY] if prepared.outcomes is None else install_shards(self.out_dir, update.members, prepared.outcomes, prepared.manifest)
         if not any(p.is_error for p in problems):
             (self.out_dir / CHANGING).unlink(missing_ok=True)
         return problems
@@ -359,10 +361,12 @@ class EarlyIndex:
                 return None
         self.ready.set()  # every staged page is read or linked: the build may move them
         outcomes = {}
+        ahead = None
         if binary is not None:
             work = [(s, shards[s]) for s in wanted]
+            ahead = ManifestAhead(update.members)  # worked out while Pagefind indexes
             outcomes = self.index._run(binary, out_dir, work, scratch, linked=True, stop=self._stop)
-        return _Prepared(update, outcomes, pages, folders)
+        return _Prepared(update, outcomes, pages, folders, ahead)
 
     def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:
         """Did the update read every page the build changed? Any other page must be a post page neither before nor after."""
@@ -390,3 +394,4 @@ class _Prepared:
     outcomes: dict[Shard, Problem | None] | None  # per shard indexed into the scratch folder; None: no Pagefind binary
     pages: frozenset[str]  # the post pages read (staged, deleted, or left by a stopped build)
     folders: tuple[str, ...]  # the output's unit folders then
+    manifest: ManifestAhead | None = None  # the manifest, made while Pagefind indexed

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
@@ -325,11 +326,37 @@ def _todo(bundle: Path, marked: set[str], edited: list[str], old: dict[str, Memb
 # -- putting indexes in place -------------------------------------------------------
 
 
-def install_shards(out_dir: Path, members: dict[str, Member], outcomes: dict[Shard, Problem | None]) -> list[Problem]:
+class ManifestAhead:
+    """The manifest for ``members`` with every shard listed, made on a thread while Pagefind indexes.
+
+    An edit's update installs its shard and then writes the manifest; at
+    10,000 posts working it out (the filter counts of every post page) took
+    ~0.02 s of that tail, ~0.18 s at 50,000. `install_shards` takes these
+    bytes when every shard with posts has its index (the usual case), and
+    works the manifest out itself otherwise.
+    """
+
+    def __init__(self, members: dict[str, Member]) -> None:
+        self._members = members
+        self._made: tuple[dict[Shard, list[str]], bytes] | None = None
+        self._thread = threading.Thread(target=self._make, name="liangshai-manifest", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        shards = shards_of(self._members)
+        self._made = (shards, manifest(sorted(shards), shards, self._members))
+
+    def made(self) -> tuple[dict[Shard, list[str]], bytes] | None:
+        """(the shards, the manifest listing them all); None if working it out failed."""
+        self._thread.join()
+        return self._made
+
+
+def install_shards(out_dir: Path, members: dict[str, Member], outcomes: dict[Shard, Problem | None], ahead: ManifestAhead | None = None) -> list[Problem]:
     """Move the shards Pagefind indexed into the scratch folder (``outcomes``) into place, then the manifest; stale indexes go.
 
     Called once `record` has marked the shards: a shard that failed keeps its
-    previous index and stays marked.
+    previous index and stays marked. ``ahead``: the manifest made while Pagefind ran, for these ``members``.
     """
     bundle = out_dir / BUNDLE
     dirty = out_dir / DIRTY
@@ -350,7 +377,7 @@ def install_shards(out_dir: Path, members: dict[str, Member], outcomes: dict[Sha
         shutil.rmtree(scratch, ignore_errors=True)
     if failed:
         mark(dirty, failed)
-    _write_manifest(bundle, members)
+    _write_manifest(bundle, members, ahead)
     if errors:
         first = errors[0]
         if len(errors) > 1:  # one message, not one per shard (a broken binary fails them all)
@@ -360,15 +387,16 @@ def install_shards(out_dir: Path, members: dict[str, Member], outcomes: dict[Sha
     return warnings[:1]
 
 
-def _write_manifest(bundle: Path, members: dict[str, Member]) -> None:
+def _write_manifest(bundle: Path, members: dict[str, Member], ahead: ManifestAhead | None = None) -> None:
     """The manifest search.js reads, then the stale indexes removed.
 
     It lists every shard with posts and an index (a shard that failed keeps
     its previous one), in unit then year order.
     """
-    shards = shards_of(members)
+    made = ahead.made() if ahead is not None else None
+    shards = made[0] if made is not None else shards_of(members)
     listed = [s for s in sorted(shards) if (bundle / shard_dir(s) / ENTRY).is_file()]
-    data = manifest(listed, shards, members)
+    data = made[1] if made is not None and len(listed) == len(shards) else manifest(listed, shards, members)
     bundle.mkdir(parents=True, exist_ok=True)
     if not ((bundle / MANIFEST).is_file() and (bundle / MANIFEST).read_bytes() == data):
         atomic_write(bundle / MANIFEST, data)
