@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -662,25 +663,52 @@ def test_sync_dir_into_a_missing_folder_moves_the_folder_whole(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("indexed", ["every shard", "one shard failed"])
-def test_the_manifest_made_beside_pagefind_is_the_one_made_at_install(tmp_path: Path, indexed: str) -> None:
+def test_the_manifest_made_beside_pagefind_is_the_one_made_at_install(tmp_path: Path, monkeypatch, indexed: str) -> None:
     members = {
         "jx/a/index.html": ("2025", {"column": ["通知公告"], "unit": ["机械学院党委"]}),
         "jx/b/index.html": ("2026", {"column": ["支部生活"], "meeting": ["党课", "主题党日"]}),
         "wl/c/index.html": ("2026", {"column": ["通知公告"]}),
     }
     made = {}
-    for way in ("ahead", "at install"):
+    for way in ("at install", "ahead"):
         bundle = tmp_path / way
         for shard in shards.shards_of(members):
             if indexed == "one shard failed" and shard == ("jx", "2026"):
                 continue  # no index: the manifest must leave it out
             (bundle / shards.shard_dir(shard)).mkdir(parents=True)
             (bundle / shards.shard_dir(shard) / pagefind.ENTRY).write_text("{}")
-        shards._write_manifest(bundle, members, shards.ManifestAhead(members) if way == "ahead" else None)
+        ahead = None
+        if way == "ahead":
+            ahead = shards.ManifestAhead(members, after=threading.Event())
+            assert ahead.made() is not None  # made() starts it: no shard may ever have begun
+            if indexed == "every shard":  # the bytes made ahead are the ones written: nothing is worked out again
+                monkeypatch.setattr(shards, "manifest", lambda *a: pytest.fail("the manifest was worked out again"))
+        shards._write_manifest(bundle, members, ahead)
         made[way] = (bundle / shards.MANIFEST).read_bytes()
     assert made["ahead"] == made["at install"]
     listed = [(s["unit"], s["year"]) for s in json.loads(made["ahead"])["shards"]]
     assert listed == ([("jx", "2025"), ("jx", "2026"), ("wl", "2026")] if indexed == "every shard" else [("jx", "2025"), ("wl", "2026")])
+
+
+def test_a_manifest_that_cannot_be_made_ahead_is_made_at_install() -> None:
+    ahead = shards.ManifestAhead({"jx/a/index.html": None})  # type: ignore[dict-item]  # not a member: working it out fails
+    assert ahead.made() is None  # no thread traceback, no bytes: `_write_manifest` works it out (and reports) itself
+
+
+@pytest.mark.parametrize("edit", ["first build", "title edit"])
+def test_builds_install_the_manifest_made_beside_pagefind(tmp_path: Path, monkeypatch, edit: str) -> None:
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    if edit == "title edit":
+        assert build(site, out).ok
+        (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。"), encoding="utf-8")
+    taken: list[shards.ManifestAhead | None] = []
+    real = search.install_shards
+    monkeypatch.setattr(search, "install_shards", lambda out_dir, members, outcomes, ahead=None: taken.append(ahead) or real(out_dir, members, outcomes, ahead))
+    assert build(site, out).ok
+    assert len(taken) == 1 and taken[0] is not None
+    made = taken[0].made()
+    assert made is not None and made[1] == (out / shards.BUNDLE / shards.MANIFEST).read_bytes()
 
 
 def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp_path: Path) -> None:

@@ -227,10 +227,12 @@ class SearchIndex:
         if binary is None:
             return [NO_BINARY]
         scratch.mkdir()
-        ahead = ManifestAhead(update.members)  # worked out while Pagefind indexes
+        begun = started if started is not None else threading.Event()  # set once Pagefind has a shard
         try:
-            outcomes = self._run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started=started, stop=stop)
+            ahead = ManifestAhead(update.members, after=begun)  # worked out while Pagefind indexes
+            outcomes = self._run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started=begun, stop=stop)
         except BaseException:
+            begun.set()  # (the manifest's thread ends)
             shutil.rmtree(scratch, ignore_errors=True)
             raise
         return install_shards(out_dir, update.members, outcomes, ahead)

@@ -333,21 +333,34 @@ class ManifestAhead:
     10,000 posts working it out (the filter counts of every post page) took
     ~0.02 s of that tail, ~0.18 s at 50,000. `install_shards` takes these
     bytes when every shard with posts has its index (the usual case), and
-    works the manifest out itself otherwise.
+    works the manifest out itself otherwise (also when working it out here
+    failed: the error is then raised there, where it belongs).
+
+    ``after``: the thread begins once it is set (the first shard handed to
+    Pagefind), so it does not take turns at the interpreter with the linking
+    before that; `made` sets it (no shard may have begun).
     """
 
-    def __init__(self, members: dict[str, Member]) -> None:
+    def __init__(self, members: dict[str, Member], after: threading.Event | None = None) -> None:
         self._members = members
+        self._after = after
         self._made: tuple[dict[Shard, list[str]], bytes] | None = None
         self._thread = threading.Thread(target=self._make, name="liangshai-manifest", daemon=True)
         self._thread.start()
 
     def _make(self) -> None:
-        shards = shards_of(self._members)
-        self._made = (shards, manifest(sorted(shards), shards, self._members))
+        if self._after is not None:
+            self._after.wait()
+        try:
+            shards = shards_of(self._members)
+            self._made = (shards, manifest(sorted(shards), shards, self._members))
+        except Exception:  # worked out again by `_write_manifest`, which reports it
+            self._made = None
 
     def made(self) -> tuple[dict[Shard, list[str]], bytes] | None:
         """(the shards, the manifest listing them all); None if working it out failed."""
+        if self._after is not None:
+            self._after.set()
         self._thread.join()
         return self._made
 
