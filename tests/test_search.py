@@ -701,7 +701,8 @@ def test_builds_install_the_manifest_made_beside_pagefind(tmp_path: Path, monkey
     out = tmp_path / "out"
     if edit == "title edit":
         assert build(site, out).ok
-        (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知（修订）", "2026-03-01", "通知公告", "请各支部组织学习宪法。"), encoding="utf-8")
+        for rel, text in EARLY_EDITS["title"][0].items():
+            (site / rel).write_text(text, encoding="utf-8")
     taken: list[shards.ManifestAhead | None] = []
     real = search.install_shards
     monkeypatch.setattr(search, "install_shards", lambda out_dir, members, outcomes, ahead=None: taken.append(ahead) or real(out_dir, members, outcomes, ahead))
