@@ -738,8 +738,11 @@ def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp
     assert log.read_text().splitlines() == ["--service"] and not index.warming and not (out / pagefind.WARM_LOG).exists()
 
 
-def test_started_is_set_on_every_path_and_before_pagefind_works(tmp_path: Path, monkeypatch) -> None:
-    """The builder waits for ``started`` before it saves its state: a path that never set it would hang the build."""
+def test_started_is_set_on_every_path_and_once_pagefind_has_read_the_pages(tmp_path: Path, monkeypatch) -> None:
+    """The builder waits for ``started`` before it saves its state: a path that never set it would hang the build.
+
+    It is set once Pagefind has read the pages (AddDir answered), not before:
+    that reading keeps both cores busy, what follows (GetFiles) one."""
     import threading
 
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
@@ -748,19 +751,34 @@ def test_started_is_set_on_every_path_and_before_pagefind_works(tmp_path: Path, 
     nothing = threading.Event()
     assert SearchIndex().index_output(out, False, started=nothing) == [] and nothing.is_set()
     work = threading.Event()
-    at_add: list[bool] = []
+    seen: list[tuple[str, bool]] = []
 
     class Spy(Service):
         def request(self, payload: dict) -> dict:
-            if payload["type"] == "AddDir":
-                at_add.append(work.is_set())
+            if payload["type"] in ("AddDir", "GetFiles"):
+                seen.append((payload["type"], work.is_set()))
             return super().request(payload)
 
     class Spying(ShardIndexer):
         def service(self, binary, scratch, name):
             return Spy(binary, scratch, name)
 
-    assert SearchIndex(indexer=Spying()).index_output(out, True, pages=["jx/dangke/index.html"], started=work) == [] and at_add == [True]
+    assert SearchIndex(indexer=Spying()).index_output(out, True, pages=["jx/dangke/index.html"], started=work) == []
+    assert seen == [("AddDir", False), ("GetFiles", True)]
+
+    class Unreadable(Service):  # Pagefind fails while reading the pages: set all the same
+        def request(self, payload: dict) -> dict:
+            if payload["type"] == "AddDir":
+                raise pagefind.ServiceError("读不了")
+            return super().request(payload)
+
+    class Failing(ShardIndexer):
+        def service(self, binary, scratch, name):
+            return Unreadable(binary, scratch, name)
+
+    unread = threading.Event()
+    problems = SearchIndex(indexer=Failing()).index_output(out, True, pages=["jx/dangke/index.html"], started=unread)
+    assert unread.is_set() and [p.is_error for p in problems] == [True]
 
     class Boom(ShardIndexer):
         def run(self, *args, **kwargs):
@@ -925,6 +943,15 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
             return super().link_site(*args, **kwargs)
 
     use_index(monkeypatch, SearchIndex(indexer=Linking()))
+    real_request = Service.request
+
+    def request(self: Service, payload: dict) -> dict:
+        answer = real_request(self, payload)
+        if payload["type"] == "AddDir":
+            events.append("read")
+        return answer
+
+    monkeypatch.setattr(Service, "request", request)
     monkeypatch.setattr(generator.write.output.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
     real_families = generator.plan.pages.Planner.families
     monkeypatch.setattr(generator.plan.pages.Planner, "families", lambda *a, **k: events.append("lists") or real_families(*a, **k))
@@ -941,6 +968,8 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     assert events.index("link") < events.index("commit")  # the staged pages were read before they moved
     if outcome == "installed":  # (a new unit changes every page's global key: then the search begins in _make)
         assert events.index("link") < events.index("lists")  # the edited posts' pages were made before the lists were planned
+        # and the build waited for Pagefind to read them (both cores) before it went on
+        assert events.index("read") < events.index("lists")
     monkeypatch.undo()
     clean = tmp_path / "clean"
     assert build(site, clean).ok

@@ -180,9 +180,10 @@ class SearchIndex:
         not indexed stay marked, as after a failed run; the problems returned
         then are only that (see `Builder.update_search`).
 
-        ``started``, when given, is set once the Pagefind processes have their work
-        (or when there is none): from then on this function mostly waits for them,
-        so a caller running it on a thread can use the interpreter again.
+        ``started``, when given, is set once Pagefind has read the pages of the
+        first shard (or when there is no work): from then on this function mostly
+        waits for it, and Pagefind uses one core, so a caller running it on a
+        thread can go on with its own work (reading the pages keeps both cores busy).
 
         ``pages``, when the caller knows them, are the HTML paths written or
         deleted: only the shards with a post page among them (or whose pages
@@ -227,7 +228,7 @@ class SearchIndex:
         if binary is None:
             return [NO_BINARY]
         scratch.mkdir()
-        begun = started if started is not None else threading.Event()  # set once Pagefind has a shard
+        begun = started if started is not None else threading.Event()  # set once Pagefind has read a shard's pages
         try:
             ahead = ManifestAhead(update.members, after=begun)  # worked out while Pagefind indexes
             outcomes = self._run(binary, out_dir, [(s, shards[s]) for s in wanted], scratch, started=begun, stop=stop)
@@ -265,8 +266,9 @@ class EarlyIndex:
     not among the build's post pages ``posts`` is deleted), makes the
     shards' scratch sites and sets `ready` (the build waits for it before
     its commit moves the staged files), then has Pagefind index those shards
-    into the scratch folder while the builder renders its other pages and
-    saves its state. Nothing in the output changes until the build calls
+    into the scratch folder; once Pagefind has read the first shard's pages
+    (`read`: the builder waits for it) the builder renders its other pages
+    and saves its state beside Pagefind's building of the index. Nothing in the output changes until the build calls
     `proceed` after its commit with the HTML it wrote or deleted: if the
     post pages among them are the ones indexed (plus pages that are post
     pages neither before nor after, a unit's first column page), the shards,
@@ -286,6 +288,9 @@ class EarlyIndex:
         self.posts = frozenset(posts)  # every post page of the build: an indexed page not among them is deleted
         self.index = index
         self.ready = threading.Event()
+        # set once Pagefind has read the first shard's pages (or nothing is indexed): the
+        # builder waits for it, since Pagefind's reading keeps both cores busy (`Builder`'s begin_search)
+        self.read = threading.Event()
         self.outcome = ""
         self.error: Exception | None = None  # what made the preparation fail (then it fell back)
         self._gate = threading.Event()
@@ -306,6 +311,7 @@ class EarlyIndex:
             prepared, self.error = None, exc
         finally:
             self.ready.set()
+            self.read.set()
         self._gate.wait()
         html = self._html
         if html is None:
@@ -366,8 +372,8 @@ class EarlyIndex:
         ahead = None
         if binary is not None:
             work = [(s, shards[s]) for s in wanted]
-            ahead = ManifestAhead(update.members)  # worked out while Pagefind indexes
-            outcomes = self.index._run(binary, out_dir, work, scratch, linked=True, stop=self._stop)
+            ahead = ManifestAhead(update.members, after=self.read)  # worked out while Pagefind indexes
+            outcomes = self.index._run(binary, out_dir, work, scratch, started=self.read, linked=True, stop=self._stop)
         return _Prepared(update, outcomes, pages, folders, ahead)
 
     def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:

@@ -91,7 +91,7 @@ class ShardIndexer:
     ) -> Problem | None:
         """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
 
-        ``started`` is set once the shard's pages are handed to Pagefind (see `SearchIndex.index_output`).
+        ``started`` is set once Pagefind has read the shard's pages (its AddDir answered or failed; see `SearchIndex.index_output`).
         ``linked``: its scratch site is made already (`link_site`).
         """
         site = (scratch / scratch_name("site", shard)).absolute()
@@ -123,9 +123,13 @@ def _add_site(service: Service, site: Path, dest: Path, started: threading.Event
     """As `pagefind --site <site> --output-path <dest> --keep-index-url`, through ``service``."""
     index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
     try:
-        if started is not None:
-            started.set()
-        service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+        try:
+            service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+        finally:
+            # Reading and segmenting the pages keeps both cores busy; what follows
+            # (GetFiles: building and compressing the index) uses one.
+            if started is not None:
+                started.set()
         # GetFiles, not WriteFiles: the service answers WriteFiles before every file is
         # on disk (seen under load: canonicalize then read a half-written filter file),
         # so the files come back in the answer and are written here, whole.
@@ -185,6 +189,8 @@ class _Pool:
                     future.result()
         finally:
             self.finished.set()
+            if self.started is not None:
+                self.started.set()  # (a run whose shards all failed before Pagefind read them)
             if watcher is not None:
                 watcher.join()
         for shard, _ in self.queue:  # never begun: stopped

@@ -336,9 +336,10 @@ class ManifestAhead:
     works the manifest out itself otherwise (also when working it out here
     failed: the error is then raised there, where it belongs).
 
-    ``after``: the thread begins once it is set (the first shard handed to
-    Pagefind), so it does not take turns at the interpreter with the linking
-    before that; `made` sets it (no shard may have begun).
+    ``after``: the thread begins once it is set (Pagefind has read the first
+    shard's pages), so it does not take turns at the interpreter with the
+    linking before that, nor a core with Pagefind's reading; `made` sets it
+    (no shard may have begun).
     """
 
     def __init__(self, members: dict[str, Member], after: threading.Event | None = None) -> None:
