@@ -599,6 +599,49 @@ def test_pagefind_that_dies_on_one_shard_is_restarted_for_the_next(tmp_path: Pat
     assert tree(out / "pagefind") == expected and not (out / shards.DIRTY).exists()
 
 
+def test_an_edit_links_the_index_files_it_has_already_and_writes_the_rest(tmp_path: Path, monkeypatch) -> None:
+    """Pagefind gives back a shard's every file; those published already, byte for byte, are linked, the rest written."""
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    shard = out / "pagefind/jx/2026"
+    before = {rel: (shard / rel).stat().st_ino for rel in tree(shard)}
+    checked: list[tuple[str, bool]] = []
+    real = indexer._link_same
+
+    def spy(published: Path, target: Path, data: bytes) -> bool:
+        checked.append((published.relative_to(shard).as_posix(), linked := real(published, target, data)))
+        return linked
+
+    monkeypatch.setattr(indexer, "_link_same", spy)
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
+    assert build(site, out).ok
+    linked = {rel for rel, yes in checked if yes}
+    assert linked and all(rel.startswith(indexer.HASHED) for rel, _ in checked)  # only files named after their bytes
+    assert any(rel.startswith("fragment/") and not yes for rel, yes in checked)  # the edited post's fragment is new
+    assert all((shard / rel).stat().st_ino == before[rel] for rel in linked)  # the published file itself, kept
+    monkeypatch.undo()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+def test_the_answer_to_a_posted_request_is_dropped_before_the_next(tmp_path: Path) -> None:
+    binary = pagefind.pagefind_binary()
+    if binary is None:
+        pytest.skip("没有 Pagefind（pip install 'pagefind[extended]'）")
+    service = Service(binary, tmp_path, "post")
+    try:
+        first = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+        service.post({"type": "DeleteIndex", "index_id": first})
+        second = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]  # not DeleteIndex's answer
+        assert second != first and not service._dropped
+        with pytest.raises(pagefind.ServiceError):  # an answer that is an error still reaches its request
+            service.request({"type": "AddFile", "index_id": first, "url": "/x/", "file_contents": "<html></html>"})
+    finally:
+        service.close()
+
+
 def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     result = build(site, tmp_path / "out", env={"PAGEFIND_BINARY_PATH": str(tmp_path / "nope")})
@@ -754,10 +797,10 @@ def test_started_is_set_on_every_path_and_once_pagefind_has_read_the_pages(tmp_p
     seen: list[tuple[str, bool]] = []
 
     class Spy(Service):
-        def request(self, payload: dict) -> dict:
+        def send(self, payload: dict) -> int:
             if payload["type"] in ("AddDir", "GetFiles"):
                 seen.append((payload["type"], work.is_set()))
-            return super().request(payload)
+            return super().send(payload)
 
     class Spying(ShardIndexer):
         def service(self, binary, scratch, name):

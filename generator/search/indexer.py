@@ -26,7 +26,7 @@ from pathlib import Path
 from generator.core.errors import Problem
 from generator.search.pagefind import ENTRY, UNUSED, Service, ServiceError, canonicalize
 from generator.search.problems import STOPPED, search_error, search_warning
-from generator.search.shards import Shard, scratch_name, where
+from generator.search.shards import BUNDLE, Shard, scratch_name, shard_dir, where
 
 JOBS = 2  # Pagefind processes (services) at a time, each multi-threaded already
 STOP_POLL = 0.05  # seconds: how often a run with a stop event looks at it
@@ -98,8 +98,9 @@ class ShardIndexer:
         dest = (scratch / scratch_name("index", shard)).absolute()
         if not linked and (problem := self.link_site(out_dir, shard, pages, scratch)) is not None:
             return problem
+        installed = out_dir / BUNDLE / shard_dir(shard)
         try:
-            _add_site(service, site, dest, started)
+            _add_site(service, site, dest, started, installed if installed.is_dir() else None)
         except OSError as exc:
             return search_error(f"无法运行 Pagefind（{service.binary}）：{exc.strerror}。搜索索引没有更新。")
         except ServiceError as exc:
@@ -109,9 +110,6 @@ class ShardIndexer:
             shutil.rmtree(site, ignore_errors=True)
         if not (dest / ENTRY).is_file():
             return search_error(f"Pagefind 建立搜索索引失败（{where(shard)}）：没有写出 {ENTRY}。搜索索引没有更新。")
-        for path in dest.iterdir():  # Pagefind's own UIs: search.js uses only the JS API
-            if path.name.startswith(UNUSED):
-                path.unlink()
         try:
             canonicalize(dest)
         except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
@@ -119,8 +117,12 @@ class ShardIndexer:
         return None
 
 
-def _add_site(service: Service, site: Path, dest: Path, started: threading.Event | None) -> None:
-    """As `pagefind --site <site> --output-path <dest> --keep-index-url`, through ``service``."""
+def _add_site(service: Service, site: Path, dest: Path, started: threading.Event | None, installed: Path | None = None) -> None:
+    """As `pagefind --site <site> --output-path <dest> --keep-index-url`, through ``service``.
+
+    The scratch ``site`` is removed once Pagefind has read it. ``installed``: the
+    shard's index as published, whose unchanged files are linked, not written again.
+    """
     index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
     try:
         try:
@@ -133,20 +135,54 @@ def _add_site(service: Service, site: Path, dest: Path, started: threading.Event
         # GetFiles, not WriteFiles: the service answers WriteFiles before every file is
         # on disk (seen under load: canonicalize then read a half-written filter file),
         # so the files come back in the answer and are written here, whole.
-        files = service.request({"type": "GetFiles", "index_id": index})["files"]
-        for item in files:
-            rel = posixpath.normpath(str(item["path"]).lstrip("/"))
-            if rel.startswith("..") or rel == ".":
-                raise ServiceError(f"Pagefind 给出的文件路径不在索引文件夹内：{item['path']!r}")
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(base64.b64decode(item["content"]))
+        asked = service.send({"type": "GetFiles", "index_id": index})
+        shutil.rmtree(site, ignore_errors=True)  # read already: it goes while Pagefind builds the index
+        _write_files(service.receive(asked)["files"], dest, installed)
     finally:
         if service.proc is not None and service.proc.poll() is None:
             try:
-                service.request({"type": "DeleteIndex", "index_id": index})  # its memory, before the next shard
+                service.post({"type": "DeleteIndex", "index_id": index})  # its memory, before the next shard
             except ServiceError:
                 pass
+
+
+# Pagefind names these files after their bytes, and `canonicalize` leaves them as they are.
+HASHED = ("fragment/", "index/")
+
+
+def _write_files(files: list[dict], dest: Path, installed: Path | None) -> None:
+    """Write GetFiles' ``files`` into ``dest``; those ``installed`` has already, byte for byte, are hard links to them.
+
+    An edit re-indexes a shard of ~130 pages whose files are nearly all as
+    published: a link is one system call where a new file is three and its
+    data, and `shards.sync_dir` then sees the same file on both sides.
+    """
+    folders: set[Path] = set()
+    for item in files:
+        rel = posixpath.normpath(str(item["path"]).lstrip("/"))
+        if rel.startswith("..") or rel == ".":
+            raise ServiceError(f"Pagefind 给出的文件路径不在索引文件夹内：{item['path']!r}")
+        if rel.startswith(UNUSED):  # Pagefind's own UIs: search.js uses only the JS API
+            continue
+        target = dest / rel
+        if target.parent not in folders:  # each folder once (~150 files in 4 folders)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        data = base64.b64decode(item["content"])
+        if installed is not None and rel.startswith(HASHED) and _link_same(installed / rel, target, data):
+            continue
+        target.write_bytes(data)
+
+
+def _link_same(published: Path, target: Path, data: bytes) -> bool:
+    """Hard-link ``target`` to ``published`` if that file holds ``data``; False when it does not (or cannot be linked)."""
+    try:
+        if published.read_bytes() != data:
+            return False
+        os.link(published, target)
+    except OSError:
+        return False
+    return True
 
 
 class _Pool:

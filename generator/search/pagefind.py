@@ -19,6 +19,12 @@ import os
 import subprocess
 import threading
 from pathlib import Path
+from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # (Windows) the pipes keep their size
+    fcntl = None  # type: ignore[assignment]
 
 ENTRY = "pagefind-entry.json"  # the entry file naming an index's hashed files: written last, read first
 # Pagefind's own UIs: search.js uses only the JS API, so they are not published.
@@ -50,6 +56,22 @@ class ServiceError(Exception):
         self.exit = exit
 
 
+# Pagefind's answers pass through a pipe: at Linux's default 64 KiB, an edit's GetFiles
+# (~1.6 MB) is ~25 reads, and each one waits for the interpreter while the builder's
+# thread renders. 1 MiB is the most an unprivileged process may ask for (pipe-max-size).
+PIPE_SIZE = 1 << 20
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """Ask for a ``PIPE_SIZE`` pipe buffer; where the system says no, the default stays."""
+    if pipe is None or fcntl is None or not hasattr(fcntl, "F_SETPIPE_SZ"):
+        return
+    try:
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except OSError:
+        pass
+
+
 class Service:
     """One Pagefind process in service mode (``pagefind --service``), indexing one shard after another.
 
@@ -69,40 +91,83 @@ class Service:
         self.answered = False  # has this process answered a request yet
         self._buffer = b""
         self._next_id = 0
+        self._dropped: set[int] = set()  # requests `post`ed, their answers not read yet
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([str(self.binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self.answered = False
         self._buffer = b""
+        self._dropped = set()
+        _widen(self.proc.stdout)
 
     def request(self, payload: dict) -> dict:
+        return self.receive(self.send(payload))
+
+    def send(self, payload: dict) -> int:
+        """The first half of `request`: the service works on it while the caller does something else; `receive` takes the number returned."""
         if self.proc is None:
             self.start()
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc is not None and self.proc.stdin is not None
         self._next_id += 1
         message = base64.b64encode(json.dumps({"message_id": self._next_id, "payload": payload}).encode("utf-8")) + b","
         try:
             self.proc.stdin.write(message)
             self.proc.stdin.flush()
+        except OSError:
+            raise self._died() from None
+        return self._next_id
+
+    def post(self, payload: dict) -> None:
+        """A request whose answer nobody waits for (DeleteIndex): `receive` drops it when it comes."""
+        self._dropped.add(self.send(payload))
+
+    def receive(self, message_id: int) -> dict:
+        """The answer to request ``message_id`` (`send`); answers to `post`ed requests before it are dropped."""
+        while True:
+            message = self._message()
+            number = message.get("message_id")
+            if number in self._dropped:
+                self._dropped.discard(number)
+                continue
+            answer = message.get("payload")
+            # (an error about a message Pagefind could not read carries no number)
+            if number not in (message_id, None) or not isinstance(answer, dict):
+                self.close()
+                raise ServiceError(f"Pagefind 的应答不是对这个请求的（{number!r}，应为 {message_id}）")
+            self.answered = True
+            if answer.get("type") == "Error":
+                raise ServiceError(str(answer.get("message") or "未知错误"))
+            return answer
+
+    def _message(self) -> dict:
+        """The next message on the service's output."""
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
             fd = self.proc.stdout.fileno()
-            while b"," not in self._buffer:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    raise EOFError
-                self._buffer += chunk
+            if b"," not in self._buffer:
+                # An answer can be megabytes (GetFiles): the chunks are joined once, and only
+                # the new chunk is searched for the end of the message.
+                chunks = [self._buffer]
+                while True:
+                    chunk = os.read(fd, PIPE_SIZE)
+                    if not chunk:
+                        raise EOFError
+                    chunks.append(chunk)
+                    if b"," in chunk:
+                        break
+                self._buffer = b"".join(chunks)
         except (OSError, EOFError):
             raise self._died() from None
         raw, _, self._buffer = self._buffer.partition(b",")
         try:
-            answer = json.loads(base64.b64decode(raw))["payload"]
-        except (ValueError, KeyError, TypeError):
+            message = json.loads(base64.b64decode(raw))
+        except (ValueError, TypeError):
+            message = None
+        if not isinstance(message, dict):
             self.close()
-            raise ServiceError(f"无法理解 Pagefind 的应答：{raw[:80]!r}") from None
-        self.answered = True
-        if answer.get("type") == "Error":
-            raise ServiceError(str(answer.get("message") or "未知错误"))
-        return answer
+            raise ServiceError(f"无法理解 Pagefind 的应答：{raw[:80]!r}")
+        return message
 
     def _died(self) -> ServiceError:
         """The process is gone (or stopped reading): its exit code and the end of its stderr."""

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import threading
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -474,11 +475,11 @@ def sync_dir(src: Path, dst: Path, last: str) -> None:
     new = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
     dst.mkdir(parents=True, exist_ok=True)
     for rel in sorted(new, key=lambda r: r == last):
-        target = dst / rel
-        if target.is_file() and target.stat().st_size == (src / rel).stat().st_size and target.read_bytes() == (src / rel).read_bytes():
+        target, source = dst / rel, src / rel
+        if _same_file(target, source):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src / rel, target)
+        os.replace(source, target)
     keep = set(new)
     for path in sorted(dst.rglob("*"), reverse=True):
         rel = path.relative_to(dst).as_posix()
@@ -486,3 +487,17 @@ def sync_dir(src: Path, dst: Path, last: str) -> None:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
+
+
+def _same_file(target: Path, source: Path) -> bool:
+    """Does ``target`` hold ``source``'s bytes? (The indexer links unchanged files: then it is the very file.)"""
+    try:
+        there = target.stat()
+    except OSError:  # (not there)
+        return False
+    if not stat.S_ISREG(there.st_mode):
+        return False
+    here = source.stat()
+    if (there.st_ino, there.st_dev) == (here.st_ino, here.st_dev):
+        return True
+    return there.st_size == here.st_size and target.read_bytes() == source.read_bytes()
