@@ -139,6 +139,7 @@ class _Run:
         self.job: MakeJob | None = None
         self.early: EarlyIndex | None = None
         self.early_thread: _Background | None = None
+        self.recorded: set[str] | None = None  # the outputs `record_outputs` listed at the commit
 
     def job_for(self, look: Look) -> MakeJob:
         if self.job is None:
@@ -560,7 +561,8 @@ class Builder:
             # The outputs a lost state would forget: recorded in a plain file that no state
             # version change invalidates, before anything moves, so a deleted post's page is
             # removed even after an interrupted commit or an upgrade that discards the state.
-            record_outputs(out, previous | planned)
+            run.recorded = previous | planned
+            record_outputs(out, run.recorded)
             # From here the output changes: first withdraw the state that vouches for the old files,
             # and say which post pages the search index will be behind until it is updated.
             self._unsaved = self._saved = None  # they describe the folder before this commit
@@ -671,7 +673,8 @@ class Builder:
                 saved.digest,
             ),
         )
-        record_outputs(run.out, set(staged.planned))
+        if run.recorded != set(staged.planned):  # (the same list when no output went: an edit's usual case)
+            record_outputs(run.out, set(staged.planned))
 
     def _save_and_seal(self, run: _Run, staged: Staged, new_state: BuildState) -> SavedState:
         """A ``defer_save`` build's save, when `save_deferred` asks for it."""

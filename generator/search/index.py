@@ -98,6 +98,7 @@ class SearchIndex:
         self.binary = binary
         self.read_member = read_member
         self._warming: Warming | None = None  # a service warmed up for the next indexing run
+        self._closing: list[threading.Thread] = []  # stopping the services of runs that ended (`closed`)
         self._lock = threading.Lock()
 
     # -- planning and the build's run ------------------------------------------------
@@ -122,10 +123,11 @@ class SearchIndex:
             previous.close()
 
     def release(self) -> None:
-        """Stop a warmed-up service nobody used (a build that failed, or needed no index)."""
+        """Stop a warmed-up service nobody used (a build that failed, or needed no index), and wait for those stopping."""
         warming = self._take_warming()
         if warming is not None:
             warming.close()
+        self.closed()
 
     @property
     def warming(self) -> bool:
@@ -196,6 +198,7 @@ class SearchIndex:
         finally:
             if started is not None:
                 started.set()
+            self.closed()
 
     def _index_output(
         self, out_dir: Path, changed: bool, pages: Collection[str] | None, started: threading.Event | None, stop: threading.Event | None = None
@@ -248,14 +251,28 @@ class SearchIndex:
         linked: bool = False,
         stop: threading.Event | None = None,
     ) -> dict[Shard, Problem | None]:
-        """`ShardIndexer.run` with the warmed-up service as its first, which is stopped afterwards whatever happened."""
+        """`ShardIndexer.run` with the warmed-up service as its first, which is stopped afterwards whatever happened.
+
+        Stopped on a thread of its own (its exit takes ~0.015 s), beside the
+        installing of the shards: `closed` waits for it.
+        """
         warming = self._take_warming()
         try:
             warm = warming.take() if warming is not None else None
             return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm)
         finally:
             if warming is not None:
-                warming.close()
+                closing = threading.Thread(target=warming.close, name="liangshai-pagefind-close", daemon=True)
+                closing.start()
+                with self._lock:
+                    self._closing.append(closing)
+
+    def closed(self) -> None:
+        """Wait until the services `_run` stopped have exited."""
+        with self._lock:
+            closing, self._closing = self._closing, []
+        for thread in closing:
+            thread.join()
 
 
 class EarlyIndex:
@@ -305,6 +322,12 @@ class EarlyIndex:
         self._gate.set()
 
     def run(self) -> list[Problem]:
+        try:
+            return self._run()
+        finally:
+            self.index.closed()
+
+    def _run(self) -> list[Problem]:
         try:
             prepared = self._prepare()
         except Exception as exc:
