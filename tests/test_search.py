@@ -599,6 +599,32 @@ def test_pagefind_that_dies_on_one_shard_is_restarted_for_the_next(tmp_path: Pat
     assert tree(out / "pagefind") == expected and not (out / shards.DIRTY).exists()
 
 
+def test_started_does_not_wait_for_a_service_still_loading_its_dictionaries(tmp_path: Path, monkeypatch) -> None:
+    """The builder waits for Pagefind's reading of the pages, not for its warm-up (a small site's edit gets there first)."""
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    gate = threading.Event()
+    real_run = pagefind.Warming._run
+    monkeypatch.setattr(pagefind.Warming, "_run", lambda self: gate.wait(30) and real_run(self))
+    sent: list[str] = []
+    real_send = Service.send
+    monkeypatch.setattr(Service, "send", lambda self, payload: sent.append(payload["type"]) or real_send(self, payload))
+    index = SearchIndex()
+    index.warm_up(out)
+    started = threading.Event()
+    outcome: list[list] = []
+    worker = threading.Thread(target=lambda: outcome.append(index.index_output(out, True, pages=["jx/dangke/index.html"], started=started)))
+    worker.start()
+    try:
+        assert started.wait(30) and "AddDir" not in sent  # set while the warm-up still loads
+    finally:
+        gate.set()
+        worker.join(60)
+    assert outcome == [[]] and sent.count("AddDir") == 1
+    index.release()
+
+
 def test_an_edit_links_the_index_files_it_has_already_and_writes_the_rest(tmp_path: Path, monkeypatch) -> None:
     """Pagefind gives back a shard's every file; those published already, byte for byte, are linked, the rest written."""
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))

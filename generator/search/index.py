@@ -257,6 +257,10 @@ class SearchIndex:
         installing of the shards: `closed` waits for it.
         """
         warming = self._take_warming()
+        if warming is not None and started is not None and not warming.ready():
+            # It is still loading its dictionaries (a small site's build gets here first):
+            # the builder need not wait for that (`EarlyIndex.read`), only for Pagefind's reading.
+            started.set()
         try:
             warm = warming.take() if warming is not None else None
             return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm)

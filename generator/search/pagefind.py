@@ -227,6 +227,10 @@ class Warming:
         except (ServiceError, OSError, KeyError, TypeError):
             service.close()  # unusable: the indexing run starts its own and reports what fails
 
+    def ready(self) -> bool:
+        """Has the service loaded its dictionaries (or failed to)?"""
+        return not self._thread.is_alive()
+
     def take(self) -> Service | None:
         """The warmed-up service, once ready; None (and closed) when it failed."""
         self._thread.join()
