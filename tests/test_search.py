@@ -1014,7 +1014,11 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     use_index(monkeypatch, SearchIndex(indexer=Linking()))
     real_request = Service.request
 
+    listed = threading.Event()
+
     def request(self: Service, payload: dict) -> dict:
+        if payload["type"] == "AddDir" and edit != "title":
+            listed.wait(10)  # a build that waited for Pagefind's reading here would be stuck until then
         answer = real_request(self, payload)
         if payload["type"] == "AddDir":
             events.append("read")
@@ -1026,7 +1030,7 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     monkeypatch.setattr(pagefind.Warming, "ready", lambda self: self._thread.join() or True)
     monkeypatch.setattr(generator.write.output.Writer, "commit", lambda *a, **k: events.append("commit") or real_commit(*a, **k))
     real_families = generator.plan.pages.Planner.families
-    monkeypatch.setattr(generator.plan.pages.Planner, "families", lambda *a, **k: events.append("lists") or real_families(*a, **k))
+    monkeypatch.setattr(generator.plan.pages.Planner, "families", lambda *a, **k: events.append("lists") or listed.set() or real_families(*a, **k))
     changes, outcome = EARLY_EDITS[edit]
     for rel, text in changes.items():
         if text is None:
@@ -1040,8 +1044,10 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     assert events.index("link") < events.index("commit")  # the staged pages were read before they moved
     if outcome == "installed":  # (a new unit changes every page's global key: then the search begins in _make)
         assert events.index("link") < events.index("lists")  # the edited posts' pages were made before the lists were planned
-        # and the build waited for Pagefind to read them (both cores) before it went on
+    if edit == "title":  # the rest of the build is small: it waited for Pagefind to read them (both cores) before it went on
         assert events.index("read") < events.index("lists")
+    elif outcome == "installed":  # a new post's (or a deletion's) lists are not held up
+        assert events.index("lists") < events.index("read")
     monkeypatch.undo()
     clean = tmp_path / "clean"
     assert build(site, clean).ok
