@@ -8,6 +8,7 @@ each on its own output folder, and prints the medians side by side.
 
     python bench/ab.py --rev 80cbeb6                 # 10,000 posts, 4 runs per scenario
     python bench/ab.py --rev 80cbeb6 --posts 1000 --runs 6
+    python bench/ab.py --rev 80cbeb6 --runs 3 --scenarios cold   # first builds, each into an empty folder
 
 The edits, the corpus, the timing (wall seconds and peak RSS of a fresh
 `python -m generator build` process) and the restoring between runs are
@@ -17,6 +18,7 @@ run.py's own (see bench/README.md).
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -32,7 +34,7 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=4, help="timed runs per scenario and side (default 4)")
-    ap.add_argument("--scenarios", default="body,title,new", help="comma-separated subset of noop,body,title,new")
+    ap.add_argument("--scenarios", default="body,title,new", help="comma-separated subset of noop,body,title,new,cold")
     args = ap.parse_args()
 
     site, _ = R.ensure_corpus(args.posts, args.seed)  # cached, or generated as run.py does
@@ -49,12 +51,17 @@ def main() -> None:
     for name in wanted:
         for i in range(args.runs):
             for code in (old, new) if i % 2 == 0 else (new, old):
-                undo = edits[name](site)
-                try:
-                    sample = code.build(site, outs[code.label])
-                finally:
-                    undo()
-                again = code.build(site, outs[code.label])  # untimed: back to the unedited output
+                if name == "cold":  # a first build into an empty folder of its own
+                    cold = outs[code.label].with_name(outs[code.label].name + "-cold")
+                    shutil.rmtree(cold, ignore_errors=True)
+                    sample = again = code.build(site, cold)
+                else:
+                    undo = edits[name](site)
+                    try:
+                        sample = code.build(site, outs[code.label])
+                    finally:
+                        undo()
+                    again = code.build(site, outs[code.label])  # untimed: back to the unedited output
                 if not (sample.ok and again.ok):
                     raise SystemExit(f"ab.py: a build with {code.label} failed:\n{sample.error or again.error}")
                 results.setdefault((name, code.label), []).append(sample)
