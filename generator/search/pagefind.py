@@ -81,7 +81,10 @@ class Service:
     before reading each answer (about 25 s for 84 shards) and reads the
     binary's stderr on the same pipe as its answers. An index made this way
     (NewIndex, AddDir, GetFiles) holds the same bytes as ``pagefind --site``
-    with the same options (once canonicalized).
+    with the same options (once canonicalized). The service answers in order,
+    each answer carrying its request's number: `send` and `receive` let the
+    caller work between the two halves, `post` sends a request whose answer
+    `receive` drops.
     """
 
     def __init__(self, binary: Path, scratch: Path, name: str, log_path: Path | None = None) -> None:
