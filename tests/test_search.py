@@ -621,8 +621,8 @@ def test_started_does_not_wait_for_a_service_still_loading_its_dictionaries(tmp_
     finally:
         gate.set()
         worker.join(60)
+        index.release()
     assert outcome == [[]] and sent.count("AddDir") == 1
-    index.release()
 
 
 def test_an_edit_links_the_index_files_it_has_already_and_writes_the_rest(tmp_path: Path, monkeypatch) -> None:
@@ -640,10 +640,18 @@ def test_an_edit_links_the_index_files_it_has_already_and_writes_the_rest(tmp_pa
         return linked
 
     monkeypatch.setattr(indexer, "_link_same", spy)
+    real_sync = shards.sync_dir
+    links: dict[str, int] = {}  # the scratch index's files as install_shards finds them: their link counts
+
+    def sync(src: Path, dst: Path, last: str) -> None:
+        links.update({p.relative_to(src).as_posix(): p.stat().st_nlink for p in src.rglob("*") if p.is_file()})
+        real_sync(src, dst, last)
+
+    monkeypatch.setattr(shards, "sync_dir", sync)
     (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习宪法和民法典。"), encoding="utf-8")
     assert build(site, out).ok
     linked = {rel for rel, yes in checked if yes}
-    assert linked and all(rel.startswith(indexer.HASHED) for rel, _ in checked)  # only files named after their bytes
+    assert linked and {rel for rel, n in links.items() if n > 1} == linked  # hard links, and only those
     assert any(rel.startswith("fragment/") and not yes for rel, yes in checked)  # the edited post's fragment is new
     assert all((shard / rel).stat().st_ino == before[rel] for rel in linked)  # the published file itself, kept
     monkeypatch.undo()
@@ -826,14 +834,21 @@ def test_started_is_set_on_every_path_and_once_pagefind_has_read_the_pages(tmp_p
         def send(self, payload: dict) -> int:
             if payload["type"] in ("AddDir", "GetFiles"):
                 seen.append((payload["type"], work.is_set()))
+            self.asked = payload["type"]
             return super().send(payload)
+
+        def receive(self, message_id: int) -> dict:
+            answer = super().receive(message_id)
+            if self.asked == "AddDir":
+                seen.append(("AddDir answered", work.is_set()))
+            return answer
 
     class Spying(ShardIndexer):
         def service(self, binary, scratch, name):
             return Spy(binary, scratch, name)
 
     assert SearchIndex(indexer=Spying()).index_output(out, True, pages=["jx/dangke/index.html"], started=work) == []
-    assert seen == [("AddDir", False), ("GetFiles", True)]
+    assert seen == [("AddDir", False), ("AddDir answered", False), ("GetFiles", True)]
 
     class Unreadable(Service):  # Pagefind fails while reading the pages: set all the same
         def request(self, payload: dict) -> dict:

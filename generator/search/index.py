@@ -99,6 +99,7 @@ class SearchIndex:
         self.read_member = read_member
         self._warming: Warming | None = None  # a service warmed up for the next indexing run
         self._closing: list[threading.Thread] = []  # stopping the services of runs that ended (`closed`)
+        self._close_errors: list[Exception] = []
         self._lock = threading.Lock()
 
     # -- planning and the build's run ------------------------------------------------
@@ -183,7 +184,8 @@ class SearchIndex:
         then are only that (see `Builder.update_search`).
 
         ``started``, when given, is set once Pagefind has read the pages of the
-        first shard (or when there is no work): from then on this function mostly
+        first shard (or when there is no work, or at once while the warmed-up
+        service still loads its dictionaries): from then on this function mostly
         waits for it, and Pagefind uses one core, so a caller running it on a
         thread can go on with its own work (reading the pages keeps both cores busy).
 
@@ -266,17 +268,36 @@ class SearchIndex:
             return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm)
         finally:
             if warming is not None:
-                closing = threading.Thread(target=warming.close, name="liangshai-pagefind-close", daemon=True)
-                closing.start()
-                with self._lock:
-                    self._closing.append(closing)
+                self._close_soon(warming)
+
+    def _close_soon(self, warming: Warming) -> None:
+        errors = self._close_errors
+
+        def close() -> None:
+            try:
+                warming.close()
+            except Exception as exc:  # raised by `closed`, to the caller
+                errors.append(exc)
+
+        closing = threading.Thread(target=close, name="liangshai-pagefind-close", daemon=True)
+        try:
+            closing.start()
+        except RuntimeError:  # no thread to be had: here, then
+            warming.close()
+            return
+        with self._lock:
+            self._closing.append(closing)
 
     def closed(self) -> None:
-        """Wait until the services `_run` stopped have exited."""
+        """Wait until the services `_run` stopped have exited (and raise what stopping one raised)."""
         with self._lock:
             closing, self._closing = self._closing, []
         for thread in closing:
             thread.join()
+        if self._close_errors:
+            error = self._close_errors.pop(0)
+            self._close_errors.clear()
+            raise error
 
 
 class EarlyIndex:
@@ -309,8 +330,8 @@ class EarlyIndex:
         self.posts = frozenset(posts)  # every post page of the build: an indexed page not among them is deleted
         self.index = index
         self.ready = threading.Event()
-        # set once Pagefind has read the first shard's pages (or nothing is indexed): the
-        # builder waits for it, since Pagefind's reading keeps both cores busy (`Builder`'s begin_search)
+        # set once Pagefind has read the first shard's pages (or nothing is indexed, or its service still
+        # loads its dictionaries): the builder may wait for it, since Pagefind's reading keeps both cores busy
         self.read = threading.Event()
         self.outcome = ""
         self.error: Exception | None = None  # what made the preparation fail (then it fell back)

@@ -158,14 +158,18 @@ def _write_files(files: list[dict], dest: Path, installed: Path | None) -> None:
     data, and `shards.sync_dir` then sees the same file on both sides.
     """
     folders: set[Path] = set()
+    written: set[str] = set()
     for item in files:
         rel = posixpath.normpath(str(item["path"]).lstrip("/"))
         if rel.startswith("..") or rel == ".":
             raise ServiceError(f"Pagefind 给出的文件路径不在索引文件夹内：{item['path']!r}")
+        if rel in written:  # (a second write could go through a link into the published file)
+            raise ServiceError(f"Pagefind 两次给出同一个文件：{item['path']!r}")
+        written.add(rel)
         if rel.startswith(UNUSED):  # Pagefind's own UIs: search.js uses only the JS API
             continue
         target = dest / rel
-        if target.parent not in folders:  # each folder once (~150 files in 4 folders)
+        if target.parent not in folders:  # each folder once (an edit's ~190 files are in 4 folders)
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
         data = base64.b64decode(item["content"])
@@ -226,7 +230,7 @@ class _Pool:
         finally:
             self.finished.set()
             if self.started is not None:
-                self.started.set()  # (a run whose shards all failed before Pagefind read them)
+                self.started.set()  # (a run stopped, or whose shards all failed, before Pagefind read any)
             if watcher is not None:
                 watcher.join()
         for shard, _ in self.queue:  # never begun: stopped

@@ -338,9 +338,9 @@ class ManifestAhead:
     failed: the error is then raised there, where it belongs).
 
     ``after``: the thread begins once it is set (Pagefind has read the first
-    shard's pages), so it does not take turns at the interpreter with the
-    linking before that, nor a core with Pagefind's reading; `made` sets it
-    (no shard may have begun).
+    shard's pages, or is still loading its dictionaries), so it does not take
+    turns at the interpreter with the linking before that, nor a core with
+    Pagefind's reading; `made` sets it (no shard may have begun).
     """
 
     def __init__(self, members: dict[str, Member], after: threading.Event | None = None) -> None:
@@ -498,6 +498,9 @@ def _same_file(target: Path, source: Path) -> bool:
     if not stat.S_ISREG(there.st_mode):
         return False
     here = source.stat()
-    if (there.st_ino, there.st_dev) == (here.st_ino, here.st_dev):
+    if there.st_size != here.st_size:
+        return False
+    # (an inode number of 0 identifies nothing: some file systems give it to every file)
+    if there.st_ino and there.st_nlink > 1 and (there.st_ino, there.st_dev) == (here.st_ino, here.st_dev):
         return True
-    return there.st_size == here.st_size and target.read_bytes() == source.read_bytes()
+    return target.read_bytes() == source.read_bytes()
