@@ -103,8 +103,7 @@ PLAN_VERSION = "2"  # bump when a family's pages come to depend on something its
 # Below these counts a process pool costs more than it saves.
 PARALLEL_PARSE_MIN = 400
 PARALLEL_RENDER_MIN = 600
-# Up to this many posts parsed again, their post pages are made before the rest is planned
-# (`Builder._plan`'s ``first``), so the search index can begin on them early.
+# Up to this many posts parsed again, their pages are made first (`Builder._plan`'s ``first``): the search begins on them.
 EARLY_POSTS_MAX = 200
 # Up to this many changed HTML pages (and no full re-index pending: search.small_update), the
 # search index is updated on a thread while the state is saved (an edit's ~0.2 s); more, and
