@@ -309,9 +309,9 @@ class EarlyIndex:
     shards' scratch sites and sets `ready` (the build waits for it before
     its commit moves the staged files), then has Pagefind index those shards
     into the scratch folder; once Pagefind has read the first shard's pages
-    (`read`: the builder waits for it) the builder renders its other pages
-    and saves its state beside Pagefind's building of the index. Nothing in the output changes until the build calls
-    `proceed` after its commit with the HTML it wrote or deleted: if the
+    (`read`: the builder may wait for it) the builder renders its other
+    pages and saves its state beside Pagefind's building of the index.
+    Nothing in the output changes until the build calls `proceed` after its commit with the HTML it wrote or deleted: if the
     post pages among them are the ones indexed (plus pages that are post
     pages neither before nor after, a unit's first column page), the shards,
     membership and manifest go into place exactly as `index_output` would
