@@ -676,6 +676,62 @@ def test_the_answer_to_a_posted_request_is_dropped_before_the_next(tmp_path: Pat
         service.close()
 
 
+def test_a_shard_read_ahead_then_given_its_changed_pages_is_the_index_read_now(tmp_path: Path) -> None:
+    """`ShardIndexer.preread`, then `index_shard` with it: only the pages whose files changed since are given
+    to Pagefind again (by URL, in place), and the index is byte for byte the one a fresh reading gives."""
+    binary = pagefind.pagefind_binary()
+    if binary is None:
+        pytest.skip("没有 Pagefind（pip install 'pagefind[extended]'）")
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    members = shards.read_members(out / shards.MEMBERS)
+    assert members is not None
+    shard = ("jx", "2026")
+    pages = shards.shards_of(members)[shard]
+    assert len(pages) == 2
+    edited = next(p for p in pages if "tongzhi" in p)
+    indexer_ = ShardIndexer()
+
+    def index(scratch_name: str, preread: indexer.Preread | None, given: list[str]) -> tuple[dict[str, bytes], list[str]]:
+        service = Service(binary, tmp_path, scratch_name)
+        asked: list[str] = []
+        real = service.request
+        service.request = lambda payload: asked.append(payload["type"]) or real(payload)  # type: ignore[method-assign]
+        try:
+            if preread is not None:  # read ahead by this service
+                read = indexer_.preread(out, [edited], members)
+                assert read is not None and (out / shards.PREREAD).is_dir()
+                preread = read(service)
+                assert preread is not None and preread.pages == tuple(pages)
+                asked.clear()
+                change()
+            scratch = tmp_path / scratch_name
+            scratch.mkdir()
+            assert indexer_.index_shard(service, out, shard, given, scratch, None, False, preread) is None
+        finally:
+            service.close()
+        return tree(scratch / shards.scratch_name("index", shard)), asked
+
+    text = (out / edited).read_text("utf-8")
+    assert text.count("请各支部组织学习宪法。") == 1
+
+    def change() -> None:  # as a build's commit does: a new file in its place
+        (out / "new.tmp").write_text(text.replace("请各支部组织学习宪法。", "请各支部组织学习民法典。"), "utf-8")
+        os.replace(out / "new.tmp", out / edited)
+
+    ahead, asked = index("ahead", indexer.Preread(shard, (), "", {}, tmp_path), pages)
+    assert asked == ["AddFile"]  # the changed page alone (GetFiles is sent apart)
+    assert not (out / shards.PREREAD / shards.scratch_name("site", shard)).exists()  # its site was taken over
+    fresh, asked = index("fresh", None, pages)
+    assert asked == ["NewIndex", "AddDir"] and ahead == fresh
+    texts = [gzip.decompress(data).decode("utf-8").replace("\u200b", "") for rel, data in fresh.items() if rel.startswith("fragment/")]
+    assert any("学习民法典" in t for t in texts) and not any("学习宪法" in t for t in texts)  # (the change is in it)
+    # Given other pages than those it read (here: in another order), it reads them as usual.
+    _, asked = index("other", indexer.Preread(shard, (), "", {}, tmp_path), pages[::-1])
+    assert asked == ["NewIndex", "AddDir"]
+
+
 def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:
     site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
     result = build(site, tmp_path / "out", env={"PAGEFIND_BINARY_PATH": str(tmp_path / "nope")})
@@ -1032,11 +1088,12 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     listed = threading.Event()
 
     def request(self: Service, payload: dict) -> dict:
-        if payload["type"] == "AddDir" and edit != "title":
+        ahead = payload["type"] == "AddDir" and shards.PREREAD in payload["path"]  # the edited post's shard read ahead, as the output has it
+        if payload["type"] == "AddDir" and edit != "title" and not ahead:
             listed.wait(10)  # a build that waited for Pagefind's reading here would be stuck until then
         answer = real_request(self, payload)
-        if payload["type"] == "AddDir":
-            events.append("read")
+        if payload["type"] in ("AddDir", "AddFile") and payload.get("url") != "/warm/":
+            events.append("ahead" if ahead else "read" if payload["type"] == "AddDir" else "changed")
         return answer
 
     monkeypatch.setattr(Service, "request", request)
@@ -1060,9 +1117,15 @@ def test_a_small_update_is_indexed_before_the_commit_to_a_clean_builds_bytes(tmp
     if outcome == "installed":  # (a new unit changes every page's global key: then the search begins in _make)
         assert events.index("link") < events.index("lists")  # the edited posts' pages were made before the lists were planned
     if edit == "title":  # the rest of the build is small: it waited for Pagefind to read them (both cores) before it went on
-        assert events.index("read") < events.index("lists")
+        # Read ahead, then only the changed pages given to it (their neighbours' too: the title shows there).
+        assert "read" not in events and events.index("ahead") < events.index("changed") < events.index("lists")
     elif outcome == "installed":  # a new post's (or a deletion's) lists are not held up
         assert events.index("lists") < events.index("read")
+    if edit in ("title", "moved to another year"):  # the edited post's shard is read ahead (moved: its pages then differ, and are read again)
+        assert events.index("ahead") < events.index("link") and ("read" in events) == (edit != "title")
+    else:  # a post came or went: nothing is (a new post's page is in no shard yet)
+        assert "ahead" not in events and "changed" not in events
+    assert not (out / shards.PREREAD).exists()
     monkeypatch.undo()
     clean = tmp_path / "clean"
     assert build(site, clean).ok

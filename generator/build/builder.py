@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 from generator.build.background import Background as _Background
 from generator.build.crosspost import crosspost_problems
 from generator.build.inputs import Found, find_inputs, history_key, saved_history_key, site_config
-from generator.build.loading import plan_inputs, post_plan_problems, reuse_parses, take_parses
+from generator.build.loading import edited_pages, plan_inputs, post_plan_problems, reuse_parses, take_parses
 from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob, parse_one
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
 from generator.build.planning import Look, Reuse, early_families, edits_only, keep_previous
@@ -238,7 +238,6 @@ class Builder:
         came in). Pagefind is stopped, the pages stay pending for the next call
         (the shards stay marked on disk too) and nothing is reported.
         """
-
         pending, self._search_pending = self._search_pending, None
         if pending is None:
             return []
@@ -502,13 +501,14 @@ class Builder:
         if found.unchanged(out):
             return found.result(self.options)
         sources, head, input_key = found.sources, found.head, found.key
-        state, note = (unsaved.state, "") if unsaved is not None else load_state_noted(out, self._saved)
-        if not state.posts and self.jobs > 1:
-            start_server()  # a cold build parses in worker processes: their server starts beside the loading
         recorded = frozenset(recorded_outputs(out))  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
         if not self.options.defer_search:
-            self.search.warm_up(out)  # Pagefind loads its dictionaries on the other core while we parse and render
+            self.search.warm_up(out)  # Pagefind loads its dictionaries on the other core while we load, parse and render
+        state, note = (unsaved.state, "") if unsaved is not None else load_state_noted(out, self._saved)
+        if not state.posts and self.jobs > 1:
+            start_server()  # a cold build parses in worker processes: their server starts beside the loading
+        self.search.preread(out, lambda: edited_pages(state, sources))  # the warmed-up Pagefind then reads their shard as it is
         return Inputs(out, sources, head, input_key, state, recorded, (note,) if note else ())
 
     def _stage(self, run: _Run) -> Staged:

@@ -48,6 +48,33 @@ def reuse_parses(state: BuildState, sources: Sources, units: dict[str, Unit], co
             todo.append(rel)
     return cache, todo
 
+PREREAD_POSTS_MAX = 20  # an edit of more posts than this is not read ahead (they are seldom all in one shard)
+
+
+def edited_pages(state: BuildState, sources: Sources, limit: int = PREREAD_POSTS_MAX) -> list[str]:
+    """The pages the last build made of the posts whose files changed since, when only those changed (no post came
+    or went) and they are at most ``limit``: the search reads their shard ahead (`search.index.SearchIndex.preread`).
+
+    A guess from the file stamps alone, taken before anything is parsed: the search
+    checks what it read against the pages it is given, and reads again what differs.
+    """
+    if len(sources.posts) != len(state.posts):
+        return []
+    pages: list[str] = []
+    posts, families, stamps = state.posts, state.families, sources.stamps
+    for rel in sources.posts:
+        hit = posts.get(rel)
+        if hit is None:
+            return []
+        st = stamps[rel]
+        if hit.stamp != (st.size, st.mtime_ns):
+            record = families.get(f"post:{rel}")
+            if record is None or len(pages) >= limit:
+                return []
+            pages.extend(path for path, _, _ in record.pages)
+    return pages
+
+
 def take_parses(
     parsed: Iterable[Parsed], sources: Sources, contexts: dict[str, str], cache: dict[str, CachedPost], problems: list[Problem], store: BodyStore | None
 ) -> dict[str, str]:

@@ -35,6 +35,13 @@ builder renders its lists, moves its pages into place and saves its state;
 after the commit the shards go into place if the build changed the pages it
 read, or the usual update runs.
 
+Before that, an edit's shard is read ahead (`preread`): once the builder has
+loaded its state it names the pages of the posts whose files changed, and
+the warmed-up service reads their shard as the output has it, while the
+builder parses and renders; the indexing run then gives Pagefind only the
+pages whose files changed since (`indexer.Preread`: the same bytes as a fresh
+reading).
+
 The builder is handed a `SearchIndex` (`Builder(options, search=...)`), one per
 builder: the index owns the warmed-up Pagefind service of that builder's builds;
 tests hand in one with their own `ShardIndexer`.
@@ -53,8 +60,8 @@ from generator.core.errors import Problem
 from generator.core.model import SiteModel
 from generator.plan.pages import FileSpec, PageSpec, Planner
 from generator.search import page as search_page
-from generator.search.indexer import ShardIndexer, Work
-from generator.search.pagefind import Warming, pagefind_binary
+from generator.search.indexer import Preread, ShardIndexer, Signature, Work, signature
+from generator.search.pagefind import Service, Warming, pagefind_binary
 from generator.search.problems import NO_BINARY
 from generator.search.shards import (
     BUNDLE,
@@ -62,8 +69,10 @@ from generator.search.shards import (
     DIRTY,
     MANIFEST,
     MEMBERS,
+    PREREAD,
     SCRATCH,
     ManifestAhead,
+    Member,
     ReadMember,
     Shard,
     Update,
@@ -98,6 +107,7 @@ class SearchIndex:
         self.binary = binary
         self.read_member = read_member
         self._warming: Warming | None = None  # a service warmed up for the next indexing run
+        self._members: tuple[Signature, dict[str, Member]] | None = None  # the membership file as `preread` read it
         self._closing: list[threading.Thread] = []  # stopping the services of runs that ended (`closed`)
         self._close_errors: list[Exception] = []
         self._lock = threading.Lock()
@@ -119,9 +129,65 @@ class SearchIndex:
         warming = Warming(binary, out_dir)
         warming.start()  # before it is published: a run that takes it joins its thread
         with self._lock:
-            previous, self._warming = self._warming, warming
+            previous, self._warming, self._members = self._warming, warming, None
         if previous is not None:
             previous.close()
+
+    def preread(self, out_dir: Path, edited: Callable[[], Collection[str]]) -> None:
+        """Have the warmed-up service (if any) read ahead the shard of the post pages ``edited()`` gives (the build's
+        edited posts', `build.loading.edited_pages`), as the output has it now.
+
+        The membership file is read (the indexing run does not read it again) and
+        the shard's pages linked here: on another thread, beside the builder's
+        work, each link would wait for the interpreter (0.17 s instead of 0.02 for
+        a shard of 278 pages). The service reads them once its dictionaries are
+        loaded, while the builder makes the new pages; the indexing run then gives
+        it just the pages whose files changed (`indexer.Preread`).
+        """
+        with self._lock:
+            warming, self._members = self._warming, None
+        if warming is None:
+            return
+        pages = edited()
+        read = self._preread(out_dir, pages) if pages else None
+        if read is not None:
+            warming.litter.append(out_dir / PREREAD)  # (what the indexing run did not take over)
+        warming.then(read)
+
+    def _ahead(self, started: threading.Event) -> Preread | None:
+        """The shard the warmed-up service read ahead (`preread`), once read; ``started`` is set at once while it still loads its dictionaries."""
+        with self._lock:
+            warming = self._warming
+        if warming is None:
+            return None
+        if not warming.ready():
+            started.set()  # (as in `_run`)
+        result = warming.wait()
+        return result if isinstance(result, Preread) else None
+
+    def _preread(self, out_dir: Path, pages: Collection[str]) -> Callable[[Service | None], Preread | None] | None:
+        path = out_dir / MEMBERS
+        try:
+            seen = signature(path)  # before reading it: a file changed since does not pass for it
+        except OSError:
+            return None
+        members = read_members(path)
+        if members is None:
+            return None
+        with self._lock:
+            self._members = (seen, members)
+        return self.indexer.preread(out_dir, pages, members)
+
+    def _read_members(self, path: Path) -> dict[str, Member] | None:
+        """The membership file: as `preread` read it, once, when the file is still the one it read (saving ~0.04 s at 10,000 posts); else read now."""
+        with self._lock:
+            known, self._members = self._members, None
+        try:
+            if known is not None and signature(path) == known[0]:
+                return known[1]
+        except OSError:
+            pass
+        return read_members(path)
 
     def release(self) -> None:
         """Stop a warmed-up service nobody used (a build that failed, or needed no index), and wait for those stopping."""
@@ -265,7 +331,8 @@ class SearchIndex:
             started.set()
         try:
             warm = warming.take() if warming is not None else None
-            return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm)
+            preread = warming.result if warm is not None and warming is not None and isinstance(warming.result, Preread) else None
+            return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm, preread)
         finally:
             if warming is not None:
                 self._close_soon(warming)
@@ -393,7 +460,7 @@ class EarlyIndex:
         listed = changing(out_dir / CHANGING)
         if marked or not isinstance(listed, set):
             return None  # a bigger update than this build's pages: after the commit, as usual
-        old = read_members(out_dir / MEMBERS)
+        old = self.index._read_members(out_dir / MEMBERS)
         if old is None:
             return None
         self._gone = frozenset(p for p in old if p not in self.posts)  # the commit deletes them
@@ -412,8 +479,9 @@ class EarlyIndex:
         if wanted:
             scratch.mkdir()
         indexer = self.index.indexer
+        preread = self.index._ahead(self.read) if wanted else None  # (its site is taken over: once Pagefind has read it)
         for shard in wanted:
-            if indexer.link_site(out_dir, shard, shards[shard], scratch, self._read) is not None:
+            if indexer.link_site(out_dir, shard, shards[shard], scratch, self._read, ahead=preread) is not None:
                 return None
         self.ready.set()  # every staged page is read or linked: the build may move them
         outcomes = {}

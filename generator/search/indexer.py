@@ -9,6 +9,11 @@ post pages carry no year in their path and Pagefind's ``--glob`` cannot pick
 a shard; the index it gives is canonicalized (`pagefind.canonicalize`).
 Tests hand `SearchIndex` a subclass that records or breaks `index_shard` /
 `link_site`, or a ``jobs`` of its own.
+
+An edit's shard may be read ahead (`ShardIndexer.preread`): the warmed-up
+service reads the shard's pages as the output has them while the builder
+makes the new ones, and `index_shard` then gives it just the pages whose
+files differ from those it read (`Preread`).
 """
 
 from __future__ import annotations
@@ -19,19 +24,45 @@ import os
 import posixpath
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from generator.core.errors import Problem
 from generator.search.pagefind import ENTRY, UNUSED, Service, ServiceError, canonicalize
 from generator.search.problems import STOPPED, search_error, search_warning
-from generator.search.shards import BUNDLE, Shard, scratch_name, shard_dir, where
+from generator.search.shards import BUNDLE, PREREAD, Member, Shard, scratch_name, shard_dir, where
 
 JOBS = 2  # Pagefind processes (services) at a time, each multi-threaded already
 STOP_POLL = 0.05  # seconds: how often a run with a stop event looks at it
 
 Work = list[tuple[Shard, list[str]]]  # (shard, its post pages)
+Signature = tuple[int, int, int]  # a file's inode, size and mtime_ns: a page linked from the same file
+
+
+@dataclasses.dataclass(frozen=True)
+class Preread:
+    """A shard's ``pages`` as a warmed-up service read them before the build made its own (`ShardIndexer.preread`).
+
+    ``index``: that service's index holding them; ``seen``: the file each page was read from (`Signature`);
+    ``site``: the links it read them through, which `link_site` takes over for the shard.
+    Pagefind numbers the pages of an index in the order it first reads them (for
+    ``AddDir``, the folder's listing order: the same names in the same layout list
+    in the same order), and a page added again under its URL takes the place of
+    the one read before. So this index, given the pages whose files changed since,
+    holds the bytes a fresh ``AddDir`` of the shard's pages gives (`_add_site`).
+    """
+
+    shard: Shard
+    pages: tuple[str, ...]
+    index: str
+    seen: Mapping[str, Signature]
+    site: Path
+
+
+def signature(path: Path) -> Signature:
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class ShardIndexer:
@@ -54,6 +85,7 @@ class ShardIndexer:
         linked: bool = False,
         stop: threading.Event | None = None,
         warm: Service | None = None,
+        preread: Preread | None = None,
     ) -> dict[Shard, Problem | None]:
         """Index the shards of ``work``: {shard: None, a warning (not canonical) or an error}.
 
@@ -61,46 +93,87 @@ class ShardIndexer:
         ``stop``: once set, the services are killed and no shard is begun; every
         shard not indexed by then has an error outcome (`STOPPED` or the killed
         service's), so `shards.install_shards` leaves it marked for the next run.
-        ``warm``: a service warmed up for this run, taken as the first service (its owner closes it).
+        ``warm``: a service warmed up for this run, taken as the first service (its owner closes it);
+        ``preread``: a shard it read ahead (`preread`), which it indexes first.
         """
-        return _Pool(self, binary, out_dir, work, scratch, started, linked, stop, warm).run()
+        return _Pool(self, binary, out_dir, work, scratch, started, linked, stop, warm, preread).run()
 
-    def link_site(self, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, read: Callable[[str], Path | None] | None = None) -> Problem | None:
+    def link_site(
+        self, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, read: Callable[[str], Path | None] | None = None, ahead: Preread | None = None
+    ) -> Problem | None:
         """A site of just the shard's pages, at their own paths (so their URLs): hard links to ``read(page)`` (the output's page by default).
 
         (``read`` gives None only for a page about to be deleted, which is in no shard.)
+        ``ahead``: these pages read ahead; its site is moved here and the links of the pages changed since replaced.
         """
         site = (scratch / scratch_name("site", shard)).absolute()
+        source = read or (lambda page: out_dir / page)
         try:
-            for page in pages:
-                source = read(page) if read else out_dir / page
-                if source is None:
-                    continue
-                target = site / page
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(source, target)
-                except OSError:
-                    shutil.copyfile(source, target)
+            if ahead is not None and ahead.shard == shard and ahead.pages == tuple(pages) and _take_site(ahead, site, source):
+                return None
+            _link_pages(site, pages, source)
         except OSError as exc:
             return search_error(f"无法准备搜索索引（{where(shard)}）：{exc.strerror}。搜索索引没有更新。")
         return None
 
+    def preread(self, out_dir: Path, pages: Collection[str], members: Mapping[str, Member]) -> Callable[[Service | None], Preread | None] | None:
+        """Link the pages of the one shard the post ``pages`` are in (by ``members``) as the output has them now,
+        into ``out_dir / PREREAD`` (the caller removes it); what has a service read them.
+
+        None when they are in no shard or in more than one, or cannot be linked: the
+        indexing run then reads the shard as usual (so too when Pagefind fails).
+        """
+        shards = {(page.split("/", 1)[0], members[page][0]) for page in pages if page in members}
+        if len(shards) != 1 or not all(page in members for page in pages):
+            return None
+        shard = shards.pop()
+        unit = shard[0] + "/"
+        listed = sorted(page for page, (year, _) in members.items() if year == shard[1] and page.startswith(unit))  # (as `shards_of`)
+        root = out_dir / PREREAD
+        site = (root / scratch_name("site", shard)).absolute()
+        shutil.rmtree(root, ignore_errors=True)
+        try:
+            _link_pages(site, listed, lambda page: out_dir / page)
+            seen = {page: signature(site / page) for page in listed}
+        except OSError:
+            shutil.rmtree(root, ignore_errors=True)
+            return None
+
+        def read(service: Service | None) -> Preread | None:
+            if service is None:
+                return None
+            try:
+                index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+                service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+            except (OSError, ServiceError, KeyError, TypeError):
+                return None
+            return Preread(shard, tuple(listed), index, seen, site)
+
+        return read
+
     def index_shard(
-        self, service: Service, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, started: threading.Event | None = None, linked: bool = False
+        self,
+        service: Service,
+        out_dir: Path,
+        shard: Shard,
+        pages: list[str],
+        scratch: Path,
+        started: threading.Event | None = None,
+        linked: bool = False,
+        preread: Preread | None = None,
     ) -> Problem | None:
         """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
 
         ``started`` is set once Pagefind has read the shard's pages (its AddDir answered or failed; see `SearchIndex.index_output`).
-        ``linked``: its scratch site is made already (`link_site`).
+        ``linked``: its scratch site is made already (`link_site`). ``preread``: this shard, read ahead by ``service``.
         """
         site = (scratch / scratch_name("site", shard)).absolute()
         dest = (scratch / scratch_name("index", shard)).absolute()
-        if not linked and (problem := self.link_site(out_dir, shard, pages, scratch)) is not None:
+        if not linked and (problem := self.link_site(out_dir, shard, pages, scratch, ahead=preread)) is not None:
             return problem
         installed = out_dir / BUNDLE / shard_dir(shard)
         try:
-            _add_site(service, site, dest, started, installed if installed.is_dir() else None)
+            _add_site(service, site, dest, started, installed if installed.is_dir() else None, _usable(service, preread, pages))
         except OSError as exc:
             return search_error(f"无法运行 Pagefind（{service.binary}）：{exc.strerror}。搜索索引没有更新。")
         except ServiceError as exc:
@@ -117,16 +190,32 @@ class ShardIndexer:
         return None
 
 
-def _add_site(service: Service, site: Path, dest: Path, started: threading.Event | None, installed: Path | None = None) -> None:
+def _usable(service: Service, preread: Preread | None, pages: list[str]) -> Preread | None:
+    """``preread`` when it read these very pages; else None (and its index goes)."""
+    if preread is None or preread.pages == tuple(pages):
+        return preread
+    service.post({"type": "DeleteIndex", "index_id": preread.index})
+    return None
+
+
+def _add_site(service: Service, site: Path, dest: Path, started: threading.Event | None, installed: Path | None = None, preread: Preread | None = None) -> None:
     """As `pagefind --site <site> --output-path <dest> --keep-index-url`, through ``service``.
 
     The scratch ``site`` is removed once Pagefind has read it. ``installed``: the
     shard's index as published, whose unchanged files are linked, not written again.
+    ``preread``: the site's pages, read ahead into an index of ``service``: it is
+    given just the pages whose files are not those it read (`Preread`).
     """
-    index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+    changed = _changed(site, preread) if preread is not None else None
+    if preread is not None and changed is None:
+        service.post({"type": "DeleteIndex", "index_id": preread.index})
+    index = preread.index if preread is not None and changed is not None else service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
     try:
         try:
-            service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+            if changed is None:
+                service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+            for page, text in changed or ():
+                service.request({"type": "AddFile", "index_id": index, "url": "/" + page, "file_contents": text})
         finally:
             # Reading and segmenting the pages keeps both cores busy; what follows
             # (GetFiles: building and compressing the index) uses one.
@@ -144,6 +233,18 @@ def _add_site(service: Service, site: Path, dest: Path, started: threading.Event
                 service.post({"type": "DeleteIndex", "index_id": index})  # its memory, before the next shard
             except ServiceError:
                 pass
+
+
+def _changed(site: Path, preread: Preread) -> list[tuple[str, str]] | None:
+    """The pages of ``site`` whose files are not those ``preread`` read, with their text; None when one cannot be read as UTF-8."""
+    changed = []
+    for page in preread.pages:
+        if signature(site / page) != preread.seen[page]:
+            try:
+                changed.append((page, (site / page).read_bytes().decode("utf-8")))
+            except UnicodeDecodeError:
+                return None  # (Pagefind's own reading of such a file is not AddFile's)
+    return changed
 
 
 # Pagefind names these files after their bytes, and `canonicalize` leaves them as they are.
@@ -189,6 +290,37 @@ def _link_same(published: Path, target: Path, data: bytes) -> bool:
     return True
 
 
+def _take_site(ahead: Preread, site: Path, source: Callable[[str], Path | None]) -> bool:
+    """Move ``ahead``'s site to ``site`` and link again there each page whose file (``source(page)``) is not the one read; False (nothing done) when it is gone.
+
+    Only the pages' own links change, not the folders listing them (`Preread`).
+    """
+    try:
+        os.rename(ahead.site, site)
+    except OSError:
+        return False
+    for page in ahead.pages:
+        path = source(page)
+        if path is None or signature(path) != ahead.seen[page]:
+            os.unlink(site / page)
+            _link_pages(site, [page], source)
+    return True
+
+
+def _link_pages(site: Path, pages: list[str], read: Callable[[str], Path | None]) -> None:
+    """Hard links (copies where a link cannot be made) at ``site / page`` to ``read(page)``, in the order of ``pages``; None: skipped."""
+    for page in pages:
+        source = read(page)
+        if source is None:
+            continue
+        target = site / page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+
+
 class _Pool:
     """One `ShardIndexer.run`: its queue of shards, the services working on it, and their outcomes."""
 
@@ -203,6 +335,7 @@ class _Pool:
         linked: bool,
         stop: threading.Event | None,
         warm: Service | None,
+        preread: Preread | None = None,
     ) -> None:
         self.indexer = indexer
         self.binary = binary
@@ -213,13 +346,17 @@ class _Pool:
         self.stop = stop
         self.warm = warm
         self.queue = sorted(work, key=lambda item: (-len(item[1]), item[0]))  # the biggest shard first
+        # The shard the warm service read ahead: its own first, never another service's.
+        self.preread = preread if warm is not None and warm.binary == binary else None
+        self.reserved = [item for item in self.queue if self.preread is not None and item[0] == self.preread.shard]
+        self.queue = [item for item in self.queue if item not in self.reserved]
         self.lock = threading.Lock()
         self.outcomes: dict[Shard, Problem | None] = {}
         self.running: list[Service] = []
         self.finished = threading.Event()
 
     def run(self) -> dict[Shard, Problem | None]:
-        workers = min(self.indexer.jobs, len(self.queue))
+        workers = min(self.indexer.jobs, len(self.queue) + len(self.reserved))
         watcher = threading.Thread(target=self._watch, name="pagefind-stop", daemon=True) if self.stop is not None else None
         if watcher is not None:
             watcher.start()
@@ -233,13 +370,14 @@ class _Pool:
                 self.started.set()  # (a run stopped, or whose shards all failed, before Pagefind read any)
             if watcher is not None:
                 watcher.join()
-        for shard, _ in self.queue:  # never begun: stopped
+        for shard, _ in self.reserved + self.queue:  # never begun: stopped
             self.outcomes[shard] = dataclasses.replace(STOPPED, message=STOPPED.message.format(where=where(shard)))
         return self.outcomes
 
-    def _take(self) -> tuple[Shard, list[str]] | None:
+    def _take(self, first: bool = False) -> tuple[Shard, list[str]] | None:
         with self.lock:
-            return self.queue.pop(0) if self.queue and not (self.stop is not None and self.stop.is_set()) else None
+            queue = self.reserved if first and self.reserved else self.queue
+            return queue.pop(0) if queue and not (self.stop is not None and self.stop.is_set()) else None
 
     def _watch(self) -> None:
         assert self.stop is not None
@@ -258,9 +396,10 @@ class _Pool:
         with self.lock:
             self.running.append(service)
         try:
-            while (item := self._take()) is not None:
+            while (item := self._take(first=service is warm)) is not None:
                 shard, pages = item
-                outcome = self.outcomes[shard] = self.indexer.index_shard(service, self.out_dir, shard, pages, self.scratch, self.started, self.linked)
+                preread = self.preread if self.preread is not None and service is warm and shard == self.preread.shard else None
+                outcome = self.outcomes[shard] = self.indexer.index_shard(service, self.out_dir, shard, pages, self.scratch, self.started, self.linked, preread)
                 if outcome is not None and outcome.is_error and service.proc is not None and service.proc.poll() is not None:
                     if not service.answered:
                         # It died before answering anything: a broken binary, which

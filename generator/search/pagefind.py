@@ -16,8 +16,10 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -208,35 +210,79 @@ class Service:
 # and renders on the other core; the indexing run then takes it as its first
 # service. Nothing about the index changes: the warm-up index is deleted.
 
+Job = Callable[["Service | None"], object]  # `Warming.then`: what the thread does with the service (None: it failed)
+
 WARM_PAGE = '<html lang="zh-CN"><body data-pagefind-body><p>党支部</p></body></html>'
 
 
 class Warming:
-    """One Pagefind service loading its dictionaries on a thread, until an indexing run takes it (`take`) or nobody does (`close`)."""
+    """One Pagefind service loading its dictionaries on a thread, until an indexing run takes it (`take`) or nobody does (`close`).
+
+    `then` gives the thread a job to do with the service once the dictionaries
+    are loaded (the search's `SearchIndex.preread`): its result is `result`.
+    The folders in `litter` (what the job made) are removed by `close`.
+    """
 
     def __init__(self, binary: Path, out_dir: Path) -> None:
         self.service = Service(binary, out_dir, "warm", out_dir / WARM_LOG)
+        self.result: object = None
+        self._loaded = threading.Event()  # the dictionaries are loaded, or the service failed
+        self._asked = threading.Event()  # `then` was called, or nothing more will be asked
+        self._job: Job | None = None
+        self._done = threading.Event()  # the job is done (or there is none)
+        self.litter: list[Path] = []
+        self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pagefind-warm-up", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def then(self, job: Job | None) -> None:
+        """Give the thread ``job`` (None: none), at most once and before `take`: it is called with the
+        service once the dictionaries are loaded, or with None when the service failed."""
+        if not self._asked.is_set():
+            self._job = job
+            self._asked.set()
+
     def _run(self) -> None:
-        service = self.service
+        service: Service | None = self.service
         try:
-            index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
-            service.request({"type": "AddFile", "index_id": index, "url": "/warm/", "file_contents": WARM_PAGE})
-            service.request({"type": "DeleteIndex", "index_id": index})
+            index = self.service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+            self.service.request({"type": "AddFile", "index_id": index, "url": "/warm/", "file_contents": WARM_PAGE})
+            self.service.post({"type": "DeleteIndex", "index_id": index})
         except (ServiceError, OSError, KeyError, TypeError):
-            service.close()  # unusable: the indexing run starts its own and reports what fails
+            self.service.close()  # unusable: the indexing run starts its own and reports what fails
+            service = None
+        finally:
+            self._loaded.set()
+        self._asked.wait()
+        job = self._job
+        try:
+            if job is not None:
+                self.result = job(service)
+        except BaseException as exc:  # a bug, not a Pagefind failure (the job returns None for those): `take` raises it
+            self._error = exc
+        finally:
+            self._done.set()
 
     def ready(self) -> bool:
-        """Has the service loaded its dictionaries (or failed to)?"""
-        return not self._thread.is_alive()
+        """Has the service loaded its dictionaries (or failed to)? (A job given by `then` may still be running.)"""
+        return self._loaded.is_set()
+
+    def wait(self) -> object:
+        """`result`, once the job is done (at once when none was given)."""
+        self._asked.set()
+        self._done.wait()
+        return self.result
 
     def take(self) -> Service | None:
-        """The warmed-up service, once ready; None (and closed) when it failed."""
-        self._thread.join()
+        """The warmed-up service, once ready and its job done; None (and closed) when it failed."""
+        self._asked.set()  # no job given by now: none
+        self._done.wait()
+        if self._error is not None:
+            error, self._error = self._error, None
+            self.close()
+            raise error
         if self.service.proc is None or self.service.proc.poll() is not None:
             self.close()
             return None
@@ -245,17 +291,20 @@ class Warming:
     def close(self) -> None:
         """Stop the service and remove its log.
 
-        A service still loading its dictionaries is killed first, so a build that
-        failed (or needed no index) does not wait for them: the warm-up thread
-        then reads the end of its output and stops. Killed, not its pipes closed:
-        the thread may be reading them.
+        A service still loading its dictionaries (or doing its job) is killed
+        first, so a build that failed (or needed no index) does not wait for
+        them: the thread then reads the end of its output and stops. Killed,
+        not its pipes closed: the thread may be reading them.
         """
+        self._asked.set()
         proc = self.service.proc
         if self._thread.is_alive() and proc is not None and proc.poll() is None:
             proc.kill()
         self._thread.join()
         self.service.close()
         self.service.log_path.unlink(missing_ok=True)
+        for path in self.litter:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # -- determinism ------------------------------------------------------------------

@@ -34,6 +34,7 @@ from generator.write.output import atomic_write
 
 BUNDLE = "pagefind"
 SCRATCH = ".liangshai-pagefind"
+PREREAD = ".liangshai-pagefind-preread"  # the site a warmed-up service reads ahead (`indexer.Preread`); hidden, gone once read
 DIRTY = ".liangshai-pagefind-dirty"  # exists while the index is behind the pages; hidden, never published
 # The post pages a build is about to write or delete (`SearchIndex.note_changing`), until they are indexed; hidden, never published.
 CHANGING = ".liangshai-pagefind-changing"
