@@ -476,9 +476,10 @@ def test_unreadable_membership_file_means_a_full_correct_index(tmp_path: Path, m
     out = tmp_path / "out"
     assert build(site, out).ok
     members = json.loads((out / shards.MEMBERS).read_text("utf-8"))
-    assert members["version"] == 2
+    assert members["version"] == 3
     assert {p: m[0] for p, m in members["pages"].items()} == {"jx/dangke/index.html": "2025", "jx/tongzhi/index.html": "2026", "jx/weiyuanhui-3/index.html": "2026"}
-    assert members["pages"]["jx/dangke/index.html"][1] == {"column": ["支部生活"], "meeting": ["主题党日", "党课"], "unit": ["机械工程学院党委"], "year": ["2025"]}
+    dangke = members["filters"][members["pages"]["jx/dangke/index.html"][1]]
+    assert dangke == {"column": ["支部生活"], "meeting": ["主题党日", "党课"], "unit": ["机械工程学院党委"], "year": ["2025"]}
     if damage == "missing":
         (out / shards.MEMBERS).unlink()
     elif damage == "corrupt":
@@ -493,6 +494,28 @@ def test_unreadable_membership_file_means_a_full_correct_index(tmp_path: Path, m
     clean = tmp_path / "clean"
     assert build(site, clean).ok
     assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+def test_the_membership_file_lists_each_filter_set_once_and_is_read_only_as_written(tmp_path: Path) -> None:
+    same = {"column": ["支部生活"], "unit": ["机械工程学院党委"], "year": ["2026"]}
+    members: dict[str, shards.Member] = {
+        "jx/b/index.html": ("2026", dict(same)),
+        "jx/a/index.html": ("2026", dict(same)),
+        "jx/c/index.html": ("2025", {"column": ["通知公告"], "unit": ["机械工程学院党委"], "year": ["2025"]}),
+    }
+    path = tmp_path / shards.MEMBERS
+    shards.write_members(path, members)
+    data = json.loads(path.read_text("utf-8"))
+    assert data["filters"] == [same, members["jx/c/index.html"][1]]  # numbered in page order, each set once
+    assert data["pages"] == {"jx/a/index.html": ["2026", 0], "jx/b/index.html": ["2026", 0], "jx/c/index.html": ["2025", 1]}
+    read = shards.read_members(path)
+    assert read == members
+    (tmp_path / "again").mkdir()
+    shards.write_members(tmp_path / "again" / shards.MEMBERS, read)  # (sets shared by the pages read: the same bytes)
+    assert (tmp_path / "again" / shards.MEMBERS).read_bytes() == path.read_bytes()
+    for bad in ('"jx/a/index.html":["2026",2]', '"jx/a/index.html":["2026",true]', '"jx/a/index.html":["20x6",0]', '"jx/a/b/index.html":["2026",0]'):
+        path.write_text(json.dumps(data, ensure_ascii=False).replace(" ", "").replace('"jx/a/index.html":["2026",0]', bad), "utf-8")
+        assert bad in path.read_text("utf-8") and shards.read_members(path) is None, bad
 
 
 @pytest.mark.parametrize("old", ["single", "per-unit"])
