@@ -154,15 +154,11 @@ class SearchIndex:
             warming.litter.append(out_dir / PREREAD)  # (what the indexing run did not take over)
         warming.then(read)
 
-    def _ahead(self, started: threading.Event) -> Preread | None:
-        """The shard the warmed-up service read ahead (`preread`), once read; ``started`` is set at once while it still loads its dictionaries."""
+    def _ahead(self) -> Preread | None:
+        """The shard the warmed-up service read ahead (`preread`), if it has read it by now (this never waits)."""
         with self._lock:
             warming = self._warming
-        if warming is None:
-            return None
-        if not warming.ready():
-            started.set()  # (as in `_run`)
-        result = warming.wait()
+        result = warming.done() if warming is not None else None
         return result if isinstance(result, Preread) else None
 
     def _preread(self, out_dir: Path, pages: Collection[str]) -> Callable[[Service | None], Preread | None] | None:
@@ -479,7 +475,7 @@ class EarlyIndex:
         if wanted:
             scratch.mkdir()
         indexer = self.index.indexer
-        preread = self.index._ahead(self.read) if wanted else None  # (its site is taken over: once Pagefind has read it)
+        preread = self.index._ahead()  # its site is taken over if Pagefind has read it by now (else the run compares with it later)
         for shard in wanted:
             if indexer.link_site(out_dir, shard, shards[shard], scratch, self._read, ahead=preread) is not None:
                 return None

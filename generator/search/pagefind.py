@@ -269,11 +269,9 @@ class Warming:
         """Has the service loaded its dictionaries (or failed to)? (A job given by `then` may still be running.)"""
         return self._loaded.is_set()
 
-    def wait(self) -> object:
-        """`result`, once the job is done (at once when none was given)."""
-        self._asked.set()
-        self._done.wait()
-        return self.result
+    def done(self) -> object:
+        """`result` if the job is done by now, else None (never waits)."""
+        return self.result if self._done.is_set() else None
 
     def take(self) -> Service | None:
         """The warmed-up service, once ready and its job done; None (and closed) when it failed."""
