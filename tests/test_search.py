@@ -516,6 +516,9 @@ def test_the_membership_file_lists_each_filter_set_once_and_is_read_only_as_writ
     for bad in ('"jx/a/index.html":["2026",2]', '"jx/a/index.html":["2026",true]', '"jx/a/index.html":["20x6",0]', '"jx/a/b/index.html":["2026",0]'):
         path.write_text(json.dumps(data, ensure_ascii=False).replace(" ", "").replace('"jx/a/index.html":["2026",0]', bad), "utf-8")
         assert bad in path.read_text("utf-8") and shards.read_members(path) is None, bad
+    for table in ([["column"]], [{"column": "支部生活"}], [{"column": [1]}], {"0": same}, None):
+        path.write_text(json.dumps({**data, "filters": table}, ensure_ascii=False), "utf-8")
+        assert shards.read_members(path) is None, table
 
 
 @pytest.mark.parametrize("old", ["single", "per-unit"])
@@ -753,6 +756,54 @@ def test_a_shard_read_ahead_then_given_its_changed_pages_is_the_index_read_now(t
     # Given other pages than those it read (here: in another order), it reads them as usual.
     _, asked = index("other", indexer.Preread(shard, (), "", {}, tmp_path), pages[::-1])
     assert asked == ["NewIndex", "AddDir"]
+
+
+def test_an_edit_whose_shard_was_read_by_the_handoff_takes_its_site_over(tmp_path: Path, monkeypatch) -> None:
+    """The early index takes over the read-ahead's site (linking again the staged pages) when Pagefind has read it by then."""
+    if pagefind.pagefind_binary() is None:
+        pytest.skip("没有 Pagefind（pip install 'pagefind[extended]'）")
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    assert build(site, out).ok
+    early = spy_early(monkeypatch)
+    # (a site this small reaches the index before Pagefind has read ahead: here it waits for that)
+    monkeypatch.setattr(pagefind.Warming, "done", lambda self: self._done.wait() and self.result)
+    taken: list[tuple[str, ...]] = []
+    real_take = indexer._take_site
+    monkeypatch.setattr(indexer, "_take_site", lambda ahead, *rest: taken.append(ahead.pages) or real_take(ahead, *rest))
+    (site / "content/jx/2026/tongzhi.md").write_text(post_text("关于开展宪法宣传周活动的通知", "2026-03-01", "通知公告", "请各支部组织学习民法典。"), "utf-8")
+    assert build(site, out).ok
+    assert [e.outcome for e in early] == ["installed"] and taken == [("jx/tongzhi/index.html", "jx/weiyuanhui-3/index.html")]
+    assert not (out / shards.PREREAD).exists()
+    monkeypatch.undo()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+
+
+@pytest.mark.parametrize("where", ["warm-up", "job"])
+def test_a_warm_up_that_breaks_is_raised_to_its_taker_not_waited_for(tmp_path: Path, monkeypatch, where: str) -> None:
+    binary = pagefind.pagefind_binary()
+    if binary is None:
+        pytest.skip("没有 Pagefind（pip install 'pagefind[extended]'）")
+    if where == "warm-up":  # an error the warm-up does not expect (a bug)
+        monkeypatch.setattr(Service, "request", lambda self, payload: (_ for _ in ()).throw(ValueError("坏了")))
+    warming = pagefind.Warming(binary, tmp_path)
+    warming.start()
+    warming.then(lambda service: (_ for _ in ()).throw(ValueError("坏了")))
+    outcome: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            warming.take()
+        except ValueError as exc:
+            outcome.append(exc)
+
+    taker = threading.Thread(target=take, daemon=True)
+    taker.start()
+    taker.join(30)
+    assert not taker.is_alive() and [str(e) for e in outcome] == ["坏了"]
+    warming.close()
 
 
 def test_pagefind_that_cannot_run_is_a_located_chinese_error(tmp_path: Path) -> None:

@@ -126,6 +126,7 @@ class SearchIndex:
         binary = self.binary()
         if binary is None or not out_dir.is_dir():
             return
+        shutil.rmtree(out_dir / PREREAD, ignore_errors=True)  # a read-ahead a killed build left (no service reads it now)
         warming = Warming(binary, out_dir)
         warming.start()  # before it is published: a run that takes it joins its thread
         with self._lock:
@@ -146,13 +147,13 @@ class SearchIndex:
         """
         with self._lock:
             warming, self._members = self._warming, None
-        if warming is None:
+        if warming is None or warming.asked:
             return
-        pages = edited()
-        read = self._preread(out_dir, pages) if pages else None
-        if read is not None:
-            warming.litter.append(out_dir / PREREAD)  # (what the indexing run did not take over)
-        warming.then(read)
+        # Not when the update will be a large one anyway (a marker of shards behind, an unreadable list of pages)
+        pages = edited() if not (out_dir / DIRTY).exists() and isinstance(changing(out_dir / CHANGING), set) else ()
+        if pages:
+            warming.litter.append(out_dir / PREREAD)  # (what the indexing run does not take over)
+        warming.then(self._preread(out_dir, pages) if pages else None)
 
     def _ahead(self) -> Preread | None:
         """The shard the warmed-up service read ahead (`preread`), if it has read it by now (this never waits)."""

@@ -144,8 +144,11 @@ class ShardIndexer:
                 return None
             try:
                 index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
-                service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+                read = service.request({"type": "AddDir", "index_id": index, "path": str(site)})
             except (OSError, ServiceError, KeyError, TypeError):
+                return None
+            if read.get("page_count") != len(listed):  # a page it could not read would never be read again (its file unchanged)
+                service.post({"type": "DeleteIndex", "index_id": index})
                 return None
             return Preread(shard, tuple(listed), index, seen, site)
 

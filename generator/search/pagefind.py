@@ -237,6 +237,11 @@ class Warming:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def asked(self) -> bool:
+        """Has the thread been given its job (or been told there is none)?"""
+        return self._asked.is_set()
+
     def then(self, job: Job | None) -> None:
         """Give the thread ``job`` (None: none), at most once and before `take`: it is called with the
         service once the dictionaries are loaded, or with None when the service failed."""
@@ -247,23 +252,22 @@ class Warming:
     def _run(self) -> None:
         service: Service | None = self.service
         try:
-            index = self.service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
-            self.service.request({"type": "AddFile", "index_id": index, "url": "/warm/", "file_contents": WARM_PAGE})
-            self.service.post({"type": "DeleteIndex", "index_id": index})
-        except (ServiceError, OSError, KeyError, TypeError):
-            self.service.close()  # unusable: the indexing run starts its own and reports what fails
-            service = None
-        finally:
-            self._loaded.set()
-        self._asked.wait()
-        job = self._job
-        try:
-            if job is not None:
-                self.result = job(service)
+            try:
+                index = self.service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+                self.service.request({"type": "AddFile", "index_id": index, "url": "/warm/", "file_contents": WARM_PAGE})
+                self.service.post({"type": "DeleteIndex", "index_id": index})
+            except (ServiceError, OSError, KeyError, TypeError):
+                self.service.close()  # unusable: the indexing run starts its own and reports what fails
+                service = None
+            finally:
+                self._loaded.set()
+            self._asked.wait()
+            if self._job is not None:
+                self.result = self._job(service)
         except BaseException as exc:  # a bug, not a Pagefind failure (the job returns None for those): `take` raises it
             self._error = exc
         finally:
-            self._done.set()
+            self._done.set()  # whatever happened: `take` waits for this
 
     def ready(self) -> bool:
         """Has the service loaded its dictionaries (or failed to)? (A job given by `then` may still be running.)"""

@@ -148,14 +148,8 @@ def read_members(path: Path) -> dict[str, Member] | None:
     if not isinstance(data, dict) or data.get("version") != MEMBERS_VERSION:
         return None
     table, pages = data.get("filters"), data.get("pages")
-    if type(table) is not list or type(pages) is not dict:
+    if type(table) is not list or type(pages) is not dict or not all(map(_valid_filters, table)):
         return None
-    for filters in table:
-        if type(filters) is not dict:
-            return None
-        for values in filters.values():  # JSON object keys are always strings
-            if type(values) is not list or any(type(value) is not str for value in values):
-                return None
     members: dict[str, Member] = {}
     count = len(table)
     # Plain loops and exact type checks (a bool is no int here): ~10,000 entries on every edit.
@@ -169,6 +163,11 @@ def read_members(path: Path) -> dict[str, Member] | None:
     if not all(map(is_post_page, members)) or not all(map(_valid_year, {year for year, _ in members.values()})):
         return None
     return members
+
+
+def _valid_filters(filters: object) -> bool:
+    """{filter: [values]}, all strings (JSON object keys are always strings)."""
+    return type(filters) is dict and all(type(values) is list and all(type(value) is str for value in values) for values in filters.values())
 
 
 def write_members(path: Path, members: dict[str, Member]) -> None:
