@@ -48,6 +48,7 @@ def reuse_parses(state: BuildState, sources: Sources, units: dict[str, Unit], co
             todo.append(rel)
     return cache, todo
 
+
 PREREAD_POSTS_MAX = 20  # an edit of more posts than this is not read ahead (they are seldom all in one shard)
 
 

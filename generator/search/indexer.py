@@ -144,10 +144,10 @@ class ShardIndexer:
                 return None
             try:
                 index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
-                read = service.request({"type": "AddDir", "index_id": index, "path": str(site)})
+                answer = service.request({"type": "AddDir", "index_id": index, "path": str(site)})
             except (OSError, ServiceError, KeyError, TypeError):
                 return None
-            if read.get("page_count") != len(listed):  # a page it could not read would never be read again (its file unchanged)
+            if answer.get("page_count") != len(listed):  # a page it could not read would never be read again (its file unchanged)
                 service.post({"type": "DeleteIndex", "index_id": index})
                 return None
             return Preread(shard, tuple(listed), index, seen, site)
