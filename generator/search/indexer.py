@@ -176,7 +176,7 @@ class ShardIndexer:
             return problem
         installed = out_dir / BUNDLE / shard_dir(shard)
         try:
-            _add_site(service, site, dest, started, installed if installed.is_dir() else None, _usable(service, preread, pages))
+            _add_site(service, site, dest, started, installed if installed.is_dir() else None, _reuse(service, preread, pages, site))
         except OSError as exc:
             return search_error(f"无法运行 Pagefind（{service.binary}）：{exc.strerror}。搜索索引没有更新。")
         except ServiceError as exc:
@@ -193,26 +193,28 @@ class ShardIndexer:
         return None
 
 
-def _usable(service: Service, preread: Preread | None, pages: list[str]) -> Preread | None:
-    """``preread`` when it read these very pages; else None (and its index goes)."""
-    if preread is None or preread.pages == tuple(pages):
-        return preread
-    service.post({"type": "DeleteIndex", "index_id": preread.index})
-    return None
+def _reuse(service: Service, preread: Preread | None, pages: list[str], site: Path) -> tuple[str, list[tuple[str, str]]] | None:
+    """``preread``'s index and the pages of ``site`` to give it again, when it read these very pages; else None (and its index goes)."""
+    if preread is None:
+        return None
+    changed = _changed(site, preread) if preread.pages == tuple(pages) else None
+    if changed is None:
+        service.post({"type": "DeleteIndex", "index_id": preread.index})
+        return None
+    return preread.index, changed
 
 
-def _add_site(service: Service, site: Path, dest: Path, started: threading.Event | None, installed: Path | None = None, preread: Preread | None = None) -> None:
+def _add_site(
+    service: Service, site: Path, dest: Path, started: threading.Event | None, installed: Path | None = None, reuse: tuple[str, list[tuple[str, str]]] | None = None
+) -> None:
     """As `pagefind --site <site> --output-path <dest> --keep-index-url`, through ``service``.
 
     The scratch ``site`` is removed once Pagefind has read it. ``installed``: the
     shard's index as published, whose unchanged files are linked, not written again.
-    ``preread``: the site's pages, read ahead into an index of ``service``: it is
-    given just the pages whose files are not those it read (`Preread`).
+    ``reuse``: an index of ``service`` holding the site's pages as read ahead, and
+    the pages whose files are not those it read, with their text (`_reuse`).
     """
-    changed = _changed(site, preread) if preread is not None else None
-    if preread is not None and changed is None:
-        service.post({"type": "DeleteIndex", "index_id": preread.index})
-    index = preread.index if preread is not None and changed is not None else service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+    index, changed = reuse if reuse is not None else (service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"], None)
     try:
         try:
             if changed is None:
@@ -239,14 +241,15 @@ def _add_site(service: Service, site: Path, dest: Path, started: threading.Event
 
 
 def _changed(site: Path, preread: Preread) -> list[tuple[str, str]] | None:
-    """The pages of ``site`` whose files are not those ``preread`` read, with their text; None when one cannot be read as UTF-8."""
+    """The pages of ``site`` whose files are not those ``preread`` read, with their text; None when one cannot
+    be read (as UTF-8: Pagefind's own reading of such a file is not AddFile's), and the site is read as usual."""
     changed = []
-    for page in preread.pages:
-        if signature(site / page) != preread.seen[page]:
-            try:
+    try:
+        for page in preread.pages:
+            if signature(site / page) != preread.seen[page]:
                 changed.append((page, (site / page).read_bytes().decode("utf-8")))
-            except UnicodeDecodeError:
-                return None  # (Pagefind's own reading of such a file is not AddFile's)
+    except (OSError, UnicodeDecodeError):
+        return None
     return changed
 
 
