@@ -8,7 +8,7 @@ path. A build is, in order (`Builder._build`):
 3. parse   — cached posts reused, the others parsed (`build.loading`, `build.pool`);
 4. model   — slugs, held-back posts, git history, the `SiteModel` (`_model`);
 5. plan    — page families, reused or to make (`_plan`);
-6. render  — families planned, fingerprinted and rendered (`_stage`, `_make`, `_finish`);
+6. render  — families planned, fingerprinted and rendered (`_stage`, `pool.make_families`, `_finish`);
 7. stage   — the files beside the pages (`render.files.stage_files`, in `_stage`);
 8. commit  — record outputs → clear state → note changing → commit (`_commit`);
 9. index   — the search index, beside the state save or after it (`_start_index`);
@@ -55,7 +55,7 @@ from generator.build.parsing import EXCERPT_CHARS, BodyLoader, Parsed, ParseJob,
 from generator.build.phases import Indexing, Inputs, Plan, Planning, Staged, Stop, finish_plan, plan_compare, plan_goals
 from generator.build.planning import Look, Reuse, early_families, edits_only, keep_previous
 from generator.build.preview import Shown, edit_pages, write_first
-from generator.build.pool import FamilySource, make_parallel, parse_parallel, start_server
+from generator.build.pool import FamilySource, make_families, parse_parallel, start_server
 from generator.build.records import BuildOptions, BuildResult, Loaded, Unsaved, blocking, held_back, output_folder_problem, owner_post, resolve_as_of, touched
 from generator.core import urls
 from generator.core.digests import code_digest, parse_settings, plan_key, unit_context
@@ -523,7 +523,7 @@ class Builder:
             raise Stop(problems)
         run.store.put_many(sorted(run.loaded.fresh_html.items()))
         run.loader.fresh = {}  # in the store now: the pages read them from there
-        made = (*plan.made, *self._make(list(plan.todo), run.job_for(plan.look), run.begin_search, run.family_source(plan)))
+        made = (*plan.made, *make_families(list(plan.todo), run.job_for(plan.look), self.jobs if len(plan.todo) >= PARALLEL_RENDER_MIN else 1, run.begin_search, run.family_source(plan)))
         render_problems = [m.problem for m in made if m.problem is not None][:1]
         if render_problems:
             raise Stop([*problems, *render_problems])
@@ -677,23 +677,3 @@ class Builder:
         saved = self._save(run, new_state)
         self._seal(run, staged, saved, [])
         return saved
-
-    def _make(self, families: list[Family], job: MakeJob, posts_staged: Callable[[], None] | None = None, source: FamilySource | None = None) -> list[Made]:
-        """Plan, fingerprint and render ``families``: in worker processes when there are many.
-
-        Each worker plans its share of the planner's families itself (from
-        ``source``; families planned already, `FixedPages`, travel whole), so
-        no process ever holds every page context (a cold build at 10,000 posts
-        has 12,766). In this process, the post pages are made first and
-        ``posts_staged`` is called before the others (`search.EarlyIndex`);
-        results keep the order of ``families``.
-        """
-        if self.jobs > 1 and len(families) >= PARALLEL_RENDER_MIN and source is not None:
-            return make_parallel(families, replace(source, fixed=tuple(f for f in families if isinstance(f.make, FixedPages))), job, self.jobs)
-        made: list[Made | None] = [None] * len(families)
-        posts = [i for i, f in enumerate(families) if f.id.startswith("post:")]
-        for i in posts:
-            made[i] = make_family(families[i], job)
-        if posts_staged is not None and all(m.problem is None for i in posts if (m := made[i]) is not None):
-            posts_staged()
-        return [m if m is not None else make_family(f, job) for f, m in zip(families, made, strict=True)]
