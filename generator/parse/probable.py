@@ -54,8 +54,11 @@ _NOT_TEXT = re.compile(r"[\s#*>\-_`|]+")
 
 def _line_of(raw: bytes, needle: str, start: int = 1) -> int:
     """The file line (from 1) holding ``needle`` at or after line ``start``; 0 when none does."""
+    wanted = needle.encode("utf-8")
+    if wanted not in raw:  # the usual case (asked of every post): no split into lines (a needle holds no newline)
+        return 0
     for n, line in enumerate(raw.split(b"\n")[start - 1 :], start):
-        if needle.encode("utf-8") in line:
+        if wanted in line:
             return n
     return 0
 
