@@ -137,14 +137,19 @@ class Writer:
 
     def commit(self, planned: set[str], previous: set[str]) -> WriteReport:
         """Move staged files into place, then delete outputs no longer planned."""
-        # Plain strings and each folder made once: a cold build moves ~24,000 files here, one
-        # after the other, and a Path and a stat per file were a third of it (0.6 → 0.45 s at 14,700).
+        # Plain strings, each folder made once, and two system calls a file where there were
+        # three: a cold build moves ~12,700 pages here, one after the other, each in a folder of its own.
         out, staging = str(self.out), str(self.staging)
         folders: set[str] = set()
         for rel in self._staged:
             folder = rel.rpartition("/")[0]
             if folder not in folders:
-                os.makedirs(f"{out}/{folder}", exist_ok=True)
+                try:
+                    os.mkdir(f"{out}/{folder}")
+                except FileExistsError:
+                    pass  # (a file in its place: the rename below fails)
+                except FileNotFoundError:
+                    os.makedirs(f"{out}/{folder}", exist_ok=True)
                 folders.add(folder)
             moved, staged = f"{out}/{rel}", f"{staging}/{staged_name(rel)}"
             try:
