@@ -147,7 +147,7 @@ class Writer:
                 try:
                     os.mkdir(f"{out}/{folder}")
                 except FileExistsError:
-                    pass  # (a file in its place: the rename below fails)
+                    pass  # there already (or a file in its place: then the rename below fails)
                 except FileNotFoundError:
                     os.makedirs(f"{out}/{folder}", exist_ok=True)
                 folders.add(folder)
