@@ -60,7 +60,7 @@ from generator.core.errors import Problem
 from generator.core.model import SiteModel
 from generator.plan.pages import FileSpec, PageSpec, Planner
 from generator.search import page as search_page
-from generator.search.indexer import Preread, ShardIndexer, Signature, Work, signature
+from generator.search.indexer import Preread, ShardIndexer, Work
 from generator.search.pagefind import Service, Warming, pagefind_binary
 from generator.search.problems import NO_BINARY
 from generator.search.shards import (
@@ -88,7 +88,7 @@ from generator.search.shards import (
     shards_of,
     unit_folders,
 )
-from generator.write.output import atomic_write
+from generator.write.output import Signature, atomic_write, file_signature
 
 
 class SearchIndex:
@@ -164,12 +164,9 @@ class SearchIndex:
 
     def _preread(self, out_dir: Path, pages: Collection[str]) -> Callable[[Service | None], Preread | None] | None:
         path = out_dir / MEMBERS
-        try:
-            seen = signature(path)  # before reading it: a file changed since does not pass for it
-        except OSError:
-            return None
-        members = read_members(path)
-        if members is None:
+        seen = file_signature(path)  # before reading it: a file changed since does not pass for it
+        members = read_members(path) if seen is not None else None
+        if seen is None or members is None:
             return None
         with self._lock:
             self._members = (seen, members)
@@ -179,11 +176,8 @@ class SearchIndex:
         """The membership file: as `preread` read it, once, when the file is still the one it read (an edit reads it once, not twice); else read now."""
         with self._lock:
             known, self._members = self._members, None
-        try:
-            if known is not None and signature(path) == known[0]:
-                return known[1]
-        except OSError:
-            pass
+        if known is not None and file_signature(path) == known[0]:
+            return known[1]
         return read_members(path)
 
     def release(self) -> None:

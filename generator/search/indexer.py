@@ -32,19 +32,19 @@ from generator.core.errors import Problem
 from generator.search.pagefind import ENTRY, UNUSED, Service, ServiceError, canonicalize
 from generator.search.problems import STOPPED, search_error, search_warning
 from generator.search.shards import BUNDLE, PREREAD, Member, Shard, scratch_name, shard_dir, where
+from generator.write.output import Signature, file_signature
 
 JOBS = 2  # Pagefind processes (services) at a time, each multi-threaded already
 STOP_POLL = 0.05  # seconds: how often a run with a stop event looks at it
 
 Work = list[tuple[Shard, list[str]]]  # (shard, its post pages)
-Signature = tuple[int, int, int]  # a file's inode, size and mtime_ns: a page linked from the same file
 
 
 @dataclasses.dataclass(frozen=True)
 class Preread:
     """A shard's ``pages`` as a warmed-up service read them before the build made its own (`ShardIndexer.preread`).
 
-    ``index``: that service's index holding them; ``seen``: the file each page was read from (`Signature`);
+    ``index``: that service's index holding them; ``seen``: the file each page was read from (its `Signature`: a page linked from the same file has it);
     ``site``: the links it read them through, which `link_site` takes over for the shard.
     Pagefind numbers the pages of an index in the order it first reads them (for
     ``AddDir``, the folder's listing order: the same names in the same layout list
@@ -56,13 +56,8 @@ class Preread:
     shard: Shard
     pages: tuple[str, ...]
     index: str
-    seen: Mapping[str, Signature]
+    seen: Mapping[str, Signature | None]
     site: Path
-
-
-def signature(path: Path) -> Signature:
-    st = os.stat(path)
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class ShardIndexer:
@@ -134,7 +129,7 @@ class ShardIndexer:
         shutil.rmtree(root, ignore_errors=True)
         try:
             _link_pages(site, listed, lambda page: out_dir / page)
-            seen = {page: signature(site / page) for page in listed}
+            seen = {page: file_signature(site / page) for page in listed}
         except OSError:
             shutil.rmtree(root, ignore_errors=True)
             return None
@@ -246,7 +241,7 @@ def _changed(site: Path, preread: Preread) -> list[tuple[str, str]] | None:
     changed = []
     try:
         for page in preread.pages:
-            if signature(site / page) != preread.seen[page]:
+            if file_signature(site / page) != preread.seen[page]:  # (None, gone: not read below)
                 changed.append((page, (site / page).read_bytes().decode("utf-8")))
     except (OSError, UnicodeDecodeError):
         return None
@@ -307,7 +302,7 @@ def _take_site(ahead: Preread, site: Path, source: Callable[[str], Path | None])
         return False
     for page in ahead.pages:
         path = source(page)
-        if path is None or signature(path) != ahead.seen[page]:
+        if path is None or file_signature(path) != ahead.seen[page]:
             os.unlink(site / page)
             _link_pages(site, [page], source)
     return True
