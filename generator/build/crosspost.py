@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from operator import attrgetter
 from pathlib import Path
 
 from generator.core.errors import Problem, warning
@@ -46,7 +47,7 @@ def same_title_and_day(posts: Sequence[Post], site_dir: Path) -> list[Problem]:
     """A warning on each post whose unit already has one with its title and day."""
     first: dict[tuple[str, str, dt.date], Post] = {}
     problems: list[Problem] = []
-    for p in sorted(posts, key=lambda p: p.source):
+    for p in sorted(posts, key=attrgetter("source")):
         key = (p.unit, p.title.strip(), p.day)
         other = first.setdefault(key, p)
         if other is not p:
@@ -65,8 +66,10 @@ def future_records(posts: Sequence[Post], config: SiteConfig, as_of: dt.date, si
     """A warning on each meeting record dated after ``as_of``."""
     problems: list[Problem] = []
     for p in posts:
+        if p.day <= as_of:  # (nearly every post: the date first, then the meetings)
+            continue
         recorded = config.recorded_meetings(p.meetings, p.section)
-        if not recorded or p.day <= as_of:
+        if not recorded:
             continue
         names = "、".join(config.meeting_by_key(k).name for k in recorded)
         elsewhere = [s.name for s in config.sections if not any(s.key in config.meeting_by_key(k).sections for k in recorded)]

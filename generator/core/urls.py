@@ -138,4 +138,6 @@ def href(path: str) -> str:
 
 def collision_key(path: str) -> str:
     """Two outputs whose keys match would overwrite each other on a case-insensitive disk."""
+    if path.isascii():  # (NFKC leaves ASCII as it is, and casefold is lower there: once per post and page)
+        return path.lower()
     return unicodedata.normalize("NFKC", path).casefold()

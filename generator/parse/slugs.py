@@ -7,6 +7,8 @@ selective check, over the selected posts against the others' file names
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from generator.core import urls
 from generator.core.errors import Problem, error
 from generator.core.model import Post
@@ -24,12 +26,13 @@ def unique_slugs(posts: list[Post], config: SiteConfig) -> tuple[list[Post], lis
     kept: list[Post] = []
     reserved = {*urls.RESERVED_UNIT, *(s.key for s in config.sections)}
     reserved_keys = {urls.collision_key(r) for r in reserved}
-    for p in sorted(posts, key=lambda p: p.source):
-        key = (p.unit, urls.collision_key(p.slug))
+    for p in sorted(posts, key=attrgetter("source")):
+        slug_key = urls.collision_key(p.slug)
+        key = (p.unit, slug_key)
         if key in seen:
             problems.append(error(p.source, 1, _duplicate(p.slug, seen[key].source)))
             continue
-        if urls.collision_key(p.slug) in reserved_keys:
+        if slug_key in reserved_keys:
             problems.append(error(p.source, 1, f"文件名“{p.slug}”与单位页面的栏目或支部网址冲突（保留名：{'、'.join(sorted(reserved))}），请改名。"))
             continue
         seen[key] = p
