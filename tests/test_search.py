@@ -945,6 +945,43 @@ def test_a_one_post_edit_indexes_with_the_service_warmed_up_during_the_build(tmp
     assert log.read_text().splitlines() == ["--service"] and not index.warming and not (out / pagefind.WARM_LOG).exists()
 
 
+def test_liangshai_build_warms_pagefind_up_before_its_full_check(tmp_path: Path, monkeypatch) -> None:
+    """``liangshai build`` (`build.quick.build_once`) starts Pagefind once the quick check sees a change, before the full
+    check and the builder's import: an edit is indexed by that one service, the same index as a clean build; a build the
+    full check finds to be a no-op after all stops it unused, leaving nothing running or on disk."""
+    from generator.build import inputs, quick
+
+    site = with_search_theme(write_site(tmp_path / "site", dict(POSTS)))
+    out = tmp_path / "out"
+    options = BuildOptions(site, out, as_of=dt.date(2026, 3, 31))
+    assert quick.build_once(options).ok
+    binary, log = logging_binary(tmp_path)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
+    events: list[str] = []
+    real_find, real_warm = inputs.find_inputs, SearchIndex.warm_up
+    monkeypatch.setattr(inputs, "find_inputs", lambda *a: events.append("full check") or real_find(*a))
+    monkeypatch.setattr(SearchIndex, "warm_up", lambda self, out_dir: events.append("warm-up") or real_warm(self, out_dir))
+    post = site / "content/jx/2026/tongzhi.md"
+    post.write_text(post.read_text("utf-8").replace("请各支部组织学习宪法。", "请各支部组织学习宪法和党章。"), encoding="utf-8")
+    edited = quick.build_once(options)
+    assert edited.ok and "jx/tongzhi/index.html" in edited.written
+    assert events == ["warm-up", "full check"] and log.read_text().splitlines() == ["--service"]  # before the full check, and only then
+    assert "党章" in json.dumps(fragments(out)["/jx/tongzhi/index.html"], ensure_ascii=False)
+    assert not (out / pagefind.WARM_LOG).exists()
+    clean = tmp_path / "clean"
+    assert build(site, clean).ok
+    assert tree(out / "pagefind") == tree(clean / "pagefind")
+    # the quick check cannot be sure (its record gone), the full check finds nothing changed
+    (out / quick.QUICK_FILE).unlink()
+    log.unlink()
+    events.clear()
+    before = tree(out)
+    again = quick.build_once(options)
+    assert again.ok and again.written == () and events == ["warm-up", "full check"] and log.read_text().splitlines() == ["--service"]
+    assert not (out / pagefind.WARM_LOG).exists() and not (out / shards.PREREAD).exists()
+    assert {k: v for k, v in tree(out).items() if not k.startswith(".liangshai")} == {k: v for k, v in before.items() if not k.startswith(".liangshai")}
+
+
 def test_started_is_set_on_every_path_and_once_pagefind_has_read_the_pages(tmp_path: Path, monkeypatch) -> None:
     """The builder waits for ``started`` before it saves its state: a path that never set it would hang the build.
 

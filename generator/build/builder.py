@@ -503,7 +503,7 @@ class Builder:
         sources, head, input_key = found.sources, found.head, found.key
         recorded = frozenset(recorded_outputs(out))  # before this build creates anything in the folder
         out.mkdir(parents=True, exist_ok=True)
-        if not self.options.defer_search:
+        if not self.options.defer_search and not self.search.warming:  # (`build_checked` may have warmed one up)
             self.search.warm_up(out)  # Pagefind loads its dictionaries on the other core while we load, parse and render
         state, note = (unsaved.state, "") if unsaved is not None else load_state_noted(out, self._saved)
         if not state.posts and self.jobs > 1:

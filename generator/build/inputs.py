@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.build.quick import Scan, day_bounds
 from generator.build.records import BuildOptions, BuildResult, fixed_as_of, held_back, resolve_as_of
@@ -26,6 +27,9 @@ from generator.load.sources import Sources, Stamp, discover
 from generator.render.theme import resolve_theme
 from generator.write.output import missing_files
 from generator.write.state import NoopKey, gc_paused, load_key
+
+if TYPE_CHECKING:
+    from generator.search.index import SearchIndex
 
 STATE_KEY_VERSION = "1"
 
@@ -103,19 +107,45 @@ def build_checked(options: BuildOptions, scan: Scan | None = None) -> tuple[Buil
     # What the check makes is kept to the end of the build: two stamps per
     # file, ~100,000 objects at 50,000 posts, that set off collections walking
     # everything made so far (0.08 s of a 50,000-post no-op build).
-    with gc_paused(kept=True):
-        noop = load_key(options.output)
-        found = find_inputs(options.site_dir.resolve(), options, noop, noop.documents, scan)
-    if found.unchanged(options.output):
+    search = _warmed_up(options) if scan is not None else None
+    try:
+        with gc_paused(kept=True):
+            noop = load_key(options.output)
+            found = find_inputs(options.site_dir.resolve(), options, noop, noop.documents, scan)
+        unchanged = found.unchanged(options.output)
+    except BaseException:
+        if search is not None:
+            search.release()
+        raise
+    if unchanged:
         result = found.result(options)
+        if search is not None:
+            search.release()
     else:
         from generator.build.builder import Builder
 
-        result = Builder(options).build(found)
+        result = Builder(options, search).build(found)  # (its `build` releases the service if no run took it)
     config = found.config  # (the site.toml the build went on with: its time zone bounds the day built)
     if found.key is None or config is None:
         return result, None
     return result, day_bounds(resolve_as_of(options.as_of, config), config.tz, fixed_as_of(options.as_of))
+
+
+def _warmed_up(options: BuildOptions) -> SearchIndex | None:
+    """The quick check saw a change (it was not sure of a no-op): the search index the builder will use, its
+    Pagefind service loading its dictionaries (~0.2 s) already, beside the full check and the builder's import.
+
+    An output folder that is not there yet is a first build, whose index starts later anyway
+    (`Builder._inputs` warms one up then). Were the full check to find a no-op after all
+    (a file saved again unchanged), the service is stopped unused.
+    """
+    if options.defer_search or not options.output.is_dir():
+        return None
+    from generator.search.index import SearchIndex
+
+    search = SearchIndex()
+    search.warm_up(options.output)
+    return search
 
 
 def history_key(head: str, tz: object, history: History) -> str:
