@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -959,7 +960,15 @@ def test_liangshai_build_warms_pagefind_up_before_its_full_check(tmp_path: Path,
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
     events: list[str] = []
     real_find, real_warm = inputs.find_inputs, SearchIndex.warm_up
-    monkeypatch.setattr(inputs, "find_inputs", lambda *a: events.append("full check") or real_find(*a))
+
+    def full_check(*args):
+        events.append("full check")
+        started = time.monotonic()
+        while not log.exists() and time.monotonic() - started < 30:  # Pagefind started (its start logged), then the check
+            time.sleep(0.01)
+        return real_find(*args)
+
+    monkeypatch.setattr(inputs, "find_inputs", full_check)
     monkeypatch.setattr(SearchIndex, "warm_up", lambda self, out_dir: events.append("warm-up") or real_warm(self, out_dir))
     post = site / "content/jx/2026/tongzhi.md"
     post.write_text(post.read_text("utf-8").replace("请各支部组织学习宪法。", "请各支部组织学习宪法和党章。"), encoding="utf-8")

@@ -112,19 +112,15 @@ def build_checked(options: BuildOptions, scan: Scan | None = None) -> tuple[Buil
         with gc_paused(kept=True):
             noop = load_key(options.output)
             found = find_inputs(options.site_dir.resolve(), options, noop, noop.documents, scan)
-        unchanged = found.unchanged(options.output)
-    except BaseException:
-        if search is not None:
-            search.release()
-        raise
-    if unchanged:
-        result = found.result(options)
-        if search is not None:
-            search.release()
-    else:
-        from generator.build.builder import Builder
+        if found.unchanged(options.output):
+            result = found.result(options)
+        else:
+            from generator.build.builder import Builder
 
-        result = Builder(options, search).build(found)  # (its `build` releases the service if no run took it)
+            result = Builder(options, search).build(found)
+    finally:
+        if search is not None:
+            search.release()  # a service no run took: a no-op after all, or an error (after a build, nothing is left)
     config = found.config  # (the site.toml the build went on with: its time zone bounds the day built)
     if found.key is None or config is None:
         return result, None
