@@ -104,11 +104,11 @@ def build_checked(options: BuildOptions, scan: Scan | None = None) -> tuple[Buil
     """``liangshai build`` after the quick check (`build.quick.build_once`): the full no-op check first, and
     the builder (imported only then) when it is not one; with the bounds of the as-of day built
     (`build.quick.day_bounds`), None when the inputs could not be keyed (the quick check then records nothing)."""
-    # What the check makes is kept to the end of the build: two stamps per
-    # file, ~100,000 objects at 50,000 posts, that set off collections walking
-    # everything made so far (0.08 s of a 50,000-post no-op build).
     search = _warmed_up(options) if scan is not None else None
     try:
+        # What the check makes is kept to the end of the build: two stamps per
+        # file, ~100,000 objects at 50,000 posts, that set off collections walking
+        # everything made so far (0.08 s of a 50,000-post no-op build).
         with gc_paused(kept=True):
             noop = load_key(options.output)
             found = find_inputs(options.site_dir.resolve(), options, noop, noop.documents, scan)

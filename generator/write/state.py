@@ -9,10 +9,11 @@ These files inside the output folder, all hidden (never published or served):
   build is a full one, never a wrong one.
 - ``.liangshai-posts-<sha256>.pickle`` — one per unit folder (`PostShard`):
   each source's stamp and content hash with its parsed post and problems (as
-  rows of field values, `cached_row`), named by the sha256 of its bytes. A save writes only the shards whose posts
-  changed (an edit: one unit's, about a twentieth of the posts) and removes the
-  ones no state names any more; a load reads them all (issue 23: the save of
-  the whole state was 0.23 s of an edit at 10,000 posts, 1.6 s at 50,000).
+  rows of field values, `cached_row`), named by the sha256 of its bytes. A
+  save writes only the shards whose posts changed (an edit: one unit's, about
+  a twentieth of the posts) and removes the ones no state names any more; a
+  load reads them all (issue 23: the save of the whole state was 0.23 s of an
+  edit at 10,000 posts, 1.6 s at 50,000).
 - ``.liangshai-state.key`` — the small part a no-op build needs: the input key
   of the build that wrote the state, its problems, its outputs and the PDF/DOCX
   texts. Read first, so a build that finds nothing changed never unpickles the
@@ -229,6 +230,7 @@ def _make(cls: type, names: tuple[str, ...], values: Iterable[Any]) -> Any:
 
 
 def cached_row(cached: CachedPost) -> tuple[Any, ...]:
+    """``cached`` as a shard file keeps it: its field values, its post and rendered body as rows of theirs."""
     row = list(_cached_row(cached))
     row[_POST_AT] = _post_row(cached.post)
     if cached.body is not None:
@@ -237,6 +239,7 @@ def cached_row(cached: CachedPost) -> tuple[Any, ...]:
 
 
 def cached_post(row: tuple[Any, ...]) -> CachedPost:
+    """The cached post a `cached_row` holds (ValueError for a row of another length)."""
     values = list(row)
     values[_POST_AT] = _make(Post, _POST, values[_POST_AT])
     if values[_BODY_AT] is not None:
