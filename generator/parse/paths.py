@@ -80,6 +80,10 @@ _BODY_REF_RE = re.compile(
 
 def _body_documents(body: str, base_dir: str, unit_dir: str, files: dict[str, FileFacts], body_line: int = 1) -> list[tuple[str, int]]:
     """Files the body links to or shows, with the line of their first mention."""
+    # Each kind of reference holds "](", "]:" or "=": a body with none has none (most posts; the
+    # regex, tried at every character of ~2,000, took ~50 µs a post, these three tests ~4).
+    if "](" not in body and "]:" not in body and "=" not in body:
+        return []
     out: dict[str, int] = {}
     for m in _BODY_REF_RE.finditer(body):
         ref = unquote(next(g for g in m.groups() if g is not None)).split("#", 1)[0].split("?", 1)[0]
