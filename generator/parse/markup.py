@@ -460,7 +460,8 @@ def sanitize(fragment: str) -> str:
 
 _PRE_RE = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 # nh3 serialises every attribute in double quotes ('"' inside is &quot;)
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"]|\"[^\"]*\")*)>")
+_ATTRS = r'(?:[^>"]|"[^"]*")*'  # a tag's attributes: a double-quoted value may hold ">"
+_TAG_RE = re.compile(rf"<(/?)([a-zA-Z][a-zA-Z0-9]*)({_ATTRS})>")
 _SHOWN_ATTR_RE = re.compile(r'\b(?:title|alt|href|src)="([^"]*)"')
 # Elements that end a line of text on screen: their boundaries are line breaks
 # for the scan, so numbers in two table cells or two paragraphs never join.
@@ -494,10 +495,10 @@ def reader_lines(fragment: str) -> list[str]:
     return [" ".join(part.split()) for part in text.split("\x00") if part and not part.isspace()]
 
 
-# A tag of the sanitiser's output (as `_TAG_RE`), and a <pre> start tag with the line break
-# right after it, which the HTML parser drops: one pass, so a "<pre" inside a quoted
-# attribute value is part of its tag, never a tag of its own.
-_TEXT_TAGS_RE = re.compile(r'<pre(?=[\s>])(?:[^>"]|"[^"]*")*>(?:\r\n|\r|\n)?|</?[a-zA-Z][a-zA-Z0-9]*(?:[^>"]|"[^"]*")*>')
+# A <pre> start tag with the line break right after it, which the HTML parser drops, or
+# any other tag (`_TAG_RE`): one pass, so a "<pre" inside a quoted attribute value is
+# part of its tag, never a tag of its own.
+_TEXT_TAGS_RE = re.compile(rf"<pre(?=[\s>]){_ATTRS}>(?:\r\n|\r|\n)?|{_TAG_RE.pattern}")
 
 
 def sanitised_text(fragment: str) -> str:
