@@ -204,6 +204,32 @@ def test_corrupt_or_old_state_means_full_build(warm, tmp_path: Path) -> None:
     assert "jx/c/index.html" in rendered
 
 
+def test_a_lost_body_store_renders_each_body_again_reading_the_site_once(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.build.parsing import BodyLoader
+    from generator.load import sources
+    from generator.write.state import BODIES_FILE
+
+    site, out, _builder = warm
+    (out / BODIES_FILE).unlink()  # the state still names every body by its digest
+    # a template edit: every post page rendered again, its body from the store, else from its source
+    post_html = (Path(__file__).resolve().parents[1] / "themes" / "default" / "templates" / "post.html").read_text(encoding="utf-8")
+    end = post_html.rfind("{% endblock")
+    own = site / "themes" / "default" / "templates" / "post.html"
+    own.parent.mkdir(parents=True)
+    own.write_text(post_html[:end] + "<!-- 本校改过的文章页 -->\n" + post_html[end:], encoding="utf-8")
+    walks: list[Path] = []
+    bodies: list[str] = []
+    real_discover, real_again = sources.discover, BodyLoader._again
+    monkeypatch.setattr(sources, "discover", lambda site_dir, *a, **k: walks.append(site_dir) or real_discover(site_dir, *a, **k))
+    monkeypatch.setattr(BodyLoader, "_again", lambda self, post: bodies.append(post.source) or real_again(self, post))
+    result = Builder(BuildOptions(site, out, as_of=AS_OF, jobs=1)).build()
+    assert result.ok, [p.format() for p in result.problems]
+    assert len(bodies) >= 4 and len(walks) == 1  # each body rendered again; content/ walked for them once
+    monkeypatch.undo()
+    assert tree(out) == clean_build(site, tmp_path / "clean")
+    assert "<!-- 本校改过的文章页 -->" in (out / "jx" / "c" / "index.html").read_text(encoding="utf-8")
+
+
 def test_interrupted_build_then_rebuild_is_correct(warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site, out, _builder = warm
     edit(site, "content/jx/2026/a.md", "title: 三月支部委员会", "title: 改名后的支部委员会")
