@@ -4,7 +4,8 @@ On a machine whose speed drifts (a shared VM: the same build can take 25 %
 longer an hour later), two `run.py` runs made one after the other do not
 compare. This script alternates: for each run of each scenario it times the
 old code and the work tree back to back (the order swapped every other run),
-each on its own output folder, and prints the medians side by side.
+each on an output folder of its own made afresh at the start, and prints the
+medians side by side.
 
     python bench/ab.py --rev 80cbeb6                 # 10,000 posts, 4 runs per scenario
     python bench/ab.py --rev 80cbeb6 --posts 1000 --runs 6
@@ -39,9 +40,13 @@ def main() -> None:
 
     site, _ = R.ensure_corpus(args.posts, args.seed)  # cached, or generated as run.py does
     old, new = R.Code(args.rev), R.Code(None)
-    outs = {old.label: R.OUT / f"build-{args.posts}-s{args.seed}-ab-old", new.label: R.OUT / f"build-{args.posts}-s{args.seed}"}
+    # Each side builds into a folder of its own, made afresh: an output folder that many earlier
+    # builds went through (run.py's build-N-sS) made the same code ~0.06 s slower a new post
+    # than a fresh one (an A/A run, bench/README.md round 19), which favoured whichever side had it.
+    outs = {old.label: R.OUT / f"build-{args.posts}-s{args.seed}-ab-old", new.label: R.OUT / f"build-{args.posts}-s{args.seed}-ab-new"}
     wanted = [s for s in args.scenarios.split(",") if s]
     for code in (old, new) if set(wanted) - {"cold"} else ():  # (a cold run builds into folders of its own)
+        shutil.rmtree(outs[code.label], ignore_errors=True)
         for _ in range(2):  # the second build is a no-op: both outputs up to date
             sample = code.build(site, outs[code.label])
             if not sample.ok:
