@@ -34,6 +34,8 @@ stream into the body store, and each render worker plans its own share of the
 families, so no process holds every page context at once. A small build makes
 its post pages first and starts the search index on them (`search.EarlyIndex`)
 before the lists, so Pagefind works on the other core while this one finishes.
+A first build starts its whole index once every page is staged, beside the
+staging of the other files, the commit and the save (`search.index.WholeIndex`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -138,6 +140,8 @@ class _Run:
         self.job: MakeJob | None = None
         self.early: EarlyIndex | None = None
         self.early_thread: _Background | None = None
+        # The index will be made whole (a first build): the workers read the pages' shards (`begin_whole`).
+        self.whole = not self.options.defer_search and self.search.whole_update(self.out)
         self.recorded: set[str] | None = None  # the outputs `record_outputs` listed at the commit
 
     def job_for(self, look: Look) -> MakeJob:
@@ -145,7 +149,9 @@ class _Run:
             # Finding what a template extends or includes parses it: keep the answers while the theme is the same.
             if look.global_key and look.global_key == self.inputs.state.global_key:
                 self.template_hashes.update(self.inputs.state.template_hashes)
-            self.job = MakeJob(look.env, look.theme, self.writer, self.template_hashes, self.inputs.state.pages, str(self.out), code_digest())
+            from generator.search.shards import member_of  # (no job in a no-op build)
+
+            self.job = MakeJob(look.env, look.theme, self.writer, self.template_hashes, self.inputs.state.pages, str(self.out), code_digest(), member_of if self.whole else None)
         return self.job
 
     def family_source(self, plan: Plan) -> FamilySource:
@@ -163,6 +169,19 @@ class _Run:
             # Its reading first (two busy threads only take turns at the interpreter), then (``hold``) Pagefind's:
             # on both cores (~150 pages at 10,000 posts: 0.14 s alone, 0.24 s beside planning); then it uses one.
             (self.early.read if hold else self.early.ready).wait()
+
+    def begin_whole(self, made: tuple[Made, ...], kept: Collection[str]) -> None:
+        """The whole search index begins once every page is staged, with the shards the workers read (`search.index.WholeIndex`).
+        Not when a family ``kept`` from the last build has a post page (only the index was lost): after the commit, then."""
+        from generator.search.shards import is_post_page
+
+        if not self.whole or self.early is not None or any(is_post_page(path) for path in kept):
+            return
+        staged = self.writer.staging
+        members = {path: member for m in made for path, member in m.members}
+        pages = [path for m in made for path, _, _ in m.pages]
+        self.early = self.search.whole(self.out, members, pages, lambda page: staged / staged_name(page), self.writer.staged)
+        self.early_thread = _Background(self.early.run)
 
     def make_first(self, look: Look, families: list[Family], hold: bool = False) -> list[Made]:
         """The edited posts' pages, made while planning (see `Builder._plan`), then the search begins on them (``hold``: `begin_search`)."""
@@ -527,6 +546,7 @@ class Builder:
         render_problems = [m.problem for m in made if m.problem is not None][:1]
         if render_problems:
             raise Stop([*problems, *render_problems])
+        run.begin_whole(made, [path for path, _, _ in plan.kept])
         fingerprints: dict[str, str] = {}
         for m in made:
             fingerprints.update(zip((path for path, _, _ in m.pages), m.fingerprints, strict=True))
@@ -580,7 +600,7 @@ class Builder:
             # its shards, or indexes these pages as below if they are not what it read.
             run.early.proceed(html)
             started.set()
-            if len(html) > OVERLAP_SEARCH_MAX:  # a big update after all: not beside the state save (memory)
+            if len(html) > OVERLAP_SEARCH_MAX and not run.whole:  # a big update after all: not beside the state save (memory)
                 return Indexing(None, started, tuple(run.early_thread.result()), True)
             return Indexing(run.early_thread, started)
         if self.options.defer_search:

@@ -3,6 +3,8 @@
 A page is rendered only when its fingerprint (its whole template context plus
 its templates, `plan.pages.fingerprint`) differs from the one the last build
 saved, or its file is gone; only changed bytes are staged (`write.output.Writer`).
+When the search index is to be made whole, each page's shard is read here
+too, from the bytes in hand (`MakeJob.member`, `search.index.WholeIndex`).
 The same function runs in this process and in the render workers
 (`build.pool`), so everything it needs travels in one picklable `MakeJob`.
 """
@@ -10,6 +12,7 @@ The same function runs in this process and in the render workers
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,6 +34,9 @@ class MakeJob:
     previous: dict[str, str]  # output path → fingerprint of the last build
     out: str
     code: str  # `core.digests.code_digest`, as the builder read it
+    # `search.shards.member_of` when the search index is made whole (`search.index.WholeIndex`): each page's shard
+    # and filters, read here from its bytes (beside the rendering, on every core) rather than from disk after the commit
+    member: Callable[[str, bytes], Any] | None = None
 
     def for_worker(self) -> MakeJob:
         """A copy that pickles: no Jinja environment (the worker makes its own)."""
@@ -52,6 +58,7 @@ class Made:
     written: tuple[str, ...] = ()
     problem: Problem | None = None
     template_hashes: dict[str, str] = field(default_factory=dict)  # worked out here, for the state
+    members: tuple[tuple[str, Any], ...] = ()  # (path, `search.shards.Member`) of its post pages, with `MakeJob.member`
 
 
 def _template_hash(spec: PageSpec, job: MakeJob, new_hashes: dict[str, str]) -> str:
@@ -72,6 +79,7 @@ def make_family(family: Family, job: MakeJob) -> Made:
     rendered: list[str] = []
     written: list[str] = []
     fps: list[str] = []
+    members: list[tuple[str, Any]] = []
     specs = family.make()
     for spec in specs:
         try:
@@ -82,12 +90,24 @@ def make_family(family: Family, job: MakeJob) -> Made:
         except Exception as exc:  # any template failure becomes a located ThemeError
             return Made(family.id, family.key, (), (), problem=theme_error(exc, spec.template).problems[0])
         fps.append(fp)
-        if html is not None:
+        data = None if html is None else html.encode("utf-8")
+        if data is not None:
             rendered.append(spec.path)
-            if job.writer.put(spec.path, html.encode("utf-8")):
+            if job.writer.put(spec.path, data):
                 written.append(spec.path)
+        if job.member is not None and (found := job.member(spec.path, _bytes(f"{job.out}/{spec.path}") if data is None else data)) is not None:
+            members.append((spec.path, found))
     pages = tuple((s.path, s.template, s.owner) for s in specs)
-    return Made(family.id, family.key, pages, tuple(fps), tuple(rendered), tuple(written), None, new_hashes)
+    return Made(family.id, family.key, pages, tuple(fps), tuple(rendered), tuple(written), None, new_hashes, tuple(members))
+
+
+def _bytes(path: str) -> bytes:
+    """A page not rendered again: its file as it is (unreadable: no bytes, as `search.shards.member` reads it)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,11 @@ builder renders its lists, moves its pages into place and saves its state;
 after the commit the shards go into place if the build changed the pages it
 read, or the usual update runs.
 
+A whole update (every shard: a first build into the folder) begins before the
+commit too (`WholeIndex`): the render workers read each post page's shard from
+the bytes they made, and Pagefind indexes every shard while the builder stages
+its other files, commits and saves its state.
+
 Before that, an edit's shard is read ahead (`preread`): once the builder has
 loaded its state it names the pages of the posts whose files changed, and
 the warmed-up service reads their shard as the output has it, while the
@@ -51,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import threading
 from collections.abc import Callable, Collection, Iterable
@@ -64,6 +70,7 @@ from generator.search.indexer import Preread, ShardIndexer, Work
 from generator.search.pagefind import Service, Warming, pagefind_binary
 from generator.search.problems import NO_BINARY
 from generator.search.shards import (
+    ALL,
     BUNDLE,
     CHANGING,
     DIRTY,
@@ -229,6 +236,21 @@ class SearchIndex:
         """A small update begun before the commit (see `EarlyIndex`; run it on a thread)."""
         return EarlyIndex(out_dir, pages, staged, posts, index=self)
 
+    def whole_update(self, out_dir: Path) -> bool:
+        """Will the next indexing run read every post page and index every shard (and is there a Pagefind to run)?
+
+        So after a first build into ``out_dir``, or when its membership file or
+        manifest is gone or in another layout, or its marker or list of changing
+        pages cannot be read (`shards.plan_update`). The build then begins it before its commit (`WholeIndex`).
+        """
+        indexed = (out_dir / BUNDLE / MANIFEST).is_file() and (out_dir / MEMBERS).is_file()
+        whole = not indexed or pending(out_dir / DIRTY) is ALL or changing(out_dir / CHANGING) is ALL
+        return whole and self.binary() is not None
+
+    def whole(self, out_dir: Path, members: dict[str, Member], made: Collection[str], staged: Callable[[str], Path], pages: Collection[str]) -> WholeIndex:
+        """The whole update begun before the commit (see `WholeIndex`; run it on a thread)."""
+        return WholeIndex(out_dir, members, made, staged, pages, index=self)
+
     # -- indexing the committed output ------------------------------------------------
 
     def index_output(
@@ -309,6 +331,7 @@ class SearchIndex:
         started: threading.Event | None = None,
         linked: bool = False,
         stop: threading.Event | None = None,
+        read: Callable[[str], Path | None] | None = None,
     ) -> dict[Shard, Problem | None]:
         """`ShardIndexer.run` with the warmed-up service as its first, which is stopped afterwards whatever happened.
 
@@ -323,7 +346,7 @@ class SearchIndex:
         try:
             warm = warming.take() if warming is not None else None
             preread = warming.result if warm is not None and warming is not None and isinstance(warming.result, Preread) else None
-            return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm, preread)
+            return self.indexer.run(binary, out_dir, work, scratch, started, linked, stop, warm, preread, read)
         finally:
             if warming is not None:
                 self._close_soon(warming)
@@ -510,3 +533,65 @@ class _Prepared:
     pages: frozenset[str]  # the post pages read (staged, deleted, or left by a stopped build)
     folders: tuple[str, ...]  # the output's unit folders then
     manifest: ManifestAhead | None = None  # the manifest, made while Pagefind indexed
+
+
+class WholeIndex(EarlyIndex):
+    """The search update of a build that indexes every shard (`SearchIndex.whole_update`: a first build), begun before its commit.
+
+    The render workers read each post page's shard and filters from the bytes
+    they made (`render.pages.MakeJob.member`), so the builder starts this once
+    every page is staged, with those ``members`` and the pages of the families
+    it ``made``. Pagefind indexes every shard into the scratch folder while the
+    builder stages its other files, commits and saves its state (~1.8 s at
+    10,000 posts on which the other core had nothing to do). The commit does not
+    wait for it: each shard's pages are linked when a service comes to it, from
+    their staged files (``staged(page)`` for the staged ``pages``) or, once the
+    commit has moved them into place, from the output (`indexer._link_pages`
+    asks again), the same file either way. After the commit the shards go into
+    place if the output's post pages are the ones read (`_covers`); otherwise,
+    as with `EarlyIndex`, the scratch is dropped and `index_output` reads them all.
+    """
+
+    def __init__(
+        self, out_dir: Path, members: dict[str, Member], made: Collection[str], staged: Callable[[str], Path], pages: Collection[str], index: SearchIndex
+    ) -> None:
+        super().__init__(out_dir, pages, staged, (), index)
+        self.members = dict(sorted(members.items()))
+        self.made = frozenset(made)
+
+    def _read(self, page: str) -> Path | None:
+        """The file holding ``page``'s bytes now: its staged copy until the commit moves it, then the output's."""
+        if page in self.pages and (path := self.staged(page)).exists():
+            return path
+        return self.out_dir / page
+
+    def _prepare(self) -> _Prepared | None:
+        update = Update(self.members, set(shards_of(self.members)), None)
+        shards = shards_of(self.members)
+        binary = self.index.binary() if shards else None
+        if shards and binary is None:
+            return _Prepared(update, None, frozenset(self.members), ())
+        scratch = fresh_scratch(self.out_dir)
+        self.ready.set()  # nothing to read before the commit moves the staged pages (`_read`)
+        if not shards:
+            return _Prepared(update, {}, frozenset(), ())
+        assert binary is not None
+        scratch.mkdir()
+        ahead = ManifestAhead(update.members, after=self.read)  # worked out while Pagefind indexes
+        outcomes = self.index._run(binary, self.out_dir, sorted(shards.items()), scratch, started=self.read, stop=self._stop, read=self._read)
+        return _Prepared(update, outcomes, frozenset(self.members), (), ahead)
+
+    def _covers(self, prepared: _Prepared, html: Collection[str]) -> bool:
+        """Are the post pages in the output (as `shards.scan` finds them) the ones read? A page of a family
+        the build did not make (kept as it was, or not the site's) must be no post page."""
+        found: set[str] = set()
+        read_member = self.index.read_member
+        for unit in unit_folders(self.out_dir):
+            with os.scandir(self.out_dir / unit) as entries:
+                for entry in entries:
+                    page = f"{unit}/{entry.name}/index.html"
+                    if entry.is_dir() and os.path.exists(self.out_dir / page):  # (as `scan`'s glob: links followed)
+                        found.add(page)
+                        if page not in self.made and read_member(self.out_dir / page) is not None:
+                            return False
+        return found >= prepared.update.members.keys()

@@ -81,24 +81,27 @@ class ShardIndexer:
         stop: threading.Event | None = None,
         warm: Service | None = None,
         preread: Preread | None = None,
+        read: Callable[[str], Path | None] | None = None,
     ) -> dict[Shard, Problem | None]:
         """Index the shards of ``work``: {shard: None, a warning (not canonical) or an error}.
 
-        ``linked``: the shards' scratch sites are made already (`link_site`).
+        ``linked``: the shards' scratch sites are made already (`link_site`); else each is
+        linked when a service comes to it, from ``read(page)`` (as `link_site`).
         ``stop``: once set, the services are killed and no shard is begun; every
         shard not indexed by then has an error outcome (`STOPPED` or the killed
         service's), so `shards.install_shards` leaves it marked for the next run.
         ``warm``: a service warmed up for this run, taken as the first service (its owner closes it);
         ``preread``: a shard it read ahead (`preread`), which it indexes first.
         """
-        return _Pool(self, binary, out_dir, work, scratch, started, linked, stop, warm, preread).run()
+        return _Pool(self, binary, out_dir, work, scratch, started, linked, stop, warm, preread, read).run()
 
     def link_site(
         self, out_dir: Path, shard: Shard, pages: list[str], scratch: Path, read: Callable[[str], Path | None] | None = None, ahead: Preread | None = None
     ) -> Problem | None:
         """A site of just the shard's pages, at their own paths (so their URLs): hard links to ``read(page)`` (the output's page by default).
 
-        (``read`` gives None only for a page about to be deleted, which is in no shard.)
+        (``read`` gives None only for a page about to be deleted, which is in no shard; a file it names
+        that is gone by the time it is linked is asked for again: see `_link_pages`.)
         ``ahead``: these pages read ahead; its site is moved here and the links of the pages changed since replaced.
         """
         site = (scratch / scratch_name("site", shard)).absolute()
@@ -159,15 +162,16 @@ class ShardIndexer:
         started: threading.Event | None = None,
         linked: bool = False,
         preread: Preread | None = None,
+        read: Callable[[str], Path | None] | None = None,
     ) -> Problem | None:
         """Index ``shard``'s post ``pages`` into ``<scratch>/index-<unit>-<year>`` with ``service``; an error, a warning (not canonical) or None.
 
         ``started`` is set once Pagefind has read the shard's pages (its AddDir answered or failed; see `SearchIndex.index_output`).
-        ``linked``: its scratch site is made already (`link_site`). ``preread``: this shard, read ahead by ``service``.
+        ``linked``: its scratch site is made already (`link_site`; else from ``read``). ``preread``: this shard, read ahead by ``service``.
         """
         site = (scratch / scratch_name("site", shard)).absolute()
         dest = (scratch / scratch_name("index", shard)).absolute()
-        if not linked and (problem := self.link_site(out_dir, shard, pages, scratch, ahead=preread)) is not None:
+        if not linked and (problem := self.link_site(out_dir, shard, pages, scratch, read, ahead=preread)) is not None:
             return problem
         installed = out_dir / BUNDLE / shard_dir(shard)
         try:
@@ -309,7 +313,12 @@ def _take_site(ahead: Preread, site: Path, source: Callable[[str], Path | None])
 
 
 def _link_pages(site: Path, pages: list[str], read: Callable[[str], Path | None]) -> None:
-    """Hard links (copies where a link cannot be made) at ``site / page`` to ``read(page)``, in the order of ``pages``; None: skipped."""
+    """Hard links (copies where a link cannot be made) at ``site / page`` to ``read(page)``, in the order of ``pages``; None: skipped.
+
+    A file gone by the time it is linked is asked for once more: a whole index begun
+    before the commit (`index.WholeIndex`) names a page's staged file, which the
+    commit may move into place just then (the same file, at the page's own path).
+    """
     for page in pages:
         source = read(page)
         if source is None:
@@ -317,9 +326,21 @@ def _link_pages(site: Path, pages: list[str], read: Callable[[str], Path | None]
         target = site / page
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
+            _link(source, target)
+        except FileNotFoundError:
+            again = read(page)
+            if again is None or again == source:
+                raise
+            _link(again, target)
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 class _Pool:
@@ -337,8 +358,10 @@ class _Pool:
         stop: threading.Event | None,
         warm: Service | None,
         preread: Preread | None = None,
+        read: Callable[[str], Path | None] | None = None,
     ) -> None:
         self.indexer = indexer
+        self.read = read
         self.binary = binary
         self.out_dir = out_dir
         self.scratch = scratch
@@ -400,7 +423,7 @@ class _Pool:
             while (item := self._take(first=service is warm)) is not None:
                 shard, pages = item
                 preread = self.preread if self.preread is not None and service is warm and shard == self.preread.shard else None
-                outcome = self.outcomes[shard] = self.indexer.index_shard(service, self.out_dir, shard, pages, self.scratch, self.started, self.linked, preread)
+                outcome = self.outcomes[shard] = self.indexer.index_shard(service, self.out_dir, shard, pages, self.scratch, self.started, self.linked, preread, self.read)
                 if outcome is not None and outcome.is_error and service.proc is not None and service.proc.poll() is not None:
                     if not service.answered:
                         # It died before answering anything: a broken binary, which

@@ -220,6 +220,16 @@ def member(page: Path) -> Member | None:
         text = page.read_bytes()
     except OSError:
         return None
+    return _member(text)
+
+
+def member_of(path: str, text: bytes) -> Member | None:
+    """`member` of the page at ``path`` (output-relative) from its bytes, as a render worker has them
+    (`render.pages.MakeJob.member`); None when ``path`` is not a post page's or the page is not one."""
+    return _member(text) if is_post_page(path) else None
+
+
+def _member(text: bytes) -> Member | None:
     if BODY_MARK not in text:
         return None
     year = YEAR_MARK.search(text)
