@@ -53,12 +53,12 @@ def main() -> None:
                 raise SystemExit(f"ab.py: the build with {code.label} failed:\n{sample.error}")
     edits = {"noop": lambda s: lambda: None, "body": R.edit_body, "title": R.edit_title, "new": lambda s: R.edit_new(s, args.seed)}
     results: dict[tuple[str, str], list[R.Sample]] = {}
+    colds: list[Path] = []
     for name in wanted:
         for i in range(args.runs):
             for code in (old, new) if i % 2 == 0 else (new, old):
-                if name == "cold":  # a first build into an empty folder of its own
-                    cold = outs[code.label].with_name(outs[code.label].name + "-cold")
-                    shutil.rmtree(cold, ignore_errors=True)
+                if name == "cold":  # a first build into a folder that no build used before, all deleted at the end (`run.unused_folder`)
+                    colds.append(cold := R.unused_folder(outs[code.label].with_name(outs[code.label].name + "-cold"), i))
                     sample = again = code.build(site, cold)
                 else:
                     undo = edits[name](site)
@@ -71,6 +71,7 @@ def main() -> None:
                     raise SystemExit(f"ab.py: a build with {code.label} failed:\n{sample.error or again.error}")
                 results.setdefault((name, code.label), []).append(sample)
                 print(f"[{args.posts}] {name} {code.label}: {sample.seconds:.2f} s, {sample.rss_mb or 0:.0f} MB", flush=True)
+    R.drop_folders(colds)
     print("\n| posts | scenario | code | median s | runs s | peak RSS MB |\n|---:|---|---|---:|---|---:|")
     for name in wanted:
         for code in (old, new):

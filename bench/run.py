@@ -356,14 +356,42 @@ def ensure_hugo_site(site: Path, posts: int, seed: int) -> Path:
     return hsite
 
 
+def settle() -> None:
+    """Before a timed cold build: what earlier builds and deletions wrote goes to disk now, not into its time."""
+    os.sync()
+
+
+def unused_folder(base: Path, i: int) -> Path:
+    """A folder beside ``base`` for the ``i``-th timed cold build, made afresh; the caller deletes it after
+    the last timed build (`drop_folders`), never between two: on this machine (ext4 mounted with
+    ``discard`` on a virtual disk) a cold build right after the deletion of a just-built output took
+    1-3 s longer, even after a sync (bench/README round 20)."""
+    folder = base.with_name(f"{base.name}-run{i}")
+    shutil.rmtree(folder, ignore_errors=True)
+    settle()
+    return folder
+
+
+def drop_folders(folders: list[Path], keep: Path | None = None) -> None:
+    """Delete the timed cold builds' ``folders``; the last one becomes ``keep`` (an up-to-date output) when given."""
+    if keep is not None and folders:
+        shutil.rmtree(keep, ignore_errors=True)
+        folders[-1].rename(keep)
+        folders = folders[:-1]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def hugo_cold(hsite: Path, runs: int) -> Row:
     row = Row(0, "hugo")
-    out = OUT / f"{hsite.name}-public"
-    cmd = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(hsite), "--destination", str(out)]
-    for _ in range(runs):
-        for d in (out, hsite / "resources"):
-            shutil.rmtree(d, ignore_errors=True)
+    base = OUT / f"{hsite.name}-public"
+    folders = []
+    for i in range(runs):
+        shutil.rmtree(hsite / "resources", ignore_errors=True)
+        folders.append(out := unused_folder(base, i))
+        cmd = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(hsite), "--destination", str(out)]
         row.samples.append(timed(cmd, hsite, dict(os.environ)))
+    drop_folders(folders, keep=base)
     return row
 
 
@@ -411,13 +439,15 @@ def _edit(name: str, site: Path, code: Code, seed: int, template: str) -> callab
 def _cold_row(code: Code, site: Path, out: Path, posts: int, runs: int) -> Row:
     """``runs`` cold builds (stopping at a failure); they also leave an up-to-date output for the rest."""
     row = Row(posts, "cold")
+    folders = []
     for i in range(runs):
-        shutil.rmtree(out, ignore_errors=True)
-        s = code.build(site, out)
+        folders.append(folder := unused_folder(out, i))
+        s = code.build(site, folder)
         log(f"[{posts}] cold #{i + 1}: {s.seconds:.2f} s, {s.rss_mb or 0:.0f} MB" + ("" if s.ok else f" FAILED\n{s.error}"))
         row.samples.append(s)
         if not s.ok:
             break
+    drop_folders(folders, keep=out if row.samples[-1].ok else None)
     return row
 
 

@@ -74,18 +74,21 @@ def pagefind_command(site: Path) -> list[str] | None:
 
 def hugo_pagefind_cold(run: Any, hsite: Path, runs: int) -> Any:
     """``run.Row`` of cold Hugo + Pagefind builds (output and resources/ deleted first); None without Pagefind."""
-    out = run.OUT / f"{hsite.name}-public-pagefind"
-    hugo = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(hsite), "--destination", str(out)]
-    pagefind = pagefind_command(out)
-    if pagefind is None:
+    base = run.OUT / f"{hsite.name}-public-pagefind"
+    if pagefind_command(base) is None:
         return None
-    # One timed process tree: the wall time of both steps, the peak RSS of the larger.
-    script = f"{shlex.join(hugo)} && {shlex.join(pagefind)} >/dev/null"
     row = run.Row(0, "hugo+pagefind")
-    for _ in range(runs):
-        for d in (out, hsite / "resources"):
-            shutil.rmtree(d, ignore_errors=True)
+    folders = []
+    for i in range(runs):  # each into a folder no build used before, as our cold builds (`run.unused_folder`)
+        shutil.rmtree(hsite / "resources", ignore_errors=True)
+        folders.append(out := run.unused_folder(base, i))
+        hugo = [shutil.which("hugo") or "hugo", "--quiet", "--source", str(hsite), "--destination", str(out)]
+        pagefind = pagefind_command(out)
+        assert pagefind is not None
+        # One timed process tree: the wall time of both steps, the peak RSS of the larger.
+        script = f"{shlex.join(hugo)} && {shlex.join(pagefind)} >/dev/null"
         row.samples.append(run.timed(["sh", "-c", script], hsite, dict(os.environ)))
+    run.drop_folders(folders, keep=base)
     return row
 
 
