@@ -72,6 +72,7 @@ def main() -> None:
                 results.setdefault((name, code.label), []).append(sample)
                 print(f"[{args.posts}] {name} {code.label}: {sample.seconds:.2f} s, {sample.rss_mb or 0:.0f} MB", flush=True)
     R.drop_folders(colds)
+    R.empty_trash()  # (after the last timed build)
     print("\n| posts | scenario | code | median s | runs s | peak RSS MB |\n|---:|---|---|---:|---|---:|")
     for name in wanted:
         for code in (old, new):

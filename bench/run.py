@@ -362,24 +362,38 @@ def settle() -> None:
 
 
 def unused_folder(base: Path, i: int) -> Path:
-    """A folder beside ``base`` for the ``i``-th timed cold build, made afresh; the caller deletes it after
-    the last timed build (`drop_folders`), never between two: on this machine (ext4 mounted with
-    ``discard`` on a virtual disk) a cold build right after the deletion of a just-built output took
-    1-3 s longer, even after a sync (bench/README round 20)."""
+    """A folder beside ``base`` for the ``i``-th timed cold build, made afresh. No output is deleted while
+    anything is timed (`drop_folders` moves them aside, `empty_trash` deletes them at the end): on this
+    machine (ext4 mounted with ``discard`` on a virtual disk) a build right after the deletion of a
+    just-built output took 1-3 s longer, even after a sync (bench/README round 20)."""
     folder = base.with_name(f"{base.name}-run{i}")
-    shutil.rmtree(folder, ignore_errors=True)
+    _trash(folder)  # (left by an interrupted run)
     settle()
     return folder
 
 
+TRASH = OUT / ".trash"  # outputs to delete once nothing is timed any more (`empty_trash`)
+
+
 def drop_folders(folders: list[Path], keep: Path | None = None) -> None:
-    """Delete the timed cold builds' ``folders``; the last one becomes ``keep`` (an up-to-date output) when given."""
+    """Move the timed cold builds' ``folders`` aside; the last one becomes ``keep`` (an up-to-date output) when given."""
     if keep is not None and folders:
-        shutil.rmtree(keep, ignore_errors=True)
+        _trash(keep)
         folders[-1].rename(keep)
         folders = folders[:-1]
     for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+        _trash(folder)
+
+
+def _trash(folder: Path) -> None:
+    if folder.exists():
+        TRASH.mkdir(parents=True, exist_ok=True)
+        folder.rename(TRASH / f"{folder.name}-{time.time_ns()}")
+
+
+def empty_trash() -> None:
+    """Delete what `drop_folders` moved aside: at the end of a benchmark, after its last timed build."""
+    shutil.rmtree(TRASH, ignore_errors=True)
 
 
 def hugo_cold(hsite: Path, runs: int) -> Row:
@@ -719,6 +733,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_results(args, rows, infos, hugo_rows, anchors)
     if hv:
         print(f"\nHugo: {hv}")
+    empty_trash()
     return 1 if any(not r.ok for r in rows) else 0
 
 
