@@ -566,8 +566,8 @@ class WholeIndex(EarlyIndex):
         return self.out_dir / page
 
     def _prepare(self) -> _Prepared | None:
-        update = Update(self.members, set(shards_of(self.members)), None)
         shards = shards_of(self.members)
+        update = Update(self.members, set(shards), None)
         binary = self.index.binary() if shards else None
         if shards and binary is None:
             return _Prepared(update, None, frozenset(self.members), ())
