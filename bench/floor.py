@@ -3,6 +3,7 @@
 
     python bench/floor.py                  # 10,000 posts, 5 runs of each short step
     python bench/floor.py --posts 1000 --runs 3 --json floor.json
+    python bench/floor.py --posts 50000 --edit-only --runs 3   # the edit floors (and the no-op ones)
 
 Every build liangshai makes keeps the Pagefind index in step with the pages
 (an edited post is findable by its new words when the build returns), and it
@@ -33,7 +34,16 @@ the same corpus as bench/run.py:
   their ratio to Hugo + Pagefind (above 1.0: issue 23's ≤ 1.0× cold-build
   target is out of reach for such a build on this machine).
 
-Each Pagefind run is the plain CLI (``--site`` on a scratch site of hard
+- the edit floors (issue 23's build-edit targets; ``--edit-only`` runs only
+  these and the no-op floors): for every search shard, a fresh
+  ``pagefind --service`` loads its dictionaries, reads the shard's pages as
+  published (``AddDir``), is given the middle page with a sentence more
+  (``AddFile``) and writes the new index (``GetFiles``), as an edit's re-index
+  does; the median shard ``--runs`` times. An edit in a shard cannot finish
+  before max(warm-up, stat every source) + read + write; printed: the share of
+  post pages whose floor is above 1.0, 1.5 and 2.0 s.
+
+Each Pagefind run but the edit floors' is the plain CLI (``--site`` on a scratch site of hard
 links to the pages, ``--keep-index-url``), the same work the builder hands to
 its services. Times are wall seconds, medians of ``--runs`` (the whole-site
 Pagefind and Hugo runs: medians of ``--big-runs``). The built site is
@@ -66,7 +76,7 @@ import targets  # noqa: E402  (bench/targets.py: the Hugo + Pagefind anchor)
 sys.path.insert(0, str(run.REPO))
 from generator.core.model import Post  # noqa: E402
 from generator.search.indexer import JOBS, ShardIndexer  # noqa: E402
-from generator.search.pagefind import pagefind_binary  # noqa: E402
+from generator.search.pagefind import WARM_PAGE, Service, pagefind_binary  # noqa: E402
 from generator.search.shards import MEMBERS  # noqa: E402
 from generator.write.state import OUTPUTS_FILE  # noqa: E402  (the record of the outputs the no-op check confirms)
 
@@ -89,6 +99,7 @@ if sys.argv[3] != "-":
 print(sources, outputs)
 """
 CORES = os.cpu_count() or 1
+EDIT_LIMITS = (1.0, 1.5, 2.0)  # issue 23's build-edit targets, seconds (10,000 body; 50,000 body; 50,000 title and new)
 FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the renderer never reads a post's date
 Rows = list[tuple[str, str]]
 
@@ -231,12 +242,19 @@ def services_run(binary: Path, out: Path, shards: dict[tuple[str, str], list[str
     return wall_s, cpu
 
 
-def pagefind_rows(binary: Path, out: Path, args: argparse.Namespace, rows: Rows, numbers: dict[str, Any]) -> None:
-    """Pagefind over one page, three shards, every page in one process, and every shard on the services."""
+def shard_pages(out: Path) -> dict[tuple[str, str], list[str]]:
+    """The built site's search shards (unit, year) and their post pages, from the membership file."""
     members = json.loads((out / MEMBERS).read_text(encoding="utf-8"))["pages"]
     shards: dict[tuple[str, str], list[str]] = defaultdict(list)
     for page, (year, _filters) in members.items():
         shards[(page.split("/", 1)[0], str(year))].append(page)
+    return shards
+
+
+def pagefind_rows(binary: Path, out: Path, args: argparse.Namespace, rows: Rows, numbers: dict[str, Any]) -> None:
+    """Pagefind over one page, three shards, every page in one process, and every shard on the services."""
+    shards = shard_pages(out)
+    members = [page for pages in shards.values() for page in pages]
     sizes = sorted(shards, key=lambda s: (len(shards[s]), s))
     with tempfile.TemporaryDirectory(prefix="floor-", dir=run.OUT) as tmp:
         scratch = Path(tmp)
@@ -258,6 +276,98 @@ def pagefind_rows(binary: Path, out: Path, args: argparse.Namespace, rows: Rows,
         wall_s, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         numbers["pagefind_services"] = {"wall_s": wall_s, "cpu_s": cpu, "shards": len(shards), "services": JOBS, "pages": len(members)}
         rows.append((f"Pagefind, the {len(shards)} shards on {JOBS} services (as a cold build runs it)", f"{fmt([r[0] for r in runs])}; CPU {cpu:.2f} s"))
+
+
+@dataclass(frozen=True)
+class ShardEdit:
+    """One fresh Pagefind service doing what an edit in ``shard`` asks of it, wall seconds of each step."""
+
+    shard: tuple[str, str]
+    pages: int
+    warm: float  # spawn + dictionaries loaded (a one-page index, as `pagefind.Warming` does)
+    read: float  # AddDir over the shard's pages as published
+    write: float  # AddFile of the edited page, then GetFiles (the new index in memory)
+
+    @property
+    def pagefind(self) -> float:
+        """Pagefind's part once it knows the shard: no edit in this shard can finish sooner."""
+        return self.read + self.write
+
+
+def shard_edit(binary: Path, out: Path, shard: tuple[str, str], pages: list[str], work: Path) -> ShardEdit:
+    """`ShardEdit` of ``shard``: its pages linked into ``work``, the middle one given again with a sentence more."""
+    site = work / "site"
+    link_site(out, pages, site)
+    edited = sorted(pages)[len(pages) // 2]
+    text = (out / edited).read_text(encoding="utf-8").replace("</article>", "<p>会后，支部将本次会议精神传达到每一名党员。</p></article>", 1)
+    service = Service(binary, work, "edit")
+    try:
+        t0 = time.perf_counter()
+        index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+        service.request({"type": "AddFile", "index_id": index, "url": "/warm/", "file_contents": WARM_PAGE})
+        service.post({"type": "DeleteIndex", "index_id": index})
+        t1 = time.perf_counter()
+        index = service.request({"type": "NewIndex", "config": {"keep_index_url": True}})["index_id"]
+        service.request({"type": "AddDir", "index_id": index, "path": str(site.absolute())})
+        t2 = time.perf_counter()
+        service.request({"type": "AddFile", "index_id": index, "url": "/" + edited.removesuffix("index.html"), "file_contents": text})
+        service.request({"type": "GetFiles", "index_id": index})
+        t3 = time.perf_counter()
+    finally:
+        service.close()
+        shutil.rmtree(site, ignore_errors=True)
+    return ShardEdit(shard, len(pages), t1 - t0, t2 - t1, t3 - t2)
+
+
+def edit_floor_numbers(edits: list[ShardEdit], again: list[ShardEdit], know: float) -> dict[str, Any]:
+    """The edit floors from every shard's `ShardEdit` (``again``: the median shard's repeats), ``know`` seconds before
+    Pagefind can start on the shard: per target, the shards and the share of post pages whose floor is above it."""
+    posts = sum(e.pages for e in edits)
+    numbers: dict[str, Any] = {
+        "shards": [asdict(e) for e in sorted(edits, key=lambda e: (e.pagefind, e.shard))],
+        "median_shard": {"shard": list(again[0].shard), "pages": again[0].pages, "read_s": statistics.median(e.read for e in again), "write_s": statistics.median(e.write for e in again)},
+        "warm_s": statistics.median(e.warm for e in edits),
+        "known_s": know,
+        "over": {},
+    }
+    for limit in EDIT_LIMITS:
+        over = [e for e in edits if know + e.pagefind > limit]
+        numbers["over"][str(limit)] = {"shards": len(over), "posts": sum(e.pages for e in over), "share": sum(e.pages for e in over) / posts if posts else 0.0}
+    return numbers
+
+
+def edit_floor_rows(binary: Path, out: Path, runs: int, rows: Rows, numbers: dict[str, Any]) -> None:
+    """The search part of an edit's floor (issue 23's edit targets): every shard once, the median one ``runs`` times.
+
+    A build that keeps the search index current re-indexes the edited page's shard (a Pagefind index cannot take a
+    page in or out), so an edit in a shard costs at least Pagefind reading the shard and writing its index, after
+    whichever is later of Pagefind's warm-up and the stat of every source (before which no build knows the shard).
+    """
+    shards = shard_pages(out)
+    with tempfile.TemporaryDirectory(prefix="floor-edit-", dir=run.OUT) as tmp:
+        edits = [shard_edit(binary, out, shard, pages, Path(tmp)) for shard, pages in sorted(shards.items())]
+        middle = sorted(edits, key=lambda e: (e.pages, e.shard))[len(edits) // 2]
+        again = [middle] + [shard_edit(binary, out, middle.shard, shards[middle.shard], Path(tmp)) for _ in range(max(runs - 1, 0))]
+    know = max(statistics.median(e.warm for e in edits), numbers.get("noop_sources", {}).get("wall_s", 0.0))
+    found = numbers["edit_floor"] = edit_floor_numbers(edits, again, know)
+    rows.append(("edit floor: a fresh Pagefind service's warm-up (spawn + dictionaries), median over the shards", f"{found['warm_s']:.2f} s"))
+    rows.append(
+        (
+            f"edit floor: the median shard by pages ({middle.shard[0]} {middle.shard[1]}, {middle.pages} pages), read + add the page + write",
+            f"{fmt([e.read for e in again])} + {fmt([e.write for e in again])}",
+        )
+    )
+    ranked = sorted(edits, key=lambda e: (e.pagefind, e.shard))
+    for label, e in (("fastest", ranked[0]), ("slowest", ranked[-1])):
+        rows.append((f"edit floor: the {label} shard ({e.shard[0]} {e.shard[1]}, {e.pages} pages), read + add + write", f"{e.read:.2f} + {e.write:.2f} = {e.pagefind:.2f} s"))
+    total = sum(e.pages for e in edits)
+    for limit, over in found["over"].items():
+        rows.append(
+            (
+                f"edit floor above {limit} s: max(warm-up, stat every source) {know:.2f} s + the shard's Pagefind",
+                f"{over['shards']} of {len(edits)} shards, {over['share']:.0%} of the {total:,} post pages",
+            )
+        )
 
 
 def markdown_rows(site: Path, rows: Rows, numbers: dict[str, Any]) -> MarkdownFloor:
@@ -317,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big-runs", type=int, default=1, help="runs of the whole-site Pagefind and of Hugo (default 1)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers (and the printed rows) to FILE")
     ap.add_argument("--noop-only", action="store_true", help="only the interpreter and the no-op floors (no Pagefind, Markdown or Hugo runs)")
+    ap.add_argument("--edit-only", action="store_true", help="only the interpreter, the no-op and the edit floors (Pagefind on every shard as an edit runs it)")
     args = ap.parse_args(argv)
     binary = pagefind_binary()
     if binary is None or not binary.exists():
@@ -332,7 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("interpreter: python -c pass", fmt(wall([py, "-c", "pass"], args.runs))))
     rows.append((f"interpreter + an edit's imports ({EDIT_IMPORTS})", fmt(wall([py, "-c", EDIT_IMPORTS], args.runs))))
     noop_rows(site, out, args.runs, rows, numbers)
-    if not args.noop_only:
+    if args.edit_only or not args.noop_only:
+        edit_floor_rows(binary, out, args.runs, rows, numbers)
+    if not args.noop_only and not args.edit_only:
         pagefind_rows(binary, out, args, rows, numbers)
         m = markdown_rows(site, rows, numbers)
         anchor = hugo_rows(site, args, rows, numbers)
