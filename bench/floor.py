@@ -336,7 +336,7 @@ def edit_floor_numbers(edits: list[ShardEdit], again: list[ShardEdit], know: flo
     return numbers
 
 
-def edit_floor_rows(binary: Path, out: Path, runs: int, rows: Rows, numbers: dict[str, Any]) -> None:
+def edit_floor_rows(binary: Path, out: Path, runs: int, rows: Rows, numbers: dict[str, Any], scratch: Path | None = None) -> None:
     """The search part of an edit's floor (issue 23's edit targets): every shard once, the median one ``runs`` times.
 
     A build that keeps the search index current re-indexes the edited page's shard (a Pagefind index cannot take a
@@ -344,7 +344,9 @@ def edit_floor_rows(binary: Path, out: Path, runs: int, rows: Rows, numbers: dic
     whichever is later of Pagefind's warm-up and the stat of every source (before which no build knows the shard).
     """
     shards = shard_pages(out)
-    with tempfile.TemporaryDirectory(prefix="floor-edit-", dir=run.OUT) as tmp:
+    scratch = scratch or run.OUT  # beside the built site (the same file system: its pages are hard-linked)
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="floor-edit-", dir=scratch) as tmp:
         edits = [shard_edit(binary, out, shard, pages, Path(tmp)) for shard, pages in sorted(shards.items())]
         middle = sorted(edits, key=lambda e: (e.pages, e.shard))[len(edits) // 2]
         again = [middle] + [shard_edit(binary, out, middle.shard, shards[middle.shard], Path(tmp)) for _ in range(max(runs - 1, 0))]

@@ -93,7 +93,8 @@ def test_shard_edit_runs_pagefind_on_a_shard_as_an_edit_does(tmp_path):
     assert not (tmp_path / "work" / "site").exists()  # the scratch site goes
     rows: list[tuple[str, str]] = []
     numbers: dict[str, Any] = {"noop_sources": {"wall_s": 5.0}}
-    floor.edit_floor_rows(binary, out, 2, rows, numbers)
+    floor.edit_floor_rows(binary, out, 2, rows, numbers, scratch=tmp_path / "scratch")
+    assert not any((tmp_path / "scratch").iterdir())  # its scratch folder goes
     assert numbers["edit_floor"]["known_s"] == 5.0  # the stat of every source, when later than the warm-up
     assert numbers["edit_floor"]["over"]["2.0"] == {"shards": 1, "posts": 3, "share": 1.0}
     assert "1 of 1 shards, 100% of the 3 post pages" in rows[-1][1]
