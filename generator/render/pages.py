@@ -36,7 +36,7 @@ class MakeJob:
     code: str  # `core.digests.code_digest`, as the builder read it
     # `search.shards.member_of` when the search index is made whole (`search.index.WholeIndex`): each page's shard
     # and filters, read here from its bytes (beside the rendering, on every core) rather than from disk after the commit
-    member: Callable[[str, bytes], Any] | None = None
+    member: Callable[[str, bytes | None, str], Any] | None = None
 
     def for_worker(self) -> MakeJob:
         """A copy that pickles: no Jinja environment (the worker makes its own)."""
@@ -95,19 +95,10 @@ def make_family(family: Family, job: MakeJob) -> Made:
             rendered.append(spec.path)
             if job.writer.put(spec.path, data):
                 written.append(spec.path)
-        if job.member is not None and (found := job.member(spec.path, _bytes(f"{job.out}/{spec.path}") if data is None else data)) is not None:
+        if job.member is not None and (found := job.member(spec.path, data, job.out)) is not None:
             members.append((spec.path, found))
     pages = tuple((s.path, s.template, s.owner) for s in specs)
     return Made(family.id, family.key, pages, tuple(fps), tuple(rendered), tuple(written), None, new_hashes, tuple(members))
-
-
-def _bytes(path: str) -> bytes:
-    """A page not rendered again: its file as it is (unreadable: no bytes, as `search.shards.member` reads it)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
 
 
 @dataclass(frozen=True)

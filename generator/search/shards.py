@@ -223,10 +223,13 @@ def member(page: Path) -> Member | None:
     return _member(text)
 
 
-def member_of(path: str, text: bytes) -> Member | None:
-    """`member` of the page at ``path`` (output-relative) from its bytes, as a render worker has them
-    (`render.pages.MakeJob.member`); None when ``path`` is not a post page's or the page is not one."""
-    return _member(text) if is_post_page(path) else None
+def member_of(path: str, text: bytes | None, out: str) -> Member | None:
+    """`member` of the page at ``path`` (relative to the output folder ``out``) from its bytes, as a render worker
+    has them (`render.pages.MakeJob.member`; None: not rendered again, so its file is read); None when ``path``
+    is not a post page's (nothing is read) or the page is not one."""
+    if not is_post_page(path):
+        return None
+    return member(Path(out) / path) if text is None else _member(text)
 
 
 def _member(text: bytes) -> Member | None:
